@@ -1,0 +1,60 @@
+# PKSAI — see README.md. Everything installs into .venv; data lives in var/.
+SHELL := /bin/sh
+VENV := .venv
+PY := $(VENV)/bin/python
+PKSAI := $(VENV)/bin/pksai
+UV_VERSION := 0.13.8
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test test-fast lint format bench messages clean lock
+
+$(VENV)/.installed: pyproject.toml requirements/dev.lock
+	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(VENV)/bin/uv pip sync --quiet --python $(PY) requirements/dev.lock
+	$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .
+	@touch $@
+
+install: $(VENV)/.installed ## create .venv and install the locked dependencies
+
+var/secret_key: | $(VENV)/.installed
+	@mkdir -p var
+	@$(PY) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+	@chmod 600 $@
+
+run: install var/secret_key ## install, migrate, load areas + demo data, serve on http://$(HOST):$(PORT)
+	$(PKSAI) migrate --no-input
+	$(PKSAI) load-areas --if-empty
+	$(PKSAI) demo --if-empty
+	$(PKSAI) collectstatic --no-input --verbosity 0
+	$(PKSAI) serve $(HOST):$(PORT)
+
+test: install var/secret_key ## the whole suite (DATABASE_URL selects the database; SQLite by default)
+	@scripts/ensure-chromium
+	$(VENV)/bin/pytest -n auto --create-db
+
+test-fast: install var/secret_key ## the suite without the browser tests
+	$(VENV)/bin/pytest -n auto --create-db -m "not browser"
+
+lint: install ## ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: install ## benchmarks in benchmarks/
+	$(PY) -m benchmarks
+
+messages: install ## extract and compile the translation catalogues
+	cd pksai && ../$(PKSAI) makemessages -l id -l en --no-obsolete --no-location
+	cd pksai && ../$(PKSAI) compilemessages
+
+clean:
+	rm -rf $(VENV) build *.egg-info
+
+lock: ## re-pin requirements/*.lock after changing dependencies in pyproject.toml
+	$(VENV)/bin/uv pip compile pyproject.toml --python-version 3.12 --generate-hashes -q -o requirements/base.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.12 --generate-hashes -q -o requirements/dev.lock

@@ -1,0 +1,40 @@
+"""Shared test fixtures. Tests run against the real database (SQLite or PostgreSQL via
+DATABASE_URL); only the password hasher is swapped for a fast one."""
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+
+def pytest_configure(config):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    # SQLite only: the test runner empties tables with DELETE between transactional tests;
+    # this marker table (test databases only) lets it empty the append-only audit table.
+    with django_db_blocker.unblock():
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("CREATE TABLE IF NOT EXISTS audit_flush_allowed (id integer)")
+
+
+@pytest.fixture
+def pilot_areas(db):
+    from pksai.areas.tests.factories import make_areas
+
+    return make_areas(
+        [
+            ("73", "Sulawesi Selatan"),
+            ("73.06", "Kabupaten Gowa"),
+            ("73.06.01", "Bontonompo"),
+            ("73.71", "Kota Makassar"),
+            ("73.71.01", "Mariso"),
+            ("73.71.01.1001", "Bontorannu"),
+            ("33", "Jawa Tengah"),
+            ("33.72", "Kota Surakarta"),
+            ("31", "DKI Jakarta"),
+        ]
+    )

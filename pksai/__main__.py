@@ -1,0 +1,3 @@
+from pksai.cli import main
+
+main()

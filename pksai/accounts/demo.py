@@ -1,0 +1,86 @@
+"""Demo accounts for the five pilot sites. Later apps add their demo data to `pksai demo`."""
+
+from __future__ import annotations
+
+import os
+
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
+from django.db import transaction
+
+from pksai.accounts.models import Organisation, User
+from pksai.accounts.roles import ROLES, sync_roles
+from pksai.accounts.services import user_create
+from pksai.areas.models import Area
+
+DEMO_PASSWORD = os.environ.get("PKSAI_DEMO_PASSWORD", "demo-pksai-2026")
+
+# slug, Kemendagri code, secretariat name
+PILOT_SITES = (
+    ("makassar", "73.71", "Sekretariat PKSAI Kota Makassar"),
+    ("gowa", "73.06", "Sekretariat PKSAI Kabupaten Gowa"),
+    ("surakarta", "33.72", "Sekretariat PKSAI Kota Surakarta"),
+    ("klaten", "33.10", "Sekretariat PKSAI Kabupaten Klaten"),
+    ("tulungagung", "35.04", "Sekretariat PKSAI Kabupaten Tulungagung"),
+)
+NATIONAL_ROLES = ("national_analyst", "auditor", "administrator", "program_officer")
+SITE_ROLES = tuple(
+    r.slug for r in ROLES if r.slug not in {"national_analyst", "auditor", "administrator"}
+)
+
+
+@transaction.atomic
+def demo_accounts() -> list[tuple[str, str, str]]:
+    """Create (or leave as they are) one user per role per pilot site, and national users.
+
+    Returns (username, role, scope) for every demo user."""
+    sync_roles()
+    created: list[tuple[str, str, str]] = []
+    ministry_area = Area.objects.get(code="31")  # DKI Jakarta
+    ministry, _ = Organisation.objects.get_or_create(
+        name="Kementerian Sosial RI",
+        area=ministry_area,
+        defaults={"kind": Organisation.Kind.MINISTRY},
+    )
+    for slug, code, secretariat_name in PILOT_SITES:
+        area = Area.objects.get(code=code)
+        secretariat, _ = Organisation.objects.get_or_create(
+            name=secretariat_name, area=area, defaults={"kind": Organisation.Kind.SECRETARIAT}
+        )
+        puskesmas, _ = Organisation.objects.get_or_create(
+            name=f"Puskesmas {area.name.removeprefix('Kota ').removeprefix('Kabupaten ')}",
+            area=area,
+            defaults={"kind": Organisation.Kind.SERVICE_PROVIDER},
+        )
+        for role in SITE_ROLES:
+            username = f"{slug}.{role}"
+            organisation = puskesmas if role == "focal_person" else secretariat
+            if not User.objects.filter(username=username).exists():
+                user_create(
+                    username=username,
+                    password=None,
+                    roles=[role],
+                    scope_areas=[code],
+                    organisation=organisation,
+                    first_name=role.replace("_", " ").title(),
+                    last_name=area.name,
+                )
+            created.append((username, role, f"{code} {area.name}"))
+    for role in NATIONAL_ROLES:
+        username = f"national.{role}"
+        if not User.objects.filter(username=username).exists():
+            user_create(
+                username=username,
+                password=None,
+                roles=[role],
+                is_national=True,
+                organisation=ministry,
+                first_name=role.replace("_", " ").title(),
+                last_name="Kemensos",
+            )
+        created.append((username, role, "national"))
+    # One hash for all demo users (Argon2 is deliberately slow); only users still without one.
+    unusable = UNUSABLE_PASSWORD_PREFIX
+    User.objects.filter(
+        username__in=[u for u, _r, _s in created], password__startswith=unusable
+    ).update(password=make_password(DEMO_PASSWORD))
+    return created

@@ -1,0 +1,147 @@
+"""The roles of DOMAIN.md as Django groups with explicit permissions.
+
+This table is the single source of the default grants. `pksai sync-roles` (also run after every
+migrate) makes each group hold exactly these permissions. Later apps add their permissions here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
+from django.contrib.contenttypes.management import create_contenttypes
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Role:
+    slug: str
+    label: str
+    description: str
+    permissions: tuple[str, ...]
+    national_only: bool = False
+    staff: bool = False  # may open the Django admin (reference data)
+
+
+_READ_AREAS = ("areas.view_area",)
+_SEE_ORGANISATIONS = ("accounts.view_organisation",)
+_SECRETARIAT = _READ_AREAS + _SEE_ORGANISATIONS
+
+ROLES: tuple[Role, ...] = (
+    Role(
+        "coordinator",
+        _("Coordinator"),
+        _("Leads the district PKSAI secretariat."),
+        _SECRETARIAT + ("accounts.change_organisation", "accounts.add_organisation"),
+    ),
+    Role(
+        "supervisor",
+        _("Supervisor"),
+        _("Supervises social workers; approves case plans and closures."),
+        _SECRETARIAT,
+    ),
+    Role(
+        "psychologist", _("Psychologist"), _("Psychosocial assessment and support."), _SECRETARIAT
+    ),
+    Role(
+        "data_officer",
+        _("Data officer"),
+        _("Keeps the vulnerability database and imports."),
+        _SECRETARIAT,
+    ),
+    Role(
+        "registration_staff",
+        _("Registration and complaints staff"),
+        _("Registers reports and complaints."),
+        _SECRETARIAT,
+    ),
+    Role(
+        "social_worker",
+        _("Social worker / facilitator"),
+        _("Sakti Peksos, TKSK, PKH and other frontline workers."),
+        _SECRETARIAT,
+    ),
+    Role(
+        "focal_person",
+        _("Service-provider focal person"),
+        _("Receives referrals for one organisation."),
+        _READ_AREAS,
+    ),
+    Role(
+        "program_officer",
+        _("Program officer"),
+        _("Administers PKSA, JSLU and JSPACA at district, province or ministry."),
+        _SECRETARIAT,
+    ),
+    Role(
+        "national_analyst",
+        _("National analyst"),
+        _("Ministry data centre (Pusdatin): aggregate figures."),
+        _READ_AREAS + _SEE_ORGANISATIONS,
+        national_only=True,
+    ),
+    Role(
+        "auditor",
+        _("Auditor"),
+        _("Reads the audit trail."),
+        _READ_AREAS + _SEE_ORGANISATIONS + ("audit.view_auditevent",),
+    ),
+    Role(
+        "administrator",
+        _("Administrator"),
+        _("Manages users, roles, reference data and API tokens."),
+        _READ_AREAS
+        + (
+            "areas.change_area",
+            "accounts.view_organisation",
+            "accounts.add_organisation",
+            "accounts.change_organisation",
+            "accounts.view_user",
+            "accounts.add_user",
+            "accounts.change_user",
+            "auth.view_group",
+            "accounts.view_apitoken",
+            "accounts.add_apitoken",
+            "accounts.change_apitoken",
+            "audit.view_auditevent",
+        ),
+        staff=True,
+    ),
+)
+ROLE_BY_SLUG = {role.slug: role for role in ROLES}
+
+
+def role_label(slug: str) -> str:
+    role = ROLE_BY_SLUG.get(slug)
+    return str(role.label) if role else slug
+
+
+def sync_roles(using: str = "default") -> dict[str, int]:
+    """Create or update one group per role holding exactly its permissions."""
+    from django.contrib.auth.models import Group, Permission
+
+    wanted = {p for role in ROLES for p in role.permissions}
+    found = {
+        f"{app}.{codename}": pk
+        for pk, app, codename in Permission.objects.using(using).values_list(
+            "pk", "content_type__app_label", "codename"
+        )
+    }
+    missing = sorted(wanted - found.keys())
+    if missing:
+        raise LookupError(f"Roles refer to unknown permissions: {', '.join(missing)}")
+    result = {}
+    for role in ROLES:
+        group, _created = Group.objects.using(using).get_or_create(name=role.slug)
+        group.permissions.set([found[p] for p in role.permissions])
+        result[role.slug] = len(role.permissions)
+    return result
+
+
+def sync_roles_after_migrate(app_config, using="default", apps=global_apps, **kwargs):
+    # Permissions of apps migrated after this one may not exist yet: create them all first.
+    for config in global_apps.get_app_configs():
+        create_contenttypes(config, verbosity=0, using=using)
+        create_permissions(config, verbosity=0, using=using)
+    sync_roles(using=using)

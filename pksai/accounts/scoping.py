@@ -1,0 +1,107 @@
+"""The one place where role and area scope limit what a user may see.
+
+Every selector that returns people, cases, organisations or money calls `scoped()` (lists) or
+`get_scoped_or_404()` (one object). A record outside the user's scope is indistinguishable
+from a record that does not exist: both are a 404, in the UI and in the API.
+
+Area codes are hierarchical (``73`` ⊃ ``73.71`` ⊃ ``73.71.01`` ⊃ ``73.71.01.1001``), so a scope
+is a set of code prefixes and the filter is ``code = X OR code LIKE 'X.%'`` on the record's own
+area column — no join to the area table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+
+
+@dataclass(frozen=True)
+class Scope:
+    national: bool
+    area_codes: tuple[str, ...]
+
+    def covers(self, code: str | None) -> bool:
+        if self.national:
+            return True
+        if not code:
+            return False
+        return any(code == c or code.startswith(c + ".") for c in self.area_codes)
+
+    def q(self, area_field: str) -> Q:
+        """A filter on ``area_field`` (a foreign key to Area, or a path ending in one)."""
+        if self.national:
+            return Q()
+        if not self.area_codes:
+            return Q(pk__in=[])
+        code_path = f"{area_field}__code"
+        match = Q()
+        for code in self.area_codes:
+            match |= Q(**{code_path: code}) | Q(**{f"{code_path}__startswith": code + "."})
+        return match
+
+
+NO_SCOPE = Scope(national=False, area_codes=())
+
+
+def scope_for(user: Any) -> Scope:
+    """The user's scope, computed once per user object."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NO_SCOPE
+    cached = getattr(user, "_pksai_scope", None)
+    if cached is None:
+        if user.is_superuser or user.is_national:
+            cached = Scope(national=True, area_codes=())
+        else:
+            codes = tuple(sorted(user.scope_areas.values_list("code", flat=True)))
+            cached = Scope(national=False, area_codes=_minimal(codes))
+        user._pksai_scope = cached
+    return cached
+
+
+def _minimal(codes: tuple[str, ...]) -> tuple[str, ...]:
+    """Drop codes already covered by an ancestor in the same scope."""
+    kept: list[str] = []
+    for code in sorted(codes, key=lambda c: (c.count("."), c)):
+        if not any(code == k or code.startswith(k + ".") for k in kept):
+            kept.append(code)
+    return tuple(sorted(kept))
+
+
+def require_perm(user: Any, perm: str) -> None:
+    if not (user and user.is_authenticated and user.has_perm(perm)):
+        raise PermissionDenied(f"missing permission {perm}")
+
+
+def scoped[M: Model](
+    qs: QuerySet[M], user: Any, *, perm: str, area_field: str = "area"
+) -> QuerySet[M]:
+    """Rows of ``qs`` the user may see: the role must grant ``perm`` and the row's area must
+    lie inside the user's scope. Lacking the permission is a PermissionDenied (audited)."""
+    require_perm(user, perm)
+    return qs.filter(scope_for(user).q(area_field))
+
+
+def get_scoped_or_404[M: Model](
+    qs: QuerySet[M], user: Any, *, perm: str, area_field: str = "area", **lookup: Any
+) -> M:
+    """One row the user may see, else Http404 — whether it is missing or out of scope.
+
+    An out-of-scope attempt is written to the audit log as permission_denied (the user only
+    ever sees the 404)."""
+    try:
+        return scoped(qs, user, perm=perm, area_field=area_field).get(**lookup)
+    except qs.model.DoesNotExist:
+        if qs.filter(**lookup).exists():
+            from pksai.audit.services import audit_record
+
+            audit_record(
+                action="permission_denied",
+                object_type=qs.model._meta.label_lower,
+                object_id=str(next(iter(lookup.values()), "")),
+                detail={"reason": "out of area scope"},
+            )
+        raise Http404(f"No {qs.model._meta.verbose_name} matches the given query.") from None

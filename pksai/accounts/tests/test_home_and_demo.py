@@ -1,0 +1,46 @@
+from django.core.management import call_command
+
+from pksai.accounts.demo import DEMO_PASSWORD
+from pksai.accounts.models import User
+from pksai.accounts.tests.factories import make_user
+from pksai.areas.tests.factories import make_areas
+
+
+def test_home_shows_role_scope_and_local_time_zone(client, pilot_areas):
+    client.force_login(make_user(roles=["supervisor"], scope=["73.71"]))
+    page = client.get("/").text
+    assert "Supervisor" in page or "Penyelia" in page
+    assert "Kota Makassar" in page
+    assert "WITA" in page  # Makassar is UTC+8
+
+
+def test_home_in_java_shows_wib(client, pilot_areas):
+    client.force_login(make_user(roles=["supervisor"], scope=["33.72"]))
+    assert "WIB" in client.get("/").text
+
+
+def test_demo_creates_one_user_per_role_per_pilot_site(db, capsys):
+    make_areas(
+        [
+            ("31", "DKI Jakarta"),
+            ("73", "Sulawesi Selatan"),
+            ("73.71", "Kota Makassar"),
+            ("73.06", "Kabupaten Gowa"),
+            ("33", "Jawa Tengah"),
+            ("33.72", "Kota Surakarta"),
+            ("33.10", "Kabupaten Klaten"),
+            ("35", "Jawa Timur"),
+            ("35.04", "Kabupaten Tulungagung"),
+        ]
+    )
+    call_command("demo")
+    out = capsys.readouterr().out
+    assert DEMO_PASSWORD in out
+    coordinator = User.objects.get(username="gowa.coordinator")
+    assert coordinator.check_password(DEMO_PASSWORD)
+    assert list(coordinator.scope_areas.values_list("code", flat=True)) == ["73.06"]
+    assert User.objects.get(username="national.auditor").is_national
+    assert User.objects.filter(username__startswith="tulungagung.").count() == 8
+    before = User.objects.count()
+    call_command("demo")  # idempotent
+    assert User.objects.count() == before

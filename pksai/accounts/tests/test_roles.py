@@ -1,0 +1,33 @@
+import pytest
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+
+from pksai.accounts.roles import ROLES, sync_roles
+from pksai.accounts.tests.factories import make_user
+
+
+def test_every_role_is_a_group_with_its_permissions(db):
+    sync_roles()
+    for role in ROLES:
+        group = Group.objects.get(name=role.slug)
+        perms = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
+        assert perms == set(role.permissions)
+    assert len(ROLES) == 11
+
+
+def test_only_auditors_and_administrators_read_the_audit_trail(db):
+    readers = {r.slug for r in ROLES if "audit.view_auditevent" in r.permissions}
+    assert readers == {"auditor", "administrator"}
+
+
+def test_national_only_role_needs_national_scope(pilot_areas):
+    with pytest.raises(ValidationError):
+        make_user(roles=["national_analyst"], scope=["73.71"])
+    assert make_user(roles=["national_analyst"], national=True).is_national
+
+
+def test_user_needs_a_scope_and_known_areas(pilot_areas):
+    with pytest.raises(ValidationError):
+        make_user(scope=[])
+    with pytest.raises(ValidationError):
+        make_user(scope=["99.99"])

@@ -1,0 +1,63 @@
+"""The JSON API under /api/v1/: one NinjaAPI, one router per app, errors as JSON."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from pksai.api.auth import StaffSession, TokenAuth
+from pksai.audit.services import audit_record
+
+api = NinjaAPI(
+    title="PKSAI API",
+    version="1",
+    description=(
+        "Integrated Child Welfare Services. Authenticate with `Authorization: Bearer <token>`; "
+        "tokens are issued by administrators and see exactly what their user may see."
+    ),
+    urls_namespace="api",
+    auth=[TokenAuth(), StaffSession()],
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc):
+    response = api.create_response(
+        request,
+        {"detail": "Authentication required: send 'Authorization: Bearer <token>'."},
+        status=401,
+    )
+    response["WWW-Authenticate"] = 'Bearer realm="pksai"'
+    return response
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request, exc):
+    audit_record(
+        action="permission_denied",
+        actor=getattr(request, "user", None),
+        detail={"reason": str(exc)[:300], "method": request.method},
+    )
+    return api.create_response(
+        request, {"detail": "You do not have permission for this action."}, status=403
+    )
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return api.create_response(request, {"detail": "Not found."}, status=404)
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request, exc):
+    return api.create_response(request, {"detail": exc.messages}, status=400)
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid_input(request, exc):
+    return api.create_response(
+        request, {"detail": "Invalid input.", "errors": exc.errors}, status=422
+    )

@@ -1,0 +1,10 @@
+"""Mounts every app's router on the one API. Included at /api/v1/ by pksai/urls.py."""
+
+from pksai.accounts.api import router as accounts_router
+from pksai.api.base import api
+from pksai.areas.api import router as areas_router
+
+api.add_router("/areas/", areas_router, tags=["areas"])
+api.add_router("/", accounts_router, tags=["accounts"])
+
+urls = api.urls

@@ -1,0 +1,59 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+WIB, WITA, WIT = "Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"
+ZONE_CHOICES = [(WIB, _("WIB (UTC+7)")), (WITA, _("WITA (UTC+8)")), (WIT, _("WIT (UTC+9)"))]
+
+
+class Area(models.Model):
+    """An official Kemendagri area: province → regency/city → district → village.
+
+    The primary key is the dotted Kemendagri code (``73.71.01.1001``), so an area scope is a
+    code prefix and every table that hangs on an area can be scoped without a join.
+    """
+
+    class Level(models.IntegerChoices):
+        PROVINCE = 1, _("province")
+        REGENCY = 2, _("regency/city")
+        DISTRICT = 3, _("district (kecamatan)")
+        VILLAGE = 4, _("village (desa/kelurahan)")
+
+    code = models.CharField(_("code"), max_length=13, primary_key=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices)
+    name = models.CharField(_("name"), max_length=200)
+    timezone = models.CharField(_("time zone"), max_length=32, choices=ZONE_CHOICES)
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("False once the code is no longer in the source.")
+    )
+
+    class Meta:
+        verbose_name = _("area")
+        verbose_name_plural = _("areas")
+        ordering = ["code"]
+        indexes = [
+            # Prefix (LIKE 'xx.yy.%') lookups on PostgreSQL need a pattern index.
+            models.Index(
+                fields=["code"], name="area_code_prefix", opclasses=["varchar_pattern_ops"]
+            ),
+            models.Index(fields=["level", "name"], name="area_level_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def kind(self) -> str:
+        """Kabupaten/Kota for regencies, Desa/Kelurahan for villages (from the code)."""
+        if self.level == self.Level.REGENCY:
+            return "Kota" if self.name.startswith("Kota ") else "Kabupaten"
+        if self.level == self.Level.VILLAGE:
+            return "Kelurahan" if self.code.split(".")[-1].startswith("1") else "Desa"
+        return self.get_level_display()

@@ -1,0 +1,28 @@
+"""Sign-in events come from Django's auth signals and django-axes: the only hooks there are."""
+
+from axes.signals import user_locked_out
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from pksai.audit.services import audit_record
+
+
+@receiver(user_logged_in, dispatch_uid="pksai_audit_login")
+def _logged_in(sender, request, user, **kwargs):
+    audit_record(action="login", actor=user)
+
+
+@receiver(user_logged_out, dispatch_uid="pksai_audit_logout")
+def _logged_out(sender, request, user, **kwargs):
+    if user is not None:
+        audit_record(action="logout", actor=user)
+
+
+@receiver(user_login_failed, dispatch_uid="pksai_audit_login_failed")
+def _login_failed(sender, credentials, request=None, **kwargs):
+    audit_record(action="login_failed", username=str(credentials.get("username", ""))[:150])
+
+
+@receiver(user_locked_out, dispatch_uid="pksai_audit_locked_out")
+def _locked_out(sender, request, username, ip_address, **kwargs):
+    audit_record(action="locked_out", username=str(username or "")[:150])

@@ -1,0 +1,61 @@
+"""The one helper every app calls to write the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from pksai.audit.models import AuditEvent
+from pksai.core.context import current_request_context
+
+
+def _roles_of(user: Any) -> str:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ""
+    names = getattr(user, "_pksai_role_names", None)
+    if names is None:
+        names = ",".join(sorted(user.groups.values_list("name", flat=True)))
+        user._pksai_role_names = names
+    return names
+
+
+def audit_record(
+    *,
+    action: str,
+    actor: Any = None,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+    detail: dict[str, Any] | None = None,
+    username: str = "",
+) -> AuditEvent:
+    """Append one audit row. Who, IP and request id come from the current request unless given.
+
+    Call it in the same transaction as the change it records, so both land or neither does.
+    """
+    if action not in AuditEvent.Action.values:
+        raise ValueError(f"unknown audit action {action!r}")
+    ctx = current_request_context()
+    if actor is None and ctx is not None:
+        actor = ctx.user
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)
+    return AuditEvent.objects.create(
+        actor=actor,
+        actor_username=(actor.get_username() if actor is not None else username)[:150],
+        actor_roles=_roles_of(actor)[:300],
+        action=action,
+        object_type=object_type[:100],
+        object_id=str(object_id)[:64],
+        object_repr=object_repr[:200],
+        ip=ctx.ip if ctx else None,
+        request_id=ctx.request_id if ctx else "",
+        path=ctx.path if ctx else "",
+        detail=detail or {},
+    )

@@ -1,0 +1,38 @@
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pksai.accounts.selectors import user_profile
+
+
+@login_required
+def home(request):
+    return render(
+        request,
+        "core/home.html",
+        {"profile": user_profile(user=request.user), "now": timezone.now()},
+    )
+
+
+def _wants_json(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_404(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return render(request, "errors/404.html", status=404)
+
+
+def error_403(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse({"detail": "You do not have permission for this action."}, status=403)
+    return render(request, "errors/403.html", status=403)
+
+
+def error_500(request):
+    if _wants_json(request):
+        return JsonResponse({"detail": "Server error."}, status=500)
+    return render(request, "errors/500.html", {"message": _("Server error.")}, status=500)

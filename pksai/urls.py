@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from pksai.api.urls import urls as api_urls
+
+admin.site.site_header = "PKSAI"
+admin.site.site_title = "PKSAI"
+
+urlpatterns = [
+    path("", include("pksai.core.urls")),
+    path("", include("pksai.accounts.urls")),
+    path("", include("pksai.areas.urls")),
+    path("", include("pksai.audit.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api_urls),
+]
+
+handler403 = "pksai.core.views.error_403"
+handler404 = "pksai.core.views.error_404"
+handler500 = "pksai.core.views.error_500"
