@@ -10,6 +10,7 @@ from django.db import transaction
 
 from pksai.areas.codes import WITA_PROVINCES
 from pksai.areas.models import WIB, WIT, WITA, Area
+from pksai.core.bulk import bulk_upsert
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 SOURCE = "idn-area-data 4.0.1 (Kemendagri), ODbL 1.0"
@@ -74,7 +75,7 @@ def _existing() -> pl.DataFrame:
     )
 
 
-def areas_load(*, data_dir: Path = DATA_DIR, batch_size: int = 5000) -> AreaLoadResult:
+def areas_load(*, data_dir: Path = DATA_DIR, batch_size: int = 10_000) -> AreaLoadResult:
     """Insert new areas, update changed ones, retire codes no longer in the source.
 
     Idempotent: a second run finds every row unchanged and writes nothing.
@@ -95,25 +96,19 @@ def areas_load(*, data_dir: Path = DATA_DIR, batch_size: int = 5000) -> AreaLoad
 
     with transaction.atomic():
         upserts = pl.concat([to_create, to_update]).sort("level", "code")
-        for batch in upserts.iter_slices(batch_size):
-            Area.objects.bulk_create(
-                [
-                    Area(
-                        code=code,
-                        parent_id=parent,
-                        level=level,
-                        name=name,
-                        timezone=tz,
-                        is_active=True,
-                    )
-                    for code, parent, level, name, tz in batch.select(
-                        "code", "parent_code", "level", "name", "timezone"
-                    ).iter_rows()
-                ],
-                update_conflicts=True,
-                unique_fields=["code"],
-                update_fields=["parent", "level", "name", "timezone", "is_active"],
-            )
+        bulk_upsert(
+            table=Area._meta.db_table,
+            frame=upserts.select(
+                "code",
+                pl.col("parent_code").alias("parent_id"),
+                "level",
+                "name",
+                "timezone",
+                pl.lit(True).alias("is_active"),
+            ),
+            key=["code"],
+            update=["parent_id", "level", "name", "timezone", "is_active"],
+        )
         retired_codes = retired["code"].to_list()
         for start in range(0, len(retired_codes), batch_size):
             Area.objects.filter(code__in=retired_codes[start : start + batch_size]).update(

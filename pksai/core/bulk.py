@@ -1,0 +1,57 @@
+"""Bulk writes from Polars frames: one statement per batch, never one ORM call per row.
+
+PostgreSQL: the frame is written as CSV straight into COPY (a temporary table), then one
+INSERT … SELECT … ON CONFLICT moves it into place. SQLite: executemany per batch.
+Call inside a transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import polars as pl
+from django.db import connection
+
+
+def bulk_upsert(
+    *,
+    table: str,
+    frame: pl.DataFrame,
+    key: Sequence[str],
+    update: Sequence[str],
+    batch_size: int = 50_000,
+) -> int:
+    """Insert the frame's rows into ``table`` (its columns = the frame's columns); rows whose
+    ``key`` already exists get the ``update`` columns overwritten. Returns the rows sent."""
+    if frame.is_empty():
+        return 0
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(c) for c in frame.columns)
+    conflict = f"ON CONFLICT ({', '.join(qn(c) for c in key)}) " + (
+        f"DO UPDATE SET {', '.join(f'{qn(c)} = excluded.{qn(c)}' for c in update)}"
+        if update
+        else "DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            staging = qn(f"_stage_{uuid.uuid4().hex[:12]}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS "  # noqa: S608
+                f"SELECT {columns} FROM {qn(table)} WITH NO DATA"
+            )
+            for batch in frame.iter_slices(batch_size):
+                with cursor.cursor.copy(
+                    f"COPY {staging} ({columns}) FROM STDIN WITH (FORMAT csv)"
+                ) as copy:
+                    copy.write(batch.write_csv(include_header=False, null_value=""))
+            cursor.execute(
+                f"INSERT INTO {qn(table)} ({columns}) SELECT {columns} FROM {staging} {conflict}"  # noqa: S608
+            )
+            cursor.execute(f"DROP TABLE {staging}")
+        else:
+            placeholders = ", ".join(["%s"] * len(frame.columns))
+            sql = f"INSERT INTO {qn(table)} ({columns}) VALUES ({placeholders}) {conflict}"  # noqa: S608
+            for batch in frame.iter_slices(batch_size):
+                cursor.executemany(sql, batch.rows())
+    return frame.height
