@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "pksai.areas",
     "pksai.accounts",
     "pksai.audit",
+    "pksai.registry",
     "pksai.api",
 ]
 

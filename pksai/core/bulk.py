@@ -50,8 +50,27 @@ def bulk_upsert(
             )
             cursor.execute(f"DROP TABLE {staging}")
         else:
+            frame = _sqlite_values(frame)
             placeholders = ", ".join(["%s"] * len(frame.columns))
             sql = f"INSERT INTO {qn(table)} ({columns}) VALUES ({placeholders}) {conflict}"  # noqa: S608
             for batch in frame.iter_slices(batch_size):
                 cursor.executemany(sql, batch.rows())
     return frame.height
+
+
+def _sqlite_values(frame: pl.DataFrame) -> pl.DataFrame:
+    """Dates and datetimes as the text Django stores in SQLite (UTC, no offset)."""
+    return frame.with_columns(
+        [
+            pl.col(name).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%d %H:%M:%S%.6f")
+            if dtype.time_zone  # type: ignore[attr-defined]
+            else pl.col(name).dt.strftime("%Y-%m-%d %H:%M:%S%.6f")
+            for name, dtype in frame.schema.items()
+            if isinstance(dtype, pl.Datetime)
+        ]
+        + [
+            pl.col(name).dt.strftime("%Y-%m-%d")
+            for name, dtype in frame.schema.items()
+            if dtype == pl.Date
+        ]
+    )

@@ -1,0 +1,167 @@
+"""Households and people from social-registry extracts (BDT/DTKS and other sources).
+
+Rows are written only by the vectorised importer (services/imports.py), never one by one.
+Each row keeps where it came from (source, batch, row number) and its data-quality flags.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from pksai.registry.codes import COLUMN_BY_NAME
+
+
+def _choices(column: str) -> list[tuple[str, str]]:
+    return [(c, c) for c in COLUMN_BY_NAME[column].codes]
+
+
+class ImportBatch(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    source = models.CharField(_("source"), max_length=50)
+    file_name = models.CharField(_("file"), max_length=300)
+    file_sha256 = models.CharField(max_length=64)
+    mapping = models.JSONField(_("mapping"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    rows_read = models.PositiveIntegerField(_("read"), default=0)
+    rows_accepted = models.PositiveIntegerField(_("accepted"), default=0)
+    rows_rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    message = models.TextField(_("message"), blank=True)
+    error_report = models.CharField(_("error report"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("registry import")
+        verbose_name_plural = _("registry imports")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.file_name} ({self.get_status_display()})"
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "read": self.rows_read,
+            "accepted": self.rows_accepted,
+            "rejected": self.rows_rejected,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+        }
+
+
+class Household(models.Model):
+    source = models.CharField(_("source"), max_length=50)
+    registry_id = models.CharField(_("registry id"), max_length=50)
+    kk_number = models.CharField(_("family card number"), max_length=16, blank=True)
+    village = models.ForeignKey(
+        "areas.Area", verbose_name=_("village"), on_delete=models.PROTECT, related_name="+"
+    )
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    welfare_decile = models.PositiveSmallIntegerField(_("welfare decile"), null=True, blank=True)
+    floor_type = models.CharField(max_length=20, blank=True, choices=_choices("floor_type"))
+    wall_type = models.CharField(max_length=20, blank=True, choices=_choices("wall_type"))
+    roof_type = models.CharField(max_length=20, blank=True, choices=_choices("roof_type"))
+    water_source = models.CharField(max_length=30, blank=True, choices=_choices("water_source"))
+    toilet = models.CharField(max_length=20, blank=True, choices=_choices("toilet"))
+    lighting = models.CharField(max_length=20, blank=True, choices=_choices("lighting"))
+    cooking_fuel = models.CharField(max_length=20, blank=True, choices=_choices("cooking_fuel"))
+    has_refrigerator = models.BooleanField(null=True, blank=True)
+    has_motorcycle = models.BooleanField(null=True, blank=True)
+    has_car = models.BooleanField(null=True, blank=True)
+    has_land = models.BooleanField(null=True, blank=True)
+    meals_per_day = models.PositiveSmallIntegerField(null=True, blank=True)
+    protein_days_per_week = models.PositiveSmallIntegerField(null=True, blank=True)
+    clothes_pairs = models.PositiveSmallIntegerField(null=True, blank=True)
+    proper_sleeping_place = models.BooleanField(null=True, blank=True)
+    health_access = models.BooleanField(null=True, blank=True)
+    # provenance
+    batch = models.ForeignKey(ImportBatch, null=True, on_delete=models.SET_NULL, related_name="+")
+    source_row = models.PositiveIntegerField(_("row in file"), null=True)
+    row_hash = models.CharField(max_length=16, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "registry_id"], name="household_source_key")
+        ]
+        indexes = [
+            models.Index(
+                fields=["village"],
+                name="household_village_prefix",
+                opclasses=["varchar_pattern_ops"],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}/{self.registry_id}"
+
+
+class Person(models.Model):
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="members")
+    source = models.CharField(_("source"), max_length=50)
+    household_key = models.CharField(max_length=50)
+    person_key = models.CharField(_("member id"), max_length=50)
+    # The village again, so that scoping a person needs no join.
+    village = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    nik = models.CharField(_("NIK"), max_length=16, blank=True, db_index=True)
+    name = models.CharField(_("name"), max_length=200)
+    sex = models.CharField(_("sex"), max_length=1, choices=[("M", _("male")), ("F", _("female"))])
+    birth_date = models.DateField(_("birth date"))
+    relationship = models.CharField(
+        _("relationship to head"), max_length=20, choices=_choices("relationship")
+    )
+    school_participation = models.CharField(
+        max_length=20, blank=True, choices=_choices("school_participation")
+    )
+    school_level = models.CharField(max_length=10, blank=True, choices=_choices("school_level"))
+    disability_type = models.CharField(
+        max_length=20, blank=True, choices=_choices("disability_type")
+    )
+    disability_severity = models.CharField(
+        max_length=10, blank=True, choices=_choices("disability_severity")
+    )
+    chronic_illness = models.BooleanField(null=True, blank=True)
+    work_status = models.CharField(max_length=20, blank=True, choices=_choices("work_status"))
+    birth_certificate = models.BooleanField(null=True, blank=True)
+    orphanhood = models.CharField(max_length=10, blank=True, choices=_choices("orphanhood"))
+    other_programs = models.CharField(max_length=100, blank=True, help_text="';'-separated codes")
+    # provenance and quality
+    batch = models.ForeignKey(ImportBatch, null=True, on_delete=models.SET_NULL, related_name="+")
+    source_row = models.PositiveIntegerField(_("row in file"), null=True)
+    dq_flags = models.CharField(_("data-quality flags"), max_length=200, blank=True)
+    row_hash = models.CharField(max_length=16, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "household_key", "person_key"], name="person_source_key"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["village"], name="person_village_prefix", opclasses=["varchar_pattern_ops"]
+            ),
+            models.Index(fields=["birth_date"], name="person_birth_date"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
