@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from pksai.areas.models import Area
@@ -136,6 +136,26 @@ def registry_import(
     return batch
 
 
+def _upsert_rows(model, frame: pl.DataFrame, key: list[str], batch: ImportBatch, now) -> None:
+    """Write new or changed rows, stamped with the batch; unknown text is stored as ''."""
+    text_columns = [
+        f.column
+        for f in model._meta.concrete_fields
+        if isinstance(f, models.CharField) and f.column in frame.columns
+    ]
+    frame = frame.with_columns(
+        [pl.col(c).fill_null("") for c in text_columns],
+        batch_id=pl.lit(batch.pk),
+        updated_at=pl.lit(now),
+    )
+    bulk_upsert(
+        table=model._meta.db_table,
+        frame=frame,
+        key=key,
+        update=[c for c in frame.columns if c not in key],
+    )
+
+
 def _write(batch: ImportBatch, source: str, good: pl.DataFrame, now) -> tuple[int, int, int]:
     """Upsert households then people; returns (created, updated, unchanged) people."""
     if good.is_empty():
@@ -163,28 +183,7 @@ def _write(batch: ImportBatch, source: str, good: pl.DataFrame, now) -> tuple[in
         ["registry_id", "row_hash"],
     )
     changed_households = households.join(stored, on=["registry_id", "row_hash"], how="anti")
-    text_fields = [
-        "kk_number",
-        "address",
-        "floor_type",
-        "wall_type",
-        "roof_type",
-        "water_source",
-        "toilet",
-        "lighting",
-        "cooking_fuel",
-    ]
-    bulk_upsert(
-        table=Household._meta.db_table,
-        frame=changed_households.with_columns(
-            [pl.col(c).fill_null("") for c in text_fields],
-            batch_id=pl.lit(batch.pk),
-            updated_at=pl.lit(now),
-        ),
-        key=["source", "registry_id"],
-        update=[c for c in changed_households.columns if c not in {"source", "registry_id"}]
-        + ["batch_id", "updated_at"],
-    )
+    _upsert_rows(Household, changed_households, ["source", "registry_id"], batch, now)
     ids = _existing(
         Household, source, "registry_id", households["registry_id"].to_list(), ["registry_id", "id"]
     )
@@ -228,26 +227,5 @@ def _write(batch: ImportBatch, source: str, good: pl.DataFrame, now) -> tuple[in
     to_write = people.join(
         stored_people, on=["household_key", "person_key", "row_hash"], how="anti"
     )
-    person_text = [
-        "nik",
-        "school_participation",
-        "school_level",
-        "disability_type",
-        "disability_severity",
-        "work_status",
-        "orphanhood",
-        "other_programs",
-        "dq_flags",
-    ]
-    bulk_upsert(
-        table=Person._meta.db_table,
-        frame=to_write.with_columns(
-            [pl.col(c).fill_null("") for c in person_text],
-            batch_id=pl.lit(batch.pk),
-            updated_at=pl.lit(now),
-        ),
-        key=["source", "household_key", "person_key"],
-        update=[c for c in to_write.columns if c not in {"source", "household_key", "person_key"}]
-        + ["batch_id", "updated_at"],
-    )
+    _upsert_rows(Person, to_write, ["source", "household_key", "person_key"], batch, now)
     return created, updated, unchanged
