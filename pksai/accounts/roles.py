@@ -27,19 +27,23 @@ class Role:
 _READ_AREAS = ("areas.view_area",)
 _SEE_ORGANISATIONS = ("accounts.view_organisation",)
 _SECRETARIAT = _READ_AREAS + _SEE_ORGANISATIONS
+# Person-level registry data: secretariat staff in their own area only (aggregates come later).
+_SEE_REGISTRY = ("registry.view_household", "registry.view_person")
 
 ROLES: tuple[Role, ...] = (
     Role(
         "coordinator",
         _("Coordinator"),
         _("Leads the district PKSAI secretariat."),
-        _SECRETARIAT + ("accounts.change_organisation", "accounts.add_organisation"),
+        _SECRETARIAT
+        + _SEE_REGISTRY
+        + ("accounts.change_organisation", "accounts.add_organisation"),
     ),
     Role(
         "supervisor",
         _("Supervisor"),
         _("Supervises social workers; approves case plans and closures."),
-        _SECRETARIAT,
+        _SECRETARIAT + _SEE_REGISTRY,
     ),
     Role(
         "psychologist", _("Psychologist"), _("Psychosocial assessment and support."), _SECRETARIAT
@@ -48,19 +52,19 @@ ROLES: tuple[Role, ...] = (
         "data_officer",
         _("Data officer"),
         _("Keeps the vulnerability database and imports."),
-        _SECRETARIAT,
+        _SECRETARIAT + _SEE_REGISTRY + ("registry.view_importbatch",),
     ),
     Role(
         "registration_staff",
         _("Registration and complaints staff"),
         _("Registers reports and complaints."),
-        _SECRETARIAT,
+        _SECRETARIAT + _SEE_REGISTRY,
     ),
     Role(
         "social_worker",
         _("Social worker / facilitator"),
         _("Sakti Peksos, TKSK, PKH and other frontline workers."),
-        _SECRETARIAT,
+        _SECRETARIAT + _SEE_REGISTRY,
     ),
     Role(
         "focal_person",
@@ -72,7 +76,7 @@ ROLES: tuple[Role, ...] = (
         "program_officer",
         _("Program officer"),
         _("Administers PKSA, JSLU and JSPACA at district, province or ministry."),
-        _SECRETARIAT,
+        _SECRETARIAT + _SEE_REGISTRY,
     ),
     Role(
         "national_analyst",
