@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "pksai.accounts",
     "pksai.audit",
     "pksai.registry",
+    "pksai.vulnerability",
     "pksai.api",
 ]
 

@@ -28,7 +28,13 @@ _READ_AREAS = ("areas.view_area",)
 _SEE_ORGANISATIONS = ("accounts.view_organisation",)
 _SECRETARIAT = _READ_AREAS + _SEE_ORGANISATIONS
 # Person-level registry data: secretariat staff in their own area only (aggregates come later).
-_SEE_REGISTRY = ("registry.view_household", "registry.view_person")
+_SEE_REGISTRY = (
+    "registry.view_household",
+    "registry.view_person",
+    "vulnerability.view_score",
+    "vulnerability.view_estimates",
+    "vulnerability.view_ruleset",
+)
 
 ROLES: tuple[Role, ...] = (
     Role(
@@ -52,7 +58,13 @@ ROLES: tuple[Role, ...] = (
         "data_officer",
         _("Data officer"),
         _("Keeps the vulnerability database and imports."),
-        _SECRETARIAT + _SEE_REGISTRY + ("registry.view_importbatch",),
+        _SECRETARIAT
+        + _SEE_REGISTRY
+        + (
+            "registry.view_importbatch",
+            "vulnerability.add_ruleset",
+            "vulnerability.change_ruleset",
+        ),
     ),
     Role(
         "registration_staff",
@@ -82,7 +94,7 @@ ROLES: tuple[Role, ...] = (
         "national_analyst",
         _("National analyst"),
         _("Ministry data centre (Pusdatin): aggregate figures."),
-        _READ_AREAS + _SEE_ORGANISATIONS,
+        _READ_AREAS + _SEE_ORGANISATIONS + ("vulnerability.view_estimates",),
         national_only=True,
     ),
     Role(

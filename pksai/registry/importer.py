@@ -115,7 +115,8 @@ def apply_mapping(frame: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
     return frame
 
 
-def _typed(column: Column, date_format: str) -> pl.Expr:
+def typed_expr(column: Column, date_format: str) -> pl.Expr:
+    """The text column converted to the type the column holds (invalid → null)."""
     raw = pl.col(column.name)
     match column.kind:
         case "bool":
@@ -215,7 +216,7 @@ class Validated:
 def validate(
     frame: pl.DataFrame, *, villages: pl.Series, today: date, date_format: str = "%Y-%m-%d"
 ) -> Validated:
-    typed = frame.with_columns([_typed(c, date_format).alias(f"__t_{c.name}") for c in COLUMNS])
+    typed = frame.with_columns([typed_expr(c, date_format).alias(f"__t_{c.name}") for c in COLUMNS])
     reasons = typed.with_columns(
         [
             _reason(c, pl.col(f"__t_{c.name}"), today, villages).alias(f"__r_{c.name}")
