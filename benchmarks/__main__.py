@@ -25,7 +25,8 @@ def main() -> int:
     only = sys.argv[1:]
     package = Path(__file__).parent
     for info in pkgutil.iter_modules([str(package)]):
-        if not info.name.startswith("bench_") or (only and info.name not in only):
+        is_bench = info.name.startswith("bench_") or info.name.endswith("_bench")
+        if not is_bench or (only and info.name not in only):
             continue
         module = importlib.import_module(f"benchmarks.{info.name}")
         print(f"== {info.name}: {module.__doc__.strip().splitlines()[0]}")
