@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("pksai.accounts.urls")),
     path("", include("pksai.areas.urls")),
     path("", include("pksai.audit.urls")),
+    path("", include("pksai.registry.urls")),
     path("", include("pksai.vulnerability.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

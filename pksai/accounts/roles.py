@@ -62,6 +62,7 @@ ROLES: tuple[Role, ...] = (
         + _SEE_REGISTRY
         + (
             "registry.view_importbatch",
+            "registry.add_importbatch",
             "vulnerability.add_ruleset",
             "vulnerability.change_ruleset",
         ),

@@ -1,13 +1,17 @@
 """Scoped read endpoints for registry people and households. Every read of personal data is
 audited (the ids returned are recorded)."""
 
-from datetime import date
+from datetime import date, datetime
 
-from ninja import Query, Router, Schema
+from django.http import FileResponse
+from django.urls import reverse
+from ninja import File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
+from pksai.accounts.scoping import require_perm
 from pksai.audit.services import audit_record
-from pksai.registry import selectors
+from pksai.registry import selectors, services
 
 router = Router()
 
@@ -105,3 +109,73 @@ def get_household(request, pk: int):
     household = selectors.household_get(user=request.auth, pk=pk)
     audit_record(action="view", obj=household)
     return household
+
+
+class ImportBatchOut(Schema):
+    id: int
+    source: str
+    file_name: str
+    status: str
+    progress: int
+    message: str
+    counts: dict[str, int]
+    created_at: datetime
+    finished_at: datetime | None
+    error_report_url: str | None
+
+    @staticmethod
+    def resolve_counts(obj) -> dict[str, int]:
+        return obj.summary()
+
+    @staticmethod
+    def resolve_error_report_url(obj, context) -> str | None:
+        if not obj.error_report:
+            return None
+        url = reverse("api:registry_import_errors", kwargs={"pk": obj.pk})
+        request = (context or {}).get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+@router.post(
+    "/imports/",
+    response={202: ImportBatchOut},
+    summary="Upload an extract; it is imported in the background",
+    description=(
+        "Multipart form: `file` (.csv, .xlsx or .parquet), `source` (e.g. DTKS-2026-09) and "
+        "optionally `mapping` (YAML). Answers 202 with the queued batch; poll "
+        "`GET /registry/imports/{id}/` until `status` is `done` or `failed`."
+    ),
+)
+def create_import(
+    request,
+    source: Form[str],
+    file: File[UploadedFile],
+    mapping: File[UploadedFile | None] = None,
+):
+    require_perm(request.auth, selectors.ADD_IMPORT)
+    batch = services.registry_import_enqueue(
+        upload=file, source=source, mapping_upload=mapping, by=request.auth
+    )
+    batch.refresh_from_db()  # the immediate backend may already have run it
+    return Status(202, batch)
+
+
+@router.get("/imports/{pk}/", response=ImportBatchOut, summary="One import: status and counts")
+def get_import(request, pk: int):
+    return selectors.import_batch_get(user=request.auth, pk=pk)
+
+
+@router.get(
+    "/imports/{pk}/errors.csv",
+    url_name="registry_import_errors",
+    summary="The rejected cells of an import as CSV (row, column, value, reason)",
+)
+def get_import_errors(request, pk: int):
+    batch = selectors.import_batch_get(user=request.auth, pk=pk)
+    report = services.import_batch_error_report(batch=batch, by=request.auth)
+    return FileResponse(
+        report.open("rb"),
+        as_attachment=True,
+        filename=f"import-{batch.pk}-errors.csv",
+        content_type="text/csv; charset=utf-8",
+    )

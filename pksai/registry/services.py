@@ -7,13 +7,19 @@ Re-importing the same file writes nothing; a corrected file updates rows in plac
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import polars as pl
+import yaml
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from pksai.areas.models import Area
 from pksai.audit.services import audit_record
@@ -229,3 +235,125 @@ def _write(batch: ImportBatch, source: str, good: pl.DataFrame, now) -> tuple[in
     )
     _upsert_rows(Person, to_write, ["source", "household_key", "person_key"], batch, now)
     return created, updated, unchanged
+
+
+# --- Background imports: upload → queue → worker (pksai.registry.tasks) ----------------------
+
+EXTRACT_SUFFIXES = (".csv", ".xlsx", ".parquet")
+MAPPING_SUFFIXES = (".yaml", ".yml")
+
+
+def upload_dir() -> Path:
+    directory = Path(settings.VAR_DIR) / "imports" / "uploads"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def _store_upload(upload, *, field: str, suffixes: tuple[str, ...]) -> tuple[Path, str]:
+    """Write an uploaded file under a generated name (keeping its extension); returns the
+    stored path and its SHA-256."""
+    suffix = Path(upload.name or "").suffix.lower()
+    if suffix not in suffixes:
+        raise ValidationError(
+            {
+                field: ValidationError(
+                    _("Unsupported file type “%(suffix)s”: upload a %(allowed)s file."),
+                    code="file_type",
+                    params={"suffix": suffix or "—", "allowed": ", ".join(suffixes)},
+                )
+            }
+        )
+    if not upload.size:
+        raise ValidationError({field: ValidationError(_("The file is empty."), code="empty")})
+    target = upload_dir() / f"{uuid.uuid4().hex}{suffix}"
+    digest = hashlib.sha256()
+    with target.open("xb") as out:
+        for chunk in upload.chunks():
+            digest.update(chunk)
+            out.write(chunk)
+    return target, digest.hexdigest()
+
+
+def _check_mapping(path: Path, name: str) -> None:
+    try:
+        Mapping.load(path)
+    except (ExtractError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        reason = str(exc).replace(str(path), name)
+        raise ValidationError(
+            {
+                "mapping": ValidationError(
+                    _("The mapping file cannot be used: %(reason)s"),
+                    code="mapping",
+                    params={"reason": reason},
+                )
+            }
+        ) from exc
+
+
+def registry_import_enqueue(*, upload, source: str, mapping_upload=None, by) -> ImportBatch:
+    """Store the uploaded extract (and mapping), create a queued batch and hand it to the
+    background worker once the transaction commits. Bad input is a ValidationError."""
+    from pksai.registry.tasks import run_registry_import
+
+    source = (source or "").strip()
+    if not source:
+        raise ValidationError({"source": _("Name the registry source, e.g. DTKS-2026-09.")})
+    max_length = ImportBatch._meta.get_field("source").max_length
+    if len(source) > max_length:
+        raise ValidationError(
+            {
+                "source": ValidationError(
+                    _("The source name is at most %(n)d characters."),
+                    code="max_length",
+                    params={"n": max_length},
+                )
+            }
+        )
+    path, sha256 = _store_upload(upload, field="file", suffixes=EXTRACT_SUFFIXES)
+    mapping_path = None
+    if mapping_upload is not None:
+        try:
+            mapping_path, _digest = _store_upload(
+                mapping_upload, field="mapping", suffixes=MAPPING_SUFFIXES
+            )
+            _check_mapping(mapping_path, Path(mapping_upload.name).name)
+        except ValidationError:
+            path.unlink(missing_ok=True)
+            if mapping_path is not None:
+                mapping_path.unlink(missing_ok=True)
+            raise
+    file_name = Path(upload.name).name[: ImportBatch._meta.get_field("file_name").max_length]
+    with transaction.atomic():
+        batch = ImportBatch.objects.create(
+            source=source, file_name=file_name, file_sha256=sha256, created_by=by
+        )
+        audit_record(
+            action="create",
+            actor=by,
+            obj=batch,
+            detail={"file": file_name, "sha256": sha256, "queued": True},
+        )
+        transaction.on_commit(
+            partial(
+                run_registry_import.enqueue,
+                batch.pk,
+                str(path),
+                str(mapping_path) if mapping_path else None,
+            )
+        )
+    return batch
+
+
+def import_batch_error_report(*, batch: ImportBatch, by) -> Path:
+    """The batch's error report (row, column, value, reason) for download; the export is
+    audited. Http404 when the batch has none."""
+    report = Path(batch.error_report) if batch.error_report else None
+    if report is None or not report.is_file():
+        raise Http404("This import has no error report.")
+    audit_record(
+        action="export",
+        actor=by,
+        obj=batch,
+        detail={"file": "errors.csv", "rows_rejected": batch.rows_rejected},
+    )
+    return report

@@ -1,0 +1,277 @@
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django_tasks_db.models import DBTaskResult
+
+from pksai.accounts.tests.factories import make_user
+from pksai.audit.models import AuditEvent
+from pksai.registry.models import ImportBatch, Person
+from pksai.registry.services import registry_import_enqueue
+from pksai.registry.tests.test_api import bearer
+from pksai.registry.tests.test_import import GOOD, write_csv
+
+# One row in a village that does not exist: rejected, listed in the error report.
+UNKNOWN_VILLAGE = [*GOOD[2][:2], "7371019999", *GOOD[2][3:]]
+UNKNOWN_VILLAGE[0] = "H9"
+
+
+@pytest.fixture(autouse=True)
+def var_dir(settings, tmp_path):
+    settings.VAR_DIR = tmp_path / "var"
+    return settings.VAR_DIR
+
+
+@pytest.fixture
+def officer(pilot_areas):
+    return make_user("officer", roles=["data_officer"], scope=["73.71"])
+
+
+def extract(tmp_path: Path, name: str = "extract.csv") -> SimpleUploadedFile:
+    path = write_csv(tmp_path / "source.csv", [*GOOD, UNKNOWN_VILLAGE])
+    return SimpleUploadedFile(name, path.read_bytes(), content_type="text/csv")
+
+
+def upload(client, tmp_path, capture, **extra):
+    data = {"file": extract(tmp_path), "source": "DTKS-2026-09", **extra}
+    with capture(execute=True):
+        return client.post("/registry/imports/", data)
+
+
+def test_upload_page_imports_in_the_background(
+    client, officer, tmp_path, var_dir, django_capture_on_commit_callbacks
+):
+    client.force_login(officer)
+    page = client.get("/registry/imports/")
+    assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.text
+
+    response = upload(client, tmp_path, django_capture_on_commit_callbacks)
+    batch = ImportBatch.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/registry/imports/{batch.pk}/"
+    assert batch.status == ImportBatch.Status.DONE and batch.progress == 100
+    assert batch.summary() == {
+        "read": 4,
+        "accepted": 3,
+        "rejected": 1,
+        "created": 3,
+        "updated": 0,
+        "unchanged": 0,
+    }
+    assert batch.file_name == "extract.csv" and batch.created_by == officer
+    assert batch.source == "DTKS-2026-09" and len(batch.file_sha256) == 64
+    assert Person.objects.filter(batch=batch).count() == 3
+    stored = list((var_dir / "imports" / "uploads").iterdir())
+    assert len(stored) == 1 and stored[0].suffix == ".csv" and stored[0].name != "extract.csv"
+    assert AuditEvent.objects.filter(
+        action="create", object_type="registry.importbatch", object_id=str(batch.pk)
+    ).exists()
+
+    detail = client.get(response["Location"])
+    assert detail.status_code == 200
+    assert "<progress" in detail.text and "hx-trigger" not in detail.text
+    assert f"/registry/imports/{batch.pk}/errors.csv" in detail.text
+    listing = client.get("/registry/imports/")
+    assert "extract.csv" in listing.text and f"/registry/imports/{batch.pk}/" in listing.text
+
+
+def test_progress_partial_polls_until_finished(client, officer):
+    client.force_login(officer)
+    batch = ImportBatch.objects.create(source="DTKS", file_name="x.csv", created_by=officer)
+    running = client.get(f"/registry/imports/{batch.pk}/progress/", headers={"HX-Request": "true"})
+    assert running.status_code == 200
+    assert 'hx-trigger="every 1s"' in running.text
+    assert f'hx-get="/registry/imports/{batch.pk}/progress/"' in running.text
+    assert "<html" not in running.text  # a fragment, not a page
+
+    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.DONE, progress=100)
+    done = client.get(f"/registry/imports/{batch.pk}/progress/", headers={"HX-Request": "true"})
+    assert done.status_code == 200
+    assert '<progress value="100"' in done.text
+    assert "hx-trigger" not in done.text and "hx-get" not in done.text
+
+
+def test_error_report_download_is_audited(
+    client, officer, tmp_path, django_capture_on_commit_callbacks
+):
+    client.force_login(officer)
+    upload(client, tmp_path, django_capture_on_commit_callbacks)
+    batch = ImportBatch.objects.get()
+    response = client.get(f"/registry/imports/{batch.pk}/errors.csv")
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    body = b"".join(response.streaming_content).decode()
+    assert body.splitlines()[0] == "row,column,value,reason"
+    assert "village_code" in body and "7371019999" in body
+    event = AuditEvent.objects.get(action="export")
+    assert event.object_type == "registry.importbatch" and event.object_id == str(batch.pk)
+    assert event.actor_username == "officer"
+
+    clean = ImportBatch.objects.create(source="DTKS", file_name="y.csv", created_by=officer)
+    assert client.get(f"/registry/imports/{clean.pk}/errors.csv").status_code == 404
+
+
+def test_bad_file_type_is_a_form_error(client, officer, var_dir):
+    client.force_login(officer)
+    response = client.post(
+        "/registry/imports/",
+        {"file": SimpleUploadedFile("notes.txt", b"hello\n"), "source": "DTKS"},
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors["file"]
+    assert any(".txt" in e and ".csv" in e for e in errors), errors
+    assert 'role="alert"' in response.text and ".txt" in response.text
+    assert not ImportBatch.objects.exists()
+    assert not list((var_dir / "imports" / "uploads").glob("*"))
+
+
+def test_unreadable_file_leaves_the_batch_failed(
+    client, officer, django_capture_on_commit_callbacks
+):
+    client.force_login(officer)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/registry/imports/",
+            {"file": SimpleUploadedFile("broken.csv", b"name,sex\nA,M\n"), "source": "DTKS"},
+        )
+    batch = ImportBatch.objects.get()
+    assert batch.status == ImportBatch.Status.FAILED
+    assert "required columns missing" in batch.message
+    page = client.get(f"/registry/imports/{batch.pk}/")
+    assert page.status_code == 200 and "hx-trigger" not in page.text
+
+
+def test_others_see_only_their_own_batches_without_view_permission(client, officer):
+    theirs = ImportBatch.objects.create(source="DTKS", file_name="a.csv", created_by=officer)
+    uploader = make_user("uploader", roles=["focal_person"], scope=["73.71"])
+    uploader.user_permissions.add(Permission.objects.get(codename="add_importbatch"))
+    mine = ImportBatch.objects.create(source="DTKS", file_name="b.csv", created_by=uploader)
+    client.force_login(uploader)
+    listing = client.get("/registry/imports/")
+    assert listing.status_code == 200
+    assert "b.csv" in listing.text and "a.csv" not in listing.text
+    assert client.get(f"/registry/imports/{mine.pk}/").status_code == 200
+    assert client.get(f"/registry/imports/{theirs.pk}/").status_code == 404
+
+    client.force_login(officer)  # holds registry.view_importbatch: sees every batch
+    listing = client.get("/registry/imports/")
+    assert "a.csv" in listing.text and "b.csv" in listing.text
+
+
+def test_social_worker_is_refused_on_page_and_api(client, officer, tmp_path):
+    batch = ImportBatch.objects.create(source="DTKS", file_name="a.csv", created_by=officer)
+    worker = make_user("worker", roles=["social_worker"], scope=["73.71"])
+    client.force_login(worker)
+    assert client.get("/registry/imports/").status_code == 403
+    post = client.post("/registry/imports/", {"file": extract(tmp_path), "source": "DTKS"})
+    assert post.status_code == 403
+    assert client.get(f"/registry/imports/{batch.pk}/").status_code == 403
+    assert client.get(f"/registry/imports/{batch.pk}/errors.csv").status_code == 403
+    client.logout()
+
+    headers = bearer(worker)
+    api_post = client.post(
+        "/api/v1/registry/imports/",
+        {"file": extract(tmp_path), "source": "DTKS"},
+        headers=headers,
+    )
+    assert api_post.status_code == 403
+    assert client.get(f"/api/v1/registry/imports/{batch.pk}/", headers=headers).status_code == 403
+    assert ImportBatch.objects.count() == 1
+    denials = AuditEvent.objects.filter(action="permission_denied", actor_username="worker")
+    assert denials.count() >= 5
+    assert "/registry/imports/" not in client.get("/", headers={}).text
+
+
+def test_focal_person_is_refused_on_the_api(client, pilot_areas, tmp_path):
+    focal = make_user(roles=["focal_person"], scope=["73.71"])
+    response = client.post(
+        "/api/v1/registry/imports/",
+        {"file": extract(tmp_path), "source": "DTKS"},
+        headers=bearer(focal),
+    )
+    assert response.status_code == 403
+
+
+def test_api_upload_is_accepted_and_reports_status(
+    client, officer, tmp_path, django_capture_on_commit_callbacks
+):
+    headers = bearer(officer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/api/v1/registry/imports/",
+            {"file": extract(tmp_path), "source": "DTKS-2026-09"},
+            headers=headers,
+        )
+    assert response.status_code == 202, response.content
+    created = response.json()
+    assert created["status"] == "queued" and created["file_name"] == "extract.csv"
+
+    status = client.get(f"/api/v1/registry/imports/{created['id']}/", headers=headers)
+    assert status.status_code == 200
+    body = status.json()
+    assert body["status"] == "done" and body["progress"] == 100
+    assert body["counts"] == {
+        "read": 4,
+        "accepted": 3,
+        "rejected": 1,
+        "created": 3,
+        "updated": 0,
+        "unchanged": 0,
+    }
+    url = body["error_report_url"]
+    assert url.endswith(f"/api/v1/registry/imports/{created['id']}/errors.csv")
+    report = client.get(url, headers=headers)
+    assert report.status_code == 200
+    assert b"7371019999" in b"".join(report.streaming_content)
+    assert AuditEvent.objects.filter(action="export", actor_username="officer").count() == 1
+
+
+def test_api_rejects_a_bad_file_type(client, officer):
+    response = client.post(
+        "/api/v1/registry/imports/",
+        {"file": SimpleUploadedFile("notes.txt", b"x"), "source": "DTKS"},
+        headers=bearer(officer),
+    )
+    assert response.status_code == 400
+    assert ".txt" in " ".join(response.json()["detail"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_database_backend_runs_in_the_worker(settings, pilot_areas, tmp_path):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    officer = make_user("officer", roles=["data_officer"], scope=["73.71"])
+    batch = registry_import_enqueue(upload=extract(tmp_path), source="DTKS", by=officer)
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.QUEUED
+    assert DBTaskResult.objects.filter(task_path__endswith="run_registry_import").count() == 1
+
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+
+    batch.refresh_from_db()
+    assert batch.status == ImportBatch.Status.DONE
+    assert (batch.rows_accepted, batch.rows_rejected, batch.created) == (3, 1, 3)
+    result = DBTaskResult.objects.get()
+    assert result.status == "SUCCESSFUL"
+
+
+def test_bad_mapping_is_a_form_error(client, officer, tmp_path, var_dir):
+    client.force_login(officer)
+    mapping = SimpleUploadedFile("office.yaml", b"columns: {NIK: not_a_column}\n")
+    response = client.post(
+        "/registry/imports/", {"file": extract(tmp_path), "source": "DTKS", "mapping": mapping}
+    )
+    assert response.status_code == 200
+    errors = " ".join(response.context["form"].errors["mapping"])
+    assert "office.yaml" in errors and "not_a_column" in errors and str(var_dir) not in errors
+    assert not ImportBatch.objects.exists()
+    assert not list((var_dir / "imports" / "uploads").glob("*"))
+
+
+def test_openapi_documents_the_upload(client, db):
+    schema = client.get("/api/v1/openapi.json").json()
+    body = schema["paths"]["/api/v1/registry/imports/"]["post"]["requestBody"]["content"]
+    properties = body["multipart/form-data"]["schema"]["properties"]
+    assert {"file", "source", "mapping"} <= properties.keys()

@@ -1,0 +1,92 @@
+"""Registry imports in the browser: upload an extract, watch it run, download the rejected
+rows. The import itself runs in the background worker (pksai.registry.tasks)."""
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from pksai.accounts.scoping import require_perm
+from pksai.registry import selectors, services
+from pksai.registry.models import ImportBatch
+
+FINISHED = (ImportBatch.Status.DONE, ImportBatch.Status.FAILED)
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Extract (CSV, XLSX or Parquet)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(services.EXTRACT_SUFFIXES)}),
+    )
+    source = forms.CharField(
+        label=_("Source"),
+        max_length=50,
+        help_text=_("The registry and its edition, e.g. DTKS-2026-09."),
+    )
+    mapping = forms.FileField(
+        label=_("Mapping (YAML, optional)"),
+        required=False,
+        help_text=_("Only when the file uses the office's own column names or codes."),
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(services.MAPPING_SUFFIXES)}),
+    )
+
+
+def _progress_context(batch: ImportBatch) -> dict:
+    return {"batch": batch, "polling": batch.status not in FINISHED}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_list(request):
+    batches = selectors.import_batch_list(user=request.user)
+    can_upload = request.user.has_perm(selectors.ADD_IMPORT)
+    form = ImportUploadForm() if can_upload else None
+    if request.method == "POST":
+        require_perm(request.user, selectors.ADD_IMPORT)
+        form = ImportUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                batch = services.registry_import_enqueue(
+                    upload=form.cleaned_data["file"],
+                    source=form.cleaned_data["source"],
+                    mapping_upload=form.cleaned_data["mapping"],
+                    by=request.user,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                return redirect("registry:import_detail", pk=batch.pk)
+    page = Paginator(batches, 50).get_page(request.GET.get("page"))
+    return render(request, "registry/import_list.html", {"page": page, "form": form})
+
+
+@login_required
+@require_GET
+def import_detail(request, pk: int):
+    batch = selectors.import_batch_get(user=request.user, pk=pk)
+    return render(request, "registry/import_detail.html", _progress_context(batch))
+
+
+@login_required
+@require_GET
+def import_progress(request, pk: int):
+    """The progress block alone, polled by htmx until the batch is done or failed."""
+    batch = selectors.import_batch_get(user=request.user, pk=pk)
+    return render(request, "registry/_import_progress.html", _progress_context(batch))
+
+
+@login_required
+@require_GET
+def import_errors(request, pk: int):
+    batch = selectors.import_batch_get(user=request.user, pk=pk)
+    report = services.import_batch_error_report(batch=batch, by=request.user)
+    return FileResponse(
+        report.open("rb"),
+        as_attachment=True,
+        filename=f"import-{batch.pk}-errors.csv",
+        content_type="text/csv; charset=utf-8",
+    )
