@@ -4,6 +4,8 @@ from pksai.accounts.demo import DEMO_PASSWORD
 from pksai.accounts.models import User
 from pksai.accounts.tests.factories import make_user
 from pksai.areas.tests.factories import make_areas
+from pksai.registry.models import Household
+from pksai.vulnerability.models import Score
 
 
 def test_home_shows_role_scope_and_local_time_zone(client, pilot_areas):
@@ -32,8 +34,10 @@ def test_demo_creates_one_user_per_role_per_pilot_site(db, capsys):
             ("35", "Jawa Timur"),
             ("35.04", "Kabupaten Tulungagung"),
         ]
+        + [(f"{r}.01", f"Kecamatan {r}") for r in ("73.71", "73.06", "33.72", "33.10", "35.04")]
+        + [(f"{r}.01.2001", f"Desa {r}") for r in ("73.71", "73.06", "33.72", "33.10", "35.04")]
     )
-    call_command("demo")
+    call_command("demo", "--households", "60")
     out = capsys.readouterr().out
     assert DEMO_PASSWORD in out
     coordinator = User.objects.get(username="gowa.coordinator")
@@ -42,5 +46,9 @@ def test_demo_creates_one_user_per_role_per_pilot_site(db, capsys):
     assert User.objects.get(username="national.auditor").is_national
     assert User.objects.filter(username__startswith="tulungagung.").count() == 8
     before = User.objects.count()
-    call_command("demo")  # idempotent
+    assert Household.objects.count() == 60
+    assert Score.objects.exists()
+    assert "Scored" in out and "Demo registry" in out
+    call_command("demo", "--households", "60")  # idempotent
     assert User.objects.count() == before
+    assert Household.objects.count() == 60

@@ -4,23 +4,38 @@ from django.core.management.base import BaseCommand
 from pksai.accounts.demo import DEMO_PASSWORD, demo_accounts
 from pksai.accounts.models import User
 from pksai.areas.models import Area
+from pksai.registry.demo import demo_registry
+from pksai.vulnerability.services import score_people
 
 
 class Command(BaseCommand):
-    help = "Load demo data for the five pilot sites (users per role; more as modules arrive)."
+    help = "Demo data for the five pilot sites: users per role, a synthetic registry, scores."
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--if-empty", action="store_true", help="Do nothing if the database has users."
         )
+        parser.add_argument(
+            "--households",
+            type=int,
+            default=2_000,
+            help="Size of the synthetic registry extract for the pilot regencies.",
+        )
 
-    def handle(self, *args, if_empty: bool = False, **options):
+    def handle(self, *args, if_empty: bool = False, households: int = 2_000, **options):
         if if_empty and User.objects.exists():
             self.stdout.write("The database already has users; demo data not loaded.")
             return
         if not Area.objects.exists():
             call_command("load_areas", stdout=self.stdout)
         users = demo_accounts()
+        batch = demo_registry(households=households)
+        if batch is not None:
+            summary = ", ".join(f"{k} {v:,}" for k, v in batch.summary().items())
+            self.stdout.write(f"Demo registry ({batch.source}): {summary}.")
+        run = score_people()
+        levels = ", ".join(f"{k} {v:,}" for k, v in run.by_level.items())
+        self.stdout.write(f"Scored {run.scored:,} children with {run.ruleset}: {levels}.")
         self.stdout.write(self.style.SUCCESS(f"Demo users (password: {DEMO_PASSWORD}):"))
         for username, role, scope in users:
             self.stdout.write(f"  {username:<34} {role:<20} {scope}")
