@@ -101,9 +101,11 @@ else:
     score_file(source={source!r}, out=out, rules=rules)
 elapsed = time.perf_counter() - started
 rows = pl.scan_parquet({source!r}).select(pl.len()).collect().item()
+written = 0
 if os.path.exists(out):
+    written = pl.scan_parquet(out).select(pl.len()).collect().item()
     os.remove(out)
-print(json.dumps({{"seconds": elapsed, "rows": rows,
+print(json.dumps({{"seconds": elapsed, "rows": rows, "written": written,
     "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
     env = {**os.environ, "PYTHONPATH": str(Path.cwd())}
@@ -129,7 +131,8 @@ def run() -> None:
         scan, copy, score = (_measure(kind, source) for kind in ("scan", "copy", "score"))
         rate = score["rows"] / score["seconds"]
         print(
-            f"  {rows:>11,} rows: score-file {score['seconds']:.2f} s = {rate:,.0f} rows/s, "
+            f"  {rows:>11,} rows ({score['written']:,} children scored): "
+            f"score-file {score['seconds']:.2f} s = {rate:,.0f} rows/s, "
             f"peak {score['peak_mb']:,.0f} MB | raw scan {scan['seconds']:.2f} s "
             f"(x{score['seconds'] / scan['seconds']:.2f}) | copy floor {copy['seconds']:.2f} s "
             f"(x{score['seconds'] / copy['seconds']:.2f}, peak {copy['peak_mb']:,.0f} MB)"
