@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "pksai.audit",
     "pksai.registry",
     "pksai.vulnerability",
+    "pksai.cases",
     "pksai.api",
 ]
 

@@ -28,6 +28,7 @@ _READ_AREAS = ("areas.view_area",)
 _SEE_ORGANISATIONS = ("accounts.view_organisation",)
 _SECRETARIAT = _READ_AREAS + _SEE_ORGANISATIONS
 # Person-level registry data: secretariat staff in their own area only (aggregates come later).
+_CASEWORK = ("cases.view_case", "cases.add_case", "cases.change_case")
 _SEE_REGISTRY = (
     "registry.view_household",
     "registry.view_person",
@@ -43,16 +44,21 @@ ROLES: tuple[Role, ...] = (
         _("Leads the district PKSAI secretariat."),
         _SECRETARIAT
         + _SEE_REGISTRY
+        + _CASEWORK
+        + ("cases.triage_case", "cases.approve_case", "cases.view_restricted_case")
         + ("accounts.change_organisation", "accounts.add_organisation"),
     ),
     Role(
         "supervisor",
         _("Supervisor"),
         _("Supervises social workers; approves case plans and closures."),
-        _SECRETARIAT + _SEE_REGISTRY,
+        _SECRETARIAT + _SEE_REGISTRY + _CASEWORK + ("cases.triage_case", "cases.approve_case"),
     ),
     Role(
-        "psychologist", _("Psychologist"), _("Psychosocial assessment and support."), _SECRETARIAT
+        "psychologist",
+        _("Psychologist"),
+        _("Psychosocial assessment and support."),
+        _SECRETARIAT + _SEE_REGISTRY + _CASEWORK,
     ),
     Role(
         "data_officer",
@@ -71,13 +77,13 @@ ROLES: tuple[Role, ...] = (
         "registration_staff",
         _("Registration and complaints staff"),
         _("Registers reports and complaints."),
-        _SECRETARIAT + _SEE_REGISTRY,
+        _SECRETARIAT + _SEE_REGISTRY + ("cases.view_case", "cases.add_case"),
     ),
     Role(
         "social_worker",
         _("Social worker / facilitator"),
         _("Sakti Peksos, TKSK, PKH and other frontline workers."),
-        _SECRETARIAT + _SEE_REGISTRY,
+        _SECRETARIAT + _SEE_REGISTRY + _CASEWORK + ("cases.triage_case",),
     ),
     Role(
         "focal_person",
@@ -122,6 +128,12 @@ ROLES: tuple[Role, ...] = (
             "accounts.add_apitoken",
             "accounts.change_apitoken",
             "audit.view_auditevent",
+            "cases.view_slarule",
+            "cases.change_slarule",
+            "cases.view_followupinterval",
+            "cases.add_followupinterval",
+            "cases.change_followupinterval",
+            "cases.delete_followupinterval",
         ),
         staff=True,
     ),

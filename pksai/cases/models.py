@@ -1,0 +1,275 @@
+"""Cases from first report to post-closure follow-up. Written only through services.py."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from pksai.cases.workflow import Stage
+
+User = settings.AUTH_USER_MODEL
+
+
+class Concern(models.TextChoices):
+    PHYSICAL_VIOLENCE = "physical_violence", _("physical or psychological violence")
+    SEXUAL_VIOLENCE = "sexual_violence", _("sexual violence")
+    NEGLECT = "neglect", _("neglect")
+    ECONOMIC_EXPLOITATION = "economic_exploitation", _("economic exploitation")
+    CHILD_LABOUR = "child_labour", _("child labour")
+    TRAFFICKING = "trafficking", _("trafficking")
+    CHILD_MARRIAGE = "child_marriage", _("child marriage")
+    CONFLICT_WITH_LAW = "conflict_with_law", _("child in conflict with the law")
+    NO_BIRTH_CERTIFICATE = "no_birth_certificate", _("no birth certificate")
+    OUT_OF_SCHOOL = "out_of_school", _("out of school")
+    DISABILITY = "disability", _("disability")
+    STREET_CHILD = "street_child", _("street child")
+    OTHER = "other", _("other")
+
+
+VIOLENCE = frozenset(
+    {
+        Concern.PHYSICAL_VIOLENCE,
+        Concern.SEXUAL_VIOLENCE,
+        Concern.ECONOMIC_EXPLOITATION,
+        Concern.TRAFFICKING,
+        Concern.CHILD_MARRIAGE,
+    }
+)
+# Identity confidentiality (UU SPPA) and sexual violence: restricted automatically.
+RESTRICTED_CONCERNS = frozenset({Concern.SEXUAL_VIOLENCE, Concern.CONFLICT_WITH_LAW})
+
+
+class Channel(models.TextChoices):
+    OUTREACH = "outreach", _("community outreach")
+    WALK_IN = "walk_in", _("walk-in")
+    PHONE = "phone", _("phone / hotline")
+    SCHOOL = "school", _("referral by a school")
+    HEALTH = "health", _("referral by a health centre")
+    POLICE = "police", _("referral by the police")
+    COMMUNITY = "community", _("community member")
+    CHILD = "child", _("the child")
+    OTHER = "other", _("other")
+
+
+class SlaRule(models.Model):
+    """How long a stage may take. Officials change these rows; changes are audited.
+    A rule with ``violence_only`` applies when the case has a violence concern."""
+
+    stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices)
+    violence_only = models.BooleanField(_("only for reports of violence"), default=False)
+    hours = models.PositiveIntegerField(_("hours allowed"))
+
+    class Meta:
+        verbose_name = _("service level (SLA)")
+        verbose_name_plural = _("service levels (SLA)")
+        constraints = [
+            models.UniqueConstraint(fields=["stage", "violence_only"], name="sla_stage_scope")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stage}: {self.hours} h"
+
+
+class FollowUpInterval(models.Model):
+    """Post-service monitoring visits after closure, in months (default 1, 3 and 6)."""
+
+    months = models.PositiveSmallIntegerField(_("months after closure"), unique=True)
+
+    class Meta:
+        verbose_name = _("follow-up interval")
+        verbose_name_plural = _("follow-up intervals")
+        ordering = ["months"]
+
+    def __str__(self) -> str:
+        return f"{self.months}"
+
+
+class CaseCounter(models.Model):
+    """The last case number used per regency and year (locked while a number is taken)."""
+
+    regency = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["regency", "year"], name="casecounter_regency_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.regency_id}/{self.year}: {self.last}"
+
+
+class Case(models.Model):
+    class Response(models.TextChoices):
+        IMMEDIATE = "immediate", _("immediate response")
+        AT_RISK = "at_risk", _("at risk")
+
+    number = models.CharField(_("case number"), max_length=20, unique=True)
+    regency = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    area = models.ForeignKey(
+        "areas.Area", verbose_name=_("area"), on_delete=models.PROTECT, related_name="+"
+    )
+    child = models.ForeignKey(
+        "registry.Person", verbose_name=_("child"), on_delete=models.PROTECT, related_name="cases"
+    )
+    channel = models.CharField(_("reported through"), max_length=20, choices=Channel.choices)
+    reporter_anonymous = models.BooleanField(_("anonymous reporter"), default=False)
+    reporter_name = models.CharField(_("reporter"), max_length=200, blank=True)
+    reporter_phone = models.CharField(_("reporter's phone"), max_length=40, blank=True)
+    reporter_relation = models.CharField(_("relation to the child"), max_length=100, blank=True)
+    summary = models.TextField(_("what was reported"))
+    consent_given = models.BooleanField(_("consent recorded"), default=False)
+    consent_notes = models.CharField(_("consent notes"), max_length=300, blank=True)
+    restricted = models.BooleanField(_("restricted"), default=False)
+    stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, db_index=True)
+    stage_due_at = models.DateTimeField(_("stage due"), null=True, blank=True, db_index=True)
+    response = models.CharField(_("triage"), max_length=10, choices=Response.choices, blank=True)
+    owner = models.ForeignKey(
+        User, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="owned_cases"
+    )
+    supervisor = models.ForeignKey(
+        User,
+        verbose_name=_("supervisor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="supervised_cases",
+    )
+    created_at = models.DateTimeField(_("registered"), auto_now_add=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["area"], name="case_area_prefix", opclasses=["varchar_pattern_ops"]
+            ),
+            models.Index(fields=["owner", "stage", "stage_due_at"], name="case_owner_queue"),
+            models.Index(fields=["supervisor", "stage_due_at"], name="case_supervisor_queue"),
+        ]
+        permissions = [
+            ("triage_case", "Can triage a case"),
+            ("approve_case", "Can approve case plans and closures"),
+            ("view_restricted_case", "Can open restricted cases in scope"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def emergency_pending(self) -> bool:
+        """Immediate-response cases stay flagged until an emergency action has started."""
+        if self.response != self.Response.IMMEDIATE:
+            return False
+        return not self.emergency_actions.filter(started_at__isnull=False).exists()
+
+
+class CaseConcern(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="concerns")
+    category = models.CharField(_("concern"), max_length=30, choices=Concern.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "category"], name="caseconcern_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.category
+
+
+class CaseEvent(models.Model):
+    """The case timeline: every transition, assignment, action and note, never edited."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=30)
+    from_stage = models.CharField(max_length=20, blank=True)
+    to_stage = models.CharField(max_length=20, blank=True)
+    text = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+
+class EmergencyAction(models.Model):
+    class Kind(models.TextChoices):
+        PROTECTION = "protection", _("protective service")
+        MEDICAL = "medical", _("medical care")
+        SHELTER = "shelter", _("shelter")
+        LEGAL_AID = "legal_aid", _("legal aid")
+        POLICE = "police", _("police")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="emergency_actions")
+    kind = models.CharField(_("emergency action"), max_length=20, choices=Kind.choices)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    notes = models.CharField(_("notes"), max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+
+class PlanAction(models.Model):
+    class Kind(models.TextChoices):
+        SERVICE = "service", _("service")
+        REFERRAL = "referral", _("referral")
+        ENROLMENT = "enrolment", _("enrolment in social assistance")
+        OTHER = "other", _("other")
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("planned")
+        IN_PROGRESS = "in_progress", _("in progress")
+        DONE = "done", _("done")
+        CANCELLED = "cancelled", _("cancelled")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="plan_actions")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    description = models.CharField(_("action"), max_length=300)
+    responsible = models.CharField(_("responsible person or provider"), max_length=200)
+    due_date = models.DateField(_("due"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PLANNED
+    )
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class FollowUp(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="follow_ups")
+    due_date = models.DateField(_("due"), db_index=True)
+    months = models.PositiveSmallIntegerField()
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    done_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
+    notes = models.TextField(_("observations"), blank=True)
+
+    class Meta:
+        ordering = ["due_date"]
+
+    def __str__(self) -> str:
+        return f"{self.months} months, due {self.due_date}"
+
+
+class Alert(models.Model):
+    """In-app notice for a user: an assignment, or something that became overdue."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="alerts")
+    case = models.ForeignKey(Case, null=True, on_delete=models.CASCADE, related_name="+")
+    text = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.text

@@ -1,0 +1,144 @@
+"""Reading cases: area scope + role + confidentiality, in one place for lists, pages and API.
+
+A restricted case (conflict with the law, sexual violence, or flagged sensitive) opens only for
+its owner, its supervisor and users with cases.view_restricted_case (the coordinator). Others in
+the area who may list cases see the row with the child's name masked; social workers who are
+not assigned do not see it at all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from difflib import SequenceMatcher
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from pksai.accounts.scoping import require_perm, scoped
+from pksai.cases.models import Case, FollowUp
+from pksai.cases.workflow import OPEN_STAGES
+from pksai.registry.models import Person
+
+VIEW_CASE = "cases.view_case"
+VIEW_RESTRICTED = "cases.view_restricted_case"
+LIST_MASKED = "cases.approve_case"  # supervisors and coordinators see masked rows in lists
+MASK = "•••"
+
+
+def _openable(user) -> Q:
+    if user.has_perm(VIEW_RESTRICTED):
+        return Q()
+    return Q(restricted=False) | Q(owner=user) | Q(supervisor=user)
+
+
+def case_list(*, user, stage: str = "", q: str = "", overdue: bool = False) -> QuerySet[Case]:
+    """Cases in scope the user may list, newest first, each with ``can_open`` annotated via
+    ``masked_name``; restricted rows the user cannot open are left out for workers and masked
+    for supervisors."""
+    qs = scoped(Case.objects.all(), user, perm=VIEW_CASE, area_field="area")
+    if not user.has_perm(LIST_MASKED):
+        qs = qs.filter(_openable(user))
+    if stage:
+        qs = qs.filter(stage=stage)
+    if overdue:
+        qs = qs.filter(stage__in=OPEN_STAGES, stage_due_at__lt=timezone.now())
+    if q:
+        qs = qs.filter(Q(number__icontains=q) | Q(child__nik=q) | Q(child__name__icontains=q))
+    return qs.select_related("child", "owner", "area").order_by("-created_at")
+
+
+def display_name(case: Case, user) -> str:
+    """The child's name, or a mask where the user may not open this restricted case."""
+    if not case.restricted or user.has_perm(VIEW_RESTRICTED):
+        return case.child.name
+    if user.pk in {case.owner_id, case.supervisor_id}:
+        return case.child.name
+    return MASK
+
+
+def case_get(*, user, pk: int) -> Case:
+    """One case the user may open, else Http404 (missing, out of scope, or restricted)."""
+    qs = scoped(
+        Case.objects.select_related("child", "owner", "supervisor", "area"),
+        user,
+        perm=VIEW_CASE,
+        area_field="area",
+    ).filter(_openable(user))
+    case = qs.filter(pk=pk).first()
+    if case is None:
+        raise Http404("No case matches the given query.")
+    return case
+
+
+def case_get_for_update(*, user, pk: int) -> Case:
+    """As case_get, with the row locked until the transaction ends (call inside atomic)."""
+    case_get(user=user, pk=pk)
+    return (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("owner", "supervisor")
+        .get(pk=pk)
+    )
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    kind: str  # "case" or "follow_up"
+    due: object
+    case: Case
+    follow_up: FollowUp | None = None
+
+    @property
+    def overdue(self) -> bool:
+        now = timezone.now()
+        if self.follow_up is not None:
+            return self.follow_up.due_date < timezone.localdate()
+        return self.due is not None and self.due < now
+
+
+def work_queue(*, user) -> list[QueueItem]:
+    """The user's open cases and pending follow-ups, earliest due first (so overdue first)."""
+    require_perm(user, VIEW_CASE)
+    cases = Case.objects.filter(owner=user, stage__in=OPEN_STAGES).select_related("child")
+    items = [QueueItem("case", c.stage_due_at, c) for c in cases]
+    follow_ups = FollowUp.objects.filter(case__owner=user, done_at__isnull=True).select_related(
+        "case", "case__child"
+    )
+    items += [QueueItem("follow_up", f.due_date, f.case, f) for f in follow_ups]
+
+    def key(item: QueueItem):
+        due = item.due
+        if item.follow_up is not None:
+            due = timezone.make_aware(datetime.combine(due, time.min))
+        return (due is None, due)
+
+    return sorted(items, key=key)
+
+
+def team_overdue(*, user) -> list[dict]:
+    """For a supervisor: per worker, open cases and how many are overdue."""
+    require_perm(user, "cases.approve_case")
+    now = timezone.now()
+    return list(
+        Case.objects.filter(supervisor=user, stage__in=OPEN_STAGES)
+        .values("owner__username")
+        .annotate(open=Count("id"), overdue=Count("id", filter=Q(stage_due_at__lt=now)))
+        .order_by("-overdue", "owner__username")
+    )
+
+
+def child_candidates(
+    *, user, nik: str = "", name: str = "", birth_date: date | None = None, village: str = ""
+) -> list[Person]:
+    """Possible existing records of a reported child: the same NIK, or the same birth date
+    and village with a similar name (fuzzy), best first."""
+    people = scoped(Person.objects.all(), user, perm=VIEW_CASE, area_field="village")
+    if nik:
+        exact = list(people.filter(nik=nik)[:5])
+        if exact:
+            return exact
+    if not (name and birth_date and village):
+        return []
+    pool = list(people.filter(birth_date=birth_date, village_id=village)[:200])
+    scored = [(SequenceMatcher(None, name.lower(), p.name.lower()).ratio(), p) for p in pool]
+    return [p for ratio, p in sorted(scored, key=lambda s: -s[0]) if ratio >= 0.6][:5]

@@ -1,0 +1,350 @@
+"""Case workflow: register, triage, plan, approve, close, follow up — access, check, do.
+
+Every write: the case is fetched through the user's scope (selectors.case_get_for_update), the
+move is checked against workflow.TRANSITIONS and the optimistic-lock version, then the change,
+its timeline event and its audit row are written in one transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pksai.accounts.models import User
+from pksai.accounts.scoping import require_perm, scope_for
+from pksai.areas.models import Area
+from pksai.audit.services import audit_record
+from pksai.cases.models import (
+    RESTRICTED_CONCERNS,
+    VIOLENCE,
+    Alert,
+    Case,
+    CaseConcern,
+    CaseCounter,
+    CaseEvent,
+    EmergencyAction,
+    FollowUp,
+    FollowUpInterval,
+    PlanAction,
+    SlaRule,
+)
+from pksai.cases.workflow import TRANSITIONS, Stage
+from pksai.registry.models import Person
+
+
+class ConflictError(ValidationError):
+    """Someone else saved the case since it was loaded: nothing was changed."""
+
+
+def _due(stage: str, concerns: set[str], start=None):
+    rules = {(r.stage, r.violence_only): r.hours for r in SlaRule.objects.filter(stage=stage)}
+    hours = rules.get((stage, True)) if concerns & VIOLENCE else None
+    hours = hours if hours is not None else rules.get((stage, False))
+    if hours is None:
+        return None
+    return (start or timezone.now()) + timedelta(hours=hours)
+
+
+def _next_number(regency: Area, year: int) -> str:
+    counter, _created = CaseCounter.objects.select_for_update().get_or_create(
+        regency=regency, year=year
+    )
+    CaseCounter.objects.filter(pk=counter.pk).update(last=F("last") + 1)
+    counter.refresh_from_db(fields=["last"])
+    return f"{regency.code.replace('.', '')}-{year}-{counter.last:06d}"
+
+
+def _event(case: Case, by: User | None, kind: str, text: str = "", **stages: str) -> None:
+    CaseEvent.objects.create(case=case, actor=by, kind=kind, text=text, **stages)
+
+
+def _alert(user: User | None, case: Case, text: str) -> None:
+    if user is not None:
+        Alert.objects.create(user=user, case=case, text=text[:300])
+
+
+@transaction.atomic
+def case_register(
+    *,
+    by: User,
+    child: Person,
+    channel: str,
+    summary: str,
+    concerns: list[str],
+    owner: User | None = None,
+    supervisor: User | None = None,
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    reporter_relation: str = "",
+    reporter_anonymous: bool = False,
+    consent_given: bool = False,
+    consent_notes: str = "",
+    sensitive: bool = False,
+) -> Case:
+    """Register a report about ``child`` (an existing registry person, found with
+    selectors.child_candidates or created by registry services). The case starts awaiting
+    triage, due by the SLA (24 hours for reports of violence by default)."""
+    require_perm(by, "cases.add_case")
+    if not scope_for(by).covers(child.village_id):
+        raise PermissionDenied("child outside the user's area scope")
+    if not concerns:
+        raise ValidationError(_("Choose at least one concern."))
+    area = child.village
+    regency = Area.objects.get(code=".".join(area.code.split(".")[:2]))
+    concern_set = set(concerns)
+    case = Case.objects.create(
+        number=_next_number(regency, timezone.localdate().year),
+        regency=regency,
+        area=area,
+        child=child,
+        channel=channel,
+        summary=summary,
+        reporter_name="" if reporter_anonymous else reporter_name,
+        reporter_phone="" if reporter_anonymous else reporter_phone,
+        reporter_relation=reporter_relation,
+        reporter_anonymous=reporter_anonymous,
+        consent_given=consent_given,
+        consent_notes=consent_notes,
+        restricted=sensitive or bool(concern_set & RESTRICTED_CONCERNS),
+        stage=Stage.TRIAGE,
+        stage_due_at=_due(Stage.TRIAGE, concern_set),
+        owner=owner or by,
+        supervisor=supervisor,
+        created_by=by,
+    )
+    CaseConcern.objects.bulk_create(CaseConcern(case=case, category=c) for c in sorted(concern_set))
+    _event(case, by, "registered", summary, to_stage=Stage.TRIAGE)
+    if case.owner != by:
+        _alert(
+            case.owner, case, _("New case %(n)s assigned to you for triage.") % {"n": case.number}
+        )
+    audit_record(action="create", actor=by, obj=case, detail={"concerns": sorted(concern_set)})
+    return case
+
+
+def _conflict(case: Case) -> ConflictError:
+    return ConflictError(
+        _(
+            "Case %(n)s was changed by someone else since you opened it. Reload it: "
+            "your input was not saved and nothing was overwritten."
+        )
+        % {"n": case.number}
+    )
+
+
+def _check_version(case: Case, expected_version: int) -> None:
+    """The version the user loaded must still be the stored one."""
+    stored = Case.objects.filter(pk=case.pk).values_list("version", flat=True).first()
+    if stored != expected_version:
+        raise _conflict(case)
+
+
+def _save(case: Case, fields: list[str], expected_version: int) -> None:
+    """Write only if nobody saved since ``expected_version`` (compare-and-set in one UPDATE)."""
+    values = {f: getattr(case, f) for f in fields}
+    updated = Case.objects.filter(pk=case.pk, version=expected_version).update(
+        **values, version=expected_version + 1, updated_at=timezone.now()
+    )
+    if updated != 1:
+        raise _conflict(case)
+    case.version = expected_version + 1
+
+
+@transaction.atomic
+def case_transition(
+    *,
+    case: Case,
+    name: str,
+    by: User,
+    expected_version: int,
+    reason: str = "",
+    response: str = "",
+) -> Case:
+    """Move the case along the SOP. ``case`` must come from selectors.case_get_for_update."""
+    transition = TRANSITIONS.get(name)
+    if transition is None:
+        raise ValidationError(f"unknown transition {name!r}")
+    require_perm(by, transition.perm)
+    _check_version(case, expected_version)
+    if case.stage not in transition.source:
+        raise ValidationError(
+            _("A case in stage “%(stage)s” cannot do “%(move)s”.")
+            % {"stage": case.get_stage_display(), "move": name}
+        )
+    if transition.needs_reason and not reason.strip():
+        raise ValidationError(_("Give a reason."))
+    fields = ["stage", "stage_due_at"]
+    if name == "triage":
+        if response not in Case.Response.values:
+            raise ValidationError(_("Triage decides: immediate response or at risk."))
+        case.response = response
+        fields.append("response")
+    if name in {"approve_plan", "approve_closure"} and case.owner_id == by.pk:
+        raise PermissionDenied("a worker cannot approve their own case")
+    if name == "approve_plan" and case.emergency_pending and _plans_enrolment(case):
+        raise ValidationError(
+            _(
+                "Immediate response first: record an emergency action as started before the "
+                "plan enrols the child in social assistance."
+            )
+        )
+    source = case.stage
+    case.stage = transition.target
+    concerns = set(case.concerns.values_list("category", flat=True))
+    case.stage_due_at = _due(transition.target, concerns)
+    if transition.target == Stage.FOLLOW_UP:
+        _schedule_follow_ups(case)
+        case.stage_due_at = None
+    _save(case, fields, expected_version)
+    _event(case, by, name, reason, from_stage=source, to_stage=case.stage)
+    if transition.target in {Stage.PLAN_REVIEW, Stage.CLOSURE_REVIEW}:
+        _alert(case.supervisor, case, _("Case %(n)s awaits your approval.") % {"n": case.number})
+    elif case.owner_id != by.pk:
+        _alert(
+            case.owner,
+            case,
+            _("Case %(n)s: %(move)s.") % {"n": case.number, "move": case.get_stage_display()},
+        )
+    audit_record(action="update", actor=by, obj=case, detail={"transition": name, "from": source})
+    return case
+
+
+def _plans_enrolment(case: Case) -> bool:
+    return case.plan_actions.filter(
+        kind=PlanAction.Kind.ENROLMENT,
+        status__in=[PlanAction.Status.PLANNED, PlanAction.Status.IN_PROGRESS],
+    ).exists()
+
+
+def _schedule_follow_ups(case: Case) -> None:
+    today = timezone.localdate()
+    FollowUp.objects.bulk_create(
+        FollowUp(case=case, months=i.months, due_date=_add_months(today, i.months))
+        for i in FollowUpInterval.objects.all()
+    )
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+@transaction.atomic
+def emergency_action_record(
+    *, case: Case, by: User, kind: str, started: bool, notes: str = ""
+) -> EmergencyAction:
+    require_perm(by, "cases.change_case")
+    action = EmergencyAction.objects.create(
+        case=case,
+        kind=kind,
+        recorded_by=by,
+        started_at=timezone.now() if started else None,
+        notes=notes,
+    )
+    _event(case, by, "emergency_action", f"{action.get_kind_display()}: {notes}")
+    audit_record(action="create", actor=by, obj=action, detail={"case": case.number})
+    return action
+
+
+@transaction.atomic
+def emergency_action_start(*, action: EmergencyAction, by: User) -> EmergencyAction:
+    require_perm(by, "cases.change_case")
+    if action.started_at is None:
+        action.started_at = timezone.now()
+        action.save(update_fields=["started_at"])
+        _event(action.case, by, "emergency_started", action.get_kind_display())
+        audit_record(action="update", actor=by, obj=action, detail={"started": True})
+    return action
+
+
+@transaction.atomic
+def plan_action_add(
+    *, case: Case, by: User, kind: str, description: str, responsible: str, due_date: date
+) -> PlanAction:
+    """Enrolment in social assistance waits until an immediate-response case's emergency
+    action has started (triage protocol)."""
+    require_perm(by, "cases.change_case")
+    if case.stage not in {Stage.PLANNING, Stage.IMPLEMENTATION}:
+        raise ValidationError(_("Plan actions are added while planning or implementing."))
+    if kind == PlanAction.Kind.ENROLMENT and case.emergency_pending:
+        raise ValidationError(
+            _(
+                "Immediate response first: record an emergency action as started before "
+                "enrolling the child in social assistance."
+            )
+        )
+    action = PlanAction.objects.create(
+        case=case, kind=kind, description=description, responsible=responsible, due_date=due_date
+    )
+    _event(case, by, "plan_action", description)
+    audit_record(action="create", actor=by, obj=action, detail={"case": case.number})
+    return action
+
+
+@transaction.atomic
+def case_assign(
+    *, case: Case, owner: User, by: User, expected_version: int, supervisor: User | None = None
+) -> Case:
+    """Hand the case to another worker: history stays, the new owner is told what is pending."""
+    require_perm(by, "cases.approve_case")
+    _check_version(case, expected_version)
+    if not scope_for(owner).covers(case.area_id):
+        raise ValidationError(_("The new owner does not work in this case's area."))
+    previous = case.owner
+    case.owner = owner
+    fields = ["owner"]
+    if supervisor is not None:
+        case.supervisor = supervisor
+        fields.append("supervisor")
+    _save(case, fields, expected_version)
+    pending = [case.get_stage_display()]
+    pending += [
+        f"{a.description} ({a.due_date:%Y-%m-%d})"
+        for a in case.plan_actions.filter(status__in=["planned", "in_progress"])
+    ]
+    if case.emergency_pending:
+        pending.insert(0, _("emergency action not yet started"))
+    _alert(
+        owner,
+        case,
+        _("Case %(n)s is now yours. Pending: %(p)s") % {"n": case.number, "p": "; ".join(pending)},
+    )
+    _event(case, by, "assigned", f"{previous.get_username()} → {owner.get_username()}")
+    audit_record(action="update", actor=by, obj=case, detail={"owner": owner.get_username()})
+    return case
+
+
+@transaction.atomic
+def follow_up_complete(*, follow_up: FollowUp, by: User, notes: str) -> FollowUp:
+    require_perm(by, "cases.change_case")
+    if follow_up.done_at is None:
+        follow_up.done_at = timezone.now()
+        follow_up.done_by = by
+        follow_up.notes = notes
+        follow_up.save(update_fields=["done_at", "done_by", "notes"])
+        _event(follow_up.case, by, "follow_up", notes)
+        audit_record(action="update", actor=by, obj=follow_up, detail={"months": follow_up.months})
+    return follow_up
+
+
+def case_update_summary(*, case: Case, by: User, expected_version: int, summary: str) -> Case:
+    """An edit of the case's own text, refused if someone saved in between."""
+    require_perm(by, "cases.change_case")
+    with transaction.atomic():
+        _check_version(case, expected_version)
+        case.summary = summary
+        _save(case, ["summary"], expected_version)
+        _event(case, by, "edited", summary)
+        audit_record(action="update", actor=by, obj=case, detail={"fields": ["summary"]})
+    return case
