@@ -3,13 +3,20 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from pksai.accounts.tests.factories import make_user
 from pksai.areas.tests.factories import make_areas
 from pksai.cases import selectors, services
 from pksai.cases.models import Alert, Case, FollowUp
 from pksai.cases.tests.factories import make_child
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Service messages are asserted in English (the UI default is Indonesian)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

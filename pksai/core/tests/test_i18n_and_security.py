@@ -12,11 +12,13 @@ def test_catalogues_are_compiled():
     po = locale / "id" / "LC_MESSAGES" / "django.po"
     mo = locale / "id" / "LC_MESSAGES" / "django.mo"
     assert po.exists() and mo.exists()
-    catalogue = {e.msgid: e.msgstr for e in polib.pofile(str(po))}
+    catalogue = {e.msgid: e.msgstr or e.msgstr_plural.get(0, "") for e in polib.pofile(str(po))}
     untranslated = [msgid for msgid, msgstr in catalogue.items() if not msgstr]
     assert not untranslated, f"untranslated strings: {untranslated[:5]}"
     assert not [e.msgid for e in polib.pofile(str(po)) if "fuzzy" in e.flags]
-    compiled = {e.msgid: e.msgstr for e in polib.mofile(str(mo)) if e.msgid}
+    compiled = {
+        e.msgid: e.msgstr or e.msgstr_plural.get(0, "") for e in polib.mofile(str(mo)) if e.msgid
+    }
     assert compiled == catalogue, "django.mo is stale: run `make messages`"
     with translation.override("id"):
         assert translation.gettext("Sign in") == "Masuk"
