@@ -6,6 +6,9 @@ ALLOWED_HOSTS  comma-separated host names (default: 127.0.0.1,localhost)
 DEBUG          "1"/"true" to turn debug on (default: off)
 PKSAI_HTTPS    "1" when served over HTTPS: secure cookies, HSTS, redirect to https
 PKSAI_VAR_DIR  where local data lives (default: var/ beside the package)
+EMAIL_HOST     SMTP server for e-mail alerts (unset: no e-mail; alerts stay in the app);
+               EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, DEFAULT_FROM_EMAIL
+PKSAI_ATTACHMENT_ROOT, PKSAI_ATTACHMENT_MAX_BYTES  where case attachments live, largest allowed
 """
 
 import os
@@ -223,6 +226,26 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_ROOT = VAR_DIR / "media"
+# Case attachments: outside the web root, served only by a permission-checked, audited view.
+ATTACHMENT_ROOT = Path(os.environ.get("PKSAI_ATTACHMENT_ROOT", VAR_DIR / "attachments"))
+ATTACHMENT_MAX_BYTES = int(os.environ.get("PKSAI_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
+
+# --- E-mail (alerts). Without EMAIL_HOST nothing is sent; alerts still show in the app. ---
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": os.environ["EMAIL_HOST"],
+            "port": int(os.environ.get("EMAIL_PORT", 587)),
+            "username": os.environ.get("EMAIL_HOST_USER", ""),
+            "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+            "use_tls": env_bool("EMAIL_USE_TLS", True),
+        },
+    }
+    if os.environ.get("EMAIL_HOST")
+    else {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}
+}
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "pksai@localhost")
 
 # --- API --------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50

@@ -139,6 +139,8 @@ class Case(models.Model):
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)
+    extra = models.JSONField(default=dict, blank=True)  # administrator-defined intake fields
+    overdue_alerted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("case")
@@ -239,6 +241,15 @@ class PlanAction(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.PLANNED
     )
+    conference = models.ForeignKey(
+        "CaseConference",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="actions",
+        verbose_name=_("decided at case conference"),
+    )
+    version = models.PositiveIntegerField(default=1)
 
     def __str__(self) -> str:
         return self.description
@@ -273,3 +284,241 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class Domain(models.TextChoices):
+    """The assessment domains of the SOP."""
+
+    SAFETY = "safety", _("safety")
+    HEALTH = "health", _("health")
+    EDUCATION = "education", _("education")
+    BIRTH_REGISTRATION = "birth_registration", _("birth registration")
+    FAMILY_CARE = "family_care", _("family care")
+    ECONOMIC = "economic", _("economic situation")
+    PSYCHOSOCIAL = "psychosocial", _("psychosocial")
+    LEGAL = "legal", _("legal")
+
+
+class Rating(models.TextChoices):
+    LOW = "low", _("low")
+    MEDIUM = "medium", _("medium")
+    HIGH = "high", _("high")
+
+
+class CustomField(models.Model):
+    """A form field an administrator adds for local needs, without code. Values live in the
+    ``extra`` JSON of the form's record, are validated by ``custom_fields.clean_extra`` and are
+    shown, printed and exported beside the built-in fields."""
+
+    class Form(models.TextChoices):
+        INTAKE = "intake", _("intake (case registration)")
+        ASSESSMENT = "assessment", _("assessment")
+        VISIT = "visit", _("visit")
+
+    class Kind(models.TextChoices):
+        TEXT = "text", _("text")
+        NUMBER = "number", _("whole number")
+        DATE = "date", _("date")
+        YES_NO = "yes_no", _("yes / no")
+        CHOICE = "choice", _("choice from a list")
+
+    form = models.CharField(_("form"), max_length=20, choices=Form.choices)
+    key = models.SlugField(
+        _("key"), max_length=50, help_text=_("Short name used in exports, e.g. adat_village.")
+    )
+    label_id = models.CharField(_("label (Bahasa Indonesia)"), max_length=200)
+    label_en = models.CharField(_("label (English)"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    choices = models.TextField(
+        _("choices"), blank=True, help_text=_("For a choice field: one option per line.")
+    )
+    required = models.BooleanField(_("required"), default=False)
+    active = models.BooleanField(
+        _("active"), default=True, help_text=_("Inactive fields keep their stored values.")
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("custom form field")
+        verbose_name_plural = _("custom form fields")
+        ordering = ["form", "order", "id"]
+        constraints = [models.UniqueConstraint(fields=["form", "key"], name="customfield_key")]
+
+    def __str__(self) -> str:
+        return f"{self.form}: {self.key}"
+
+    @property
+    def label(self) -> str:
+        from django.utils.translation import get_language
+
+        if (get_language() or "id").startswith("en") and self.label_en:
+            return self.label_en
+        return self.label_id
+
+    @property
+    def options(self) -> list[str]:
+        return [line.strip() for line in self.choices.splitlines() if line.strip()]
+
+
+class Assessment(models.Model):
+    """An initial or comprehensive assessment: a rating and notes per domain, an overall risk
+    rating, free text and the administrator's extra fields. Edited with optimistic locking."""
+
+    class Kind(models.TextChoices):
+        INITIAL = "initial", _("initial assessment")
+        COMPREHENSIVE = "comprehensive", _("comprehensive assessment")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="assessments")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    domains = models.JSONField(_("domains"), default=dict)  # {domain: {"rating", "notes"}}
+    risk = models.CharField(_("overall risk"), max_length=10, choices=Rating.choices)
+    summary = models.TextField(_("assessment summary"), blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_risk_display()})"
+
+    def domain_rows(self) -> list[tuple[str, str, str, str]]:
+        """(key, label, rating label, notes) for every domain, in the SOP's order."""
+        ratings = dict(Rating.choices)
+        rows = []
+        for key, label in Domain.choices:
+            value = self.domains.get(key) or {}
+            rating = value.get("rating", "")
+            rows.append((key, label, ratings.get(rating, ""), value.get("notes", "")))
+        return rows
+
+
+class CasePlan(models.Model):
+    """The plan's goals (one per line); its actions are PlanAction rows. Optimistic locking."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="plan")
+    goals = models.TextField(_("goals"), help_text=_("One goal per line."))
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("case plan")
+        verbose_name_plural = _("case plans")
+
+    def __str__(self) -> str:
+        return f"plan {self.case_id}"
+
+    @property
+    def goal_list(self) -> list[str]:
+        return [line.strip() for line in self.goals.splitlines() if line.strip()]
+
+
+class CaseConference(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="conferences")
+    held_on = models.DateField(_("date"))
+    agenda = models.TextField(_("agenda"))
+    decisions = models.TextField(_("decisions"))
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("case conference")
+        verbose_name_plural = _("case conferences")
+        ordering = ["held_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.held_on}"
+
+
+class ConferenceParticipant(models.Model):
+    """A participant: a PKSAI user, or an external person with their organisation and role."""
+
+    conference = models.ForeignKey(
+        CaseConference, on_delete=models.CASCADE, related_name="participants"
+    )
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    organisation = models.CharField(_("organisation"), max_length=200, blank=True)
+    role = models.CharField(_("role"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Note(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    text = models.TextField(_("note"))
+    at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:50]
+
+
+class Visit(models.Model):
+    """A monitoring or home visit: when, where, who was seen, what was observed."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="visits")
+    visited_on = models.DateField(_("date of visit"))
+    place = models.CharField(_("place"), max_length=200)
+    seen = models.CharField(_("who was seen"), max_length=300)
+    observations = models.TextField(_("observations"))
+    extra = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+        ordering = ["visited_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.visited_on} {self.place}"
+
+
+class Attachment(models.Model):
+    """A document kept outside the web root (settings.ATTACHMENT_ROOT) and served only through
+    a permission-checked, audited view. Never deleted: a wrong upload is voided with a reason."""
+
+    class Kind(models.TextChoices):
+        CONSENT = "consent", _("consent form")
+        DOCUMENT = "document", _("document")
+        PHOTO = "photo", _("photo")
+        OTHER = "other", _("other")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    stored_name = models.CharField(max_length=100, unique=True)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.title

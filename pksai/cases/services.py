@@ -7,12 +7,15 @@ its timeline event and its audit row are written in one transaction.
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
+from django.db.models import F, Q
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from pksai.accounts.models import User
@@ -27,14 +30,17 @@ from pksai.cases.models import (
     CaseConcern,
     CaseCounter,
     CaseEvent,
+    CasePlan,
     EmergencyAction,
     FollowUp,
     FollowUpInterval,
     PlanAction,
     SlaRule,
 )
-from pksai.cases.workflow import TRANSITIONS, Stage
+from pksai.cases.workflow import OPEN_STAGES, TRANSITIONS, Stage
 from pksai.registry.models import Person
+
+logger = logging.getLogger(__name__)
 
 
 class ConflictError(ValidationError):
@@ -65,7 +71,59 @@ def _event(case: Case, by: User | None, kind: str, text: str = "", **stages: str
 
 def _alert(user: User | None, case: Case, text: str) -> None:
     if user is not None:
-        Alert.objects.create(user=user, case=case, text=text[:300])
+        alert = Alert.objects.create(user=user, case=case, text=text[:300])
+        _mail_on_commit([alert])
+
+
+def _mail_on_commit(alerts: list[Alert]) -> None:
+    """E-mail each alert to its user (if they have an address) once the transaction lands.
+    Without a configured mailer (settings.MAILERS) this sends nothing; alerts stay in the app."""
+    messages = [
+        (_("PKSAI: %(text)s") % {"text": a.text[:120]}, a.text, a.user.email)
+        for a in alerts
+        if a.user.email
+    ]
+    if messages:
+        transaction.on_commit(lambda: _send(messages))
+
+
+def _send(messages: list[tuple[str, str, str]]) -> None:
+    for subject, body, to in messages:
+        try:
+            send_mail(subject, body, None, [to])
+        except OSError:  # an unreachable mail server must not break the work
+            logger.warning("alert e-mail to %s failed", to, exc_info=True)
+
+
+def alert_overdue(*, now=None) -> int:
+    """Tell owners and supervisors once about every open case whose stage became overdue
+    (again after each new due date). Two queries and one bulk insert, however many cases.
+    Returns how many cases were newly overdue. Run by `pksai case-alerts` (cron, or
+    `--every` beside the server)."""
+    now = now or timezone.now()
+    due = (
+        Case.objects.filter(stage__in=OPEN_STAGES, stage_due_at__lt=now)
+        .filter(Q(overdue_alerted_at__isnull=True) | Q(overdue_alerted_at__lt=F("stage_due_at")))
+        .select_related("owner", "supervisor")
+    )
+    cases = list(due)
+    if not cases:
+        return 0
+    alerts = []
+    with translation.override(settings.LANGUAGE_CODE):
+        for case in cases:
+            text = _("Case %(n)s is overdue: “%(stage)s” was due %(due)s.") % {
+                "n": case.number,
+                "stage": case.get_stage_display(),
+                "due": timezone.localtime(case.stage_due_at).strftime("%Y-%m-%d %H:%M"),
+            }
+            for user in {case.owner, case.supervisor} - {None}:
+                alerts.append(Alert(user=user, case=case, text=text[:300]))
+    with transaction.atomic():
+        created = Alert.objects.bulk_create(alerts)
+        Case.objects.filter(pk__in=[c.pk for c in cases]).update(overdue_alerted_at=now)
+        _mail_on_commit(created)
+    return len(cases)
 
 
 @transaction.atomic
@@ -184,6 +242,15 @@ def case_transition(
             raise ValidationError(_("Triage decides: immediate response or at risk."))
         case.response = response
         fields.append("response")
+    if (
+        name == "complete_assessment"
+        and not case.assessments.filter(kind="comprehensive", completed_at__isnull=False).exists()
+    ):
+        raise ValidationError(_("Complete the comprehensive assessment first."))
+    if name == "submit_plan" and not _plan_ready(case):
+        raise ValidationError(
+            _("The plan needs at least one goal and one action before it goes for approval.")
+        )
     if name in {"approve_plan", "approve_closure"} and case.owner_id == by.pk:
         raise PermissionDenied("a worker cannot approve their own case")
     if name == "approve_plan" and case.emergency_pending and _plans_enrolment(case):
@@ -212,6 +279,11 @@ def case_transition(
         )
     audit_record(action="update", actor=by, obj=case, detail={"transition": name, "from": source})
     return case
+
+
+def _plan_ready(case: Case) -> bool:
+    goals = CasePlan.objects.filter(case=case).values_list("goals", flat=True).first() or ""
+    return bool(goals.strip()) and case.plan_actions.exclude(status="cancelled").exists()
 
 
 def _plans_enrolment(case: Case) -> bool:

@@ -6,10 +6,9 @@ from django.http import Http404
 from django.utils import timezone, translation
 
 from pksai.accounts.tests.factories import make_user
-from pksai.areas.tests.factories import make_areas
-from pksai.cases import selectors, services
-from pksai.cases.models import Alert, Case, FollowUp
-from pksai.cases.tests.factories import make_child
+from pksai.cases import records, selectors, services
+from pksai.cases.models import Alert, Assessment, Case, Domain, FollowUp
+from pksai.cases.tests.factories import make_child, move, register, write_plan
 
 
 @pytest.fixture(autouse=True)
@@ -17,41 +16,6 @@ def english():
     """Service messages are asserted in English (the UI default is Indonesian)."""
     with translation.override("en"):
         yield
-
-
-@pytest.fixture
-def team(pilot_areas):
-    make_areas([("73.06.01.2001", "Desa Gowa")])
-    supervisor = make_user("spv", roles=["supervisor"], scope=["73.71"])
-    return {
-        "staff": make_user("reg", roles=["registration_staff"], scope=["73.71"]),
-        "worker": make_user("sw", roles=["social_worker"], scope=["73.71"]),
-        "other_worker": make_user("sw2", roles=["social_worker"], scope=["73.71"]),
-        "gowa_worker": make_user("gw", roles=["social_worker"], scope=["73.06"]),
-        "supervisor": supervisor,
-        "coordinator": make_user("coord", roles=["coordinator"], scope=["73.71"]),
-    }
-
-
-def register(team, concerns=("physical_violence",), child=None, **extra):
-    return services.case_register(
-        by=team["staff"],
-        child=child or make_child(),
-        channel="phone",
-        summary="Tetangga melaporkan anak dipukul.",
-        concerns=list(concerns),
-        owner=team["worker"],
-        supervisor=team["supervisor"],
-        consent_given=True,
-        **extra,
-    )
-
-
-def move(case, name, by, **kw):
-    with_lock = selectors.case_get_for_update(user=by, pk=case.pk)
-    return services.case_transition(
-        case=with_lock, name=name, by=by, expected_version=with_lock.version, **kw
-    )
 
 
 def test_registration_numbers_and_triage_sla(team):
@@ -242,3 +206,89 @@ def test_follow_ups_and_closing(team):
     move(case, "reopen", team["worker"], reason="Laporan baru")
     case.refresh_from_db()
     assert case.stage == "assessment"
+
+
+def test_assessment_and_plan_are_required_before_moving_on(team):
+    worker = team["worker"]
+    case = register(team)
+    move(case, "triage", worker, response="at_risk")
+    with pytest.raises(ValidationError, match="comprehensive assessment first"):
+        move(case, "complete_assessment", worker, prepare=False)
+    with pytest.raises(ValidationError, match="Rate the domain"):
+        records.assessment_save(
+            case=case,
+            by=worker,
+            kind="comprehensive",
+            domains={"safety": {"rating": "high", "notes": "x"}},
+            risk="high",
+            complete=True,
+        )
+    draft = records.assessment_save(
+        case=case,
+        by=worker,
+        kind="comprehensive",
+        domains={"safety": {"rating": "high", "notes": "Ayah memukul"}},
+        risk="high",
+    )
+    assert draft.completed_at is None
+    with pytest.raises(ValidationError, match="comprehensive assessment first"):
+        move(case, "complete_assessment", worker, prepare=False)
+    domains = {k: {"rating": "low", "notes": ""} for k in Domain.values}
+    records.assessment_save(
+        case=case,
+        by=worker,
+        kind="comprehensive",
+        domains=domains,
+        risk="high",
+        complete=True,
+        assessment=draft,
+        expected_version=draft.version,
+    )
+    move(case, "complete_assessment", worker, prepare=False)
+    case.refresh_from_db()
+    with pytest.raises(ValidationError, match="at least one goal"):
+        move(case, "submit_plan", worker, prepare=False)
+    write_plan(case, worker)
+    with pytest.raises(ValidationError, match="at least one goal and one action"):
+        move(case, "submit_plan", worker, prepare=False)
+
+
+def test_conflicting_assessment_and_plan_saves_are_refused(team):
+    worker, other = team["worker"], team["supervisor"]
+    case = register(team)
+    first = records.assessment_save(
+        case=case, by=worker, kind="initial", domains={}, risk="medium", summary="A"
+    )
+    records.assessment_save(
+        case=case,
+        by=other,
+        kind="initial",
+        domains={},
+        risk="high",
+        summary="B",
+        assessment=Assessment.objects.get(pk=first.pk),
+        expected_version=1,
+    )
+    with pytest.raises(services.ConflictError):
+        records.assessment_save(
+            case=case,
+            by=worker,
+            kind="initial",
+            domains={},
+            risk="low",
+            summary="C",
+            assessment=first,
+            expected_version=1,
+        )
+    first.refresh_from_db()
+    assert (first.summary, first.risk, first.version) == ("B", "high", 2)
+
+    move(case, "triage", worker, response="at_risk")
+    move(case, "complete_assessment", worker)
+    case.refresh_from_db()
+    plan = records.plan_save(case=case, by=worker, goals="Aman")
+    records.plan_save(case=case, by=other, goals="Aman\nSekolah", expected_version=plan.version)
+    with pytest.raises(services.ConflictError):
+        records.plan_save(case=case, by=worker, goals="Hanya aman", expected_version=plan.version)
+    plan.refresh_from_db()
+    assert plan.goal_list == ["Aman", "Sekolah"]

@@ -15,11 +15,16 @@ class Command(BaseCommand):
     def handle(self, *args, addrport: str, **options):
         worker = subprocess.Popen([sys.executable, "-m", "pksai", "db_worker"])  # noqa: S603
         self.stdout.write(f"Task worker started (pid {worker.pid}).")
+        alerts = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "pksai", "case-alerts", "--every", "300"]
+        )
+        self.stdout.write(f"Overdue-case alerts every 5 minutes (pid {alerts.pid}).")
         try:
             call_command("runserver", addrport, use_reloader=False, skip_checks=False)
         finally:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            for process in (worker, alerts):
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()

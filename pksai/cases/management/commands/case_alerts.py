@@ -1,0 +1,27 @@
+import time
+
+from django.core.management.base import BaseCommand
+
+from pksai.cases.services import alert_overdue
+
+
+class Command(BaseCommand):
+    help = (
+        "Alert owners and supervisors about cases whose stage became overdue (in the app, and "
+        "by e-mail where a mailer is configured). Run from cron, or with --every beside the "
+        "server (`pksai serve` does that)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--every", type=int, default=0, help="repeat every N seconds until stopped"
+        )
+
+    def handle(self, *args, every: int = 0, **options):
+        while True:
+            count = alert_overdue()
+            if count or not every:
+                self.stdout.write(f"{count} case(s) newly overdue; owners and supervisors alerted.")
+            if not every:
+                return
+            time.sleep(every)
