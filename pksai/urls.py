@@ -14,6 +14,8 @@ urlpatterns = [
     path("", include("pksai.audit.urls")),
     path("", include("pksai.registry.urls")),
     path("", include("pksai.vulnerability.urls")),
+    path("cases/", include("pksai.cases.urls")),
+    path("cases/", include("pksai.cases.urls_records")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", api_urls),

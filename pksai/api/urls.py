@@ -3,6 +3,7 @@
 from pksai.accounts.api import router as accounts_router
 from pksai.api.base import api
 from pksai.areas.api import router as areas_router
+from pksai.cases.api import router as cases_router
 from pksai.registry.api import router as registry_router
 from pksai.vulnerability.api import router as vulnerability_router
 
@@ -10,5 +11,6 @@ api.add_router("/areas/", areas_router, tags=["areas"])
 api.add_router("/", accounts_router, tags=["accounts"])
 api.add_router("/registry/", registry_router, tags=["registry"])
 api.add_router("/vulnerability/", vulnerability_router, tags=["vulnerability"])
+api.add_router("/cases/", cases_router, tags=["cases"])
 
 urls = api.urls

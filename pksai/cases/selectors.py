@@ -32,10 +32,22 @@ def _openable(user) -> Q:
     return Q(restricted=False) | Q(owner=user) | Q(supervisor=user)
 
 
-def case_list(*, user, stage: str = "", q: str = "", overdue: bool = False) -> QuerySet[Case]:
-    """Cases in scope the user may list, newest first, each with ``can_open`` annotated via
-    ``masked_name``; restricted rows the user cannot open are left out for workers and masked
-    for supervisors."""
+def case_list(
+    *,
+    user,
+    stage: str = "",
+    q: str = "",
+    overdue: bool = False,
+    owner: str = "",
+    area: str = "",
+    concern: str = "",
+    response: str = "",
+) -> QuerySet[Case]:
+    """Cases in scope the user may list, newest first. Restricted rows the user cannot open
+    are left out for workers and shown masked (display_name) to supervisors and coordinators.
+    ``q`` matches a case number, a NIK, or every word of the child's name (served by the
+    trigram index on PostgreSQL). Concerns are prefetched: a page costs the same few queries
+    whatever its length."""
     qs = scoped(Case.objects.all(), user, perm=VIEW_CASE, area_field="area")
     if not user.has_perm(LIST_MASKED):
         qs = qs.filter(_openable(user))
@@ -43,9 +55,46 @@ def case_list(*, user, stage: str = "", q: str = "", overdue: bool = False) -> Q
         qs = qs.filter(stage=stage)
     if overdue:
         qs = qs.filter(stage__in=OPEN_STAGES, stage_due_at__lt=timezone.now())
+    if owner:
+        qs = qs.filter(owner__username=owner)
+    if area:
+        qs = qs.filter(Q(area_id=area) | Q(area_id__startswith=area + "."))
+    if concern:
+        qs = qs.filter(concerns__category=concern)
+    if response:
+        qs = qs.filter(response=response)
+    q = q.strip()
     if q:
-        qs = qs.filter(Q(number__icontains=q) | Q(child__nik=q) | Q(child__name__icontains=q))
-    return qs.select_related("child", "owner", "area").order_by("-created_at")
+        if q.isdigit() and len(q) == 16:
+            qs = qs.filter(child__nik=q)
+        elif any(ch.isdigit() for ch in q):
+            qs = qs.filter(number__icontains=q)
+        else:
+            name = Q()
+            for word in q.split():
+                name &= Q(child__name__icontains=word)
+            # a restricted child's name must not be findable by those who see it masked
+            if user.has_perm(LIST_MASKED):
+                name &= _openable(user)
+            qs = qs.filter(name)
+    return (
+        qs.select_related("child", "owner", "area")
+        .prefetch_related("concerns")
+        .order_by("-created_at", "-id")
+    )
+
+
+def case_transitions_for(*, user, case: Case) -> list:
+    """The SOP moves the user's role allows from the case's stage (a worker never approves
+    their own case). Pages and API offer exactly these."""
+    from pksai.cases.workflow import available_transitions
+
+    return [
+        t
+        for t in available_transitions(case.stage)
+        if user.has_perm(t.perm)
+        and not (t.name in {"approve_plan", "approve_closure"} and case.owner_id == user.pk)
+    ]
 
 
 def display_name(case: Case, user) -> str:

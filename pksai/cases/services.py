@@ -22,6 +22,7 @@ from pksai.accounts.models import User
 from pksai.accounts.scoping import require_perm, scope_for
 from pksai.areas.models import Area
 from pksai.audit.services import audit_record
+from pksai.cases.custom_fields import clean_extra
 from pksai.cases.models import (
     RESTRICTED_CONCERNS,
     VIOLENCE,
@@ -31,6 +32,7 @@ from pksai.cases.models import (
     CaseCounter,
     CaseEvent,
     CasePlan,
+    CustomField,
     EmergencyAction,
     FollowUp,
     FollowUpInterval,
@@ -143,6 +145,7 @@ def case_register(
     consent_given: bool = False,
     consent_notes: str = "",
     sensitive: bool = False,
+    extra: dict | None = None,
 ) -> Case:
     """Register a report about ``child`` (an existing registry person, found with
     selectors.child_candidates or created by registry services). The case starts awaiting
@@ -152,6 +155,7 @@ def case_register(
         raise PermissionDenied("child outside the user's area scope")
     if not concerns:
         raise ValidationError(_("Choose at least one concern."))
+    extra_values = clean_extra(CustomField.Form.INTAKE, extra or {})
     area = child.village
     regency = Area.objects.get(code=".".join(area.code.split(".")[:2]))
     concern_set = set(concerns)
@@ -174,6 +178,7 @@ def case_register(
         owner=owner or by,
         supervisor=supervisor,
         created_by=by,
+        extra=extra_values,
     )
     CaseConcern.objects.bulk_create(CaseConcern(case=case, category=c) for c in sorted(concern_set))
     _event(case, by, "registered", summary, to_stage=Stage.TRIAGE)

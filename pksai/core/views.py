@@ -9,11 +9,20 @@ from pksai.accounts.selectors import user_profile
 
 @login_required
 def home(request):
-    return render(
-        request,
-        "core/home.html",
-        {"profile": user_profile(user=request.user), "now": timezone.now()},
-    )
+    """Who I am and where I work; for case workers, my work by due date (overdue first),
+    unread alerts, and for supervisors the team's overdue counts."""
+    context = {"profile": user_profile(user=request.user), "now": timezone.now()}
+    user = request.user
+    if user.has_perm("cases.view_case"):
+        from pksai.cases import selectors as cases
+
+        context["queue"] = cases.work_queue(user=user)
+        context["alerts"] = list(
+            user.alerts.filter(read_at__isnull=True).select_related("case")[:20]
+        )
+        if user.has_perm("cases.approve_case"):
+            context["team"] = cases.team_overdue(user=user)
+    return render(request, "core/home.html", context)
 
 
 def _wants_json(request) -> bool:

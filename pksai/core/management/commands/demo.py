@@ -4,12 +4,16 @@ from django.core.management.base import BaseCommand
 from pksai.accounts.demo import DEMO_PASSWORD, demo_accounts
 from pksai.accounts.models import User
 from pksai.areas.models import Area
+from pksai.cases.demo import demo_cases
 from pksai.registry.demo import demo_registry
 from pksai.vulnerability.services import score_people
 
 
 class Command(BaseCommand):
-    help = "Demo data for the five pilot sites: users per role, a synthetic registry, scores."
+    help = (
+        "Demo data for the five pilot sites: users per role, a synthetic registry, scores, "
+        "cases in every stage."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -36,6 +40,10 @@ class Command(BaseCommand):
         run = score_people()
         levels = ", ".join(f"{k} {v:,}" for k, v in run.by_level.items())
         self.stdout.write(f"Scored {run.scored:,} children with {run.ruleset}: {levels}.")
+        cases = demo_cases()
+        if cases:
+            stages = ", ".join(f"{stage} {n}" for stage, n in sorted(cases.items()))
+            self.stdout.write(f"Demo cases: {cases.total():,} ({stages}).")
         self.stdout.write(self.style.SUCCESS(f"Demo users (password: {DEMO_PASSWORD}):"))
         for username, role, scope in users:
             self.stdout.write(f"  {username:<34} {role:<20} {scope}")

@@ -1,0 +1,107 @@
+"""Forms of the case pages: intake, transitions, emergency and plan actions, follow-ups,
+summary edits and reassignment. Intake carries the administrator's intake fields."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from pksai.cases.forms_records import DATE, CustomFieldsMixin, VersionForm
+from pksai.cases.models import Case, Channel, Concern, CustomField, EmergencyAction, PlanAction
+
+
+class IntakeForm(CustomFieldsMixin, forms.Form):
+    custom_form = CustomField.Form.INTAKE
+    channel = forms.ChoiceField(label=_("Reported through"), choices=Channel.choices)
+    reporter_anonymous = forms.BooleanField(label=_("Anonymous reporter"), required=False)
+    reporter_name = forms.CharField(label=_("Reporter"), max_length=200, required=False)
+    reporter_phone = forms.CharField(label=_("Reporter's phone"), max_length=40, required=False)
+    reporter_relation = forms.CharField(
+        label=_("Relation to the child"), max_length=100, required=False
+    )
+    child_nik = forms.CharField(label=_("Child's NIK"), max_length=16, required=False)
+    child_name = forms.CharField(label=_("Child's name"), max_length=200, required=False)
+    child_birth_date = forms.DateField(label=_("Birth date"), required=False, widget=DATE)
+    child_sex = forms.ChoiceField(
+        label=_("Sex"), choices=[("", "—"), ("F", _("female")), ("M", _("male"))], required=False
+    )
+    child_village = forms.CharField(
+        label=_("Village code"),
+        max_length=13,
+        required=False,
+        help_text=_("Kemendagri code, e.g. 73.71.01.1001"),
+    )
+    concerns = forms.MultipleChoiceField(
+        label=_("Concerns"), choices=Concern.choices, widget=forms.CheckboxSelectMultiple
+    )
+    summary = forms.CharField(
+        label=_("What was reported"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+    consent_given = forms.BooleanField(label=_("Consent recorded"), required=False)
+    consent_notes = forms.CharField(label=_("Consent notes"), max_length=300, required=False)
+    sensitive = forms.BooleanField(
+        label=_("Sensitive: restrict to the assigned worker, supervisor and coordinator"),
+        required=False,
+    )
+    owner = forms.ChoiceField(label=_("Social worker"), required=False)
+    supervisor = forms.ChoiceField(label=_("Supervisor"), required=False)
+    person = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    create_new = forms.BooleanField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, workers=(), supervisors=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = [("", _("— me —")), *workers]
+        self.fields["supervisor"].choices = [("", "—"), *supervisors]
+        self.add_custom_fields()
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("person"):
+            nik = (data.get("child_nik") or "").strip()
+            has_identity = all(data.get(f) for f in ("child_name", "child_birth_date", "child_sex"))
+            if not has_identity and not nik:
+                raise forms.ValidationError(_("Give the child's NIK, or name, birth date and sex."))
+            if not data.get("child_village") and not nik:
+                self.add_error("child_village", _("Give the village where the child lives."))
+        return data
+
+
+class TransitionForm(VersionForm):
+    name = forms.CharField(widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("Reason"), max_length=1000, required=False)
+    response = forms.ChoiceField(
+        label=_("Triage decision"), choices=[("", "—"), *Case.Response.choices], required=False
+    )
+
+
+class SummaryForm(VersionForm):
+    summary = forms.CharField(
+        label=_("What was reported"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+class AssignForm(VersionForm):
+    owner = forms.ChoiceField(label=_("New owner"))
+    supervisor = forms.ChoiceField(label=_("Supervisor"), required=False)
+
+    def __init__(self, *args, workers=(), supervisors=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = list(workers)
+        self.fields["supervisor"].choices = [("", _("— unchanged —")), *supervisors]
+
+
+class EmergencyForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Emergency action"), choices=EmergencyAction.Kind.choices)
+    started = forms.BooleanField(label=_("Already started"), required=False)
+    notes = forms.CharField(label=_("Notes"), max_length=300, required=False)
+
+
+class PlanActionForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=PlanAction.Kind.choices)
+    description = forms.CharField(label=_("Action"), max_length=300)
+    responsible = forms.CharField(label=_("Responsible person or provider"), max_length=200)
+    due_date = forms.DateField(label=_("Due"), widget=DATE)
+
+
+class FollowUpForm(forms.Form):
+    notes = forms.CharField(label=_("Observations"), widget=forms.Textarea(attrs={"rows": 2}))

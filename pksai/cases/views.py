@@ -1,0 +1,445 @@
+"""Case pages: list and search, intake with the duplicate check, the case page with its
+moves, emergency and plan actions, follow-ups, reassignment, and the alerts page.
+
+Thin: reads go through selectors (scope, confidentiality, 404), writes through services with
+the case row locked. A refused save shows the case page again with the user's input kept and
+the reason (409 when someone else saved first)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from pksai.accounts.models import User
+from pksai.accounts.scoping import get_scoped_or_404, require_perm, scope_for
+from pksai.audit.services import audit_record
+from pksai.cases import intake, selectors, services
+from pksai.cases.forms import (
+    AssignForm,
+    EmergencyForm,
+    FollowUpForm,
+    IntakeForm,
+    PlanActionForm,
+    SummaryForm,
+    TransitionForm,
+)
+from pksai.cases.models import Alert, Case, Channel, Concern
+from pksai.cases.pdf import sees_restricted_fields
+from pksai.cases.services import ConflictError
+from pksai.cases.workflow import Stage
+from pksai.registry.models import Person
+
+PAGE_SIZE = 50
+
+
+def _colleagues(codes: list[str], perm: str) -> list[tuple[str, str]]:
+    """Active users holding ``perm`` (through their role) who work in or around the areas."""
+    app_label, codename = perm.split(".")
+    around = Q()
+    for code in codes:
+        parts = code.split(".")
+        above = [".".join(parts[: i + 1]) for i in range(len(parts))]
+        around |= Q(scope_areas__code__in=above) | Q(scope_areas__code__startswith=code + ".")
+    users = (
+        User.objects.filter(
+            around,
+            is_active=True,
+            groups__permissions__codename=codename,
+            groups__permissions__content_type__app_label=app_label,
+        )
+        .distinct()
+        .order_by("username")[:200]
+    )
+    return [(u.username, u.get_full_name() or u.username) for u in users]
+
+
+def _user(username: str) -> User | None:
+    return User.objects.filter(username=username, is_active=True).first() if username else None
+
+
+# --- List -------------------------------------------------------------------------
+
+
+@login_required
+def case_list_view(request):
+    g = request.GET
+    filters = {
+        "stage": g.get("stage", ""),
+        "q": g.get("q", ""),
+        "overdue": g.get("overdue") == "1",
+        "owner": g.get("owner", ""),
+        "area": g.get("area", ""),
+        "concern": g.get("concern", ""),
+        "response": g.get("response", ""),
+    }
+    qs = selectors.case_list(user=request.user, **filters)
+    page = Paginator(qs, PAGE_SIZE).get_page(g.get("page"))
+    now = timezone.now()
+    for case in page:
+        case.shown_name = selectors.display_name(case, request.user)
+        case.can_open = case.shown_name != selectors.MASK
+        case.is_overdue = case.stage_due_at is not None and case.stage_due_at < now
+    if page.object_list:
+        audit_record(
+            action="view",
+            actor=request.user,
+            object_type="cases.case",
+            detail={
+                "list": [c.pk for c in page],
+                "filters": {k: str(v) for k, v in filters.items()},
+            },
+        )
+    query = g.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "cases/list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "query": query.urlencode(),
+            "stages": Stage.choices,
+            "concerns": Concern.choices,
+            "responses": Case.Response.choices,
+        },
+    )
+
+
+# --- Intake -----------------------------------------------------------------------
+
+
+@login_required
+def case_new(request):
+    require_perm(request.user, "cases.add_case")
+    scope = scope_for(request.user)
+    codes = list(scope.area_codes) if not scope.national else []
+    workers = _colleagues(codes, "cases.change_case")
+    supervisors = _colleagues(codes, "cases.approve_case")
+    person = None
+    person_id = request.POST.get("person") or request.GET.get("person")
+    if person_id:
+        person = get_scoped_or_404(
+            Person.objects.select_related("village"),
+            request.user,
+            perm="cases.add_case",
+            area_field="village",
+            pk=person_id,
+        )
+    initial = {"channel": Channel.OUTREACH, "person": person.pk} if person else {}
+    form = IntakeForm(
+        request.POST or None, initial=initial, workers=workers, supervisors=supervisors
+    )
+    candidates = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                child = person
+                if child is None and not data["create_new"]:
+                    candidates = selectors.child_candidates(
+                        user=request.user,
+                        nik=data["child_nik"].strip(),
+                        name=data["child_name"],
+                        birth_date=data["child_birth_date"],
+                        village=data["child_village"].strip(),
+                    )
+                if child is None and candidates:
+                    raise _ShowCandidates
+                if child is None:
+                    child = intake.child_create(
+                        by=request.user,
+                        name=data["child_name"],
+                        sex=data["child_sex"],
+                        birth_date=data["child_birth_date"],
+                        village=data["child_village"].strip(),
+                        nik=data["child_nik"].strip(),
+                    )
+                case = services.case_register(
+                    by=request.user,
+                    child=child,
+                    channel=data["channel"],
+                    summary=data["summary"],
+                    concerns=data["concerns"],
+                    owner=_user(data["owner"]),
+                    supervisor=_user(data["supervisor"]),
+                    reporter_name=data["reporter_name"],
+                    reporter_phone=data["reporter_phone"],
+                    reporter_relation=data["reporter_relation"],
+                    reporter_anonymous=data["reporter_anonymous"],
+                    consent_given=data["consent_given"],
+                    consent_notes=data["consent_notes"],
+                    sensitive=data["sensitive"],
+                    extra=form.extra_values(),
+                )
+        except _ShowCandidates:
+            pass
+        except ValidationError as error:
+            form.add_service_errors(error)
+        except PermissionDenied:
+            form.add_error("child_village", _("This village is outside your area."))
+        else:
+            messages.success(request, _("Case %(n)s registered.") % {"n": case.number})
+            return redirect("cases:detail", case.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "cases/new.html",
+        {"form": form, "person": person, "candidates": candidates},
+        status=status,
+    )
+
+
+class _ShowCandidates(Exception):
+    """Possible existing records were found: ask the user before creating a new person."""
+
+
+# --- The case page ----------------------------------------------------------------
+
+
+def _detail_context(request, case: Case, **forms) -> dict:
+    user = request.user
+    area = [case.area_id]
+    context = {
+        "case": case,
+        "can_change": user.has_perm("cases.change_case"),
+        "can_approve": user.has_perm("cases.approve_case"),
+        "sees_restricted": sees_restricted_fields(case, user),
+        "transitions": selectors.case_transitions_for(user=user, case=case),
+        "responses": Case.Response.choices,
+        "concerns": list(case.concerns.all()),
+        "emergency_actions": list(case.emergency_actions.all()),
+        "plan_actions": list(case.plan_actions.all()),
+        "follow_ups": list(case.follow_ups.all()),
+        "events": list(case.events.select_related("actor")),
+        "summary_form": forms.get("summary_form") or SummaryForm(initial={"summary": case.summary}),
+        "emergency_form": forms.get("emergency_form") or EmergencyForm(),
+        "plan_action_form": forms.get("plan_action_form") or PlanActionForm(),
+        "transition_form": forms.get("transition_form"),
+        "error": forms.get("error"),
+        "conflict": forms.get("conflict", False),
+    }
+    if context["can_approve"]:
+        context["assign_form"] = forms.get("assign_form") or AssignForm(
+            workers=_colleagues(area, "cases.change_case"),
+            supervisors=_colleagues(area, "cases.approve_case"),
+            initial={"owner": case.owner.username},
+        )
+    return context
+
+
+@login_required
+def case_detail(request, pk: int):
+    case = selectors.case_get(user=request.user, pk=pk)
+    audit_record(action="view", actor=request.user, obj=case)
+    return render(request, "cases/detail.html", _detail_context(request, case))
+
+
+def _refused(request, pk: int, error: ValidationError | PermissionDenied, **forms):
+    case = selectors.case_get(user=request.user, pk=pk)
+    conflict = isinstance(error, ConflictError)
+    message = " ".join(error.messages) if isinstance(error, ValidationError) else _("Not allowed.")
+    status = 409 if conflict else 403 if isinstance(error, PermissionDenied) else 400
+    context = _detail_context(request, case, error=message, conflict=conflict, **forms)
+    return render(request, "cases/detail.html", context, status=status)
+
+
+def _write(request, pk: int, action, **forms):
+    """Run ``action(locked_case)`` in a transaction; on refusal show the page with the input."""
+    selectors.case_get(user=request.user, pk=pk)  # 404 before anything else
+    try:
+        with transaction.atomic():
+            locked = selectors.case_get_for_update(user=request.user, pk=pk)
+            action(locked)
+    except (ValidationError, PermissionDenied) as error:
+        return _refused(request, pk, error, **forms)
+    return None
+
+
+@login_required
+@require_POST
+def case_transition_view(request, pk: int):
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, pk, ValidationError(_("Invalid request.")))
+    data = form.cleaned_data
+    refused = _write(
+        request,
+        pk,
+        lambda case: services.case_transition(
+            case=case,
+            name=data["name"],
+            by=request.user,
+            expected_version=data.get("version") or 0,
+            reason=data["reason"],
+            response=data["response"],
+        ),
+        transition_form=form,
+    )
+    if refused:
+        return refused
+    messages.success(request, _("Done."))
+    return redirect("cases:detail", pk)
+
+
+@login_required
+@require_POST
+def case_summary_edit(request, pk: int):
+    form = SummaryForm(request.POST)
+    if not form.is_valid():
+        return _refused(
+            request, pk, ValidationError(_("Write what was reported.")), summary_form=form
+        )
+    refused = _write(
+        request,
+        pk,
+        lambda case: services.case_update_summary(
+            case=case,
+            by=request.user,
+            expected_version=form.cleaned_data.get("version") or 0,
+            summary=form.cleaned_data["summary"],
+        ),
+        summary_form=form,
+    )
+    if refused:
+        return refused
+    messages.success(request, _("Saved."))
+    return redirect("cases:detail", pk)
+
+
+@login_required
+@require_POST
+def case_assign_view(request, pk: int):
+    case = selectors.case_get(user=request.user, pk=pk)
+    require_perm(request.user, "cases.approve_case")
+    area = [case.area_id]
+    form = AssignForm(
+        request.POST,
+        workers=_colleagues(area, "cases.change_case"),
+        supervisors=_colleagues(area, "cases.approve_case"),
+    )
+    if not form.is_valid():
+        return _refused(request, pk, ValidationError(_("Choose the new owner.")), assign_form=form)
+    data = form.cleaned_data
+    refused = _write(
+        request,
+        pk,
+        lambda locked: services.case_assign(
+            case=locked,
+            owner=_user(data["owner"]),
+            supervisor=_user(data["supervisor"]),
+            by=request.user,
+            expected_version=data.get("version") or 0,
+        ),
+        assign_form=form,
+    )
+    if refused:
+        return refused
+    messages.success(request, _("Case reassigned; the new owner was told what is pending."))
+    return redirect("cases:detail", pk)
+
+
+@login_required
+@require_POST
+def emergency_new(request, pk: int):
+    form = EmergencyForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, pk, ValidationError(_("Choose the action.")), emergency_form=form)
+    data = form.cleaned_data
+    refused = _write(
+        request,
+        pk,
+        lambda case: services.emergency_action_record(
+            case=case,
+            by=request.user,
+            kind=data["kind"],
+            started=data["started"],
+            notes=data["notes"],
+        ),
+        emergency_form=form,
+    )
+    if refused:
+        return refused
+    messages.success(request, _("Emergency action recorded."))
+    return redirect("cases:detail", pk)
+
+
+@login_required
+@require_POST
+def emergency_start(request, pk: int, action_id: int):
+    case = selectors.case_get(user=request.user, pk=pk)
+    action = get_object_or_404(case.emergency_actions, pk=action_id)
+    refused = _write(
+        request, pk, lambda _case: services.emergency_action_start(action=action, by=request.user)
+    )
+    if refused:
+        return refused
+    messages.success(request, _("Emergency action marked as started."))
+    return redirect("cases:detail", pk)
+
+
+@login_required
+@require_POST
+def plan_action_new(request, pk: int):
+    form = PlanActionForm(request.POST)
+    if not form.is_valid():
+        return _refused(
+            request, pk, ValidationError(_("Complete the action.")), plan_action_form=form
+        )
+    data = form.cleaned_data
+    refused = _write(
+        request,
+        pk,
+        lambda case: services.plan_action_add(case=case, by=request.user, **data),
+        plan_action_form=form,
+    )
+    if refused:
+        return refused
+    messages.success(request, _("Plan action added."))
+    return redirect(f"/cases/{pk}/#plan")
+
+
+@login_required
+@require_POST
+def follow_up_done(request, pk: int, follow_up_id: int):
+    case = selectors.case_get(user=request.user, pk=pk)
+    follow_up = get_object_or_404(case.follow_ups, pk=follow_up_id)
+    form = FollowUpForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, pk, ValidationError(_("Write what you observed.")))
+    refused = _write(
+        request,
+        pk,
+        lambda _case: services.follow_up_complete(
+            follow_up=follow_up, by=request.user, notes=form.cleaned_data["notes"]
+        ),
+    )
+    if refused:
+        return refused
+    messages.success(request, _("Follow-up recorded."))
+    return redirect("cases:detail", pk)
+
+
+# --- Alerts -----------------------------------------------------------------------
+
+
+@login_required
+def alerts_view(request):
+    alerts = Alert.objects.filter(user=request.user).select_related("case")
+    if request.method == "POST":
+        which = request.POST.get("alert")
+        unread = alerts.filter(read_at__isnull=True)
+        (unread.filter(pk=which) if which else unread).update(read_at=timezone.now())
+        target = request.POST.get("next", "")
+        safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+        return redirect(target if target and safe else "cases:alerts")
+    page = Paginator(alerts, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "cases/alerts.html", {"page": page})
