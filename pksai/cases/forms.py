@@ -81,6 +81,7 @@ class SummaryForm(VersionForm):
 
 
 class AssignForm(VersionForm):
+    prefix = "assign"
     owner = forms.ChoiceField(label=_("New owner"))
     supervisor = forms.ChoiceField(label=_("Supervisor"), required=False)
 
@@ -91,12 +92,14 @@ class AssignForm(VersionForm):
 
 
 class EmergencyForm(forms.Form):
+    prefix = "emergency"
     kind = forms.ChoiceField(label=_("Emergency action"), choices=EmergencyAction.Kind.choices)
     started = forms.BooleanField(label=_("Already started"), required=False)
     notes = forms.CharField(label=_("Notes"), max_length=300, required=False)
 
 
 class PlanActionForm(forms.Form):
+    prefix = "action"
     kind = forms.ChoiceField(label=_("Kind"), choices=PlanAction.Kind.choices)
     description = forms.CharField(label=_("Action"), max_length=300)
     responsible = forms.CharField(label=_("Responsible person or provider"), max_length=200)

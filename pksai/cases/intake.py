@@ -22,11 +22,21 @@ SOURCE = "CASE"
 
 @transaction.atomic
 def child_create(
-    *, by: User, name: str, sex: str, birth_date: date, village: str, nik: str = ""
+    *, by: User, name: str, sex: str, birth_date: date | None, village: str, nik: str = ""
 ) -> Person:
     """Record a child who is not in the registry, in their own household of source CASE
     (a later registry import may bring the official record; the duplicate check finds it)."""
     require_perm(by, "cases.add_case")
+    given = {
+        "child_name": name.strip(),
+        "child_sex": sex,
+        "child_birth_date": birth_date,
+        "child_village": village,
+    }
+    missing = [field for field, value in given.items() if not value]
+    if missing:
+        needed = _("Needed to record a child who is not in the registry yet.")
+        raise ValidationError({field: [needed] for field in missing})
     if not Area.objects.filter(code=village, level=Area.Level.VILLAGE).exists():
         raise ValidationError({"child_village": [_("Unknown village code.")]})
     if not scope_for(by).covers(village):

@@ -16,6 +16,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from pksai.accounts.scoping import require_perm, scoped
+from pksai.areas.codes import normalise_area_code
 from pksai.cases.models import Case, FollowUp
 from pksai.cases.workflow import OPEN_STAGES
 from pksai.registry.models import Person
@@ -58,7 +59,8 @@ def case_list(
     if owner:
         qs = qs.filter(owner__username=owner)
     if area:
-        qs = qs.filter(Q(area_id=area) | Q(area_id__startswith=area + "."))
+        code = normalise_area_code(area) or "-"
+        qs = qs.filter(Q(area__code=code) | Q(area__code__startswith=code + "."))
     if concern:
         qs = qs.filter(concerns__category=concern)
     if response:
@@ -66,17 +68,20 @@ def case_list(
     q = q.strip()
     if q:
         if q.isdigit() and len(q) == 16:
-            qs = qs.filter(child__nik=q)
+            person = Q(child__nik=q)
         elif any(ch.isdigit() for ch in q):
+            person = None
             qs = qs.filter(number__icontains=q)
         else:
-            name = Q()
+            person = Q()
             for word in q.split():
-                name &= Q(child__name__icontains=word)
-            # a restricted child's name must not be findable by those who see it masked
+                person &= Q(child__name__icontains=word)
+        if person is not None:
+            # a restricted child's name or NIK must not find the row for those who see it
+            # masked (supervisors who are not assigned to it)
             if user.has_perm(LIST_MASKED):
-                name &= _openable(user)
-            qs = qs.filter(name)
+                person &= _openable(user)
+            qs = qs.filter(person)
     return (
         qs.select_related("child", "owner", "area")
         .prefetch_related("concerns")

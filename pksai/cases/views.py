@@ -163,14 +163,15 @@ def case_new(request):
                         village=data["child_village"].strip(),
                         nik=data["child_nik"].strip(),
                     )
+                owner, supervisor = _intake_team(data, child)
                 case = services.case_register(
                     by=request.user,
                     child=child,
                     channel=data["channel"],
                     summary=data["summary"],
                     concerns=data["concerns"],
-                    owner=_user(data["owner"]),
-                    supervisor=_user(data["supervisor"]),
+                    owner=owner,
+                    supervisor=supervisor,
                     reporter_name=data["reporter_name"],
                     reporter_phone=data["reporter_phone"],
                     reporter_relation=data["reporter_relation"],
@@ -198,6 +199,25 @@ def case_new(request):
     )
 
 
+def _intake_team(data: dict, child: Person) -> tuple[User | None, User | None]:
+    """The chosen owner and supervisor, who must work in the child's village (the lists offer
+    everyone around the registering user's own areas)."""
+    chosen = {}
+    for field in ("owner", "supervisor"):
+        user = _user(data[field])
+        if user is not None and not scope_for(user).covers(child.village_id):
+            raise ValidationError(
+                {
+                    field: [
+                        _("%(u)s does not work in the child's village.")
+                        % {"u": user.get_username()}
+                    ]
+                }
+            )
+        chosen[field] = user
+    return chosen["owner"], chosen["supervisor"]
+
+
 class _ShowCandidates(Exception):
     """Possible existing records were found: ask the user before creating a new person."""
 
@@ -210,6 +230,7 @@ def _detail_context(request, case: Case, **forms) -> dict:
     area = [case.area_id]
     context = {
         "case": case,
+        "version": case.version,
         "can_change": user.has_perm("cases.change_case"),
         "can_approve": user.has_perm("cases.approve_case"),
         "sees_restricted": sees_restricted_fields(case, user),
@@ -243,13 +264,16 @@ def case_detail(request, pk: int):
     return render(request, "cases/detail.html", _detail_context(request, case))
 
 
-def _refused(request, pk: int, error: ValidationError | PermissionDenied, **forms):
+def _refused(request, pk: int, error: ValidationError, **forms):
+    """The case page again, as it is now, with the reason and the user's input (409 when
+    someone else saved first, else 400). Shown again, so audited again."""
     case = selectors.case_get(user=request.user, pk=pk)
+    audit_record(action="view", actor=request.user, obj=case)
     conflict = isinstance(error, ConflictError)
-    message = " ".join(error.messages) if isinstance(error, ValidationError) else _("Not allowed.")
-    status = 409 if conflict else 403 if isinstance(error, PermissionDenied) else 400
-    context = _detail_context(request, case, error=message, conflict=conflict, **forms)
-    return render(request, "cases/detail.html", context, status=status)
+    context = _detail_context(
+        request, case, error=" ".join(error.messages), conflict=conflict, **forms
+    )
+    return render(request, "cases/detail.html", context, status=409 if conflict else 400)
 
 
 def _write(request, pk: int, action, **forms):
@@ -259,7 +283,7 @@ def _write(request, pk: int, action, **forms):
         with transaction.atomic():
             locked = selectors.case_get_for_update(user=request.user, pk=pk)
             action(locked)
-    except (ValidationError, PermissionDenied) as error:
+    except ValidationError as error:  # a PermissionDenied propagates: 403, audited
         return _refused(request, pk, error, **forms)
     return None
 

@@ -124,3 +124,5 @@ def test_case_main_path(browser: Browser, live_server, pilot_areas):
     # The 1-month follow-up is now in the worker's queue.
     worker.goto(base + "/")
     expect(worker.locator("#my-work")).to_contain_text("1-month follow-up")
+    for page in (staff, worker, supervisor):
+        page.context.close()
