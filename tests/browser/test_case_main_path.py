@@ -3,7 +3,9 @@ emergency action started → assessment and plan → supervisor approves → vis
 requested and approved → the 1-month follow-up is in the worker's queue."""
 
 import re
+from importlib import import_module
 
+from django.apps import apps
 from django.utils import translation
 from playwright.sync_api import Browser, Page, expect
 
@@ -35,6 +37,9 @@ def step(page: Page, name: str) -> None:
 
 
 def test_case_main_path(browser: Browser, live_server, pilot_areas):
+    # An earlier live-server test may have emptied the tables, migration data included:
+    # put the default SLAs and follow-up intervals back.
+    import_module("pksai.cases.migrations.0002_default_slas_and_follow_ups").forward(apps, None)
     make_areas([("73.71.01.1002", "Lette")])
     for username, role in (
         ("reg", "registration_staff"),
