@@ -29,6 +29,7 @@ from pksai.cases.models import (
     FollowUp,
     PlanAction,
 )
+from pksai.cases.pdf import sees_restricted_fields
 from pksai.cases.services import ConflictError
 from pksai.cases.workflow import OPEN_STAGES, available_transitions
 from pksai.registry import selectors as registry_selectors
@@ -152,6 +153,32 @@ class TransitionOut(Schema):
     needs_reason: bool
 
 
+class GuardianOut(Schema):
+    name: str
+    relation: str
+    phone: str = Field(description="Empty unless the caller may see restricted fields.")
+    lives_with_child: bool
+
+
+class AssessmentOut(Schema):
+    id: int
+    kind: str
+    risk: str
+    domains: dict
+    summary: str
+    extra: dict
+    completed_at: datetime | None
+    version: int
+
+
+class VisitOut(Schema):
+    visited_on: date
+    place: str
+    seen: str
+    observations: str
+    extra: dict
+
+
 class CaseDetailOut(CaseOut):
     area_name: str
     channel: str
@@ -161,7 +188,13 @@ class CaseDetailOut(CaseOut):
     consent_given: bool
     consent_notes: str
     reporter_anonymous: bool
-    reporter: ReporterOut | None = Field(description="Absent for an anonymous reporter.")
+    reporter: ReporterOut | None = Field(
+        description="Absent for an anonymous reporter, and for callers who may not see "
+        "restricted fields (only the owner, the supervisor and the coordinator may)."
+    )
+    guardians: list[GuardianOut]
+    assessments: list[AssessmentOut]
+    visits: list[VisitOut]
     child: ChildOut
     emergency_pending: bool
     emergency_actions: list[EmergencyActionOut]
@@ -184,8 +217,29 @@ class CaseDetailOut(CaseOut):
         return obj.created_by.get_username()
 
     @staticmethod
-    def resolve_reporter(obj) -> dict | None:
-        if obj.reporter_anonymous:
+    def resolve_guardians(obj, context) -> list[dict]:
+        full = sees_restricted_fields(obj, _user(context))
+        return [
+            {
+                "name": g.name,
+                "relation": g.relation,
+                "phone": g.phone if full else "",
+                "lives_with_child": g.lives_with_child,
+            }
+            for g in obj.guardians.all()
+        ]
+
+    @staticmethod
+    def resolve_assessments(obj) -> list:
+        return list(obj.assessments.all())
+
+    @staticmethod
+    def resolve_visits(obj) -> list:
+        return list(obj.visits.all())
+
+    @staticmethod
+    def resolve_reporter(obj, context) -> dict | None:
+        if obj.reporter_anonymous or not sees_restricted_fields(obj, _user(context)):
             return None
         return {
             "name": obj.reporter_name,

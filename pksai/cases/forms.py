@@ -46,16 +46,57 @@ class IntakeForm(CustomFieldsMixin, forms.Form):
     owner = forms.ChoiceField(label=_("Social worker"), required=False)
     supervisor = forms.ChoiceField(label=_("Supervisor"), required=False)
     person = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    GUARDIAN_ROWS = 2
     create_new = forms.BooleanField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, workers=(), supervisors=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].choices = [("", _("— me —")), *workers]
         self.fields["supervisor"].choices = [("", "—"), *supervisors]
+        for i in range(self.GUARDIAN_ROWS):
+            self.fields[f"g{i}_name"] = forms.CharField(
+                label=_("Name"), max_length=200, required=False
+            )
+            self.fields[f"g{i}_relation"] = forms.CharField(
+                label=_("Relation (e.g. mother, uncle)"), max_length=100, required=False
+            )
+            self.fields[f"g{i}_phone"] = forms.CharField(
+                label=_("Phone"), max_length=40, required=False
+            )
+            self.fields[f"g{i}_lives_with_child"] = forms.BooleanField(
+                label=_("Lives with the child"), required=False
+            )
         self.add_custom_fields()
+
+    def guardian_rows(self):
+        return [
+            (
+                self[f"g{i}_name"],
+                self[f"g{i}_relation"],
+                self[f"g{i}_phone"],
+                self[f"g{i}_lives_with_child"],
+            )
+            for i in range(self.GUARDIAN_ROWS)
+        ]
+
+    def guardians(self) -> list[dict]:
+        data = self.cleaned_data
+        return [
+            {
+                "name": data[f"g{i}_name"],
+                "relation": data[f"g{i}_relation"],
+                "phone": data[f"g{i}_phone"],
+                "lives_with_child": data[f"g{i}_lives_with_child"],
+            }
+            for i in range(self.GUARDIAN_ROWS)
+            if data.get(f"g{i}_name")
+        ]
 
     def clean(self):
         data = super().clean()
+        for i in range(self.GUARDIAN_ROWS):
+            if data.get(f"g{i}_name") and not data.get(f"g{i}_relation"):
+                self.add_error(f"g{i}_relation", _("Give the relation to the child."))
         if not data.get("person"):
             nik = (data.get("child_nik") or "").strip()
             has_identity = all(data.get(f) for f in ("child_name", "child_birth_date", "child_sex"))

@@ -170,6 +170,24 @@ class Case(models.Model):
         return not self.emergency_actions.filter(started_at__isnull=False).exists()
 
 
+class Guardian(models.Model):
+    """A parent, relative or other guardian of the reported child, recorded at intake."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="guardians")
+    name = models.CharField(_("name"), max_length=200)
+    relation = models.CharField(_("relation to the child"), max_length=100)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    lives_with_child = models.BooleanField(_("lives with the child"), default=True)
+
+    class Meta:
+        verbose_name = _("family member or guardian")
+        verbose_name_plural = _("family and guardians")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.relation})"
+
+
 class CaseConcern(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="concerns")
     category = models.CharField(_("concern"), max_length=30, choices=Concern.choices)

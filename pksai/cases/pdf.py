@@ -97,6 +97,9 @@ def case_summary_pdf(*, case: Case, user, compress: bool = True) -> bytes:
     pdf.pair(_("Sex"), child.get_sex_display())
     pdf.pair(_("Birth date"), _date(child.birth_date))
     pdf.pair(_("Area"), f"{case.area_id} {case.area.name}")
+    for g in case.guardians.all():
+        contact = f", {g.phone}" if full and g.phone else ""
+        pdf.pair(_("Family or guardian"), f"{g.name} ({g.relation}){contact}")
 
     pdf.heading(_("Case"))
     pdf.pair(_("Stage"), case.get_stage_display())

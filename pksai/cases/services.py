@@ -36,6 +36,7 @@ from pksai.cases.models import (
     EmergencyAction,
     FollowUp,
     FollowUpInterval,
+    Guardian,
     PlanAction,
     SlaRule,
 )
@@ -146,6 +147,7 @@ def case_register(
     consent_notes: str = "",
     sensitive: bool = False,
     extra: dict | None = None,
+    guardians: list[dict] | None = None,
 ) -> Case:
     """Register a report about ``child`` (an existing registry person, found with
     selectors.child_candidates or created by registry services). The case starts awaiting
@@ -181,6 +183,17 @@ def case_register(
         extra=extra_values,
     )
     CaseConcern.objects.bulk_create(CaseConcern(case=case, category=c) for c in sorted(concern_set))
+    Guardian.objects.bulk_create(
+        Guardian(
+            case=case,
+            name=g["name"].strip(),
+            relation=(g.get("relation") or "").strip(),
+            phone=(g.get("phone") or "").strip(),
+            lives_with_child=bool(g.get("lives_with_child", True)),
+        )
+        for g in guardians or ()
+        if (g.get("name") or "").strip()
+    )
     _event(case, by, "registered", summary, to_stage=Stage.TRIAGE)
     if case.owner != by:
         _alert(

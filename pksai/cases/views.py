@@ -180,6 +180,7 @@ def case_new(request):
                     consent_notes=data["consent_notes"],
                     sensitive=data["sensitive"],
                     extra=form.extra_values(),
+                    guardians=form.guardians(),
                 )
         except _ShowCandidates:
             pass
@@ -237,6 +238,7 @@ def _detail_context(request, case: Case, **forms) -> dict:
         "transitions": selectors.case_transitions_for(user=user, case=case),
         "responses": Case.Response.choices,
         "concerns": list(case.concerns.all()),
+        "guardians": list(case.guardians.all()),
         "emergency_actions": list(case.emergency_actions.all()),
         "plan_actions": list(case.plan_actions.all()),
         "follow_ups": list(case.follow_ups.all()),

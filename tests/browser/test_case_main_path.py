@@ -59,6 +59,9 @@ def test_case_main_path(browser: Browser, live_server, pilot_areas):
     staff.get_by_label("Birth date").fill("2016-04-12")
     field(staff, "Sex").select_option("F")
     staff.get_by_label("Village code").fill("73.71.01.1002")
+    staff.locator("#id_g0_name").fill("Sari Lestari")
+    staff.locator("#id_g0_relation").fill("ibu")
+    staff.locator("#id_g0_lives_with_child").check()
     staff.get_by_label("physical or psychological violence").check()
     staff.get_by_label("What was reported").fill("Tetangga mendengar anak dipukul setiap malam.")
     staff.get_by_label("Consent recorded").check()
@@ -66,6 +69,7 @@ def test_case_main_path(browser: Browser, live_server, pilot_areas):
     field(staff, "Supervisor").select_option("spv")
     staff.get_by_role("button", name="Register the case").click()
     expect(staff.get_by_role("heading", name=re.compile(r"Case 7371-\d{4}-000001"))).to_be_visible()
+    expect(staff.locator("#child")).to_contain_text("Sari Lestari (ibu)")
     case_url = staff.url
 
     # The social worker triages it as immediate response and starts an emergency action.

@@ -10,7 +10,7 @@ from pksai.accounts.services import api_token_issue
 from pksai.accounts.tests.factories import make_user
 from pksai.audit.models import AuditEvent
 from pksai.cases.models import Case
-from pksai.cases.tests.factories import make_child, move, register
+from pksai.cases.tests.factories import assess, make_child, move, register
 
 URL = "/api/v1/cases/"
 
@@ -351,3 +351,23 @@ def test_openapi_lists_the_case_endpoints(client, db):
     paths = client.get("/api/v1/openapi.json").json()["paths"]
     assert "/api/v1/cases/{pk}/transitions/" in paths
     assert "409" in paths["/api/v1/cases/{pk}/transitions/"]["post"]["responses"]
+
+
+def test_restricted_fields_only_for_owner_supervisor_and_coordinator(client, team):
+    case = register(
+        team,
+        reporter_name="Pak Budi",
+        guardians=[{"name": "Ibu Siti", "relation": "ibu", "phone": "0811"}],
+    )
+    assess(case, team["worker"])
+    own = client.get(f"{URL}{case.pk}/", headers=bearer(team["worker"])).json()
+    assert own["reporter"]["name"] == "Pak Budi"
+    assert own["guardians"] == [
+        {"name": "Ibu Siti", "relation": "ibu", "phone": "0811", "lives_with_child": True}
+    ]
+    assert own["assessments"][0]["kind"] == "comprehensive"
+    assert own["assessments"][0]["domains"]["safety"]["rating"] == "high"
+    other = client.get(f"{URL}{case.pk}/", headers=bearer(team["other_worker"])).json()
+    assert other["reporter"] is None and other["guardians"][0]["phone"] == ""
+    coordinator = client.get(f"{URL}{case.pk}/", headers=bearer(team["coordinator"])).json()
+    assert coordinator["reporter"]["name"] == "Pak Budi"

@@ -37,6 +37,9 @@ def test_intake_creates_a_new_child_and_links_an_existing_one_by_nik(client, tea
             "child_birth_date": "2015-03-02",
             "child_sex": "M",
             "child_village": "73.71.01.1001",
+            "g0_name": "Ibu Siti",
+            "g0_relation": "ibu",
+            "g0_lives_with_child": "on",
             "owner": "sw",
             "supervisor": "spv",
         },
@@ -44,6 +47,9 @@ def test_intake_creates_a_new_child_and_links_an_existing_one_by_nik(client, tea
     assert response.status_code == 302, response.text
     case = Case.objects.get()
     assert case.child.source == "CASE" and case.owner == team["worker"]
+    assert [(g.name, g.relation, g.lives_with_child) for g in case.guardians.all()] == [
+        ("Ibu Siti", "ibu", True)
+    ]
     existing = make_child("Siti", nik="7371014505140001")
     response = client.post("/cases/new/", {**INTAKE, "child_nik": "7371014505140001"})
     assert response.status_code == 400 and "may already be recorded" in response.text
