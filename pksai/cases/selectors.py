@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from difflib import SequenceMatcher
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 
@@ -79,9 +81,16 @@ def case_list(
         if person is not None:
             # a restricted child's name or NIK must not find the row for those who see it
             # masked (supervisors who are not assigned to it)
-            if user.has_perm(LIST_MASKED):
-                person &= _openable(user)
-            qs = qs.filter(person)
+            openable = _openable(user) if user.has_perm(LIST_MASKED) else Q()
+            found = qs.filter(person & openable)
+            if not q.isdigit() and connection.vendor == "postgresql" and not found.exists():
+                # nothing contains these words: names that are similar (misspellings,
+                # e.g. "Aminnah" for "Aminah"), by trigram similarity on the name index
+                similar = RawSQL(
+                    "SELECT id FROM registry_person WHERE UPPER(name) %% UPPER(%s)", [q]
+                )
+                found = qs.filter(Q(child_id__in=similar) & openable)
+            qs = found
     return (
         qs.select_related("child", "owner", "area")
         .prefetch_related("concerns")

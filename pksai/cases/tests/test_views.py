@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+import pytest
+from django.db import connection
 from django.utils import timezone
 
 from pksai.accounts.tests.factories import make_user
@@ -268,3 +270,12 @@ def test_refused_enrolment_keeps_the_input_and_missing_permission_is_403(client,
     assert AuditEvent.objects.filter(action="permission_denied", actor=team["staff"]).exists()
     case.refresh_from_db()
     assert case.summary != "Diubah"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram similarity: PostgreSQL")
+def test_misspelt_name_finds_similar_children_on_postgresql(client, team):
+    case = register(team, child=make_child("Siti Aminah"))
+    register(team, child=make_child("Budi Santoso"))
+    login(client, team["worker"])
+    listing = client.get("/cases/?q=Siti Aminnah").text
+    assert case.number in listing and "Budi Santoso" not in listing
