@@ -29,14 +29,11 @@ from pksai.cases.models import (
     FollowUp,
     PlanAction,
 )
-from pksai.cases.pdf import sees_restricted_fields
 from pksai.cases.services import ConflictError
-from pksai.cases.workflow import OPEN_STAGES, available_transitions
+from pksai.cases.workflow import OPEN_STAGES
 from pksai.registry import selectors as registry_selectors
 
 router = Router()
-
-OWN_APPROVALS = frozenset({"approve_plan", "approve_closure"})
 
 
 # --- Output ---------------------------------------------------------------------------
@@ -218,7 +215,7 @@ class CaseDetailOut(CaseOut):
 
     @staticmethod
     def resolve_guardians(obj, context) -> list[dict]:
-        full = sees_restricted_fields(obj, _user(context))
+        full = selectors.sees_restricted_fields(obj, _user(context))
         return [
             {
                 "name": g.name,
@@ -239,7 +236,7 @@ class CaseDetailOut(CaseOut):
 
     @staticmethod
     def resolve_reporter(obj, context) -> dict | None:
-        if obj.reporter_anonymous or not sees_restricted_fields(obj, _user(context)):
+        if obj.reporter_anonymous or not selectors.sees_restricted_fields(obj, _user(context)):
             return None
         return {
             "name": obj.reporter_name,
@@ -281,12 +278,9 @@ class QueueItemOut(Schema):
 
 
 def _transitions(case: Case, user: User) -> list[dict]:
-    """The moves of the SOP table the caller's role allows from the case's stage (a worker
-    never approves their own case)."""
     return [
         {"name": t.name, "target": str(t.target), "needs_reason": t.needs_reason}
-        for t in available_transitions(case.stage)
-        if user.has_perm(t.perm) and not (t.name in OWN_APPROVALS and case.owner_id == user.pk)
+        for t in selectors.case_transitions_for(user=user, case=case)
     ]
 
 

@@ -1,5 +1,4 @@
-"""The printable case summary (fpdf2) for case conferences and transfers, and which fields
-are restricted.
+"""The printable case summary (fpdf2) for case conferences and transfers.
 
 Who reads it matters: the child's identity numbers, the reporter and the case notes are
 restricted fields, printed only for readers who may see them (the owner, the supervisor and
@@ -15,13 +14,8 @@ from fpdf import FPDF
 
 from pksai.cases.custom_fields import display_extra
 from pksai.cases.models import Case, CasePlan, CustomField
+from pksai.cases.selectors import sees_restricted_fields
 from pksai.vulnerability.pdf import _latin1
-
-
-def sees_restricted_fields(case: Case, user) -> bool:
-    return user.pk in {case.owner_id, case.supervisor_id} or user.has_perm(
-        "cases.view_restricted_case"
-    )
 
 
 class _Summary(FPDF):

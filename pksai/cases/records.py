@@ -40,7 +40,7 @@ from pksai.cases.models import (
     Rating,
     Visit,
 )
-from pksai.cases.services import ConflictError, _event, plan_action_add
+from pksai.cases.services import ConflictError, _event, compare_and_set, plan_action_add
 from pksai.cases.workflow import OPEN_STAGES, Stage
 
 CHANGE = "cases.change_case"
@@ -61,14 +61,9 @@ def _stale(what: str) -> ConflictError:
     )
 
 
-def _compare_and_set(model, obj, fields: list[str], expected_version: int, what: str) -> None:
-    values = {f: getattr(obj, f) for f in fields}
-    updated = model.objects.filter(pk=obj.pk, version=expected_version).update(
-        **values, version=expected_version + 1
-    )
-    if updated != 1:
+def _compare_and_set(obj, fields: list[str], expected_version: int, what: str) -> None:
+    if not compare_and_set(obj, fields, expected_version):
         raise _stale(what)
-    obj.version = expected_version + 1
 
 
 # --- Assessments ------------------------------------------------------------------
@@ -151,9 +146,7 @@ def assessment_save(
         assessment.completed_at, assessment.updated_by = now, by
         assessment.updated_at = timezone.now()
         fields = ["kind", "domains", "risk", "summary", "extra", "completed_at", "updated_by"]
-        _compare_and_set(
-            Assessment, assessment, [*fields, "updated_at"], expected_version, _("The assessment")
-        )
+        _compare_and_set(assessment, [*fields, "updated_at"], expected_version, _("The assessment"))
         action = "update"
     if complete:
         _event(
@@ -203,7 +196,7 @@ def plan_save(*, case: Case, by: User, goals: str, expected_version: int | None 
             raise _stale(_("The case plan"))
         plan.goals, plan.updated_by, plan.updated_at = goals, by, timezone.now()
         fields = ["goals", "updated_by", "updated_at"]
-        _compare_and_set(CasePlan, plan, fields, expected_version, _("The case plan"))
+        _compare_and_set(plan, fields, expected_version, _("The case plan"))
         action = "update"
     _event(case, by, "plan", goals)
     audit_record(action=action, actor=by, obj=plan, detail={"case": case.number})
@@ -231,7 +224,7 @@ def plan_action_update(
         )
     previous = action.status
     action.status = status
-    _compare_and_set(PlanAction, action, ["status"], expected_version, _("The plan action"))
+    _compare_and_set(action, ["status"], expected_version, _("The plan action"))
     _event(
         action.case,
         by,

@@ -20,7 +20,7 @@ from django.utils import timezone
 from pksai.accounts.scoping import require_perm, scoped
 from pksai.areas.codes import normalise_area_code
 from pksai.cases.models import Case, FollowUp
-from pksai.cases.workflow import OPEN_STAGES
+from pksai.cases.workflow import OPEN_STAGES, OWN_APPROVALS, Transition, available_transitions
 from pksai.registry.models import Person
 
 VIEW_CASE = "cases.view_case"
@@ -98,24 +98,26 @@ def case_list(
     )
 
 
-def case_transitions_for(*, user, case: Case) -> list:
+def case_transitions_for(*, user, case: Case) -> list[Transition]:
     """The SOP moves the user's role allows from the case's stage (a worker never approves
     their own case). Pages and API offer exactly these."""
-    from pksai.cases.workflow import available_transitions
-
     return [
         t
         for t in available_transitions(case.stage)
-        if user.has_perm(t.perm)
-        and not (t.name in {"approve_plan", "approve_closure"} and case.owner_id == user.pk)
+        if user.has_perm(t.perm) and not (t.name in OWN_APPROVALS and case.owner_id == user.pk)
     ]
+
+
+def sees_restricted_fields(case: Case, user) -> bool:
+    """The owner, the supervisor and users with cases.view_restricted_case see a restricted
+    case's child by name, and every case's restricted fields (the child's NIK, the reporter,
+    notes, guardians' phones) on the page, in the summary PDF and in the API."""
+    return user.pk in {case.owner_id, case.supervisor_id} or user.has_perm(VIEW_RESTRICTED)
 
 
 def display_name(case: Case, user) -> str:
     """The child's name, or a mask where the user may not open this restricted case."""
-    if not case.restricted or user.has_perm(VIEW_RESTRICTED):
-        return case.child.name
-    if user.pk in {case.owner_id, case.supervisor_id}:
+    if not case.restricted or sees_restricted_fields(case, user):
         return case.child.name
     return MASK
 

@@ -40,7 +40,7 @@ from pksai.cases.models import (
     PlanAction,
     SlaRule,
 )
-from pksai.cases.workflow import OPEN_STAGES, TRANSITIONS, Stage
+from pksai.cases.workflow import OPEN_STAGES, OWN_APPROVALS, TRANSITIONS, Stage
 from pksai.registry.models import Person
 
 logger = logging.getLogger(__name__)
@@ -220,15 +220,25 @@ def _check_version(case: Case, expected_version: int) -> None:
         raise _conflict(case)
 
 
-def _save(case: Case, fields: list[str], expected_version: int) -> None:
-    """Write only if nobody saved since ``expected_version`` (compare-and-set in one UPDATE)."""
-    values = {f: getattr(case, f) for f in fields}
-    updated = Case.objects.filter(pk=case.pk, version=expected_version).update(
-        **values, version=expected_version + 1, updated_at=timezone.now()
+def compare_and_set(obj, fields: list[str], expected_version: int) -> bool:
+    """Write ``fields`` of ``obj`` (a model with a ``version``) in one conditional UPDATE, only
+    if nobody saved since ``expected_version``; False, and nothing written, if someone did."""
+    values = {f: getattr(obj, f) for f in fields}
+    updated = (
+        type(obj)
+        .objects.filter(pk=obj.pk, version=expected_version)
+        .update(**values, version=expected_version + 1)
     )
-    if updated != 1:
+    if updated == 1:
+        obj.version = expected_version + 1
+    return updated == 1
+
+
+def _save(case: Case, fields: list[str], expected_version: int) -> None:
+    """Write the case only if nobody saved since ``expected_version``."""
+    case.updated_at = timezone.now()
+    if not compare_and_set(case, [*fields, "updated_at"], expected_version):
         raise _conflict(case)
-    case.version = expected_version + 1
 
 
 @transaction.atomic
@@ -269,7 +279,7 @@ def case_transition(
         raise ValidationError(
             _("The plan needs at least one goal and one action before it goes for approval.")
         )
-    if name in {"approve_plan", "approve_closure"} and case.owner_id == by.pk:
+    if name in OWN_APPROVALS and case.owner_id == by.pk:
         raise PermissionDenied("a worker cannot approve their own case")
     if name == "approve_plan" and case.emergency_pending and _plans_enrolment(case):
         raise ValidationError(

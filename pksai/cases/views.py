@@ -33,7 +33,6 @@ from pksai.cases.forms import (
     TransitionForm,
 )
 from pksai.cases.models import Alert, Case, Channel, Concern
-from pksai.cases.pdf import sees_restricted_fields
 from pksai.cases.services import ConflictError
 from pksai.cases.workflow import Stage
 from pksai.registry.models import Person
@@ -234,7 +233,7 @@ def _detail_context(request, case: Case, **forms) -> dict:
         "version": case.version,
         "can_change": user.has_perm("cases.change_case"),
         "can_approve": user.has_perm("cases.approve_case"),
-        "sees_restricted": sees_restricted_fields(case, user),
+        "sees_restricted": selectors.sees_restricted_fields(case, user),
         "transitions": selectors.case_transitions_for(user=user, case=case),
         "responses": Case.Response.choices,
         "concerns": list(case.concerns.all()),

@@ -27,6 +27,8 @@ class Stage(models.TextChoices):
 
 
 OPEN_STAGES = frozenset(Stage) - {Stage.CLOSED, Stage.VOID}
+# Moves a worker may never make on a case they own.
+OWN_APPROVALS = frozenset({"approve_plan", "approve_closure"})
 
 
 @dataclass(frozen=True)

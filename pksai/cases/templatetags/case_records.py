@@ -6,7 +6,7 @@ from django import template
 
 from pksai.cases.custom_fields import display_extra
 from pksai.cases.models import CasePlan, CustomField
-from pksai.cases.pdf import sees_restricted_fields
+from pksai.cases.selectors import sees_restricted_fields
 
 register = template.Library()
 
