@@ -17,6 +17,7 @@ from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 
+from pksai.accounts.models import User
 from pksai.accounts.scoping import require_perm, scoped
 from pksai.areas.codes import normalise_area_code
 from pksai.cases.models import Case, FollowUp
@@ -190,6 +191,25 @@ def team_overdue(*, user) -> list[dict]:
         .annotate(open=Count("id"), overdue=Count("id", filter=Q(stage_due_at__lt=now)))
         .order_by("-overdue", "owner__username")
     )
+
+
+def colleagues(*, codes: list[str], perm: str = "") -> QuerySet:
+    """Active users who work in or around the areas ``codes`` (their scope covers one of them
+    or lies inside one), holding ``perm`` through their role when given. For the owner,
+    supervisor and participant pickers; unordered."""
+    around = Q()
+    for code in codes:
+        parts = code.split(".")
+        above = [".".join(parts[: i + 1]) for i in range(len(parts))]
+        around |= Q(scope_areas__code__in=above) | Q(scope_areas__code__startswith=code + ".")
+    users = User.objects.filter(around, is_active=True)
+    if perm:
+        app_label, codename = perm.split(".")
+        users = users.filter(
+            groups__permissions__codename=codename,
+            groups__permissions__content_type__app_label=app_label,
+        )
+    return users.distinct()
 
 
 def child_candidates(

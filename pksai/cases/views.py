@@ -12,7 +12,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -41,23 +40,8 @@ PAGE_SIZE = 50
 
 
 def _colleagues(codes: list[str], perm: str) -> list[tuple[str, str]]:
-    """Active users holding ``perm`` (through their role) who work in or around the areas."""
-    app_label, codename = perm.split(".")
-    around = Q()
-    for code in codes:
-        parts = code.split(".")
-        above = [".".join(parts[: i + 1]) for i in range(len(parts))]
-        around |= Q(scope_areas__code__in=above) | Q(scope_areas__code__startswith=code + ".")
-    users = (
-        User.objects.filter(
-            around,
-            is_active=True,
-            groups__permissions__codename=codename,
-            groups__permissions__content_type__app_label=app_label,
-        )
-        .distinct()
-        .order_by("username")[:200]
-    )
+    """Choices (username, name) of colleagues holding ``perm`` in or around the areas."""
+    users = selectors.colleagues(codes=codes, perm=perm).order_by("username")[:200]
     return [(u.username, u.get_full_name() or u.username) for u in users]
 
 

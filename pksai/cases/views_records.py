@@ -165,14 +165,8 @@ def plan_action_status(request, pk: int, action_id: int):
 
 
 def _colleagues(case) -> list[tuple[str, str]]:
-    """Active users whose area scope covers the case's area, for the participant list."""
-    parts = case.area_id.split(".")
-    covering = [".".join(parts[: i + 1]) for i in range(len(parts))]
-    people = (
-        User.objects.filter(is_active=True, scope_areas__code__in=covering)
-        .distinct()
-        .order_by("first_name", "username")[:200]
-    )
+    """Choices (id, name) of everyone working in the case's village, for the participants."""
+    people = selectors.colleagues(codes=[case.area_id]).order_by("first_name", "username")[:200]
     return [(str(u.pk), u.get_full_name() or u.get_username()) for u in people]
 
 
