@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -261,8 +262,9 @@ def _refused(request, pk: int, error: ValidationError, **forms):
     return render(request, "cases/detail.html", context, status=409 if conflict else 400)
 
 
-def _write(request, pk: int, action, **forms):
-    """Run ``action(locked_case)`` in a transaction; on refusal show the page with the input."""
+def _write(request, pk: int, action, *, done: str, then: str = "", **forms):
+    """Run ``action(locked_case)`` in a transaction, then confirm with ``done`` and go back to
+    the case page (at ``then``, an anchor); on refusal show the page with the input."""
     selectors.case_get(user=request.user, pk=pk)  # 404 before anything else
     try:
         with transaction.atomic():
@@ -270,7 +272,8 @@ def _write(request, pk: int, action, **forms):
             action(locked)
     except ValidationError as error:  # a PermissionDenied propagates: 403, audited
         return _refused(request, pk, error, **forms)
-    return None
+    messages.success(request, done)
+    return redirect(reverse("cases:detail", args=[pk]) + then)
 
 
 @login_required
@@ -280,7 +283,7 @@ def case_transition_view(request, pk: int):
     if not form.is_valid():
         return _refused(request, pk, ValidationError(_("Invalid request.")))
     data = form.cleaned_data
-    refused = _write(
+    return _write(
         request,
         pk,
         lambda case: services.case_transition(
@@ -292,11 +295,8 @@ def case_transition_view(request, pk: int):
             response=data["response"],
         ),
         transition_form=form,
+        done=_("Done."),
     )
-    if refused:
-        return refused
-    messages.success(request, _("Done."))
-    return redirect("cases:detail", pk)
 
 
 @login_required
@@ -307,7 +307,7 @@ def case_summary_edit(request, pk: int):
         return _refused(
             request, pk, ValidationError(_("Write what was reported.")), summary_form=form
         )
-    refused = _write(
+    return _write(
         request,
         pk,
         lambda case: services.case_update_summary(
@@ -317,11 +317,8 @@ def case_summary_edit(request, pk: int):
             summary=form.cleaned_data["summary"],
         ),
         summary_form=form,
+        done=_("Saved."),
     )
-    if refused:
-        return refused
-    messages.success(request, _("Saved."))
-    return redirect("cases:detail", pk)
 
 
 @login_required
@@ -338,7 +335,7 @@ def case_assign_view(request, pk: int):
     if not form.is_valid():
         return _refused(request, pk, ValidationError(_("Choose the new owner.")), assign_form=form)
     data = form.cleaned_data
-    refused = _write(
+    return _write(
         request,
         pk,
         lambda locked: services.case_assign(
@@ -349,11 +346,8 @@ def case_assign_view(request, pk: int):
             expected_version=data.get("version") or 0,
         ),
         assign_form=form,
+        done=_("Case reassigned; the new owner was told what is pending."),
     )
-    if refused:
-        return refused
-    messages.success(request, _("Case reassigned; the new owner was told what is pending."))
-    return redirect("cases:detail", pk)
 
 
 @login_required
@@ -363,7 +357,7 @@ def emergency_new(request, pk: int):
     if not form.is_valid():
         return _refused(request, pk, ValidationError(_("Choose the action.")), emergency_form=form)
     data = form.cleaned_data
-    refused = _write(
+    return _write(
         request,
         pk,
         lambda case: services.emergency_action_record(
@@ -374,11 +368,8 @@ def emergency_new(request, pk: int):
             notes=data["notes"],
         ),
         emergency_form=form,
+        done=_("Emergency action recorded."),
     )
-    if refused:
-        return refused
-    messages.success(request, _("Emergency action recorded."))
-    return redirect("cases:detail", pk)
 
 
 @login_required
@@ -386,13 +377,12 @@ def emergency_new(request, pk: int):
 def emergency_start(request, pk: int, action_id: int):
     case = selectors.case_get(user=request.user, pk=pk)
     action = get_object_or_404(case.emergency_actions, pk=action_id)
-    refused = _write(
-        request, pk, lambda _case: services.emergency_action_start(action=action, by=request.user)
+    return _write(
+        request,
+        pk,
+        lambda _case: services.emergency_action_start(action=action, by=request.user),
+        done=_("Emergency action marked as started."),
     )
-    if refused:
-        return refused
-    messages.success(request, _("Emergency action marked as started."))
-    return redirect("cases:detail", pk)
 
 
 @login_required
@@ -404,16 +394,14 @@ def plan_action_new(request, pk: int):
             request, pk, ValidationError(_("Complete the action.")), plan_action_form=form
         )
     data = form.cleaned_data
-    refused = _write(
+    return _write(
         request,
         pk,
         lambda case: services.plan_action_add(case=case, by=request.user, **data),
         plan_action_form=form,
+        done=_("Plan action added."),
+        then="#plan",
     )
-    if refused:
-        return refused
-    messages.success(request, _("Plan action added."))
-    return redirect(f"/cases/{pk}/#plan")
 
 
 @login_required
@@ -424,17 +412,14 @@ def follow_up_done(request, pk: int, follow_up_id: int):
     form = FollowUpForm(request.POST)
     if not form.is_valid():
         return _refused(request, pk, ValidationError(_("Write what you observed.")))
-    refused = _write(
+    return _write(
         request,
         pk,
         lambda _case: services.follow_up_complete(
             follow_up=follow_up, by=request.user, notes=form.cleaned_data["notes"]
         ),
+        done=_("Follow-up recorded."),
     )
-    if refused:
-        return refused
-    messages.success(request, _("Follow-up recorded."))
-    return redirect("cases:detail", pk)
 
 
 # --- Alerts -----------------------------------------------------------------------
