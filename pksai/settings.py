@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "pksai.registry",
     "pksai.vulnerability",
     "pksai.cases",
+    "pksai.referrals",
     "pksai.api",
 ]
 

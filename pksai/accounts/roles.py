@@ -29,6 +29,15 @@ _SEE_ORGANISATIONS = ("accounts.view_organisation",)
 _SECRETARIAT = _READ_AREAS + _SEE_ORGANISATIONS
 # Person-level registry data: secretariat staff in their own area only (aggregates come later).
 _CASEWORK = ("cases.view_case", "cases.add_case", "cases.change_case")
+# Referrals of cases in scope; the provider directory.
+_REFERRALS = (
+    "referrals.view_referral",
+    "referrals.add_referral",
+    "referrals.change_referral",
+    "referrals.view_provider",
+)
+_DIRECTORY = ("referrals.add_provider", "referrals.change_provider")
+_REFERRAL_REPORTS = ("referrals.view_report",)
 _SEE_REGISTRY = (
     "registry.view_household",
     "registry.view_person",
@@ -46,19 +55,27 @@ ROLES: tuple[Role, ...] = (
         + _SEE_REGISTRY
         + _CASEWORK
         + ("cases.triage_case", "cases.approve_case", "cases.view_restricted_case")
-        + ("accounts.change_organisation", "accounts.add_organisation"),
+        + ("accounts.change_organisation", "accounts.add_organisation")
+        + _REFERRALS
+        + _DIRECTORY
+        + _REFERRAL_REPORTS,
     ),
     Role(
         "supervisor",
         _("Supervisor"),
         _("Supervises social workers; approves case plans and closures."),
-        _SECRETARIAT + _SEE_REGISTRY + _CASEWORK + ("cases.triage_case", "cases.approve_case"),
+        _SECRETARIAT
+        + _SEE_REGISTRY
+        + _CASEWORK
+        + ("cases.triage_case", "cases.approve_case")
+        + _REFERRALS
+        + _REFERRAL_REPORTS,
     ),
     Role(
         "psychologist",
         _("Psychologist"),
         _("Psychosocial assessment and support."),
-        _SECRETARIAT + _SEE_REGISTRY + _CASEWORK,
+        _SECRETARIAT + _SEE_REGISTRY + _CASEWORK + _REFERRALS,
     ),
     Role(
         "data_officer",
@@ -71,37 +88,44 @@ ROLES: tuple[Role, ...] = (
             "registry.add_importbatch",
             "vulnerability.add_ruleset",
             "vulnerability.change_ruleset",
-        ),
+            "referrals.view_provider",
+        )
+        + _DIRECTORY,
     ),
     Role(
         "registration_staff",
         _("Registration and complaints staff"),
         _("Registers reports and complaints."),
-        _SECRETARIAT + _SEE_REGISTRY + ("cases.view_case", "cases.add_case"),
+        _SECRETARIAT
+        + _SEE_REGISTRY
+        + ("cases.view_case", "cases.add_case", "referrals.view_provider"),
     ),
     Role(
         "social_worker",
         _("Social worker / facilitator"),
         _("Sakti Peksos, TKSK, PKH and other frontline workers."),
-        _SECRETARIAT + _SEE_REGISTRY + _CASEWORK + ("cases.triage_case",),
+        _SECRETARIAT + _SEE_REGISTRY + _CASEWORK + ("cases.triage_case",) + _REFERRALS,
     ),
     Role(
         "focal_person",
         _("Service-provider focal person"),
         _("Receives referrals for one organisation."),
-        _READ_AREAS,
+        ("referrals.respond_referral",),
     ),
     Role(
         "program_officer",
         _("Program officer"),
         _("Administers PKSA, JSLU and JSPACA at district, province or ministry."),
-        _SECRETARIAT + _SEE_REGISTRY,
+        _SECRETARIAT + _SEE_REGISTRY + ("referrals.view_provider",) + _REFERRAL_REPORTS,
     ),
     Role(
         "national_analyst",
         _("National analyst"),
         _("Ministry data centre (Pusdatin): aggregate figures."),
-        _READ_AREAS + _SEE_ORGANISATIONS + ("vulnerability.view_estimates",),
+        _READ_AREAS
+        + _SEE_ORGANISATIONS
+        + ("vulnerability.view_estimates", "referrals.view_provider")
+        + _REFERRAL_REPORTS,
         national_only=True,
     ),
     Role(
@@ -134,7 +158,14 @@ ROLES: tuple[Role, ...] = (
             "cases.add_followupinterval",
             "cases.change_followupinterval",
             "cases.delete_followupinterval",
-        ),
+            "referrals.view_service",
+            "referrals.add_service",
+            "referrals.change_service",
+            "referrals.view_referralsla",
+            "referrals.change_referralsla",
+            "referrals.view_provider",
+        )
+        + _DIRECTORY,
         staff=True,
     ),
 )

@@ -76,6 +76,15 @@ def require_perm(user: Any, perm: str) -> None:
         raise PermissionDenied(f"missing permission {perm}")
 
 
+def organisation_q(user: Any, organisation_field: str) -> Q:
+    """For organisation-bound roles (a provider's focal person): only records addressed to the
+    user's own organisation; a user without an organisation sees nothing."""
+    organisation_id = getattr(user, "organisation_id", None)
+    if not organisation_id:
+        return Q(pk__in=[])
+    return Q(**{f"{organisation_field}_id": organisation_id})
+
+
 def scoped[M: Model](
     qs: QuerySet[M], user: Any, *, perm: str, area_field: str = "area"
 ) -> QuerySet[M]:
@@ -90,11 +99,13 @@ def get_scoped_or_404[M: Model](
 ) -> M:
     """One row the user may see, else Http404 — whether it is missing or out of scope.
 
-    An out-of-scope attempt is written to the audit log as permission_denied (the user only
-    ever sees the 404)."""
+    A user whose role lacks ``perm`` (a provider's focal person asking for a child or a case)
+    gets the same 404: one record is never confirmed to exist. An attempt on an existing record
+    is written to the audit log as permission_denied (the user only ever sees the 404)."""
     try:
         return scoped(qs, user, perm=perm, area_field=area_field).get(**lookup)
-    except qs.model.DoesNotExist:
+    except (qs.model.DoesNotExist, PermissionDenied) as refused:
+        reason = "missing permission" if isinstance(refused, PermissionDenied) else "out of area"
         if qs.filter(**lookup).exists():
             from pksai.audit.services import audit_record
 
@@ -102,6 +113,6 @@ def get_scoped_or_404[M: Model](
                 action="permission_denied",
                 object_type=qs.model._meta.label_lower,
                 object_id=str(next(iter(lookup.values()), "")),
-                detail={"reason": "out of area scope"},
+                detail={"reason": reason},
             )
         raise Http404(f"No {qs.model._meta.verbose_name} matches the given query.") from None

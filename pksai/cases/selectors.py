@@ -124,7 +124,10 @@ def display_name(case: Case, user) -> str:
 
 
 def case_get(*, user, pk: int) -> Case:
-    """One case the user may open, else Http404 (missing, out of scope, or restricted)."""
+    """One case the user may open, else Http404 (missing, out of scope, restricted, or the
+    user's role has no access to cases at all, like a provider's focal person)."""
+    if not user.has_perm(VIEW_CASE):
+        raise Http404("No case matches the given query.")
     qs = scoped(
         Case.objects.select_related("child", "owner", "supervisor", "area"),
         user,

@@ -7,9 +7,10 @@ from pksai.cases.services import alert_overdue
 
 class Command(BaseCommand):
     help = (
-        "Alert owners and supervisors about cases whose stage became overdue (in the app, and "
-        "by e-mail where a mailer is configured). Run from cron, or with --every beside the "
-        "server (`pksai serve` does that)."
+        "Alert owners and supervisors about cases whose stage became overdue and escalate "
+        "overdue referrals to the case's supervisor (in the app, and by e-mail where a mailer "
+        "is configured). Run from cron, or with --every beside the server (`pksai serve` does "
+        "that)."
     )
 
     def add_arguments(self, parser):
@@ -19,9 +20,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, every: int = 0, **options):
         while True:
+            from pksai.referrals.services import alert_overdue_referrals
+
             count = alert_overdue()
-            if count or not every:
-                self.stdout.write(f"{count} case(s) newly overdue; owners and supervisors alerted.")
+            referrals = alert_overdue_referrals()
+            if count or referrals or not every:
+                self.stdout.write(
+                    f"{count} case(s) and {referrals} referral(s) newly overdue; owners and "
+                    "supervisors alerted."
+                )
             if not every:
                 return
             time.sleep(every)

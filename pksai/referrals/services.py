@@ -1,0 +1,636 @@
+"""Referrals and transfers, their lifecycle, overdue escalation and client satisfaction.
+
+Every write checks who may make it, the lifecycle table (workflow.MOVES) and the version the
+user loaded (optimistic locking), then writes the change, the referral's own history, a copy
+on the case timeline and the audit row in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from pksai.accounts.models import Organisation, User
+from pksai.accounts.scoping import require_perm, scope_for
+from pksai.areas.models import Area
+from pksai.audit.services import audit_record
+from pksai.cases.models import Alert, Case, CaseEvent, PlanAction
+from pksai.cases.services import ConflictError, compare_and_set
+from pksai.cases.workflow import OPEN_STAGES
+from pksai.referrals.models import (
+    Referral,
+    ReferralEvent,
+    ReferralSla,
+    Satisfaction,
+    Service,
+    Status,
+    Urgency,
+)
+from pksai.referrals.selectors import is_focal_person, overdue_q
+from pksai.referrals.workflow import AWAITING_ANSWER, IN_HAND, MOVES, PROVIDER
+
+logger = logging.getLogger(__name__)
+
+SEND = "referrals.add_referral"
+CHANGE = "referrals.change_referral"
+RESPOND = "referrals.respond_referral"
+
+# What a worker may choose to share with the receiving organisation (minimum necessary).
+SHAREABLE: dict[str, object] = {
+    "name": gettext_lazy("child's name"),
+    "sex": gettext_lazy("sex"),
+    "birth_date": gettext_lazy("birth date"),
+    "nik": gettext_lazy("NIK"),
+    "kk_number": gettext_lazy("family card number"),
+    "address": gettext_lazy("address"),
+    "guardians": gettext_lazy("parents or guardians (names, phones)"),
+    "concerns": gettext_lazy("child-protection concerns"),
+}
+DEFAULT_SHARE = ("name", "sex", "birth_date")
+DEFAULT_SLA = {  # used only if an official deleted the row for an urgency
+    Urgency.EMERGENCY: (4, 1),
+    Urgency.URGENT: (24, 7),
+    Urgency.ROUTINE: (72, 30),
+}
+
+
+def _sla(urgency: str) -> tuple[int, int]:
+    row = ReferralSla.objects.filter(urgency=urgency).first()
+    return (row.respond_hours, row.deliver_days) if row else DEFAULT_SLA[urgency]
+
+
+def shared_snapshot(case: Case, share: list[str] | tuple[str, ...]) -> dict:
+    """The chosen fields, copied as they are now: the receiver sees this and nothing else."""
+    unknown = set(share) - SHAREABLE.keys()
+    if unknown:
+        raise ValidationError(_("Unknown information to share: %s") % ", ".join(sorted(unknown)))
+    child = case.child
+    household = child.household
+    values: dict[str, object] = {
+        "name": child.name,
+        "sex": child.get_sex_display(),
+        "birth_date": child.birth_date.isoformat(),
+        "nik": child.nik,
+        "kk_number": household.kk_number,
+        "address": ", ".join(
+            p for p in (household.address, f"{child.village.name} ({child.village_id})") if p
+        ),
+        "guardians": "; ".join(
+            f"{g.name} ({g.relation}{', ' + g.phone if g.phone else ''})"
+            for g in case.guardians.all()
+        ),
+        "concerns": ", ".join(str(c.get_category_display()) for c in case.concerns.all()),
+    }
+    return {key: values[key] for key in SHAREABLE if key in share}
+
+
+def _number(case: Case) -> str:
+    n = Referral.objects.filter(case=case).count() + 1
+    return f"{case.number}-R{n:02d}"
+
+
+def _history(referral: Referral, by: User | None, text: str = "") -> None:
+    ReferralEvent.objects.create(referral=referral, actor=by, status=referral.status, text=text)
+    CaseEvent.objects.create(
+        case_id=referral.case_id,
+        actor=by,
+        kind=f"referral_{referral.status}",
+        text=f"{referral.number} → {referral.to_organisation}"
+        + (f" ({referral.service})" if referral.service_id else "")
+        + (f": {text}" if text else ""),
+    )
+
+
+def _mail_on_commit(users, subject: str, body: str) -> None:
+    addresses = sorted({u.email for u in users if u and u.email})
+    if addresses:
+
+        def send():
+            try:
+                send_mail(subject, body, None, addresses)
+            except OSError:  # an unreachable mail server must not break the work
+                logger.warning("referral e-mail failed", exc_info=True)
+
+        transaction.on_commit(send)
+
+
+def _focal_persons(organisation: Organisation):
+    return User.objects.filter(
+        organisation=organisation, groups__name="focal_person", is_active=True
+    ).distinct()
+
+
+def _lock_case(case: Case) -> Case:
+    return Case.objects.select_for_update(of=("self",)).select_related("child").get(pk=case.pk)
+
+
+@transaction.atomic
+def referral_send(
+    *,
+    by: User,
+    case: Case,
+    organisation: Organisation,
+    service: Service | None,
+    urgency: str,
+    reason: str,
+    share: list[str] | tuple[str, ...] = DEFAULT_SHARE,
+    plan_action: PlanAction | None = None,
+    due_date: date | None = None,
+    consent: bool = False,
+) -> Referral:
+    """Refer the child of ``case`` (which the caller fetched through the user's scope) to a
+    service provider, usually from a plan action of kind "referral"."""
+    require_perm(by, SEND)
+    case = _lock_case(case)
+    if case.stage not in OPEN_STAGES:
+        raise ValidationError(_("Referrals are made while the case is open."))
+    if not hasattr(organisation, "provider") or not organisation.is_active:
+        raise ValidationError(_("Choose an active service provider from the directory."))
+    if service is None:
+        raise ValidationError(_("Choose the service the child needs."))
+    if plan_action is not None and plan_action.case_id != case.pk:
+        raise ValidationError(_("That plan action belongs to another case."))
+    if not reason.strip():
+        raise ValidationError(_("Say why the child is referred."))
+    respond_hours, deliver_days = _sla(urgency)
+    now = timezone.now()
+    if due_date is not None and due_date < timezone.localdate():
+        raise ValidationError(_("The service due date cannot be in the past."))
+    referral = Referral.objects.create(
+        number=_number(case),
+        kind=Referral.Kind.REFERRAL,
+        case=case,
+        plan_action=plan_action,
+        area_id=case.area_id,
+        to_organisation=organisation,
+        service=service,
+        urgency=urgency,
+        reason=reason.strip(),
+        shared=shared_snapshot(case, share),
+        consent=consent,
+        due_date=due_date or timezone.localdate() + timedelta(days=deliver_days),
+        respond_by=now + timedelta(hours=respond_hours),
+        sent_by=by,
+    )
+    _history(referral, by, referral.reason)
+    _plan_action_follows(referral, by)
+    audit_record(
+        action="create",
+        actor=by,
+        obj=referral,
+        detail={"case": case.number, "to": organisation.name, "shared": sorted(referral.shared)},
+    )
+    _mail_on_commit(
+        _focal_persons(organisation),
+        _("PKSAI: new referral %(n)s") % {"n": referral.number},
+        _("A new %(urgency)s referral for %(service)s is waiting for your answer.")
+        % {"urgency": referral.get_urgency_display(), "service": service},
+    )
+    return referral
+
+
+@transaction.atomic
+def transfer_send(
+    *,
+    by: User,
+    case: Case,
+    organisation: Organisation,
+    urgency: str,
+    reason: str,
+    share: list[str] | tuple[str, ...] = DEFAULT_SHARE,
+    consent: bool,
+) -> Referral:
+    """Offer the whole case to another district's secretariat (the family moved, say). Needs
+    the consent of the child or guardian, recorded here."""
+    require_perm(by, "cases.approve_case")
+    require_perm(by, SEND)
+    case = _lock_case(case)
+    if case.stage not in OPEN_STAGES:
+        raise ValidationError(_("Only an open case can be transferred."))
+    if organisation.kind != Organisation.Kind.SECRETARIAT or not organisation.is_active:
+        raise ValidationError(_("A case is transferred to a district PKSAI secretariat."))
+    if scope_for(by).covers(organisation.area_id) and case.area_id.startswith(organisation.area_id):
+        raise ValidationError(_("That secretariat already holds this case's area."))
+    if not consent:
+        raise ValidationError(
+            _("Record the consent of the child or guardian before transferring the case.")
+        )
+    if not reason.strip():
+        raise ValidationError(_("Say why the case is transferred."))
+    if case.referrals.filter(kind=Referral.Kind.TRANSFER, status__in=AWAITING_ANSWER).exists():
+        raise ValidationError(_("A transfer of this case is already waiting for an answer."))
+    respond_hours, _days = _sla(urgency)
+    referral = Referral.objects.create(
+        number=_number(case),
+        kind=Referral.Kind.TRANSFER,
+        case=case,
+        area_id=case.area_id,
+        to_organisation=organisation,
+        urgency=urgency,
+        reason=reason.strip(),
+        shared=shared_snapshot(case, share),
+        consent=True,
+        due_date=timezone.localdate() + timedelta(days=max(1, respond_hours // 24)),
+        respond_by=timezone.now() + timedelta(hours=respond_hours),
+        sent_by=by,
+    )
+    _history(referral, by, referral.reason)
+    audit_record(
+        action="create",
+        actor=by,
+        obj=referral,
+        detail={"case": case.number, "transfer_to": organisation.name},
+    )
+    return referral
+
+
+def _plan_action_follows(referral: Referral, by: User) -> None:
+    """The plan action a referral came from shows its progress."""
+    action = referral.plan_action
+    if action is None:
+        return
+    status = {
+        Status.SENT: PlanAction.Status.IN_PROGRESS,
+        Status.ACCEPTED: PlanAction.Status.IN_PROGRESS,
+        Status.DELIVERED: PlanAction.Status.DONE,
+        Status.DECLINED: PlanAction.Status.PLANNED,
+        Status.CANCELLED: PlanAction.Status.PLANNED,
+    }.get(referral.status)
+    if status and action.status != status and action.status != PlanAction.Status.CANCELLED:
+        PlanAction.objects.filter(pk=action.pk).update(status=status, version=F("version") + 1)
+
+
+def may_answer(user: User, referral: Referral) -> bool:
+    """The provider's side: a focal person of the addressed organisation; for a transfer, a
+    supervisor or coordinator of the receiving district; or case staff recording a provider's
+    answer on its behalf (a provider without users on the system)."""
+    if referral.kind == Referral.Kind.TRANSFER:
+        return (
+            user.has_perm("cases.approve_case")
+            and scope_for(user).covers(referral.to_organisation.area_id)
+            and not scope_for(user).covers(referral.area_id)
+        )
+    if user.has_perm(RESPOND) and user.organisation_id == referral.to_organisation_id:
+        return True
+    return _case_staff(user, referral)
+
+
+def _case_staff(user: User, referral: Referral) -> bool:
+    return (
+        not is_focal_person(user)
+        and user.has_perm(CHANGE)
+        and user.has_perm("cases.view_case")
+        and scope_for(user).covers(referral.area_id)
+    )
+
+
+def moves_for(user: User, referral: Referral) -> list:
+    """The moves this user may make on this referral now (pages and API offer exactly these)."""
+    found = []
+    for move in MOVES.values():
+        if referral.status not in move.source:
+            continue
+        if referral.kind == Referral.Kind.TRANSFER and move.name in {"start", "deliver", "close"}:
+            continue
+        allowed = (
+            may_answer(user, referral) if move.side == PROVIDER else _case_staff(user, referral)
+        )
+        if allowed:
+            found.append(move)
+    return found
+
+
+@dataclass
+class Answer:
+    reason: str = ""
+    delivered_on: date | None = None
+    provided: str = ""
+    outcome: str = ""
+    owner: User | None = None  # for an accepted transfer: the receiving social worker
+
+
+def referral_move(
+    *, referral: Referral, by: User, name: str, expected_version: int, answer: Answer | None = None
+) -> Referral:
+    """Make one lifecycle move. The caller fetched ``referral`` through the user's scope."""
+    answer = answer or Answer()
+    move = MOVES.get(name)
+    if move is None:
+        raise ValidationError(f"unknown move {name!r}")
+    with transaction.atomic():
+        locked = (
+            Referral.objects.select_for_update(of=("self",))
+            .select_related("to_organisation", "case", "plan_action", "service")
+            .get(pk=referral.pk)
+        )
+        if locked.version != expected_version:
+            raise ConflictError(
+                _(
+                    "Someone else updated referral %(n)s since you opened it; nothing was "
+                    "saved. Reload the page to see their change."
+                )
+                % {"n": locked.number}
+            )
+        if move not in moves_for(by, locked):
+            if locked.status not in move.source:
+                raise ValidationError(
+                    _("This referral is %(status)s: that step is not possible now.")
+                    % {"status": locked.get_status_display()}
+                )
+            raise PermissionDenied(f"may not {name} referral {locked.number}")
+        now = timezone.now()
+        text = ""
+        fields = ["status", "updated_at"]
+        if "reason" in move.needs and not answer.reason.strip():
+            raise ValidationError(_("Give a reason."))
+        match name:
+            case "acknowledge":
+                locked.acknowledged_at = now
+                fields.append("acknowledged_at")
+            case "accept" | "decline":
+                locked.responded_at, locked.responded_by = now, by
+                fields += ["responded_at", "responded_by"]
+                if locked.acknowledged_at is None:
+                    locked.acknowledged_at = now
+                    fields.append("acknowledged_at")
+                if name == "decline":
+                    locked.decline_reason = text = answer.reason.strip()
+                    fields.append("decline_reason")
+            case "start":
+                locked.service_started_at = now
+                fields.append("service_started_at")
+            case "deliver":
+                if answer.delivered_on is None or not answer.provided.strip():
+                    raise ValidationError(_("Give the date and what was provided."))
+                if answer.delivered_on > timezone.localdate():
+                    raise ValidationError(_("The delivery date cannot be in the future."))
+                if answer.delivered_on < timezone.localtime(locked.sent_at).date():
+                    raise ValidationError(_("The delivery date is before the referral was sent."))
+                locked.delivered_on = answer.delivered_on
+                locked.provided = answer.provided.strip()
+                locked.outcome = answer.outcome.strip()
+                fields += ["delivered_on", "provided", "outcome"]
+                text = locked.provided + (f" — {locked.outcome}" if locked.outcome else "")
+                if locked.service_started_at is None:
+                    locked.service_started_at = now
+                    fields.append("service_started_at")
+            case "close":
+                locked.closed_at = now
+                fields.append("closed_at")
+            case "cancel":
+                locked.cancel_reason = text = answer.reason.strip()
+                fields.append("cancel_reason")
+        locked.status = move.target
+        locked.updated_at = now
+        if not compare_and_set(locked, fields, expected_version):
+            raise ConflictError(_("Someone else updated this referral; nothing was saved."))
+        on_behalf = move.side == PROVIDER and by.organisation_id != locked.to_organisation_id
+        if on_behalf and locked.kind == Referral.Kind.REFERRAL:
+            text = (text + " " if text else "") + _("(recorded by case staff for the provider)")
+        _history(locked, by, text)
+        _plan_action_follows(locked, by)
+        if locked.kind == Referral.Kind.TRANSFER and name == "accept":
+            _complete_transfer(locked, by, answer.owner)
+        if name in {"decline", "deliver"}:
+            _tell_worker(locked)
+        audit_record(
+            action="update",
+            actor=by,
+            obj=locked,
+            detail={"move": name, "status": locked.status, "case": locked.case.number},
+        )
+    return locked
+
+
+def _complete_transfer(referral: Referral, by: User, owner: User | None) -> None:
+    """The receiving secretariat takes the case: its area, a new owner and supervisor there.
+    History, records and follow-ups travel with it; the sending team no longer sees it."""
+    area = referral.to_organisation.area
+    if owner is None or not owner.has_perm("cases.change_case"):
+        raise ValidationError(_("Choose the social worker who takes the case."))
+    if not scope_for(owner).covers(area.code):
+        raise ValidationError(_("The new owner does not work in the receiving district."))
+    case = Case.objects.select_for_update(of=("self",)).get(pk=referral.case_id)
+    previous = case.area_id
+    regency = Area.objects.get(code=".".join(area.code.split(".")[:2]))
+    Case.objects.filter(pk=case.pk).update(
+        area=area,
+        regency=regency,
+        owner=owner,
+        supervisor=by,
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+    )
+    Referral.objects.filter(case=case).update(area=area)
+    Satisfaction.objects.filter(case=case).update(area=area)
+    referral.status, referral.closed_at = Status.CLOSED, timezone.now()
+    Referral.objects.filter(pk=referral.pk).update(
+        status=Status.CLOSED, closed_at=referral.closed_at, version=F("version") + 1
+    )
+    referral.version += 1
+    CaseEvent.objects.create(
+        case=case,
+        actor=by,
+        kind="transferred",
+        text=f"{previous} → {area.code} {referral.to_organisation}; {owner.get_username()}",
+    )
+    Alert.objects.create(
+        user=owner,
+        case=case,
+        text=(_("Case %(n)s was transferred to you.") % {"n": case.number})[:300],
+    )
+
+
+def _tell_worker(referral: Referral) -> None:
+    case = referral.case
+    if referral.status == Status.DECLINED:
+        text = _("Referral %(n)s was declined by %(org)s: %(why)s") % {
+            "n": referral.number,
+            "org": referral.to_organisation,
+            "why": referral.decline_reason,
+        }
+    else:
+        text = _("Referral %(n)s: %(org)s delivered the service.") % {
+            "n": referral.number,
+            "org": referral.to_organisation,
+        }
+    Alert.objects.create(user_id=case.owner_id, case=case, text=text[:300])
+
+
+def alert_overdue_referrals(*, now=None) -> int:
+    """Escalate overdue referrals to the case's supervisor (and tell the owner), once per
+    deadline: once when the answer is late, again if an accepted service passes its due date.
+    Returns how many referrals were escalated. Run by `pksai case-alerts`."""
+    now = now or timezone.now()
+    due = (
+        Referral.objects.filter(overdue_q(now))
+        .filter(
+            Q(escalated_at__isnull=True) | Q(status__in=IN_HAND, escalated_at__lt=F("responded_at"))
+        )
+        .select_related("case", "case__owner", "case__supervisor", "to_organisation")
+    )
+    referrals = list(due)
+    if not referrals:
+        return 0
+    alerts = []
+    with translation.override(settings.LANGUAGE_CODE):
+        for r in referrals:
+            if r.status in AWAITING_ANSWER:
+                text = _("Referral %(n)s to %(org)s is overdue: no answer since %(when)s.") % {
+                    "n": r.number,
+                    "org": r.to_organisation,
+                    "when": timezone.localtime(r.sent_at).strftime("%Y-%m-%d %H:%M"),
+                }
+            else:
+                text = _("Referral %(n)s to %(org)s is overdue: service due %(due)s.") % {
+                    "n": r.number,
+                    "org": r.to_organisation,
+                    "due": r.due_date.isoformat(),
+                }
+            for user in {r.case.supervisor, r.case.owner} - {None}:
+                alerts.append(Alert(user=user, case=r.case, text=text[:300]))
+    with transaction.atomic():
+        created = Alert.objects.bulk_create(alerts)
+        Referral.objects.filter(pk__in=[r.pk for r in referrals]).update(escalated_at=now)
+        for alert in created:
+            _mail_on_commit(
+                [alert.user], _("PKSAI: %(text)s") % {"text": alert.text[:120]}, alert.text
+            )
+    return len(referrals)
+
+
+# --- client satisfaction ------------------------------------------------------------------
+
+
+class LinkRefused(Exception):
+    """A one-time satisfaction link that is unknown, expired or already used."""
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _satisfaction_target(case: Case, referral: Referral | None, moment: str) -> None:
+    if referral is not None:
+        if referral.case_id != case.pk:
+            raise ValidationError(_("That referral belongs to another case."))
+        if referral.delivered_on is None:
+            raise ValidationError(_("Satisfaction is asked after the service is delivered."))
+    elif moment == Satisfaction.Moment.SERVICE:
+        raise ValidationError(_("Choose the delivered service the answer is about."))
+    elif case.stage not in {"closure_review", "follow_up", "closed"}:
+        raise ValidationError(_("Satisfaction at closure is asked when the case is closing."))
+
+
+@transaction.atomic
+def satisfaction_record(
+    *,
+    by: User,
+    case: Case,
+    referral: Referral | None,
+    respondent: str,
+    score: int,
+    comment: str = "",
+) -> Satisfaction:
+    """Staff type the client's answer (given in person or by phone)."""
+    require_perm(by, CHANGE)
+    moment = Satisfaction.Moment.SERVICE if referral else Satisfaction.Moment.CLOSURE
+    _satisfaction_target(case, referral, moment)
+    if not 1 <= int(score) <= 5:
+        raise ValidationError(_("Satisfaction is a number from 1 to 5."))
+    record = Satisfaction.objects.create(
+        case=case,
+        referral=referral,
+        area_id=case.area_id,
+        moment=moment,
+        respondent=respondent,
+        score=int(score),
+        comment=comment.strip(),
+        created_by=by,
+        entered_by=by,
+        answered_at=timezone.now(),
+    )
+    CaseEvent.objects.create(
+        case=case, actor=by, kind="satisfaction", text=f"{record.score}/5 {record.comment}"
+    )
+    audit_record(action="create", actor=by, obj=record, detail={"case": case.number})
+    return record
+
+
+@transaction.atomic
+def satisfaction_link(
+    *, by: User, case: Case, referral: Referral | None, days: int = 30
+) -> tuple[Satisfaction, str]:
+    """A one-time link for the child or guardian to answer without an account. The token is
+    returned once (to pass on by SMS or WhatsApp); only its digest is stored."""
+    require_perm(by, CHANGE)
+    moment = Satisfaction.Moment.SERVICE if referral else Satisfaction.Moment.CLOSURE
+    _satisfaction_target(case, referral, moment)
+    token = secrets.token_urlsafe(24)
+    record = Satisfaction.objects.create(
+        case=case,
+        referral=referral,
+        area_id=case.area_id,
+        moment=moment,
+        created_by=by,
+        token_digest=_digest(token),
+        link_expires_at=timezone.now() + timedelta(days=days),
+    )
+    CaseEvent.objects.create(case=case, actor=by, kind="satisfaction_link", text="")
+    audit_record(action="create", actor=by, obj=record, detail={"case": case.number, "link": True})
+    return record, token
+
+
+def satisfaction_by_link(token: str) -> Satisfaction:
+    """The open question behind a link, else LinkRefused."""
+    record = (
+        Satisfaction.objects.filter(token_digest=_digest(token))
+        .select_related("referral__service", "referral__to_organisation")
+        .first()
+    )
+    if record is None:
+        raise LinkRefused(_("This link is not valid."))
+    if record.answered_at is not None:
+        raise LinkRefused(_("This link has already been used. Thank you for your answer."))
+    if record.link_expires_at and record.link_expires_at < timezone.now():
+        raise LinkRefused(_("This link has expired."))
+    return record
+
+
+def satisfaction_answer(*, token: str, respondent: str, score: int, comment: str) -> Satisfaction:
+    """The child or guardian answers through the link: once, then the link refuses."""
+    if not 1 <= int(score) <= 5:
+        raise ValidationError(_("Choose a number from 1 to 5."))
+    if respondent not in Satisfaction.Respondent.values:
+        raise ValidationError(_("Say who is answering."))
+    with transaction.atomic():
+        record = satisfaction_by_link(token)
+        answered = Satisfaction.objects.filter(pk=record.pk, answered_at__isnull=True).update(
+            score=int(score),
+            comment=comment.strip()[:2000],
+            respondent=respondent,
+            answered_at=timezone.now(),
+        )
+        if answered != 1:  # a second tab submitted first
+            raise LinkRefused(_("This link has already been used. Thank you for your answer."))
+        record.refresh_from_db()
+        CaseEvent.objects.create(
+            case_id=record.case_id,
+            actor=None,
+            kind="satisfaction",
+            text=f"{record.score}/5 {record.comment}",
+        )
+        audit_record(action="update", actor=None, obj=record, detail={"answered_by_link": True})
+    return record
