@@ -1,6 +1,6 @@
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -10,9 +10,12 @@ from pksai.accounts.selectors import user_profile
 @login_required
 def home(request):
     """Who I am and where I work; for case workers, my work by due date (overdue first),
-    unread alerts, and for supervisors the team's overdue counts."""
-    context = {"profile": user_profile(user=request.user), "now": timezone.now()}
+    referrals that came back (declined or delivered), unread alerts, and for supervisors the
+    team's overdue counts and overdue referrals. A focal person goes to their inbox."""
     user = request.user
+    if user.has_perm("referrals.respond_referral") and not user.has_perm("cases.view_case"):
+        return redirect("referrals:portal")  # a provider's focal person: their inbox only
+    context = {"profile": user_profile(user=request.user), "now": timezone.now()}
     if user.has_perm("cases.view_case"):
         from pksai.cases import selectors as cases
 
@@ -22,6 +25,12 @@ def home(request):
         )
         if user.has_perm("cases.approve_case"):
             context["team"] = cases.team_overdue(user=user)
+    if user.has_perm("referrals.view_referral"):
+        from pksai.referrals import selectors as referrals
+
+        context["referrals_back"] = list(referrals.to_handle(user=user)[:50])
+        if user.has_perm("cases.approve_case"):
+            context["referrals_overdue"] = list(referrals.overdue_for_supervisor(user=user)[:50])
     return render(request, "core/home.html", context)
 
 
