@@ -206,3 +206,79 @@ def test_one_time_satisfaction_link_over_http(client, team, referral):
     assert client.post(path, {"respondent": "guardian", "score": "1"}).status_code == 410
     assert Satisfaction.objects.get().score == 4
     assert client.get("/s/forged-token/").status_code == 410
+
+
+@pytest.mark.django_db
+def test_transfer_through_the_pages(client, team):
+    from pksai.accounts.models import Organisation
+    from pksai.accounts.tests.factories import make_user
+
+    case = case_in_planning(team)
+    gowa = Organisation.objects.create(
+        name="Sekretariat PKSAI Gowa", kind="secretariat", area_id="73.06"
+    )
+    receiving = make_user("gspv", roles=["supervisor"], scope=["73.06"])
+    english(client, team["worker"])  # a worker may not transfer a case
+    assert client.get(f"/cases/{case.pk}/transfer/").status_code == 403
+    english(client, team["supervisor"])
+    form = client.get(f"/cases/{case.pk}/transfer/")
+    assert "Sekretariat PKSAI Gowa" in form.text
+    no_consent = client.post(
+        f"/cases/{case.pk}/transfer/",
+        {"organisation": gowa.pk, "urgency": "urgent", "reason": "Pindah", "share": ["name"]},
+    )
+    assert no_consent.status_code == 400 and "consent" in no_consent.text
+    sent = client.post(
+        f"/cases/{case.pk}/transfer/",
+        {
+            "organisation": gowa.pk,
+            "urgency": "urgent",
+            "reason": "Keluarga pindah ke Gowa",
+            "share": ["name"],
+            "consent": "on",
+        },
+    )
+    assert sent.status_code == 302
+    transfer = Referral.objects.get(kind="transfer")
+    english(client, receiving)
+    page = client.get(f"/referrals/{transfer.pk}/")
+    assert page.status_code == 200 and "Keluarga pindah ke Gowa" in page.text
+    assert client.get(f"/cases/{case.pk}/").status_code == 404
+    accepted = client.post(
+        f"/referrals/{transfer.pk}/move/",
+        {"name": "accept", "version": transfer.version, "owner": "gw"},
+    )
+    assert accepted.status_code == 302
+    assert client.get(f"/cases/{case.pk}/").status_code == 200
+    english(client, team["worker"])
+    assert client.get(f"/cases/{case.pk}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_satisfaction_at_closure_entered_by_staff(client, team):
+    from pksai.cases.tests.factories import move
+
+    case = case_in_planning(team)
+    english(client, team["worker"])
+    refused = client.post(
+        f"/cases/{case.pk}/satisfaction/", {"respondent": "guardian", "score": "5"}
+    )
+    assert refused.status_code == 302 and not Satisfaction.objects.exists()  # not closing yet
+    move(case, "submit_plan", team["worker"])
+    move(case, "approve_plan", team["supervisor"])
+    move(case, "request_closure", team["worker"])
+    page = client.get(f"/cases/{case.pk}/")
+    assert "Client satisfaction at closure" in page.text
+    client.post(
+        f"/cases/{case.pk}/satisfaction/",
+        {"respondent": "guardian", "score": "5", "comment": "Sangat membantu"},
+    )
+    record = Satisfaction.objects.get()
+    assert (record.moment, record.score, record.entered_by) == ("closure", 5, team["worker"])
+    english(client, User.objects.create(username="nobody"))
+    assert (
+        client.post(
+            f"/cases/{case.pk}/satisfaction/", {"respondent": "guardian", "score": "1"}
+        ).status_code
+        == 404
+    )
