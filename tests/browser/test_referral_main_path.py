@@ -63,7 +63,9 @@ def test_referral_to_the_civil_registry(browser: Browser, live_server, pilot_are
     field(worker, "Due").fill((timezone.localdate().replace(year=2030)).isoformat())
     worker.get_by_role("button", name="Add action").click()
     worker.get_by_role("link", name="Refer: Akta kelahiran").click()
-    field(worker, "Service provider").select_option(label="Dinas Dukcapil Kota Makassar — civil registry (Dukcapil)")
+    field(worker, "Service provider").select_option(
+        label="Dinas Dukcapil Kota Makassar — civil registry (Dukcapil)"
+    )
     field(worker, "Service needed").select_option("birth_certificate")
     field(worker, "Reason for the referral").fill("Anak belum memiliki akta kelahiran.")
     worker.get_by_role("button", name="Send the referral").click()
@@ -99,7 +101,7 @@ def test_referral_to_the_civil_registry(browser: Browser, live_server, pilot_are
     # The services-provided report counts it.
     supervisor = sign_in(browser, base, "spv")
     supervisor.goto(f"{base}/referrals/reports/")
-    services = supervisor.locator("#services-provided")
+    services = supervisor.locator("#services")
     expect(services.get_by_role("row", name=re.compile("Birth certificate"))).to_contain_text("1")
     for page in (worker, focal, supervisor):
         page.context.close()
