@@ -122,6 +122,23 @@ class Status(models.TextChoices):
     CANCELLED = "cancelled", _("cancelled")
 
 
+class ReferralCounter(models.Model):
+    """The last referral number given per regency and year (the row is locked while counting).
+    Referral numbers do not contain the case number: the receiver never learns it."""
+
+    regency = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["regency", "year"], name="referralcounter_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.regency_id} {self.year}: {self.last}"
+
+
 class Referral(models.Model):
     class Kind(models.TextChoices):
         REFERRAL = "referral", _("referral to a service provider")

@@ -200,7 +200,8 @@ def provider_list(
     if not scope.national:
         around = scope.q("organisation__area")
         for code in scope.area_codes:
-            around |= serving_q(code)
+            # ... or serving the scope, or a part of it (a catchment district or village).
+            around |= serving_q(code) | Q(catchment__code__startswith=code + ".")
         qs = qs.filter(around)
     if active_only:
         qs = qs.filter(organisation__is_active=True)

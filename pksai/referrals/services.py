@@ -31,6 +31,7 @@ from pksai.cases.services import ConflictError, compare_and_set
 from pksai.cases.workflow import OPEN_STAGES
 from pksai.referrals.models import (
     Referral,
+    ReferralCounter,
     ReferralEvent,
     ReferralSla,
     Satisfaction,
@@ -97,8 +98,14 @@ def shared_snapshot(case: Case, share: list[str] | tuple[str, ...]) -> dict:
 
 
 def _number(case: Case) -> str:
-    n = Referral.objects.filter(case=case).count() + 1
-    return f"{case.number}-R{n:02d}"
+    """RUJ-<regency>-<year>-<sequence>, counted per regency and year under a row lock."""
+    year = timezone.localdate().year
+    counter, _created = ReferralCounter.objects.select_for_update().get_or_create(
+        regency_id=case.regency_id, year=year
+    )
+    ReferralCounter.objects.filter(pk=counter.pk).update(last=F("last") + 1)
+    counter.refresh_from_db(fields=["last"])
+    return f"RUJ-{case.regency_id.replace('.', '')}-{year}-{counter.last:06d}"
 
 
 def _history(referral: Referral, by: User | None, text: str = "") -> None:

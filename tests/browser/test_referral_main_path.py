@@ -69,7 +69,7 @@ def test_referral_to_the_civil_registry(browser: Browser, live_server, pilot_are
     field(worker, "Service needed").select_option("birth_certificate")
     field(worker, "Reason for the referral").fill("Anak belum memiliki akta kelahiran.")
     worker.get_by_role("button", name="Send the referral").click()
-    expect(worker.get_by_text(re.compile(r"Referral .*-R01 sent"))).to_be_visible()
+    expect(worker.get_by_text(re.compile(r"Referral RUJ-7371-\d{4}-000002 sent"))).to_be_visible()
     expect(worker.locator("#referrals")).to_contain_text("sent")
 
     # The registry's focal person sees only that referral, accepts it and delivers.

@@ -5,6 +5,7 @@ from pksai.accounts.demo import DEMO_PASSWORD, demo_accounts
 from pksai.accounts.models import User
 from pksai.areas.models import Area
 from pksai.cases.demo import demo_cases
+from pksai.referrals.demo import demo_referrals
 from pksai.registry.demo import demo_registry
 from pksai.vulnerability.services import score_people
 
@@ -12,7 +13,7 @@ from pksai.vulnerability.services import score_people
 class Command(BaseCommand):
     help = (
         "Demo data for the five pilot sites: users per role, a synthetic registry, scores, "
-        "cases in every stage."
+        "cases in every stage, service providers and referrals."
     )
 
     def add_arguments(self, parser):
@@ -44,6 +45,14 @@ class Command(BaseCommand):
         if cases:
             stages = ", ".join(f"{stage} {n}" for stage, n in sorted(cases.items()))
             self.stdout.write(f"Demo cases: {cases.total():,} ({stages}).")
+        referrals = demo_referrals()
+        if referrals.providers or referrals.referrals:
+            statuses = ", ".join(f"{s} {n}" for s, n in sorted(referrals.referrals.items()))
+            self.stdout.write(
+                f"Demo providers: {referrals.providers}, "
+                f"referrals: {referrals.referrals.total()} ({statuses or 'none'})."
+            )
+        users += referrals.users
         self.stdout.write(self.style.SUCCESS(f"Demo users (password: {DEMO_PASSWORD}):"))
         for username, role, scope in users:
             self.stdout.write(f"  {username:<34} {role:<20} {scope}")

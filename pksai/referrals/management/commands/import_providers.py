@@ -1,0 +1,52 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from pksai.accounts.models import User
+from pksai.referrals.directory import provider_import
+from pksai.registry.importer import ExtractError
+
+
+class Command(BaseCommand):
+    help = (
+        "Import the service-provider directory from a CSV or XLSX file (docs/provider-format.md). "
+        "Rejected rows are reported with their reasons; the good rows are created or updated "
+        "(keyed by area and name), so re-running changes nothing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument(
+            "--user",
+            help="Import as this user: their area scope limits the rows, and they are the audit "
+            "actor. Without it every area is accepted.",
+        )
+        parser.add_argument(
+            "--errors",
+            help="Write the rejected rows (row, the columns as read, reasons) to this CSV file "
+            "instead of printing them.",
+        )
+
+    def handle(self, *args, file: str, user: str | None, errors: str | None, **options):
+        by = None
+        if user:
+            by = User.objects.filter(username=user, is_active=True).first()
+            if by is None:
+                raise CommandError(f"No active user {user!r}.")
+        if not Path(file).is_file():
+            raise CommandError(f"Nothing imported: {file} does not exist.")
+        try:
+            result = provider_import(by=by, path=file)
+        except ExtractError as exc:
+            raise CommandError(f"Nothing imported: {exc}") from exc
+        summary = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in result.summary().items())
+        self.stdout.write(self.style.SUCCESS(f"{Path(file).name}: {summary}."))
+        if not result.rejected:
+            return
+        if errors:
+            Path(errors).write_text(result.rejected_csv(), encoding="utf-8")
+            self.stdout.write(f"Rejected rows (with their reasons): {errors}")
+        else:
+            self.stdout.write("Rejected cells (row, column, value, reason):")
+            for e in result.errors.iter_rows(named=True):
+                self.stdout.write(f"  {e['row']}\t{e['column']}\t{e['value'] or ''}\t{e['reason']}")
