@@ -30,7 +30,7 @@ FORMATS = {
 
 class ReportFilterForm(forms.Form):
     date_from = forms.DateField(label=_("From"), required=False, widget=DATE)
-    date_to = forms.DateField(label=_("To"), required=False, widget=DATE)
+    date_to = forms.DateField(label=_("Until"), required=False, widget=DATE)
     area = forms.CharField(
         label=_("Area (code)"),
         required=False,

@@ -7,6 +7,7 @@ import re
 from importlib import import_module
 
 from django.apps import apps
+from django.db import transaction
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
@@ -35,22 +36,23 @@ def test_referral_to_the_civil_registry(browser: Browser, live_server, pilot_are
     # Live-server tests may have emptied the tables, migration data included.
     import_module("pksai.cases.migrations.0002_default_slas_and_follow_ups").forward(apps, None)
     import_module("pksai.referrals.migrations.0002_default_services_and_slas").forward(apps, None)
-    make_areas([("73.06.01.2001", "Desa Gowa")])
-    team = {
-        "staff": make_user("reg", roles=["registration_staff"], scope=["73.71"]),
-        "worker": make_user("sw", roles=["social_worker"], scope=["73.71"]),
-        "supervisor": make_user("spv", roles=["supervisor"], scope=["73.71"]),
-    }
-    make_provider("Dinas Dukcapil Kota Makassar", focal="dukcapil")
-    puskesmas = make_provider(
-        "Puskesmas Mariso",
-        area="73.71.01",
-        sector="health_centre",
-        services_offered=("health_check",),
-        focal="pkm",
-    )
-    other = refer(team, puskesmas, service="health_check")  # someone else's referral
-    case = case_in_planning(team)
+    with transaction.atomic():  # the factories lock rows (PostgreSQL needs a transaction)
+        make_areas([("73.06.01.2001", "Desa Gowa")])
+        team = {
+            "staff": make_user("reg", roles=["registration_staff"], scope=["73.71"]),
+            "worker": make_user("sw", roles=["social_worker"], scope=["73.71"]),
+            "supervisor": make_user("spv", roles=["supervisor"], scope=["73.71"]),
+        }
+        make_provider("Dinas Dukcapil Kota Makassar", focal="dukcapil")
+        puskesmas = make_provider(
+            "Puskesmas Mariso",
+            area="73.71.01",
+            sector="health_centre",
+            services_offered=("health_check",),
+            focal="pkm",
+        )
+        other = refer(team, puskesmas, service="health_check")  # someone else's referral
+        case = case_in_planning(team)
     base = live_server.url
 
     # The social worker adds a referral action to the plan and refers from it.
