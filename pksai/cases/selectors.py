@@ -30,10 +30,20 @@ LIST_MASKED = "cases.approve_case"  # supervisors and coordinators see masked ro
 MASK = "•••"
 
 
-def _openable(user) -> Q:
+def openable_q(user, prefix: str = "") -> Q:
+    """Cases (at ``prefix``, e.g. "case__") the user may open besides the area scope: every
+    unrestricted case; a restricted one only as its owner or supervisor or with
+    cases.view_restricted_case."""
     if user.has_perm(VIEW_RESTRICTED):
         return Q()
-    return Q(restricted=False) | Q(owner=user) | Q(supervisor=user)
+    return (
+        Q(**{f"{prefix}restricted": False})
+        | Q(**{f"{prefix}owner": user})
+        | Q(**{f"{prefix}supervisor": user})
+    )
+
+
+_openable = openable_q
 
 
 def case_list(

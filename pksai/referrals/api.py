@@ -23,7 +23,7 @@ from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
 
 from pksai.accounts.models import Organisation, User
-from pksai.accounts.scoping import require_perm, scope_for
+from pksai.accounts.scoping import require_perm
 from pksai.audit.services import audit_record
 from pksai.cases import selectors as case_selectors
 from pksai.cases.models import PlanAction
@@ -228,16 +228,6 @@ class ReferralFull(_DetailBase):
 ReferralDetail = Annotated[ReferralShared | ReferralFull, Field(discriminator="view")]
 
 
-def _sees_case_in_list(user: User, referral: Referral) -> bool:
-    """selectors.sees_case without a query per row (the case is joined by referral_list)."""
-    case = referral.case
-    return (
-        user.has_perm(case_selectors.VIEW_CASE)
-        and scope_for(user).covers(case.area_id)
-        and (not case.restricted or case_selectors.sees_restricted_fields(case, user))
-    )
-
-
 def _row(referral: Referral, full: bool) -> dict:
     row = {
         "view": "full" if full else "shared",
@@ -403,7 +393,7 @@ class ReferralPagination(PageNumberPagination):
     def paginate_queryset(self, queryset, pagination, request, **params):
         result = super().paginate_queryset(queryset, pagination, request, **params)
         user = request.auth
-        rows = [_row(r, _sees_case_in_list(user, r)) for r in result["items"]]
+        rows = [_row(r, selectors.sees_case(user, r)) for r in result["items"]]
         audit_record(
             action="view",
             actor=user,

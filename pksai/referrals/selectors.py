@@ -10,11 +10,13 @@ Anything else is a 404, exactly like a record that does not exist.
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from pksai.accounts.scoping import organisation_q, require_perm, scope_for
+from pksai.cases.selectors import VIEW_CASE, openable_q, sees_restricted_fields
 from pksai.referrals.models import Provider, Referral, ReferralEvent, Satisfaction, Status
 from pksai.referrals.workflow import AWAITING_ANSWER, IN_HAND
 
@@ -31,7 +33,9 @@ def is_focal_person(user) -> bool:
 def _referral_q(user) -> Q:
     if user.has_perm(VIEW_REFERRAL):
         scope = scope_for(user)
-        return scope.q("area") | (Q(kind=Referral.Kind.TRANSFER) & scope.q("to_organisation__area"))
+        # a restricted case's referrals only for those who may open the case
+        of_cases = scope.q("area") & openable_q(user, prefix="case__")
+        return of_cases | (Q(kind=Referral.Kind.TRANSFER) & scope.q("to_organisation__area"))
     if user.has_perm(RESPOND):
         return organisation_q(user, "to_organisation")
     require_perm(user, VIEW_REFERRAL)  # raises PermissionDenied
@@ -65,7 +69,7 @@ def referral_get(*, user, pk: int) -> Referral:
     another organisation)."""
     try:
         q = _referral_q(user)
-    except Exception:  # no permission at all: indistinguishable from a missing record
+    except PermissionDenied:  # no permission at all: indistinguishable from a missing record
         raise Http404("No referral matches the given query.") from None
     referral = (
         Referral.objects.filter(q, pk=pk)
@@ -97,16 +101,14 @@ def referral_get_for_update(*, user, pk: int) -> Referral:
 
 def sees_case(user, referral: Referral) -> bool:
     """Case staff who can open the referral's case see it in full; everyone else (the
-    provider, a receiving secretariat before it accepts) sees only what was shared."""
-    from pksai.cases.selectors import case_get
-
-    if not user.has_perm("cases.view_case"):
-        return False
-    try:
-        case_get(user=user, pk=referral.case_id)
-    except Http404:
-        return False
-    return True
+    provider, a receiving secretariat before it accepts) sees only what was shared. The same
+    rule as cases.selectors.case_get, on the joined case (no query)."""
+    case = referral.case
+    return (
+        user.has_perm(VIEW_CASE)
+        and scope_for(user).covers(case.area_id)
+        and (not case.restricted or sees_restricted_fields(case, user))
+    )
 
 
 def referral_events(referral: Referral) -> list[ReferralEvent]:

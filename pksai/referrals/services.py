@@ -39,7 +39,7 @@ from pksai.referrals.models import (
     Status,
     Urgency,
 )
-from pksai.referrals.selectors import is_focal_person, overdue_q
+from pksai.referrals.selectors import is_focal_person, overdue_q, sees_case
 from pksai.referrals.workflow import AWAITING_ANSWER, IN_HAND, MOVES, PROVIDER
 
 logger = logging.getLogger(__name__)
@@ -295,12 +295,8 @@ def may_answer(user: User, referral: Referral) -> bool:
 
 
 def _case_staff(user: User, referral: Referral) -> bool:
-    return (
-        not is_focal_person(user)
-        and user.has_perm(CHANGE)
-        and user.has_perm("cases.view_case")
-        and scope_for(user).covers(referral.area_id)
-    )
+    """Staff who may change referrals and open this referral's case."""
+    return not is_focal_person(user) and user.has_perm(CHANGE) and sees_case(user, referral)
 
 
 def moves_for(user: User, referral: Referral) -> list:

@@ -235,7 +235,7 @@ def test_case_staff_see_the_case_and_who_did_what(client, team, dukcapil):
     assert row["view"] == "full" and row["case"]["number"] == referral.case.number
 
 
-def test_a_restricted_case_shows_only_the_shared_view_to_who_cannot_open_it(client, team, dukcapil):
+def test_a_restricted_cases_referral_is_404_for_who_cannot_open_the_case(client, team, dukcapil):
     case = case_in_planning(team)
     from pksai.cases.models import Case
 
@@ -244,9 +244,11 @@ def test_a_restricted_case_shows_only_the_shared_view_to_who_cannot_open_it(clie
     referral = refer(team, dukcapil, case=case)
     other = team["other_worker"]  # same area, not assigned: cannot open the restricted case
     assert get(client, f"/api/v1/cases/{case.pk}/", other).status_code == 404
-    assert get(client, f"{URL}{referral.pk}/", other).json()["view"] == "shared"
-    assert get(client, URL, other).json()["items"][0]["view"] == "shared"
+    # the referral follows the case: not there for who cannot open it
+    assert get(client, f"{URL}{referral.pk}/", other).status_code == 404
+    assert get(client, URL, other).json()["items"] == []
     assert get(client, URL, team["worker"]).json()["items"][0]["view"] == "full"
+    assert get(client, f"{URL}{referral.pk}/", focal()).json()["view"] == "shared"
 
 
 def test_list_filters_and_constant_queries(client, team, dukcapil):

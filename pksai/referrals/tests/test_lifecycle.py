@@ -206,3 +206,25 @@ def test_transfer_needs_consent_and_moves_the_case(team, pilot_areas):
     with pytest.raises(Http404):
         case_selectors.case_get(user=team["worker"], pk=case.pk)
     assert Referral.objects.get(pk=transfer.pk).status == Status.CLOSED
+
+
+@pytest.mark.django_db
+def test_a_restricted_cases_referrals_follow_the_case(team, dukcapil):
+    from pksai.cases.tests.factories import move, register
+
+    case = register(team, concerns=("sexual_violence",))
+    assert case.restricted
+    move(case, "triage", team["worker"], response="at_risk")
+    move(case, "complete_assessment", team["worker"])
+    case.refresh_from_db()
+    referral = refer(team, dukcapil, case=case)
+    # the owner and the supervisor see it in full; the focal person sees the shared part
+    for user in (team["worker"], team["supervisor"]):
+        assert selectors.sees_case(user, selectors.referral_get(user=user, pk=referral.pk))
+    focal = User.objects.get(username="dukcapil")
+    assert not selectors.sees_case(focal, selectors.referral_get(user=focal, pk=referral.pk))
+    # another worker of the area, who may not open the case, does not see the referral
+    with pytest.raises(Http404):
+        selectors.referral_get(user=team["other_worker"], pk=referral.pk)
+    assert referral not in selectors.referral_list(user=team["other_worker"])
+    assert services.moves_for(team["other_worker"], referral) == []
