@@ -41,22 +41,25 @@ def _row_defaults(model, n: int, values: dict) -> pl.DataFrame:
 
 def _make(n: int) -> None:
     from pksai.accounts.tests.factories import make_user
+    from pksai.areas.models import Area
     from pksai.areas.tests.factories import make_areas
     from pksai.cases.models import Case, CaseConcern
     from pksai.core.bulk import bulk_upsert
     from pksai.registry.models import Household, Person
 
-    make_areas(
-        [
-            ("73", "Sulawesi Selatan"),
-            ("73.71", "Kota Makassar"),
-            ("73.71.01", "Mariso"),
-            ("73.71.02", "Mamajang"),
-            ("73.06", "Kabupaten Gowa"),
-            ("73.06.01", "Bontonompo"),
-        ]
-        + [(v, f"Desa {v}") for v in VILLAGES]
+    wanted = [
+        ("73", "Sulawesi Selatan"),
+        ("73.71", "Kota Makassar"),
+        ("73.71.01", "Mariso"),
+        ("73.71.02", "Mamajang"),
+        ("73.06", "Kabupaten Gowa"),
+        ("73.06.01", "Bontonompo"),
+    ] + [(v, f"Desa {v}") for v in VILLAGES]
+    # bench_areas_load may have loaded the real areas already: add only what is missing
+    present = set(
+        Area.objects.filter(code__in=[c for c, _ in wanted]).values_list("code", flat=True)
     )
+    make_areas([(code, name) for code, name in wanted if code not in present])
     workers = [
         make_user(f"bench.sw{i}", roles=["social_worker"], scope=["73.71"]) for i in range(20)
     ]

@@ -212,6 +212,7 @@ class Referral(models.Model):
             ),
             models.Index(fields=["to_organisation", "status"], name="referral_inbox"),
             models.Index(fields=["status", "respond_by"], name="referral_overdue"),
+            models.Index(fields=["-sent_at", "-id"], name="referral_newest"),
         ]
         permissions = [
             ("respond_referral", "Can answer referrals addressed to own organisation"),

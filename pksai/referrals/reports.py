@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import polars as pl
@@ -352,13 +352,19 @@ def _median(histogram: dict[float, int]) -> float | None:
     return round(sum(found) / 2, 1)
 
 
+def _within(field: str, filters: Filters) -> Q:
+    """A time stamp inside the period's days (local time): a range on the column itself, so
+    the database uses it as is — no conversion per row."""
+    start = timezone.make_aware(datetime.combine(filters.date_from, time.min))
+    end = timezone.make_aware(datetime.combine(filters.date_to + timedelta(days=1), time.min))
+    return Q(**{f"{field}__gte": start, f"{field}__lt": end})
+
+
 def referral_performance(*, user, filters: Filters) -> PerformanceReport:
     """Per provider and overall, for the referrals sent in the period: sent, accepted,
     declined, acceptance rate, delivered, completion rate, average and median days from
     sending to delivery, and those now overdue."""
-    qs = _referrals(user, filters).filter(
-        sent_at__date__gte=filters.date_from, sent_at__date__lte=filters.date_to
-    )
+    qs = _referrals(user, filters).filter(_within("sent_at", filters))
     to_service = ExpressionWrapper(
         F("delivered_on") - TruncDate("sent_at"), output_field=DurationField()
     )
@@ -491,8 +497,7 @@ def satisfaction(*, user, filters: Filters) -> SatisfactionReport:
     qs = Satisfaction.objects.filter(score__isnull=False).filter(scope_for(user).q("area"))
     qs = qs.filter(
         _area_q("area", filters.area),
-        answered_at__date__gte=filters.date_from,
-        answered_at__date__lte=filters.date_to,
+        _within("answered_at", filters),
     )
     if filters.sector:
         qs = qs.filter(referral__to_organisation__provider__sector=filters.sector)

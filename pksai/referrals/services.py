@@ -483,6 +483,16 @@ def alert_overdue_referrals(*, now=None) -> int:
             Q(escalated_at__isnull=True) | Q(status__in=IN_HAND, escalated_at__lt=F("responded_at"))
         )
         .select_related("case", "case__owner", "case__supervisor", "to_organisation")
+        .only(
+            "number",
+            "status",
+            "sent_at",
+            "due_date",
+            "case__id",
+            "case__owner__email",
+            "case__supervisor__email",
+            "to_organisation__name",
+        )
     )
     referrals = list(due)
     if not referrals:
