@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "pksai.vulnerability",
     "pksai.cases",
     "pksai.referrals",
+    "pksai.programs",
     "pksai.api",
 ]
 

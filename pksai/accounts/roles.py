@@ -38,6 +38,21 @@ _REFERRALS = (
 )
 _DIRECTORY = ("referrals.add_provider", "referrals.change_provider")
 _REFERRAL_REPORTS = ("referrals.view_report",)
+# Case staff nominate children from their cases (refused while an emergency action waits).
+_NOMINATE = ("programs.view_program", "programs.view_nomination", "programs.add_nomination")
+# Program administration: nominate, run selection rounds, enrol (approval is separate).
+_PROGRAMS = (
+    "programs.view_program",
+    "programs.view_nomination",
+    "programs.add_nomination",
+    "programs.change_nomination",
+    "programs.view_selectionround",
+    "programs.add_selectionround",
+    "programs.change_selectionround",
+    "programs.view_beneficiary",
+    "programs.add_beneficiary",
+    "programs.change_beneficiary",
+)
 _SEE_REGISTRY = (
     "registry.view_household",
     "registry.view_person",
@@ -58,7 +73,8 @@ ROLES: tuple[Role, ...] = (
         + ("accounts.change_organisation", "accounts.add_organisation")
         + _REFERRALS
         + _DIRECTORY
-        + _REFERRAL_REPORTS,
+        + _REFERRAL_REPORTS
+        + _NOMINATE,
     ),
     Role(
         "supervisor",
@@ -69,7 +85,8 @@ ROLES: tuple[Role, ...] = (
         + _CASEWORK
         + ("cases.triage_case", "cases.approve_case")
         + _REFERRALS
-        + _REFERRAL_REPORTS,
+        + _REFERRAL_REPORTS
+        + _NOMINATE,
     ),
     Role(
         "psychologist",
@@ -104,7 +121,7 @@ ROLES: tuple[Role, ...] = (
         "social_worker",
         _("Social worker / facilitator"),
         _("Sakti Peksos, TKSK, PKH and other frontline workers."),
-        _SECRETARIAT + _SEE_REGISTRY + _CASEWORK + ("cases.triage_case",) + _REFERRALS,
+        _SECRETARIAT + _SEE_REGISTRY + _CASEWORK + ("cases.triage_case",) + _REFERRALS + _NOMINATE,
     ),
     Role(
         "focal_person",
@@ -116,7 +133,12 @@ ROLES: tuple[Role, ...] = (
         "program_officer",
         _("Program officer"),
         _("Administers PKSA, JSLU and JSPACA at district, province or ministry."),
-        _SECRETARIAT + _SEE_REGISTRY + ("referrals.view_provider",) + _REFERRAL_REPORTS,
+        _SECRETARIAT
+        + _SEE_REGISTRY
+        + ("referrals.view_provider",)
+        + _REFERRAL_REPORTS
+        + _PROGRAMS
+        + ("programs.approve_selectionround",),
     ),
     Role(
         "national_analyst",
