@@ -19,6 +19,7 @@ urlpatterns = [
     path("providers/", include("pksai.referrals.urls_directory")),
     path("referrals/reports/", include("pksai.referrals.urls_reports")),
     path("", include("pksai.referrals.urls")),
+    path("facilitation/", include("pksai.programs.urls_facilitation")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", api_urls),

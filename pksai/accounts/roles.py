@@ -40,6 +40,8 @@ _DIRECTORY = ("referrals.add_provider", "referrals.change_provider")
 _REFERRAL_REPORTS = ("referrals.view_report",)
 # Case staff nominate children from their cases (refused while an emergency action waits).
 _NOMINATE = ("programs.view_program", "programs.view_nomination", "programs.add_nomination")
+# Supervisors and coordinators watch facilitators' caseloads and monthly reports.
+_SEE_BENEFICIARIES = ("programs.view_beneficiary",)
 # Program administration: nominate, run selection rounds, enrol (approval is separate).
 _PROGRAMS = (
     "programs.view_program",
@@ -74,7 +76,8 @@ ROLES: tuple[Role, ...] = (
         + _REFERRALS
         + _DIRECTORY
         + _REFERRAL_REPORTS
-        + _NOMINATE,
+        + _NOMINATE
+        + _SEE_BENEFICIARIES,
     ),
     Role(
         "supervisor",
@@ -86,7 +89,8 @@ ROLES: tuple[Role, ...] = (
         + ("cases.triage_case", "cases.approve_case")
         + _REFERRALS
         + _REFERRAL_REPORTS
-        + _NOMINATE,
+        + _NOMINATE
+        + _SEE_BENEFICIARIES,
     ),
     Role(
         "psychologist",

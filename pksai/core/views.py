@@ -31,6 +31,10 @@ def home(request):
         context["referrals_back"] = list(referrals.to_handle(user=user)[:50])
         if user.has_perm("cases.approve_case"):
             context["referrals_overdue"] = list(referrals.overdue_for_supervisor(user=user)[:50])
+    if user.has_perm("programs.view_beneficiary"):
+        from pksai.programs.facilitation import caseloads
+
+        context["caseloads_over"] = caseloads(user=user, over_only=True)
     return render(request, "core/home.html", context)
 
 

@@ -41,6 +41,14 @@ class Program(models.Model):
         help_text=_("Receiving it is flagged when someone is nominated for another program."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    caseload_target = models.PositiveSmallIntegerField(
+        _("target beneficiaries per facilitator"), default=15
+    )
+    caseload_max = models.PositiveSmallIntegerField(
+        _("most beneficiaries per facilitator"),
+        default=40,
+        help_text=_("Facilitators above this are flagged on the supervisor's home page."),
+    )
 
     class Meta:
         verbose_name = _("program")
@@ -349,3 +357,38 @@ class Beneficiary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.program}: {self.person_id}"
+
+
+class Topic(models.TextChoices):
+    """What a facilitator's weekly visit covered (DOMAIN.md)."""
+
+    COMPLAINTS = "complaints", _("complaints")
+    FUND_PLAN = "fund_plan", _("fund-utilisation plan")
+    FAMILY_HEALTH = "family_health", _("family health")
+    JOBS = "jobs", _("jobs")
+    DAILY_LIFE = "daily_life", _("daily life")
+    SCHOOL = "school", _("school problems")
+
+
+class FacilitationVisit(models.Model):
+    """A facilitator's visit to a beneficiary: the monthly facilitator report is made from
+    these rows, never typed twice."""
+
+    beneficiary = models.ForeignKey(Beneficiary, on_delete=models.PROTECT, related_name="visits")
+    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    facilitator = models.ForeignKey(
+        User, verbose_name=_("facilitator"), on_delete=models.PROTECT, related_name="+"
+    )
+    visited_on = models.DateField(_("visited on"), db_index=True)
+    topics = models.JSONField(_("topics"), default=list)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("facilitation visit")
+        verbose_name_plural = _("facilitation visits")
+        ordering = ["-visited_on", "-id"]
+        indexes = [models.Index(fields=["facilitator", "visited_on"], name="visit_month")]
+
+    def __str__(self) -> str:
+        return f"{self.beneficiary_id} {self.visited_on}"

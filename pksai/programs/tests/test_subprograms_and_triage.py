@@ -78,7 +78,7 @@ def test_enrolling_an_immediate_response_child_waits_for_the_emergency_action(te
     move(case, "triage", team["worker"], response="immediate")
     case = case_selectors.case_get(user=team["worker"], pk=case.pk)
     assert case.emergency_pending
-    with pytest.raises(ValidationError, match="Immediate response first|Dahulukan penanganan segera"):
+    with pytest.raises(ValidationError, match="Immediate response first|Dahulukan"):
         nominate_case_child(team, case, officer)
     # nominated from the vulnerability database instead: enrolment is refused all the same
     nomination = services.nominate(

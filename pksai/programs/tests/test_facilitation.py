@@ -1,0 +1,133 @@
+"""Facilitation: caseloads against the program's maximum on the supervisor's home page, and
+the monthly facilitator report made from the visit logs."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from pksai.accounts.tests.factories import make_user
+from pksai.programs import facilitation
+from pksai.programs.models import Beneficiary, BenefitRule, Program
+from pksai.programs.tests.factories import make_person
+
+
+def english(client, user):
+    client.force_login(user)
+    client.post("/i18n/setlang/", {"language": "en"})
+
+
+def beneficiaries(n: int, facilitator, program_code="jslu", start=date(2026, 1, 1)):
+    program = Program.objects.get(code=program_code)
+    rule = BenefitRule.objects.filter(program=program).first()
+    return Beneficiary.objects.bulk_create(
+        [
+            Beneficiary(
+                program=program,
+                person=make_person(f"Lansia {i}"),
+                area_id="73.71.01.1001",
+                start_date=start,
+                benefit_rule=rule,
+                facilitator=facilitator,
+            )
+            for i in range(n)
+        ]
+    )
+
+
+@pytest.fixture
+def people(team):
+    return {
+        **team,
+        "officer": make_user("po", roles=["program_officer"], scope=["73.71"]),
+        "busy": make_user("busy", roles=["social_worker"], scope=["73.71"]),
+    }
+
+
+@pytest.mark.django_db
+def test_a_facilitator_above_the_maximum_is_flagged_on_the_supervisors_home(client, people):
+    Program.objects.filter(code="jslu").update(caseload_max=5)
+    beneficiaries(6, people["busy"])
+    beneficiaries(3, people["worker"])
+    over = facilitation.caseloads(user=people["supervisor"], over_only=True)
+    assert [(c.username, c.active, c.limit) for c in over] == [("busy", 6, 5)]
+    english(client, people["supervisor"])
+    home = client.get("/")
+    section = home.text.split('id="caseloads"')[1].split("</section>")[0]
+    assert "busy" in section and "sw" not in section
+    # a Gowa supervisor does not see Makassar's facilitators
+    gowa = make_user("gspv", roles=["supervisor"], scope=["73.06"])
+    assert facilitation.caseloads(user=gowa) == []
+    english(client, people["worker"])  # workers have no caseload table
+    assert 'id="caseloads"' not in client.get("/").text
+
+
+@pytest.mark.django_db
+def test_the_monthly_report_lists_the_months_visits_and_topics_from_the_logs(client, people):
+    worker = people["worker"]
+    first, second = beneficiaries(2, worker)
+    today = timezone.localdate()
+    last_month = today.replace(day=1) - timedelta(days=1)
+    facilitation.visit_log(
+        by=worker,
+        beneficiary=first,
+        visited_on=today,
+        topics=["fund_plan", "school"],
+        notes="Rencana penggunaan dana dibahas.",
+    )
+    facilitation.visit_log(
+        by=worker, beneficiary=first, visited_on=last_month, topics=["jobs"], notes="Bulan lalu"
+    )
+    with pytest.raises(PermissionDenied):  # not their facilitator
+        facilitation.visit_log(
+            by=people["other_worker"], beneficiary=second, visited_on=today, topics=["jobs"]
+        )
+    with pytest.raises(ValidationError):
+        facilitation.visit_log(by=worker, beneficiary=second, visited_on=today, topics=[])
+    report = facilitation.month_report(
+        user=worker, facilitator=worker, year=today.year, month=today.month
+    )
+    assert [v.notes for v in report.visits] == ["Rencana penggunaan dana dibahas."]
+    assert report.by_topic["fund_plan"] == 1 and report.by_topic["jobs"] == 0
+    assert [b.pk for b in report.not_visited] == [second.pk]
+    english(client, people["supervisor"])
+    page = client.get(f"/facilitation/report/?facilitator=sw&month={today:%Y-%m}")
+    assert page.status_code == 200
+    assert "Rencana penggunaan dana dibahas." in page.text and "Bulan lalu" not in page.text
+    assert "fund-utilisation plan" in page.text
+    csv = client.get(f"/facilitation/report/?facilitator=sw&month={today:%Y-%m}&format=csv")
+    assert csv.status_code == 200 and "Rencana penggunaan dana" in csv.content.decode()
+    # another worker may not read it; a Gowa supervisor neither
+    english(client, people["other_worker"])
+    assert client.get("/facilitation/report/?facilitator=sw").status_code == 403
+    english(client, make_user("gspv", roles=["supervisor"], scope=["73.06"]))
+    assert client.get("/facilitation/report/?facilitator=sw").status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_facilitator_logs_a_visit_through_the_page(client, people):
+    worker = people["worker"]
+    (b,) = beneficiaries(1, None)
+    english(client, people["officer"])
+    client.post(f"/facilitation/beneficiaries/{b.pk}/", {"action": "assign", "facilitator": "sw"})
+    b.refresh_from_db()
+    assert b.facilitator == worker
+    english(client, worker)
+    assert "Lansia 0" in client.get("/facilitation/").text
+    bad = client.post(
+        f"/facilitation/beneficiaries/{b.pk}/", {"action": "visit", "visited_on": "2026-02-01"}
+    )
+    assert bad.status_code == 400
+    ok = client.post(
+        f"/facilitation/beneficiaries/{b.pk}/",
+        {
+            "action": "visit",
+            "visited_on": timezone.localdate().isoformat(),
+            "topics": ["family_health", "daily_life"],
+            "notes": "Sehat",
+        },
+    )
+    assert ok.status_code == 302 and b.visits.count() == 1
+    english(client, people["other_worker"])  # neither the facilitator nor program staff
+    assert client.get(f"/facilitation/beneficiaries/{b.pk}/").status_code == 404

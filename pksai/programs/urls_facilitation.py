@@ -1,0 +1,10 @@
+from django.urls import path
+
+from pksai.programs import views_facilitation as views
+
+app_name = "facilitation"
+urlpatterns = [
+    path("", views.mine, name="mine"),
+    path("beneficiaries/<int:pk>/", views.beneficiary, name="beneficiary"),
+    path("report/", views.report, name="report"),
+]

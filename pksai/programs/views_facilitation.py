@@ -1,0 +1,176 @@
+"""Facilitation pages: a facilitator's beneficiaries and visit log, assigning facilitators,
+and the monthly facilitator report (from the visit logs; CSV download)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Max
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pksai.accounts.models import User
+from pksai.accounts.scoping import get_scoped_or_404, require_perm
+from pksai.audit.services import audit_record
+from pksai.cases.selectors import colleagues
+from pksai.programs import facilitation
+from pksai.programs.forms_facilitation import VisitForm
+from pksai.programs.models import Beneficiary, FacilitationVisit, Topic
+
+
+def _beneficiary(user, pk: int) -> Beneficiary:
+    """A beneficiary the user may see: the program staff of the area, or its facilitator."""
+    own = (
+        Beneficiary.objects.filter(pk=pk, facilitator=user)
+        .select_related("person", "program", "facilitator")
+        .first()
+    )
+    if own is not None:
+        return own
+    return get_scoped_or_404(
+        Beneficiary.objects.select_related("person", "program", "facilitator"),
+        user,
+        perm="programs.view_beneficiary",
+        pk=pk,
+    )
+
+
+@login_required
+def mine(request):
+    """The facilitator's active beneficiaries, with the last visit."""
+    require_perm(request.user, facilitation.LOG_VISIT)
+    qs = (
+        Beneficiary.objects.filter(facilitator=request.user, status=Beneficiary.Status.ACTIVE)
+        .select_related("person", "program")
+        .order_by("person__name")
+    )
+    page = Paginator(qs, 100).get_page(request.GET.get("page"))
+    last = dict(
+        FacilitationVisit.objects.filter(beneficiary__in=list(page))
+        .values_list("beneficiary_id")
+        .order_by()
+        .annotate(last=Max("visited_on"))
+    )
+    for b in page:
+        b.last_visit = last.get(b.pk)
+    if page.object_list:
+        audit_record(
+            action="view",
+            actor=request.user,
+            object_type="programs.beneficiary",
+            detail={"list": [b.pk for b in page]},
+        )
+    return render(request, "programs/facilitation/mine.html", {"page": page, "query": ""})
+
+
+@login_required
+def beneficiary(request, pk: int):
+    """One beneficiary: visits, the visit form (for the facilitator), the facilitator choice
+    (for program staff)."""
+    b = _beneficiary(request.user, pk)
+    form = VisitForm(request.POST or None, initial={"visited_on": timezone.localdate()})
+    status = 200
+    if request.method == "POST" and request.POST.get("action") == "visit":
+        if form.is_valid():
+            try:
+                facilitation.visit_log(by=request.user, beneficiary=b, **form.cleaned_data)
+            except ValidationError as error:
+                form.add_error(None, " ".join(error.messages))
+            else:
+                messages.success(request, _("Visit recorded."))
+                return redirect("facilitation:beneficiary", pk)
+        status = 400
+    if request.method == "POST" and request.POST.get("action") == "assign":
+        chosen = User.objects.filter(username=request.POST.get("facilitator", "")).first()
+        try:
+            if chosen is None:
+                raise ValidationError(_("Choose a facilitator."))
+            facilitation.facilitator_assign(by=request.user, beneficiary=b, facilitator=chosen)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Facilitator assigned."))
+        return redirect("facilitation:beneficiary", pk)
+    audit_record(action="view", actor=request.user, obj=b)
+    can_assign = request.user.has_perm(facilitation.ASSIGN)
+    return render(
+        request,
+        "programs/facilitation/beneficiary.html",
+        {
+            "b": b,
+            "visits": list(b.visits.select_related("facilitator")[:100]),
+            "form": form,
+            "can_log": b.facilitator_id == request.user.pk,
+            "can_assign": can_assign,
+            "facilitators": (
+                colleagues(codes=[b.area_id], perm=facilitation.LOG_VISIT).order_by("username")
+                if can_assign
+                else []
+            ),
+            "topics": Topic.choices,
+        },
+        status=status,
+    )
+
+
+def _month(value: str) -> tuple[int, int]:
+    try:
+        year, month = (int(p) for p in value.split("-"))
+        date(year, month, 1)
+        return year, month
+    except (ValueError, TypeError):
+        today = timezone.localdate()
+        return today.year, today.month
+
+
+@login_required
+def report(request):
+    """The monthly facilitator report (?facilitator=username&month=YYYY-MM; ?format=csv)."""
+    username = request.GET.get("facilitator") or request.user.get_username()
+    facilitator = get_object_or_404(User, username=username)
+    year, month = _month(request.GET.get("month", ""))
+    result = facilitation.month_report(
+        user=request.user, facilitator=facilitator, year=year, month=month
+    )
+    if request.GET.get("format") == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["date", "beneficiary", "program", *Topic.values, "notes"])
+        for v in result.visits:
+            writer.writerow(
+                [
+                    v.visited_on.isoformat(),
+                    v.beneficiary.person.name,
+                    v.beneficiary.program.code,
+                    *["x" if t in v.topics else "" for t in Topic.values],
+                    v.notes,
+                ]
+            )
+        audit_record(
+            action="export",
+            actor=request.user,
+            object_type="programs.facilitationvisit",
+            detail={"facilitator": username, "month": f"{year}-{month:02d}"},
+        )
+        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        name = f"facilitator-{username}-{year}-{month:02d}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    return render(
+        request,
+        "programs/facilitation/report.html",
+        {
+            "r": result,
+            "topics": [(label, result.by_topic.get(value, 0)) for value, label in Topic.choices],
+            "topic_labels": dict(Topic.choices),
+            "month_value": f"{year}-{month:02d}",
+        },
+    )
