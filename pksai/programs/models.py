@@ -335,6 +335,11 @@ class Beneficiary(models.Model):
         _("exit reason"), max_length=15, choices=ExitReason.choices, blank=True
     )
     exit_date = models.DateField(_("exit date"), null=True, blank=True)
+    exit_notes = models.CharField(_("exit notes"), max_length=300, blank=True)
+    reconfirmed_on = models.DateField(_("eligibility last re-confirmed"), null=True, blank=True)
+    reduction_percent = models.PositiveSmallIntegerField(
+        _("benefit reduction (%)"), default=0, help_text=_("Set by a confirmed consequence.")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     version = models.PositiveIntegerField(default=1)
 
@@ -392,3 +397,119 @@ class FacilitationVisit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.beneficiary_id} {self.visited_on}"
+
+
+class Conditionality(models.Model):
+    """A condition of a program (PKSA: school enrolment and attendance, use of basic
+    services), kept as data."""
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="conditions")
+    code = models.SlugField(_("code"), max_length=30)
+    label_id = models.CharField(_("label (Bahasa Indonesia)"), max_length=200)
+    label_en = models.CharField(_("label (English)"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("conditionality")
+        verbose_name_plural = _("conditionalities")
+        constraints = [
+            models.UniqueConstraint(fields=["program", "code"], name="conditionality_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        if get_language() == "en" and self.label_en:
+            return self.label_en
+        return self.label_id
+
+
+class ComplianceRecord(models.Model):
+    """Whether a beneficiary met a condition in a month (one record per month)."""
+
+    beneficiary = models.ForeignKey(
+        Beneficiary, on_delete=models.PROTECT, related_name="compliance"
+    )
+    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    condition = models.ForeignKey(Conditionality, on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(_("month"))  # the first day of the month
+    met = models.BooleanField(_("met"))
+    notes = models.CharField(_("notes"), max_length=300, blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("compliance record")
+        verbose_name_plural = _("compliance records")
+        ordering = ["-month", "condition"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["beneficiary", "condition", "month"], name="compliance_one_per_month"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.beneficiary_id} {self.condition_id} {self.month:%Y-%m}"
+
+
+class ConsequenceStep(models.Model):
+    """The configurable ladder: after this many unmet months (in the last 12), this
+    consequence is proposed — applied only when an officer confirms."""
+
+    class Action(models.TextChoices):
+        WARNING = "warning", _("warning")
+        REDUCTION = "reduction", _("benefit reduction")
+        EXIT = "exit", _("exit from the program")
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="consequences")
+    misses = models.PositiveSmallIntegerField(_("unmet months (in 12) that trigger it"))
+    action = models.CharField(_("consequence"), max_length=10, choices=Action.choices)
+    reduction_percent = models.PositiveSmallIntegerField(_("reduction (%)"), default=0)
+
+    class Meta:
+        verbose_name = _("consequence step")
+        verbose_name_plural = _("consequence steps")
+        ordering = ["program", "misses"]
+        constraints = [
+            models.UniqueConstraint(fields=["program", "misses"], name="consequence_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program}: {self.misses} → {self.get_action_display()}"
+
+
+class Sanction(models.Model):
+    """A consequence proposed by the compliance review; it takes effect only when an officer
+    confirms it (or is dismissed, with a reason)."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("proposed")
+        CONFIRMED = "confirmed", _("confirmed")
+        DISMISSED = "dismissed", _("dismissed")
+
+    beneficiary = models.ForeignKey(Beneficiary, on_delete=models.PROTECT, related_name="sanctions")
+    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    step = models.ForeignKey(ConsequenceStep, on_delete=models.PROTECT, related_name="+")
+    misses = models.PositiveSmallIntegerField(_("unmet months"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PROPOSED
+    )
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("consequence")
+        verbose_name_plural = _("consequences")
+        ordering = ["-proposed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["beneficiary", "step"], name="sanction_once_per_step")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.beneficiary_id}: {self.step}"

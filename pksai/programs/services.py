@@ -196,7 +196,7 @@ def nominate_from_vulnerability(
         raise ValidationError(_("No active vulnerability rules: score the registry first."))
     rows = list(
         active.scores.filter(risk_level__in=risk_levels)
-        .filter(village_id__startswith=area_code.rstrip(".") + ".")
+        .filter(village__code__startswith=area_code.rstrip(".") + ".")
         .values_list("person_id", "village_id")
     )
     before = Nomination.objects.filter(program=program, year=year).count()
@@ -234,7 +234,7 @@ def nominations_flag(
     date and village (two registry records of one person)."""
     qs = Nomination.objects.filter(program=program, year=year)
     if area_code:
-        qs = qs.filter(area_id__startswith=area_code.rstrip(".") + ".")
+        qs = qs.filter(area__code__startswith=area_code.rstrip(".") + ".")
     frame = pl.DataFrame(
         list(
             Nomination.objects.filter(program=program, year=year).values_list(
