@@ -11,19 +11,26 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pksai.accounts.models import User
-from pksai.accounts.scoping import get_scoped_or_404, require_perm
+from pksai.accounts.scoping import get_scoped_or_404, require_perm, scoped
 from pksai.audit.services import audit_record
 from pksai.cases.selectors import colleagues
-from pksai.programs import facilitation
+from pksai.programs import compliance, facilitation
 from pksai.programs.forms_facilitation import VisitForm
-from pksai.programs.models import Beneficiary, FacilitationVisit, Topic
+from pksai.programs.models import (
+    Beneficiary,
+    Conditionality,
+    FacilitationVisit,
+    Program,
+    Sanction,
+    Topic,
+)
 
 
 def _beneficiary(user, pk: int) -> Beneficiary:
@@ -88,6 +95,22 @@ def beneficiary(request, pk: int):
                 messages.success(request, _("Visit recorded."))
                 return redirect("facilitation:beneficiary", pk)
         status = 400
+    if request.method == "POST" and request.POST.get("action") == "compliance":
+        condition = get_object_or_404(Conditionality, pk=request.POST.get("condition") or 0)
+        try:
+            compliance.compliance_record(
+                by=request.user,
+                beneficiary=b,
+                condition=condition,
+                month=date.fromisoformat((request.POST.get("month") or "") + "-01"),
+                met=request.POST.get("met") == "yes",
+                notes=request.POST.get("notes", ""),
+            )
+        except (ValidationError, ValueError) as error:
+            messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+        else:
+            messages.success(request, _("Compliance recorded."))
+        return redirect("facilitation:beneficiary", pk)
     if request.method == "POST" and request.POST.get("action") == "assign":
         chosen = User.objects.filter(username=request.POST.get("facilitator", "")).first()
         try:
@@ -116,6 +139,12 @@ def beneficiary(request, pk: int):
                 else []
             ),
             "topics": Topic.choices,
+            "conditions": Conditionality.objects.filter(
+                program_id__in=[b.program_id, b.program.parent_id], is_active=True
+            ),
+            "compliance": list(b.compliance.select_related("condition")[:24]),
+            "can_record": can_assign or b.facilitator_id == request.user.pk,
+            "this_month": timezone.localdate().strftime("%Y-%m"),
         },
         status=status,
     )
@@ -172,5 +201,116 @@ def report(request):
             "topics": [(label, result.by_topic.get(value, 0)) for value, label in Topic.choices],
             "topic_labels": dict(Topic.choices),
             "month_value": f"{year}-{month:02d}",
+        },
+    )
+
+
+# --- conditionalities and re-confirmation ---------------------------------------------
+
+
+def _program(request) -> Program:
+    return get_object_or_404(Program, code=request.GET.get("program") or "pksa", parent=None)
+
+
+@login_required
+def reconfirmation(request):
+    """The yearly re-confirmation campaign: who must be re-checked; re-confirm or exit."""
+    require_perm(request.user, "programs.view_beneficiary")
+    program = _program(request)
+    if request.method == "POST":
+        b = get_scoped_or_404(
+            Beneficiary.objects.all(),
+            request.user,
+            perm="programs.view_beneficiary",
+            pk=request.POST.get("beneficiary") or 0,
+        )
+        try:
+            if request.POST.get("action") == "exit":
+                exit_on = request.POST.get("exit_date") or ""
+                compliance.beneficiary_exit(
+                    by=request.user,
+                    beneficiary=b,
+                    reason=request.POST.get("reason", ""),
+                    on=date.fromisoformat(exit_on) if exit_on else timezone.localdate(),
+                    notes=request.POST.get("notes", ""),
+                )
+            else:
+                compliance.beneficiary_reconfirm(by=request.user, beneficiary=b)
+        except (ValidationError, ValueError) as error:
+            messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+        else:
+            messages.success(request, _("Saved."))
+        return redirect(f"{request.path}?program={program.code}")
+    page = Paginator(
+        compliance.reconfirmation_due(user=request.user, program=program), 100
+    ).get_page(request.GET.get("page"))
+    if page.object_list:
+        audit_record(
+            action="view",
+            actor=request.user,
+            object_type="programs.beneficiary",
+            detail={"reconfirmation": [b.pk for b in page]},
+        )
+    return render(
+        request,
+        "programs/facilitation/reconfirmation.html",
+        {
+            "page": page,
+            "program": program,
+            "programs": Program.objects.filter(parent=None, is_active=True),
+            "reasons": Beneficiary.ExitReason.choices,
+            "query": f"program={program.code}",
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@login_required
+def conditionalities(request):
+    """The compliance review and the consequences waiting for an officer's decision."""
+    require_perm(request.user, "programs.view_beneficiary")
+    program = _program(request)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "review":
+                n = compliance.compliance_review(
+                    by=request.user, program=program, area_code=request.POST.get("area", "")
+                )
+                messages.success(request, _("%(n)s consequences proposed.") % {"n": n})
+            else:
+                sanction = get_scoped_or_404(
+                    Sanction.objects.select_related("step"),
+                    request.user,
+                    perm="programs.view_beneficiary",
+                    pk=request.POST.get("sanction") or 0,
+                )
+                compliance.sanction_decide(
+                    by=request.user,
+                    sanction=sanction,
+                    confirm=request.POST.get("action") == "confirm",
+                    reason=request.POST.get("reason", ""),
+                )
+                messages.success(request, _("Saved."))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        return redirect(f"{request.path}?program={program.code}")
+    proposed = (
+        scoped(Sanction.objects.all(), request.user, perm="programs.view_beneficiary")
+        .filter(status=Sanction.Status.PROPOSED)
+        .filter(Q(beneficiary__program=program) | Q(beneficiary__program__parent=program))
+        .select_related("beneficiary__person", "beneficiary__program", "step")
+    )
+    page = Paginator(proposed, 100).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "programs/facilitation/conditionalities.html",
+        {
+            "page": page,
+            "program": program,
+            "programs": Program.objects.filter(parent=None, is_active=True),
+            "steps": program.consequences.all(),
+            "conditions": program.conditions.filter(is_active=True),
+            "query": f"program={program.code}",
+            "can_decide": request.user.has_perm(compliance.MANAGE),
         },
     )

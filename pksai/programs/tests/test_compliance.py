@@ -114,3 +114,46 @@ def test_reconfirmation_lists_who_is_due_and_records_exits(officer):
     )
     with pytest.raises(PermissionDenied):
         compliance.beneficiary_reconfirm(by=gowa, beneficiary=due)
+
+
+def english(client, user):
+    client.force_login(user)
+    client.post("/i18n/setlang/", {"language": "en"})
+
+
+@pytest.mark.django_db
+def test_the_pages_record_compliance_and_the_officer_confirms(client, officer):
+    b = child_beneficiary()
+    pksa = Program.objects.get(code="pksa")
+    school = Conditionality.objects.get(program=pksa, code="school_enrolment")
+    english(client, officer)
+    page = client.get(f"/facilitation/beneficiaries/{b.pk}/")
+    assert page.status_code == 200 and "Enrolled in school" in page.text
+    client.post(
+        f"/facilitation/beneficiaries/{b.pk}/",
+        {"action": "compliance", "condition": school.pk, "month": "2026-01", "met": "no"},
+    )
+    assert b.compliance.get().met is False
+    client.post(
+        "/facilitation/conditionalities/?program=pksa", {"action": "review", "area": "73.71"}
+    )
+    listed = client.get("/facilitation/conditionalities/?program=pksa")
+    assert "Anak PKSA" in listed.text and "warning" in listed.text
+    sanction = Sanction.objects.get()
+    client.post(
+        "/facilitation/conditionalities/?program=pksa",
+        {"action": "dismiss", "sanction": sanction.pk, "reason": "Sekolah libur panjang"},
+    )
+    sanction.refresh_from_db()
+    assert sanction.status == "dismissed" and sanction.reason == "Sekolah libur panjang"
+    due = client.get("/facilitation/reconfirmation/?program=pksa")
+    assert "Anak PKSA" in due.text
+    client.post(
+        "/facilitation/reconfirmation/?program=pksa",
+        {"beneficiary": b.pk, "action": "exit", "reason": "graduated", "exit_date": "2026-06-30"},
+    )
+    b.refresh_from_db()
+    assert (b.status, b.exit_reason) == ("exited", "graduated")
+    english(client, make_user("sw", roles=["social_worker"], scope=["73.71"]))
+    assert client.get("/facilitation/reconfirmation/").status_code == 403
+    assert client.get("/facilitation/conditionalities/").status_code == 403
