@@ -27,6 +27,7 @@ from pksai.accounts.scoping import require_perm, scope_for
 from pksai.areas.models import Area
 from pksai.audit.services import audit_record
 from pksai.cases.models import Case
+from pksai.core.bulk import bulk_upsert
 from pksai.programs.models import (
     Beneficiary,
     BenefitRule,
@@ -238,10 +239,17 @@ def nominations_flag(
     frame = pl.DataFrame(
         list(
             Nomination.objects.filter(program=program, year=year).values_list(
-                "pk", "person_id", "person__nik", "person__name", "person__birth_date", "area_id"
+                "pk",
+                "person_id",
+                "person__nik",
+                "person__name",
+                "person__birth_date",
+                "area_id",
+                "flag_duplicate",
+                "flag_other_assistance",
             )
         ),
-        schema=["id", "person_id", "nik", "name", "birth_date", "area"],
+        schema=["id", "person_id", "nik", "name", "birth_date", "area", "was_dup", "was_other"],
         orient="row",
     )
     if frame.is_empty():
@@ -254,6 +262,11 @@ def nominations_flag(
     frame = frame.filter(pl.col("id").is_in(list(wanted)) | pl.col("duplicate"))
     other = _other_assistance(program, frame["person_id"].to_list())
     frame = frame.with_columns(pl.col("person_id").is_in(list(other)).alias("other"))
+    # write only the flags that change (a re-run, or a fresh nominee without flags, writes
+    # nothing; huge id lists cost more than the update)
+    frame = frame.filter(
+        (pl.col("duplicate") != pl.col("was_dup")) | (pl.col("other") != pl.col("was_other"))
+    )
     for (duplicate, other_flag), group in frame.group_by("duplicate", "other"):
         Nomination.objects.filter(pk__in=group["id"].to_list()).update(
             flag_duplicate=duplicate, flag_other_assistance=other_flag
@@ -409,23 +422,30 @@ def round_run(
             selected=len(selected_ids),
             created_by=by,
         )
-        RoundEntry.objects.bulk_create(
-            [
-                RoundEntry(
-                    round=selection,
-                    nomination_id=row["nomination_id"],
-                    eligible=row["eligible"],
-                    failed=(row["failed"] or "")[:300],
-                    tiers=[row[t] for t in tiers],
-                    rank=row["rank"],
-                    selected=row["selected"],
-                    in_sample=row["nomination_id"] in sample,
-                )
-                for row in entries.select(
-                    "nomination_id", "eligible", "failed", "rank", "selected", *tiers
-                ).iter_rows(named=True)
-            ],
-            batch_size=5000,
+        # one frame, written with COPY / executemany (no model instance per nominee)
+        bulk_upsert(
+            table=RoundEntry._meta.db_table,
+            frame=entries.select(
+                pl.lit(selection.pk, dtype=pl.Int64).alias("round_id"),
+                pl.col("nomination_id").cast(pl.Int64),
+                pl.col("eligible").fill_null(False),
+                pl.col("failed").fill_null("").str.slice(0, 300),
+                pl.format(
+                    "[{}]",
+                    pl.concat_list([pl.col(t).cast(pl.String) for t in tiers]).list.join(", ")
+                    if tiers
+                    else pl.lit(""),
+                ).alias("tiers"),
+                pl.col("rank").cast(pl.Int64),
+                pl.col("selected"),
+                pl.col("nomination_id").is_in(list(sample)).alias("in_sample"),
+                *[
+                    pl.lit("").alias(c)
+                    for c in ("verification", "verification_notes", "override", "override_reason")
+                ],
+            ),
+            key=["round_id", "nomination_id"],
+            update=[],
         )
         # sub-program matches (PKSA): shown on every nomination, chosen later
         if rules.subprograms:

@@ -34,7 +34,9 @@ def test_demo_cases_in_every_stage_for_every_site(pilot_sites):
     elapsed = time.perf_counter() - started
     assert set(created) == set(Stage.values)
     assert created.total() == Case.objects.count() == 13 * len(PILOT_SITES)
-    assert elapsed < 15  # about 2 s on SQLite; generous for slow CI machines
+    # about 2 s alone on SQLite; the bound only catches a per-row regression (timings are
+    # measured in benchmarks/, and a busy machine running the suite in parallel is slow)
+    assert elapsed < 60
 
     makassar = Case.objects.filter(regency_id="73.71")
     assert {c.stage for c in makassar} == set(Stage.values)

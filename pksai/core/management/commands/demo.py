@@ -5,6 +5,7 @@ from pksai.accounts.demo import DEMO_PASSWORD, demo_accounts
 from pksai.accounts.models import User
 from pksai.areas.models import Area
 from pksai.cases.demo import demo_cases
+from pksai.programs.demo import demo_programs
 from pksai.referrals.demo import demo_referrals
 from pksai.registry.demo import demo_registry
 from pksai.vulnerability.services import score_people
@@ -13,7 +14,8 @@ from pksai.vulnerability.services import score_people
 class Command(BaseCommand):
     help = (
         "Demo data for the five pilot sites: users per role, a synthetic registry, scores, "
-        "cases in every stage, service providers and referrals."
+        "cases in every stage, service providers and referrals, program quotas, rounds and "
+        "beneficiaries."
     )
 
     def add_arguments(self, parser):
@@ -51,6 +53,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Demo providers: {referrals.providers}, "
                 f"referrals: {referrals.referrals.total()} ({statuses or 'none'})."
+            )
+        programs = demo_programs()
+        if programs.quotas or programs.rounds or programs.beneficiaries:
+            self.stdout.write(
+                f"Demo programs: quotas {programs.quotas}, rounds {programs.rounds}, "
+                f"beneficiaries {programs.beneficiaries}."
             )
         users += referrals.users
         self.stdout.write(self.style.SUCCESS(f"Demo users (password: {DEMO_PASSWORD}):"))
