@@ -20,6 +20,7 @@ urlpatterns = [
     path("referrals/reports/", include("pksai.referrals.urls_reports")),
     path("", include("pksai.referrals.urls")),
     path("facilitation/", include("pksai.programs.urls_facilitation")),
+    path("programs/", include("pksai.programs.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", api_urls),

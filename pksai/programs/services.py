@@ -85,15 +85,20 @@ def _check_area(by: User, area_code: str) -> None:
         raise PermissionDenied("area outside the user's scope")
 
 
-def _other_assistance(program: Program, person_ids: list[int]) -> set[int]:
-    """People already receiving another permanent assistance: an active beneficiary of
-    another permanent program, or the registry says so (other_programs)."""
-    if not person_ids:
-        return set()
+def _other_codes(program: Program) -> list[str]:
+    """Registry ``other_programs`` codes that mean another permanent assistance."""
+    own = {program.code, program.parent.code if program.parent_id else ""}
+    return [c for c in PERMANENT_CODES if c not in own]
+
+
+def _other_beneficiaries(program: Program, year: int) -> set[int]:
+    """Nominees of the program and year who are active beneficiaries of another permanent
+    program (one query, with the nominees as a subquery)."""
     family = {program.pk, program.parent_id} - {None}
-    active = set(
+    nominees = Nomination.objects.filter(program=program, year=year).values("person_id")
+    return set(
         Beneficiary.objects.filter(
-            person_id__in=person_ids,
+            person_id__in=nominees,
             status=Beneficiary.Status.ACTIVE,
             program__permanent_assistance=True,
         )
@@ -101,18 +106,6 @@ def _other_assistance(program: Program, person_ids: list[int]) -> set[int]:
         .exclude(program__parent_id__in=family)
         .values_list("person_id", flat=True)
     )
-    own = {program.code, program.parent.code if program.parent_id else ""}
-    codes = [c for c in PERMANENT_CODES if c not in own]
-    registry = pl.DataFrame(
-        list(Person.objects.filter(pk__in=person_ids).values_list("pk", "other_programs")),
-        schema=["id", "other"],
-        orient="row",
-    )
-    if registry.height:
-        parts = registry["other"].fill_null("").str.split(";")
-        hit = registry.filter(parts.list.eval(pl.element().is_in(codes)).list.any())
-        active |= set(hit["id"].to_list())
-    return active
 
 
 @transaction.atomic
@@ -247,9 +240,20 @@ def nominations_flag(
                 "area_id",
                 "flag_duplicate",
                 "flag_other_assistance",
+                "person__other_programs",
             )
         ),
-        schema=["id", "person_id", "nik", "name", "birth_date", "area", "was_dup", "was_other"],
+        schema=[
+            "id",
+            "person_id",
+            "nik",
+            "name",
+            "birth_date",
+            "area",
+            "was_dup",
+            "was_other",
+            "other_programs",
+        ],
         orient="row",
     )
     if frame.is_empty():
@@ -260,8 +264,17 @@ def nominations_flag(
     frame = frame.with_columns((by_nik | by_name).alias("duplicate"))
     wanted = set(ids) if ids is not None else set(qs.values_list("pk", flat=True))
     frame = frame.filter(pl.col("id").is_in(list(wanted)) | pl.col("duplicate"))
-    other = _other_assistance(program, frame["person_id"].to_list())
-    frame = frame.with_columns(pl.col("person_id").is_in(list(other)).alias("other"))
+    other = _other_beneficiaries(program, year)
+    registry_says = (
+        pl.col("other_programs")
+        .fill_null("")
+        .str.split(";")
+        .list.eval(pl.element().is_in(_other_codes(program)))
+        .list.any()
+    )
+    frame = frame.with_columns(
+        (pl.col("person_id").is_in(list(other)) | registry_says).alias("other")
+    )
     # write only the flags that change (a re-run, or a fresh nominee without flags, writes
     # nothing; huge id lists cost more than the update)
     frame = frame.filter(
