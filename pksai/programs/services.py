@@ -766,3 +766,52 @@ def round_enrol(*, by: User, selection: SelectionRound, start_date: date) -> dic
         detail={"round": selection.pk, "enrolled": len(new), "waiting": len(waiting)},
     )
     return {"enrolled": len(new), "waiting": waiting}
+
+
+# --- the nominee's photo ------------------------------------------------------------------
+
+
+def photo_path(nomination: Nomination) -> Path:
+    from pksai.cases.records import attachment_root
+
+    return attachment_root() / "nominees" / nomination.photo
+
+
+@transaction.atomic
+def nomination_photo_save(*, by: User, nomination: Nomination, upload) -> Nomination:
+    """The enumerator's full-body photo of the nominee: JPEG or PNG (recognised by its bytes),
+    stored outside the web root under a random name, served only by a scoped, audited view."""
+    import uuid
+
+    from django.conf import settings
+
+    from pksai.cases.records import _sniff
+
+    require_perm(by, NOMINATE)
+    _check_area(by, nomination.area_id)
+    limit = settings.ATTACHMENT_MAX_BYTES
+    data = upload.read(limit + 1)
+    if not data:
+        raise ValidationError(_("The file is empty."))
+    if len(data) > limit:
+        raise ValidationError(
+            _("The file is too large (at most %(mb)s MB).") % {"mb": limit // 2**20}
+        )
+    sniffed = _sniff(data[:16])
+    if sniffed is None or not sniffed[0].startswith("image/"):
+        raise ValidationError(_("The photo must be a JPEG or PNG image."))
+    name = uuid.uuid4().hex + sniffed[1]
+    previous = nomination.photo
+    nomination.photo = name
+    path = photo_path(nomination)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    nomination.version += 1
+    nomination.save(update_fields=["photo", "version"])
+    audit_record(
+        action="update",
+        actor=by,
+        obj=nomination,
+        detail={"photo": name, "replaced": previous or None, "bytes": len(data)},
+    )
+    return nomination

@@ -11,6 +11,7 @@ urlpatterns = [
     path("nominations/<int:pk>/profile/", views.nomination_profile, name="nomination_profile"),
     path("nominations/<int:pk>/choose/", views.nomination_choose, name="nomination_choose"),
     path("nominations/<int:pk>/enrol/", views.nomination_enrol, name="nomination_enrol"),
+    path("nominations/<int:pk>/photo/", views.nomination_photo, name="nomination_photo"),
     path("rounds/new/", views.round_new, name="round_new"),
     path("rounds/<int:pk>/", views.round_detail, name="round"),
     path("rounds/<int:pk>/approve/", views.round_approve, name="round_approve"),

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -651,3 +651,30 @@ def nominate_case(request, case_pk: int):
             % {"child": case.child.name, "program": program.name, "year": year},
         )
     return redirect(target)
+
+
+@login_required
+def nomination_photo(request, pk: int):
+    """GET: the nominee's photo (scoped, audited, never cached). POST: upload a new one."""
+    nomination = selectors.nomination_get(user=request.user, pk=pk)
+    if request.method == "POST":
+        upload = request.FILES.get("photo")
+        try:
+            if upload is None:
+                raise ValidationError(_("Choose the photo file."))
+            services.nomination_photo_save(by=request.user, nomination=nomination, upload=upload)
+        except ValidationError as error:
+            return _nomination_refused(request, pk, error)
+        messages.success(request, _("Photo saved."))
+        return redirect("programs:nomination", pk)
+    if not nomination.photo:
+        raise Http404("no photo")
+    path = services.photo_path(nomination)
+    if not path.exists():
+        raise Http404("photo file missing")
+    audit_record(action="export", actor=request.user, obj=nomination, detail={"photo": True})
+    content_type = "image/png" if nomination.photo.endswith(".png") else "image/jpeg"
+    response = FileResponse(path.open("rb"), content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

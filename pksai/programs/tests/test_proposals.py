@@ -305,7 +305,8 @@ def test_the_command_prints_counts_and_rejected_rows(officer, pksa, lksa, childr
     )
     text = out.getvalue()
     assert "created 1" in text and "rejected 1" in text
-    assert "3\tname\tCitra Wati\tname does not match the registry" in text
+    # the command speaks the default language (Bahasa Indonesia)
+    assert "3\tname\tCitra Wati\tnama tidak sesuai dengan registri" in text
     assert Nomination.objects.get().year == 2026
 
 
