@@ -25,6 +25,7 @@ def home(request):
         )
         if user.has_perm("cases.approve_case"):
             context["team"] = cases.team_overdue(user=user)
+        context["facilitates"] = user.facilitated.filter(status="active").exists()
     if user.has_perm("referrals.view_referral"):
         from pksai.referrals import selectors as referrals
 
