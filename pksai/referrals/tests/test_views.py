@@ -136,6 +136,8 @@ def test_overdue_referral_in_the_supervisors_overdue_list(client, team, referral
     Referral.objects.filter(pk=referral.pk).update(respond_by=timezone.now() - timedelta(hours=2))
     english(client, team["supervisor"])
     home = client.get("/")
+    assert home.text.count('id="overdue-referrals"') == 1
+    assert "<title>Home · PKSAI</title>" in home.text
     section = home.text.split('id="overdue-referrals"')[1]
     assert referral.number in section
     listed = client.get("/referrals/?overdue=1")
