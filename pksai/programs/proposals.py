@@ -11,7 +11,6 @@ changes nothing. No database call per row.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -25,59 +24,26 @@ from pksai.audit.services import audit_record
 from pksai.programs.models import Nomination, Program
 from pksai.programs.services import NOMINATE, nominations_flag
 from pksai.registry.codes import FALSE_WORDS, TRUE_WORDS
-from pksai.registry.importer import ERROR_SCHEMA, ROW, ExtractError, read_extract
+from pksai.registry.importer import ERROR_SCHEMA, ROW, ExtractError
 from pksai.registry.models import Person
+from pksai.registry.tabular import ImportCounts, read_table
 
 # The file's columns (docs/proposal-format.md).
 BOOLEANS = ["assistive_device_needed", "bedridden", "fixed_income", "in_institution"]
 PROFILE = ["dependency", *BOOLEANS, "notes"]
 COLUMNS = ["nik", "person_id", "name", *PROFILE]
-SUFFIXES = (".csv", ".xlsx")
 NOTES_MAX = 2000
 BATCH = 1000  # rows per bulk statement / per IN list
 
 
-@dataclass
-class ProposalResult:
-    rows_read: int
-    accepted: int
-    created: int
-    updated: int
-    unchanged: int
-    errors: pl.DataFrame  # row, column, value, reason — one row per rejected cell
-
-    @property
-    def rejected(self) -> int:
-        return self.errors["row"].n_unique() if self.errors.height else 0
-
-    def summary(self) -> dict[str, int]:
-        return {
-            "rows_read": self.rows_read,
-            "accepted": self.accepted,
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "rejected": self.rejected,
-        }
+class ProposalResult(ImportCounts):
+    """The counts and the rejected cells (row, column, value, reason) of a proposal list."""
 
 
 def _read(path: str | Path) -> tuple[pl.DataFrame, list[str]]:
     """The file as text columns (headers normalised) plus the row number; blank lines
     dropped. Raises ExtractError when it cannot be used at all."""
-    path = Path(path)
-    if path.suffix.lower() not in SUFFIXES:
-        raise ExtractError(
-            _("%(file)s: unsupported file type (use .csv or .xlsx)") % {"file": path.name}
-        )
-    raw = read_extract(path)
-    renames = {
-        c: c.replace("\ufeff", "").strip().lower().replace(" ", "_").replace("-", "_")
-        for c in raw.columns
-        if c != ROW
-    }
-    if len(set(renames.values())) != len(renames):
-        raise ExtractError(_("the file has two columns of the same name"))
-    frame = raw.rename(renames)
+    frame, _name = read_table(path)
     missing = [] if "name" in frame.columns else ["name"]
     if "nik" not in frame.columns and "person_id" not in frame.columns:
         missing.append("nik / person_id")

@@ -13,8 +13,6 @@ are bulk (bulk_create / bulk_update, and bulk inserts into the many-to-many tabl
 from __future__ import annotations
 
 import io
-import shutil
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +33,8 @@ from pksai.audit.services import audit_record
 from pksai.cases.services import ConflictError, compare_and_set
 from pksai.referrals.models import Provider, Sector, Service
 from pksai.registry.codes import FALSE_WORDS, TRUE_WORDS
-from pksai.registry.importer import ERROR_SCHEMA, ROW, ExtractError, read_extract
+from pksai.registry.importer import ERROR_SCHEMA, ROW, ExtractError
+from pksai.registry.tabular import SPREADSHEETS, ImportCounts, normalised_headers, read_table
 
 ADD = "referrals.add_provider"
 CHANGE = "referrals.change_provider"
@@ -64,7 +63,7 @@ TEXT_LIMITS = {
     "contact_person": 200,
     "opening_hours": 200,
 }
-SUFFIXES = (".csv", ".xlsx")
+SUFFIXES = SPREADSHEETS
 LIST_SEPARATOR = ";"
 EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 BATCH = 1000  # rows per bulk statement
@@ -321,43 +320,12 @@ def provider_export(qs: QuerySet[Provider], fmt: str) -> bytes:
 
 
 @dataclass
-class ImportResult:
-    rows_read: int
-    accepted: int
-    created: int
-    updated: int
-    unchanged: int
-    errors: pl.DataFrame  # row, column, value, reason — one row per rejected cell
+class ImportResult(ImportCounts):
     rejected_frame: pl.DataFrame  # the rejected rows as read, with their row and reasons
-
-    @property
-    def rejected(self) -> int:
-        return self.errors["row"].n_unique() if self.errors.height else 0
-
-    def summary(self) -> dict[str, int]:
-        return {
-            "rows_read": self.rows_read,
-            "accepted": self.accepted,
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "rejected": self.rejected,
-        }
 
     def rejected_csv(self) -> str:
         """The rejected rows with their row number and reasons: fix them and import again."""
         return self.rejected_frame.write_csv()
-
-
-def _normalised_headers(frame: pl.DataFrame) -> pl.DataFrame:
-    renames = {
-        c: c.replace("\ufeff", "").strip().lower().replace(" ", "_").replace("-", "_")
-        for c in frame.columns
-        if c != ROW
-    }
-    if len(set(renames.values())) != len(renames):
-        raise ExtractError(_("the file has two columns of the same name"))
-    return frame.rename(renames)
 
 
 def _area_code(expr: pl.Expr) -> pl.Expr:
@@ -448,7 +416,7 @@ def validate_providers(
     the rejected rows as read (with their reasons) and the number of rows read. ``areas`` and
     ``services`` are the known codes; ``user`` limits the areas (None: any).
     """
-    frame = _normalised_headers(frame)
+    frame = normalised_headers(frame)
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
         raise ExtractError(
@@ -734,31 +702,6 @@ def _plan(good: pl.DataFrame, present: list[str]) -> pl.DataFrame:
     )
 
 
-def _read(path: str | Path | None, upload: Any, file_name: str) -> tuple[pl.DataFrame, str]:
-    if path is not None:
-        path = Path(path)
-        if path.suffix.lower() not in SUFFIXES:
-            raise ExtractError(
-                _("%(name)s: unsupported file type (use .csv or .xlsx)") % {"name": path.name}
-            )
-        return read_extract(path), path.name
-    file_name = file_name or getattr(upload, "name", "") or "upload.csv"
-    suffix = Path(file_name).suffix.lower()
-    if suffix not in SUFFIXES:
-        raise ExtractError(
-            _("%(name)s: unsupported file type (use .csv or .xlsx)")
-            % {"name": Path(file_name).name}
-        )
-    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
-        if hasattr(upload, "chunks"):
-            for chunk in upload.chunks():
-                tmp.write(chunk)
-        else:
-            shutil.copyfileobj(upload, tmp)
-        tmp.flush()
-        return read_extract(tmp.name), Path(file_name).name
-
-
 def provider_import(
     *,
     by: User | None,
@@ -773,8 +716,7 @@ def provider_import(
     if by is not None:
         require_perm(by, ADD)
         require_perm(by, CHANGE)
-    raw, file_name = _read(path, file, file_name)
-    normalised = _normalised_headers(raw)
+    normalised, file_name = read_table(path, upload=file, file_name=file_name)
     mentioned = set()
     if "area_code" in normalised.columns:
         mentioned.update(

@@ -1,0 +1,79 @@
+"""What every spreadsheet import shares: reading a CSV/XLSX upload into text columns with
+normalised headers and spreadsheet row numbers, and the counts an import reports (the
+rejected cells as a frame: row, column, value, reason). Registry extracts have their own,
+larger reader (pksai/registry/importer.py), which this builds on."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from django.utils.translation import gettext as _
+
+from pksai.registry.importer import ROW, ExtractError, read_extract
+
+SPREADSHEETS = (".csv", ".xlsx")
+
+
+def normalised_headers(frame: pl.DataFrame) -> pl.DataFrame:
+    """Header names as our column names: lower case, '_' for spaces and dashes, no BOM."""
+    renames = {
+        c: c.replace("\ufeff", "").strip().lower().replace(" ", "_").replace("-", "_")
+        for c in frame.columns
+        if c != ROW
+    }
+    if len(set(renames.values())) != len(renames):
+        raise ExtractError(_("the file has two columns of the same name"))
+    return frame.rename(renames)
+
+
+def read_table(
+    path: str | Path | None = None, *, upload: Any = None, file_name: str = ""
+) -> tuple[pl.DataFrame, str]:
+    """A CSV or XLSX file (a path, or an uploaded file object) as text columns with
+    normalised headers and the spreadsheet row number; the file's name. ExtractError when the
+    file cannot be used at all (nothing is imported)."""
+    name = Path(path).name if path is not None else (file_name or getattr(upload, "name", ""))
+    suffix = Path(name or "upload.csv").suffix.lower()
+    if suffix not in SPREADSHEETS:
+        raise ExtractError(
+            _("%(name)s: unsupported file type (use .csv or .xlsx)") % {"name": name}
+        )
+    if path is not None:
+        return normalised_headers(read_extract(path)), name
+    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
+        if hasattr(upload, "chunks"):
+            for chunk in upload.chunks():
+                tmp.write(chunk)
+        else:
+            shutil.copyfileobj(upload, tmp)
+        tmp.flush()
+        return normalised_headers(read_extract(tmp.name)), name
+
+
+@dataclass
+class ImportCounts:
+    rows_read: int
+    accepted: int
+    created: int
+    updated: int
+    unchanged: int
+    errors: pl.DataFrame  # row, column, value, reason — one row per rejected cell
+
+    @property
+    def rejected(self) -> int:
+        return self.errors["row"].n_unique() if self.errors.height else 0
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "rows_read": self.rows_read,
+            "accepted": self.accepted,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+        }
