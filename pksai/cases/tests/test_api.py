@@ -1,31 +1,17 @@
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone, translation
+from django.utils import timezone
 
-from pksai.accounts.services import api_token_issue
 from pksai.accounts.tests.factories import make_user
+from pksai.api.tests.helpers import bearer, english_messages  # noqa: F401  (autouse)
 from pksai.audit.models import AuditEvent
 from pksai.cases.models import Case
 from pksai.cases.tests.factories import assess, make_child, move, register
 
 URL = "/api/v1/cases/"
-
-
-@pytest.fixture(autouse=True)
-def english(client):
-    """Messages are asserted in English (the API answers in the user's chosen language)."""
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    with translation.override("en"):
-        yield
-
-
-def bearer(user):
-    _token, raw = api_token_issue(user=user, name="t", by=None)
-    return {"Authorization": f"Bearer {raw}"}
 
 
 def post(client, path, user, body):

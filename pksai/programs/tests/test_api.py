@@ -6,13 +6,11 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
 
-from pksai.accounts.services import api_token_issue
 from pksai.accounts.tests.factories import make_user
+from pksai.api.tests.helpers import bearer, english_messages  # noqa: F401  (autouse)
 from pksai.audit.models import AuditEvent
 from pksai.cases import selectors as case_selectors
 from pksai.cases.tests.factories import make_child, move, register
@@ -21,19 +19,6 @@ from pksai.programs.models import Beneficiary, Nomination, Program, Quota, Selec
 from pksai.programs.tests.factories import make_person, nominate_disabled
 
 URL = "/api/v1/programs/"
-
-
-@pytest.fixture(autouse=True)
-def english(client):
-    """Messages are asserted in English (the API answers in the user's chosen language)."""
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    with translation.override("en"):
-        yield
-
-
-def bearer(user):
-    _token, raw = api_token_issue(user=user, name="t", by=None)
-    return {"Authorization": f"Bearer {raw}"}
 
 
 def get(client, path, user):

@@ -3,15 +3,13 @@ lifecycle through the API, 409 on a stale version, sending referrals and transfe
 
 import json
 
-import pytest
-from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from pksai.accounts.models import Organisation, User
-from pksai.accounts.services import api_token_issue
 from pksai.accounts.tests.factories import make_user
+from pksai.api.tests.helpers import bearer, english_messages  # noqa: F401  (autouse)
 from pksai.audit.models import AuditEvent
 from pksai.cases.models import PlanAction
 from pksai.cases.tests.factories import make_child, register
@@ -19,19 +17,6 @@ from pksai.referrals.models import Referral, Status
 from pksai.referrals.tests.factories import case_in_planning, make_provider, refer
 
 URL = "/api/v1/referrals/"
-
-
-@pytest.fixture(autouse=True)
-def english(client):
-    """Messages are asserted in English (the API answers in the user's chosen language)."""
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    with translation.override("en"):
-        yield
-
-
-def bearer(user):
-    _token, raw = api_token_issue(user=user, name="t", by=None)
-    return {"Authorization": f"Bearer {raw}"}
 
 
 def get(client, path, user):
