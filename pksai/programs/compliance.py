@@ -134,6 +134,17 @@ def sanction_decide(*, by: User, sanction: Sanction, confirm: bool, reason: str 
     if not confirm and not reason.strip():
         raise ValidationError(_("Say why the consequence is dismissed."))
     step = sanction.step
+    sanction.status = Sanction.Status.CONFIRMED if confirm else Sanction.Status.DISMISSED
+    sanction.decided_at, sanction.decided_by = timezone.now(), by
+    sanction.reason = reason.strip()
+    decided = Sanction.objects.filter(pk=sanction.pk, status=Sanction.Status.PROPOSED).update(
+        status=sanction.status,
+        decided_at=sanction.decided_at,
+        decided_by=by,
+        reason=sanction.reason,
+    )
+    if decided != 1:  # another officer decided first: nothing is applied twice
+        raise ValidationError(_("This consequence was already decided."))
     if confirm:
         if step.action == ConsequenceStep.Action.REDUCTION:
             beneficiary.reduction_percent = step.reduction_percent
@@ -146,10 +157,6 @@ def sanction_decide(*, by: User, sanction: Sanction, confirm: bool, reason: str 
                 timezone.localdate(),
                 _("Conditionalities not met (%(n)s months).") % {"n": sanction.misses},
             )
-    sanction.status = Sanction.Status.CONFIRMED if confirm else Sanction.Status.DISMISSED
-    sanction.decided_at, sanction.decided_by = timezone.now(), by
-    sanction.reason = reason.strip()
-    sanction.save(update_fields=["status", "decided_at", "decided_by", "reason"])
     audit_record(
         action="update",
         actor=by,

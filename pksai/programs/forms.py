@@ -76,6 +76,7 @@ class ProfileForm(forms.Form):
     notes = forms.CharField(
         label=_("Profile notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
+    version = forms.IntegerField(widget=forms.HiddenInput)
 
     @classmethod
     def for_nomination(cls, nomination: Nomination) -> ProfileForm:

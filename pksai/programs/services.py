@@ -176,6 +176,35 @@ PROFILE_FIELDS = (
 
 
 @transaction.atomic
+def nomination_profile_update(
+    *, by: User, nomination: Nomination, expected_version: int, profile: dict
+) -> Nomination:
+    """Edit the enumerator's profile, refused (ConflictError, nothing written) if someone
+    saved the nomination since ``expected_version`` was loaded."""
+    from pksai.cases.services import ConflictError, compare_and_set
+
+    require_perm(by, NOMINATE)
+    _check_area(by, nomination.area_id)
+    fields = [k for k in PROFILE_FIELDS if k in profile]
+    for key in fields:
+        setattr(nomination, key, profile[key])
+    if not compare_and_set(nomination, fields, expected_version):
+        raise ConflictError(
+            _(
+                "Someone else changed this nomination since you opened it; nothing was saved. "
+                "Reload the page to see their change."
+            )
+        )
+    audit_record(
+        action="update",
+        actor=by,
+        obj=nomination,
+        detail={"profile": {k: str(profile[k]) for k in fields}},
+    )
+    return nomination
+
+
+@transaction.atomic
 def nominate_from_vulnerability(
     *, by: User, program: Program, year: int, area_code: str, risk_levels=("high", "medium")
 ) -> int:

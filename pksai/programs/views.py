@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from pksai.accounts.scoping import require_perm
 from pksai.audit.services import audit_record
 from pksai.cases import selectors as case_selectors
+from pksai.cases.services import ConflictError
 from pksai.programs import exports, selectors, services
 from pksai.programs.forms import (
     ApproveForm,
@@ -243,18 +244,19 @@ def nomination_profile(request, pk: int):
         return _nomination_refused(
             request, pk, ValidationError(_("Check the profile.")), profile_form=form
         )
+    profile = {k: v for k, v in form.cleaned_data.items() if k != "version"}
     try:
-        services.nominate(
+        services.nomination_profile_update(
             by=request.user,
-            program=nomination.program,
-            year=nomination.year,
-            person=nomination.person,
-            source=nomination.source,
-            partner=nomination.partner,
-            profile=form.cleaned_data,
+            nomination=nomination,
+            expected_version=form.cleaned_data["version"],
+            profile=profile,
         )
-    except ValidationError as error:
-        return _nomination_refused(request, pk, error, profile_form=form)
+    except ValidationError as error:  # a ConflictError is one: 409 below
+        status = 409 if isinstance(error, ConflictError) else 400
+        response = _nomination_refused(request, pk, error, profile_form=form)
+        response.status_code = status
+        return response
     messages.success(request, _("Profile saved."))
     return redirect("programs:nomination", pk)
 
@@ -439,7 +441,13 @@ def _round_context(request, selection: SelectionRound, **extra) -> dict:
 @login_required
 def round_detail(request, pk: int):
     selection = _round_get(request, pk)
-    return render(request, "programs/round.html", _round_context(request, selection))
+    extra = {}
+    done = request.session.pop(f"round-enrol-{pk}", None)  # the result of an enrolment
+    if done is not None:
+        named = selectors.nominations_named(user=request.user, ids=[n for n, _r in done["waiting"]])
+        waiting = [(named.get(n), n, reason) for n, reason in done["waiting"]]
+        extra["enrol_result"] = {"enrolled": done["enrolled"], "waiting": waiting}
+    return render(request, "programs/round.html", _round_context(request, selection, **extra))
 
 
 def _round_refused(request, pk: int, error: ValidationError, **extra):
@@ -545,15 +553,12 @@ def round_enrol(request, pk: int):
         )
     except ValidationError as error:
         return _round_refused(request, pk, error, enrol_form=form)
-    named = selectors.nominations_named(user=request.user, ids=[n for n, _r in result["waiting"]])
-    waiting = [(named.get(n), n, reason) for n, reason in result["waiting"]]
-    context = _round_context(
-        request,
-        selection,
-        enrol_form=form,
-        enrol_result={"enrolled": result["enrolled"], "waiting": waiting},
-    )
-    return render(request, "programs/round.html", context)
+    # post/redirect/get: the result is shown once on the round page
+    request.session[f"round-enrol-{pk}"] = {
+        "enrolled": result["enrolled"],
+        "waiting": [(n, str(reason)) for n, reason in result["waiting"]],
+    }
+    return redirect("programs:round", pk)
 
 
 @login_required

@@ -67,7 +67,10 @@ def test_unmet_conditions_propose_the_ladder_and_only_confirmation_applies_it(of
     worker = make_user("sw", roles=["social_worker"], scope=["73.71"])
     with pytest.raises(PermissionDenied):
         compliance.sanction_decide(by=worker, sanction=proposed, confirm=True)
+    stale = Sanction.objects.get(pk=proposed.pk)  # another officer's page, loaded before
     compliance.sanction_decide(by=officer, sanction=proposed, confirm=True, reason="Dikonfirmasi")
+    with pytest.raises(ValidationError):  # decided once: the second decision changes nothing
+        compliance.sanction_decide(by=officer, sanction=stale, confirm=False, reason="Batal")
     b.refresh_from_db()
     assert b.reduction_percent == 25 and b.status == "active"
     compliance.compliance_record(

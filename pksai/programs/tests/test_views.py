@@ -231,12 +231,13 @@ def test_nomination_page_profile_choice_and_enrolment(client, team, officer):
     assert AuditEvent.objects.filter(
         action="view", object_type="programs.nomination", object_id=str(nomination.pk)
     ).exists()
-    # the profile: nominating again updates it
-    response = client.post(
-        url + "profile/",
-        {"dependency": "partial", "bedridden": "false", "fixed_income": "true", "notes": "Ok"},
-    )
+    # the profile, with the version it was loaded at; a stale version is a 409
+    loaded = nomination.version
+    edit = {"dependency": "partial", "bedridden": "false", "fixed_income": "true", "notes": "Ok"}
+    response = client.post(url + "profile/", {**edit, "version": loaded})
     assert response.status_code == 302
+    stale = client.post(url + "profile/", {**edit, "notes": "Overwrite?", "version": loaded})
+    assert stale.status_code == 409 and "Someone else changed this nomination" in stale.text
     nomination.refresh_from_db()
     assert (nomination.dependency, nomination.bedridden, nomination.fixed_income) == (
         "partial",
@@ -439,9 +440,12 @@ def test_a_round_through_the_pages(client, officer):
     )
     # enrol the approved list
     response = client.post(url + "enrol/", {"start_date": "2026-04-01"})
-    assert response.status_code == 200 and "3 beneficiaries enrolled." in response.text
+    assert response.status_code == 302  # post/redirect/get: the result shows once
+    shown = client.get(response["Location"])
+    assert "3 beneficiaries enrolled." in shown.text
+    assert "beneficiaries enrolled." not in client.get(response["Location"]).text
     assert Beneficiary.objects.filter(round=selection).count() == 3
-    response = client.post(url + "enrol/", {"start_date": "2026-04-01"})
+    response = client.post(url + "enrol/", {"start_date": "2026-04-01"}, follow=True)
     assert "0 beneficiaries enrolled." in response.text  # never twice
     # the beneficiaries page
     page = client.get("/programs/jspaca/beneficiaries/?status=active")
@@ -472,7 +476,7 @@ def test_round_enrol_lists_who_waits_with_the_reason(client, team, officer):
         url + "approve/", {"decree_number": "7/2026", "decree_date": "2026-03-01"}
     )
     assert response.status_code == 302
-    response = client.post(url + "enrol/", {"start_date": "2026-04-01"})
+    response = client.post(url + "enrol/", {"start_date": "2026-04-01"}, follow=True)
     assert response.status_code == 200 and "0 beneficiaries enrolled." in response.text
     assert "Rudi" in response.text and "a sub-program must be chosen" in response.text
 
