@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "pksai.cases",
     "pksai.referrals",
     "pksai.programs",
+    "pksai.payments",
     "pksai.api",
 ]
 

@@ -38,6 +38,15 @@ _REFERRALS = (
 )
 _DIRECTORY = ("referrals.add_provider", "referrals.change_provider")
 _REFERRAL_REPORTS = ("referrals.view_report",)
+# Payment cycles, payer batches and return files.
+_PAYMENTS = (
+    "payments.view_paymentcycle",
+    "payments.add_paymentcycle",
+    "payments.view_entitlement",
+    "payments.view_payerbatch",
+    "payments.add_payerbatch",
+    "payments.view_deliveryevent",
+)
 # Case staff nominate children from their cases (refused while an emergency action waits).
 _NOMINATE = ("programs.view_program", "programs.view_nomination", "programs.add_nomination")
 # Supervisors and coordinators watch facilitators' caseloads and monthly reports.
@@ -142,7 +151,8 @@ ROLES: tuple[Role, ...] = (
         + ("referrals.view_provider",)
         + _REFERRAL_REPORTS
         + _PROGRAMS
-        + ("programs.approve_selectionround",),
+        + ("programs.approve_selectionround",)
+        + _PAYMENTS,
     ),
     Role(
         "national_analyst",

@@ -1,0 +1,636 @@
+"""Payment cycles, payer batches and return files — vectorised, exact to the rupiah.
+
+- ``cycle_generate``: every beneficiary of the program (and its sub-programs) active in the
+  period gets an entitlement: the benefit rule's amount for the period, prorated by the days
+  they were active (start or exit inside the period) and reduced by a confirmed consequence,
+  all in integer arithmetic (floor); plus the arrears of earlier entitlements that were never
+  sent (a cycle funded late): those are marked carried, and the new payment covers several
+  periods (a lump sum, flagged).
+- ``batch_export``: the lines sent to the payer, frozen, with a SHA-256 of the exported CSV; a
+  correction is a new version (``batch_diff`` shows what changed).
+- ``returns_import``: the payer's return file: each row a paid delivery or a failed attempt,
+  with row-level errors; rows are idempotent (importing the same file twice changes nothing).
+  Two failed attempts → held at the post office; paid after the 15th → late.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import OuterRef, Q, Subquery, Sum
+from django.utils.translation import gettext as _
+
+from pksai.accounts.models import User
+from pksai.accounts.scoping import require_perm
+from pksai.audit.services import audit_record
+from pksai.payments.models import (
+    BatchLine,
+    Channel,
+    DeliveryEvent,
+    Entitlement,
+    PayerBatch,
+    PaymentCycle,
+)
+from pksai.programs.models import Beneficiary, BenefitRule, Program
+from pksai.registry.importer import ERROR_SCHEMA, ROW, ExtractError
+from pksai.registry.tabular import ImportCounts, read_table
+
+MANAGE = "payments.add_paymentcycle"
+HOLD_AFTER = 2  # failed delivery attempts before the benefit is held at the post office
+DUE_DAY = 15
+
+
+def _months_per_payment(rule: BenefitRule) -> int:
+    return 12 // max(1, rule.payments_per_year)
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    return date(day.year + month // 12, month % 12 + 1, 1)
+
+
+def _rule(program: Program, on: date) -> BenefitRule | None:
+    for candidate in (program, program.parent):
+        if candidate is None:
+            continue
+        rule = candidate.benefit_rules.filter(valid_from__lte=on).order_by("-valid_from").first()
+        if rule is not None:
+            return rule
+    return None
+
+
+@transaction.atomic
+def cycle_generate(*, by: User, program: Program, period: date) -> PaymentCycle:
+    """Compute the cycle's entitlements (see the module's docstring). One cycle per program
+    and period: generating it again is refused."""
+    require_perm(by, MANAGE)
+    if program.parent_id is not None:
+        raise ValidationError(_("Payment cycles are generated for a whole program."))
+    main_rule = _rule(program, period)
+    if main_rule is None:
+        raise ValidationError(_("%(p)s has no benefit rule for that period.") % {"p": program})
+    months = _months_per_payment(main_rule)
+    if period.day != 1 or (period.month - 1) % months:
+        raise ValidationError(_("A cycle starts on the first day of a payment period."))
+    if PaymentCycle.objects.filter(program=program, period=period).exists():
+        raise ValidationError(_("This cycle was already generated."))
+    end = _add_months(period, months) - timedelta(days=1)
+    cycle = PaymentCycle.objects.create(
+        program=program, period=period, due_date=period.replace(day=DUE_DAY), created_by=by
+    )
+    family = [program, *program.subprograms.all()]
+    rules = {p.pk: _rule(p, period) for p in family}
+    rate = pl.DataFrame(
+        [(pk, r.amount + 0, r.in_kind if r else "") for pk, r in rules.items() if r is not None],
+        schema=["program_id", "rate", "in_kind"],
+        orient="row",
+    )
+    unsent = Entitlement.objects.filter(
+        cycle__program=program, cycle__period__lt=period, status=Entitlement.Status.DUE
+    )
+    people = pl.DataFrame(
+        list(
+            Beneficiary.objects.filter(program__in=family)
+            .filter(
+                # active in the period, or owed arrears of a period never sent (a beneficiary
+                # who left since is still paid what was due)
+                Q(start_date__lte=end)
+                & (Q(exit_date__isnull=True) | Q(exit_date__gte=period))
+                & ~Q(status=Beneficiary.Status.EXITED, exit_date__isnull=True)
+                | Q(pk__in=Subquery(unsent.values("beneficiary_id")))
+            )
+            .values_list(
+                "id",
+                "area_id",
+                "program_id",
+                "start_date",
+                "exit_date",
+                "reduction_percent",
+                "partner_id",
+            )
+        ),
+        schema={
+            "beneficiary_id": pl.Int64,
+            "area_id": pl.String,
+            "program_id": pl.Int64,
+            "start": pl.Date,
+            "exit": pl.Date,
+            "reduction": pl.Int64,
+            "partner_id": pl.Int64,
+        },
+        orient="row",
+    )
+    total_days = (end - period).days + 1
+    period_lit, end_lit = pl.lit(period), pl.lit(end)
+    frame = (
+        people.join(rate, on="program_id", how="inner")
+        .with_columns(
+            pl.max_horizontal(pl.col("start"), period_lit).alias("from"),
+            pl.min_horizontal(pl.col("exit").fill_null(end_lit), end_lit).alias("to"),
+        )
+        .with_columns(
+            ((pl.col("to") - pl.col("from")).dt.total_days() + 1).clip(lower_bound=0).alias("days")
+        )
+        .with_columns(
+            # integer arithmetic, floor: rate × days/period-days × (100 − reduction)/100
+            (
+                pl.col("rate") * pl.col("days") * (100 - pl.col("reduction")) // (total_days * 100)
+            ).alias("own_amount")
+        )
+    )
+    # arrears: earlier entitlements never sent (their cycle was not paid out)
+    earlier = pl.DataFrame(
+        list(unsent.values_list("id", "beneficiary_id", "amount", "months")),
+        schema={
+            "old_id": pl.Int64,
+            "beneficiary_id": pl.Int64,
+            "old_amount": pl.Int64,
+            "old_months": pl.List(pl.String),
+        },
+        orient="row",
+    )
+    arrears = earlier.group_by("beneficiary_id").agg(
+        pl.col("old_amount").sum().alias("arrears"),
+        pl.col("old_months")
+        .list.explode(keep_nulls=False, empty_as_null=False)
+        .sort()
+        .alias("arrear_months"),
+    )
+    this_month = period.strftime("%Y-%m")
+    frame = frame.join(arrears, on="beneficiary_id", how="left").with_columns(
+        pl.col("arrears").fill_null(0),
+        pl.col("arrear_months").fill_null([]),
+    )
+    frame = frame.filter(pl.col("own_amount") + pl.col("arrears") > 0)
+    pksa_family = {p.pk for p in family} if program.code == "pksa" else set()
+    Entitlement.objects.bulk_create(
+        [
+            Entitlement(
+                cycle=cycle,
+                beneficiary_id=row["beneficiary_id"],
+                area_id=row["area_id"],
+                own_amount=row["own_amount"],
+                arrears=row["arrears"],
+                amount=row["own_amount"] + row["arrears"],
+                months=[*row["arrear_months"], *([this_month] if row["own_amount"] else [])],
+                periods=len(row["arrear_months"]) + (1 if row["own_amount"] else 0),
+                in_kind=row["in_kind"] or "",
+                channel=(
+                    Channel.ACCOUNT
+                    if row["partner_id"] and row["program_id"] in pksa_family
+                    else Channel.POST_HOME
+                ),
+            )
+            for row in frame.iter_rows(named=True)
+        ],
+        batch_size=5000,
+    )
+    if earlier.height:
+        Entitlement.objects.filter(pk__in=earlier["old_id"].to_list()).update(
+            status=Entitlement.Status.CARRIED,
+            carried_into=Subquery(
+                Entitlement.objects.filter(
+                    cycle=cycle, beneficiary_id=OuterRef("beneficiary_id")
+                ).values("pk")[:1]
+            ),
+        )
+    audit_record(
+        action="create",
+        actor=by,
+        obj=cycle,
+        detail={
+            "entitlements": frame.height,
+            "total": int(frame["own_amount"].sum() + frame["arrears"].sum()) if frame.height else 0,
+            "arrears": int(frame["arrears"].sum()) if frame.height else 0,
+        },
+    )
+    return cycle
+
+
+# --- payer batches ----------------------------------------------------------------------
+
+BATCH_COLUMNS = [
+    "batch_id",
+    "line",
+    "payment_id",
+    "name",
+    "nik",
+    "address",
+    "area_code",
+    "months",
+    "amount",
+    "channel",
+]
+
+
+def _batch_frame(batch: PayerBatch) -> pl.DataFrame:
+    rows = batch.lines.order_by("line").values_list(
+        "line",
+        "entitlement_id",
+        "name",
+        "nik",
+        "address",
+        "area_code",
+        "months",
+        "amount",
+        "channel",
+    )
+    frame = pl.DataFrame(
+        list(rows),
+        schema={
+            "line": pl.Int64,
+            "payment_id": pl.Int64,
+            "name": pl.String,
+            "nik": pl.String,
+            "address": pl.String,
+            "area_code": pl.String,
+            "months": pl.String,
+            "amount": pl.Int64,
+            "channel": pl.String,
+        },
+        orient="row",
+    )
+    return frame.with_columns(pl.lit(batch.reference).alias("batch_id")).select(BATCH_COLUMNS)
+
+
+def batch_csv(batch: PayerBatch) -> bytes:
+    """The batch in the payer format (docs/payer-format.md); its SHA-256 is the batch's
+    checksum, so the payer can check the file is the one registered."""
+    return _batch_frame(batch).write_csv().encode()
+
+
+def batch_xlsx(batch: PayerBatch) -> bytes:
+    buffer = io.BytesIO()
+    _batch_frame(batch).write_excel(buffer, worksheet=batch.reference[:31])
+    return buffer.getvalue()
+
+
+@transaction.atomic
+def batch_export(*, by: User, cycle: PaymentCycle, note: str = "") -> PayerBatch:
+    """Freeze the lines to send: the first version holds every entitlement not yet sent; a
+    correction (a new version, with a note) holds every entitlement of the cycle not paid
+    yet. Lines never change once written."""
+    require_perm(by, MANAGE)
+    last = cycle.batches.order_by("-version").first()
+    if last is not None and not note.strip():
+        raise ValidationError(_("Say why a new version of the batch is made."))
+    wanted = (
+        [Entitlement.Status.DUE]
+        if last is None
+        else [Entitlement.Status.DUE, Entitlement.Status.SENT, Entitlement.Status.FAILED]
+    )
+    rows = list(
+        cycle.entitlements.filter(status__in=wanted)
+        .order_by("area_id", "beneficiary__person__name", "id")
+        .values_list(
+            "id",
+            "beneficiary__person__name",
+            "beneficiary__person__nik",
+            "beneficiary__person__household__address",
+            "area_id",
+            "months",
+            "amount",
+            "channel",
+        )
+    )
+    if not rows:
+        raise ValidationError(_("Nothing to send in this cycle."))
+    version = (last.version + 1) if last else 1
+    reference = f"PAY-{cycle.program.code.upper()}-{cycle.period:%Y%m}-v{version}"
+    batch = PayerBatch.objects.create(
+        cycle=cycle,
+        version=version,
+        reference=reference,
+        checksum="",
+        rows=len(rows),
+        total=sum(r[6] for r in rows),
+        note=note.strip(),
+        created_by=by,
+    )
+    BatchLine.objects.bulk_create(
+        [
+            BatchLine(
+                batch=batch,
+                line=i,
+                entitlement_id=pk,
+                name=name,
+                nik=nik,
+                address=address or "",
+                area_code=area,
+                months=";".join(months),
+                amount=amount,
+                channel=channel,
+            )
+            for i, (pk, name, nik, address, area, months, amount, channel) in enumerate(
+                rows, start=1
+            )
+        ],
+        batch_size=5000,
+    )
+    batch.checksum = hashlib.sha256(batch_csv(batch)).hexdigest()
+    PayerBatch.objects.filter(pk=batch.pk).update(checksum=batch.checksum)
+    cycle.entitlements.filter(pk__in=[r[0] for r in rows], status=Entitlement.Status.DUE).update(
+        status=Entitlement.Status.SENT
+    )
+    audit_record(
+        action="export",
+        actor=by,
+        obj=batch,
+        detail={"rows": batch.rows, "total": batch.total, "checksum": batch.checksum},
+    )
+    return batch
+
+
+def batch_diff(old: PayerBatch, new: PayerBatch) -> dict[str, list]:
+    """What a corrected version changed: entitlements added, removed, or with another
+    amount."""
+    a = dict(old.lines.values_list("entitlement_id", "amount"))
+    b = dict(new.lines.values_list("entitlement_id", "amount"))
+    return {
+        "added": sorted(set(b) - set(a)),
+        "removed": sorted(set(a) - set(b)),
+        "changed": sorted((k, a[k], b[k]) for k in set(a) & set(b) if a[k] != b[k]),
+    }
+
+
+# --- payer return files -----------------------------------------------------------------
+
+RETURN_COLUMNS = ["batch_id", "line", "payment_id", "result", "date", "channel", "reason"]
+RETURN_COLUMNS += ["paid_by", "countersigned"]
+
+
+class ReturnResult(ImportCounts):
+    """Counts of a return file: created = new events, unchanged = rows already imported."""
+
+
+def _reason(condition: pl.Expr, column: str, why: str) -> pl.Expr:
+    return pl.when(condition).then(pl.lit(f"{column}\u241f{why}"))
+
+
+def returns_import(*, by: User, batch: PayerBatch, path: str | Path) -> ReturnResult:
+    """Import the payer's return file for ``batch`` (CSV/XLSX, docs/payer-format.md)."""
+    require_perm(by, MANAGE)
+    frame, _name = read_table(path)
+    missing = [c for c in ("batch_id", "line", "result", "date") if c not in frame.columns]
+    if missing:
+        raise ExtractError(
+            _("required columns missing from the file: %(columns)s")
+            % {"columns": ", ".join(missing)}
+        )
+    frame = frame.with_columns(
+        [pl.lit(None, dtype=pl.String).alias(c) for c in RETURN_COLUMNS if c not in frame.columns]
+    ).with_columns(pl.col(c).cast(pl.String).str.strip_chars() for c in RETURN_COLUMNS)
+    lines = pl.DataFrame(
+        list(batch.lines.values_list("line", "entitlement_id")),
+        schema={"line_no": pl.Int64, "entitlement_id": pl.Int64},
+        orient="row",
+    )
+    typed = frame.with_columns(
+        pl.col("line").cast(pl.Int64, strict=False).alias("line_no"),
+        pl.col("date").str.to_date("%Y-%m-%d", strict=False).alias("on"),
+        pl.col("result").str.to_lowercase().alias("result_code"),
+        pl.col("channel").str.to_lowercase().alias("channel_code"),
+        pl.col("countersigned")
+        .str.to_lowercase()
+        .is_in(["yes", "y", "ya", "1", "true"])
+        .fill_null(False)
+        .alias("signed"),
+    ).join(lines, on="line_no", how="left")
+    first = pl.col(ROW).min().over("line_no", "result_code", "on", "reason")
+    today = date.today()  # noqa: DTZ011
+    checks = [
+        _reason(pl.col("batch_id") != batch.reference, "batch_id", "not this batch"),
+        _reason(pl.col("line_no").is_null(), "line", "not a line number"),
+        _reason(
+            pl.col("line_no").is_not_null() & pl.col("entitlement_id").is_null(),
+            "line",
+            "not a line of this batch",
+        ),
+        _reason(
+            pl.col("payment_id").is_not_null()
+            & (pl.col("payment_id").cast(pl.Int64, strict=False) != pl.col("entitlement_id")),
+            "payment_id",
+            "does not match the line",
+        ),
+        _reason(~pl.col("result_code").is_in(["paid", "failed"]), "result", "paid or failed"),
+        _reason(pl.col("on").is_null(), "date", "not a date (YYYY-MM-DD)"),
+        _reason(pl.col("on") > pl.lit(today), "date", "in the future"),
+        _reason(
+            pl.col("channel_code").is_not_null() & ~pl.col("channel_code").is_in(Channel.values),
+            "channel",
+            "unknown channel",
+        ),
+        _reason(
+            (pl.col("result_code") == "failed") & pl.col("reason").is_null(),
+            "reason",
+            "a failed attempt needs its reason",
+        ),
+        _reason(pl.col(ROW) != first, "line", "duplicate of an earlier row"),
+    ]
+    reasons = typed.with_columns(
+        pl.concat_list([c.alias(f"c{i}") for i, c in enumerate(checks)]).alias("problems")
+    )
+    errors = (
+        reasons.explode("problems")
+        .filter(pl.col("problems").is_not_null())
+        .with_columns(pl.col("problems").str.split_exact("\u241f", 1).alias("p"))
+        .select(
+            pl.col(ROW).alias("row"),
+            pl.col("p").struct.field("field_0").alias("column"),
+            pl.lit("").alias("value"),
+            pl.col("p").struct.field("field_1").alias("reason"),
+        )
+    )
+    errors = errors.cast({k: v for k, v in ERROR_SCHEMA.items() if k in errors.columns})
+    good = typed.join(errors.select(pl.col("row").alias(ROW)).unique(), on=ROW, how="anti")
+    good = good.with_columns(
+        pl.concat_str(
+            [
+                pl.lit(batch.reference),
+                pl.col("line_no"),
+                pl.col("result_code"),
+                pl.col("on"),
+                pl.col("reason").fill_null(""),
+            ],
+            separator="|",
+        )
+        .map_batches(
+            lambda s: s.map_elements(
+                lambda t: hashlib.sha256(t.encode()).hexdigest(), return_dtype=pl.String
+            )
+        )
+        .alias("row_key")
+    )
+    with transaction.atomic():
+        before = DeliveryEvent.objects.filter(batch=batch).count()
+        DeliveryEvent.objects.bulk_create(
+            [
+                DeliveryEvent(
+                    entitlement_id=r["entitlement_id"],
+                    batch=batch,
+                    result=r["result_code"],
+                    on=r["on"],
+                    channel=r["channel_code"] or "",
+                    reason=r["reason"] or "",
+                    paid_by=r["paid_by"] or "",
+                    countersigned=r["signed"],
+                    row_key=r["row_key"],
+                )
+                for r in good.iter_rows(named=True)
+            ],
+            ignore_conflicts=True,
+            batch_size=5000,
+        )
+        created = DeliveryEvent.objects.filter(batch=batch).count() - before
+        entitlement_status_update(good["entitlement_id"].unique().to_list())
+        audit_record(
+            action="update",
+            actor=by,
+            obj=batch,
+            detail={"return_rows": frame.height, "new_events": created, "rejected": errors.height},
+        )
+    return ReturnResult(
+        rows_read=frame.height,
+        accepted=good.height,
+        created=created,
+        updated=0,
+        unchanged=good.height - created,
+        errors=errors,
+    )
+
+
+def entitlement_status_update(ids: list[int]) -> None:
+    """Recompute the status of entitlements from all their delivery events: paid (first paid
+    date; late after the cycle's 15th), held after two failed attempts, failed, or still
+    sent."""
+    if not ids:
+        return
+    events = pl.DataFrame(
+        list(
+            DeliveryEvent.objects.filter(entitlement_id__in=ids).values_list(
+                "entitlement_id", "result", "on"
+            )
+        ),
+        schema={"id": pl.Int64, "result": pl.String, "on": pl.Date},
+        orient="row",
+    )
+    due = pl.DataFrame(
+        list(Entitlement.objects.filter(pk__in=ids).values_list("pk", "cycle__due_date")),
+        schema={"id": pl.Int64, "due": pl.Date},
+        orient="row",
+    )
+    summary = (
+        events.group_by("id")
+        .agg(
+            (pl.col("result") == "failed").sum().alias("failed"),
+            pl.col("on").filter(pl.col("result") == "paid").min().alias("paid_on"),
+        )
+        .join(due, on="id")
+        .with_columns(
+            pl.when(pl.col("paid_on").is_not_null())
+            .then(pl.lit(Entitlement.Status.PAID.value))
+            .when(pl.col("failed") >= HOLD_AFTER)
+            .then(pl.lit(Entitlement.Status.HELD.value))
+            .when(pl.col("failed") >= 1)
+            .then(pl.lit(Entitlement.Status.FAILED.value))
+            .otherwise(pl.lit(Entitlement.Status.SENT.value))
+            .alias("status"),
+            (pl.col("paid_on") > pl.col("due")).fill_null(False).alias("late"),
+        )
+    )
+    Entitlement.objects.bulk_update(
+        [
+            Entitlement(
+                pk=r["id"],
+                status=r["status"],
+                failed_attempts=r["failed"],
+                paid_on=r["paid_on"],
+                late=r["late"],
+            )
+            for r in summary.iter_rows(named=True)
+        ],
+        ["status", "failed_attempts", "paid_on", "late"],
+        batch_size=2000,
+    )
+
+
+# --- the card ledger and reconciliation ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    paid_on: date
+    amount: int
+    months: list[str]
+    paid_by: str
+    countersigned: bool
+    channel: str
+    late: bool
+
+
+def card_ledger(beneficiary: Beneficiary) -> list[LedgerRow]:
+    """The membership card: every payment with its date, amount, months covered, who paid
+    it and whether the beneficiary countersigned — read from the delivery events."""
+    paid = DeliveryEvent.objects.filter(
+        entitlement__beneficiary=beneficiary, result=DeliveryEvent.Result.PAID
+    ).select_related("entitlement")
+    first: dict[int, DeliveryEvent] = {}
+    for event in paid.order_by("on", "id"):  # one beneficiary's payments: a few dozen rows
+        first.setdefault(event.entitlement_id, event)
+    return [
+        LedgerRow(
+            paid_on=e.on,
+            amount=e.entitlement.amount,
+            months=e.entitlement.months,
+            paid_by=e.paid_by,
+            countersigned=e.countersigned,
+            channel=e.channel,
+            late=e.entitlement.late,
+        )
+        for e in first.values()
+    ]
+
+
+def reconcile(cycle: PaymentCycle) -> dict:
+    """Entitled vs sent vs confirmed paid vs returned, to the rupiah, and the discrepancies."""
+    by_status = dict(
+        cycle.entitlements.values_list("status").annotate(total=Sum("amount")).order_by()
+    )
+    entitled = sum(v for k, v in by_status.items() if k != Entitlement.Status.CARRIED)
+    latest = cycle.batches.order_by("-version").first()
+    sent = latest.total if latest else 0
+    in_batch = dict(latest.lines.values_list("entitlement_id", "amount")) if latest else {}
+    amounts = dict(cycle.entitlements.values_list("pk", "amount"))
+    discrepancies = [
+        {"entitlement": pk, "issue": "amount differs", "sent": a, "entitled": amounts.get(pk)}
+        for pk, a in in_batch.items()
+        if amounts.get(pk) != a
+    ]
+    discrepancies += [
+        {"entitlement": pk, "issue": "paid but not in the latest batch"}
+        for pk in cycle.entitlements.filter(status=Entitlement.Status.PAID)
+        .exclude(pk__in=list(in_batch))
+        .values_list("pk", flat=True)
+    ]
+    return {
+        "entitled": entitled,
+        "sent": sent,
+        "paid": by_status.get(Entitlement.Status.PAID, 0),
+        "held": by_status.get(Entitlement.Status.HELD, 0),
+        "failed": by_status.get(Entitlement.Status.FAILED, 0),
+        "outstanding": by_status.get(Entitlement.Status.SENT, 0),
+        "not_sent": by_status.get(Entitlement.Status.DUE, 0),
+        "carried": by_status.get(Entitlement.Status.CARRIED, 0),
+        "late": cycle.entitlements.filter(late=True).count(),
+        "bundled": sum(
+            1 for m in cycle.entitlements.values_list("months", flat=True) if len(m) > 1
+        ),
+        "discrepancies": discrepancies,
+    }
