@@ -46,6 +46,14 @@ _PAYMENTS = (
     "payments.view_payerbatch",
     "payments.add_payerbatch",
     "payments.view_deliveryevent",
+    # PKSA child savings accounts: open, deposit, plan, approve the plan, withdraw against it.
+    "payments.view_savingsaccount",
+    "payments.add_savingsaccount",
+    "payments.view_savingsentry",
+    "payments.add_savingsentry",
+    "payments.view_fundplan",
+    "payments.add_fundplan",
+    "payments.approve_fundplan",
 )
 # Case staff nominate children from their cases (refused while an emergency action waits).
 _NOMINATE = ("programs.view_program", "programs.view_nomination", "programs.add_nomination")

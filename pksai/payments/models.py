@@ -177,3 +177,147 @@ class DeliveryEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entitlement_id} {self.result} {self.on}"
+
+
+# --- PKSA child savings accounts --------------------------------------------------------
+
+
+class SavingsAccount(models.Model):
+    """A PKSA child's savings account, held through the partner LKSA. Its balance is never
+    stored: it is the sum of the ledger (deposits minus withdrawals), read under a row lock
+    on the account whenever money leaves it."""
+
+    beneficiary = models.OneToOneField(
+        "programs.Beneficiary",
+        verbose_name=_("child"),
+        on_delete=models.PROTECT,
+        related_name="savings_account",
+    )
+    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    partner = models.ForeignKey(
+        "accounts.Organisation",
+        verbose_name=_("held through (LKSA)"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    number = models.CharField(_("account number"), max_length=40, unique=True)
+    guardian_name = models.CharField(_("guardian"), max_length=200)
+    opened_on = models.DateField(_("opened on"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("savings account")
+        verbose_name_plural = _("savings accounts")
+        ordering = ["area", "number"]
+        indexes = [
+            models.Index(
+                fields=["area"], name="savings_area_prefix", opclasses=["varchar_pattern_ops"]
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class FundPlan(models.Model):
+    """The fund-utilisation plan of an account: what the savings may be spent on (items and
+    amounts), from the child's needs assessment. Money leaves the account only against an
+    item of an approved plan; an approved plan no longer changes."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        APPROVED = "approved", _("approved")
+
+    account = models.ForeignKey(SavingsAccount, on_delete=models.PROTECT, related_name="plans")
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    needs_assessment = models.TextField(_("needs assessment"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("fund-utilisation plan")
+        verbose_name_plural = _("fund-utilisation plans")
+        ordering = ["account", "-created_at"]
+        permissions = [("approve_fundplan", "Can approve a fund-utilisation plan")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status="draft")
+                | models.Q(approved_at__isnull=False, approved_by__isnull=False),
+                name="fundplan_approved_has_approver",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} #{self.pk}"
+
+
+class FundPlanItem(models.Model):
+    """One line of a plan: what for, and how much at most (whole rupiah)."""
+
+    plan = models.ForeignKey(FundPlan, on_delete=models.PROTECT, related_name="items")
+    description = models.CharField(_("item / purpose"), max_length=200)
+    amount = models.BigIntegerField(_("amount (Rp)"))
+
+    class Meta:
+        verbose_name = _("plan item")
+        verbose_name_plural = _("plan items")
+        ordering = ["plan", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="plan_item_positive")
+        ]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class SavingsEntry(models.Model):
+    """The account's ledger: a deposit (a paid PKSA entitlement, once) or a withdrawal
+    against an item of the approved plan, with its purpose. Rows are only ever added."""
+
+    class Kind(models.TextChoices):
+        DEPOSIT = "deposit", _("deposit")
+        WITHDRAWAL = "withdrawal", _("withdrawal")
+
+    account = models.ForeignKey(SavingsAccount, on_delete=models.PROTECT, related_name="entries")
+    on = models.DateField(_("date"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    amount = models.BigIntegerField(_("amount (Rp)"))
+    purpose = models.CharField(_("purpose"), max_length=300, blank=True)
+    plan_item = models.ForeignKey(
+        FundPlanItem, null=True, blank=True, on_delete=models.PROTECT, related_name="withdrawals"
+    )
+    entitlement = models.ForeignKey(
+        Entitlement, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("savings entry")
+        verbose_name_plural = _("savings entries")
+        ordering = ["account", "on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="savings_amount_positive"
+            ),
+            models.UniqueConstraint(
+                fields=["entitlement"],
+                condition=models.Q(entitlement__isnull=False),
+                name="savings_deposit_once_per_entitlement",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="deposit", plan_item__isnull=True)
+                | models.Q(kind="withdrawal", plan_item__isnull=False, entitlement__isnull=True),
+                name="savings_withdrawal_against_plan_item",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.kind} Rp {self.amount:,}"
