@@ -24,12 +24,28 @@ from pathlib import Path
 import polars as pl
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery, Sum
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    Exists,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pksai.accounts.models import User
 from pksai.accounts.scoping import require_perm
 from pksai.audit.services import audit_record
+from pksai.core.bulk import bulk_upsert
 from pksai.payments.models import (
     BatchLine,
     Channel,
@@ -45,6 +61,7 @@ from pksai.registry.tabular import ImportCounts, read_table
 MANAGE = "payments.add_paymentcycle"
 HOLD_AFTER = 2  # failed delivery attempts before the benefit is held at the post office
 DUE_DAY = 15
+STATUS_CHUNK = 20_000  # entitlement ids per status UPDATE
 
 
 def _months_per_payment(rule: BenefitRule) -> int:
@@ -169,31 +186,41 @@ def cycle_generate(*, by: User, program: Program, period: date) -> PaymentCycle:
         pl.col("arrear_months").fill_null([]),
     )
     frame = frame.filter(pl.col("own_amount") + pl.col("arrears") > 0)
-    pksa_family = {p.pk for p in family} if program.code == "pksa" else set()
-    Entitlement.objects.bulk_create(
-        [
-            Entitlement(
-                cycle=cycle,
-                beneficiary_id=row["beneficiary_id"],
-                area_id=row["area_id"],
-                own_amount=row["own_amount"],
-                arrears=row["arrears"],
-                amount=row["own_amount"] + row["arrears"],
-                months=[*row["arrear_months"], *([this_month] if row["own_amount"] else [])],
-                periods=len(row["arrear_months"]) + (1 if row["own_amount"] else 0),
-                in_kind=row["in_kind"] or "",
-                channel=(
-                    Channel.ACCOUNT
-                    if row["partner_id"] and row["program_id"] in pksa_family
-                    else Channel.POST_HOME
-                ),
-            )
-            for row in frame.iter_rows(named=True)
-        ],
-        batch_size=5000,
+    pksa_family = [p.pk for p in family] if program.code == "pksa" else []
+    own = pl.col("own_amount") > 0
+    months_list = pl.concat_list(
+        pl.col("arrear_months"),
+        pl.when(own).then(pl.lit([this_month])).otherwise(pl.lit([], dtype=pl.List(pl.String))),
+    )
+    rows = frame.select(
+        pl.lit(cycle.pk, dtype=pl.Int64).alias("cycle_id"),
+        pl.col("beneficiary_id"),
+        pl.col("area_id"),
+        pl.col("own_amount"),
+        pl.col("arrears"),
+        (pl.col("own_amount") + pl.col("arrears")).alias("amount"),
+        # the JSON text Django writes for a list of strings: ["2026-02", "2026-03"]
+        (
+            pl.lit("[")
+            + months_list.list.eval(pl.lit('"') + pl.element() + pl.lit('"')).list.join(", ")
+            + pl.lit("]")
+        ).alias("months"),
+        (pl.col("arrear_months").list.len() + own.cast(pl.Int64)).alias("periods"),
+        pl.col("in_kind").fill_null(""),
+        pl.when(pl.col("partner_id").is_not_null() & pl.col("program_id").is_in(pksa_family))
+        .then(pl.lit(Channel.ACCOUNT.value))
+        .otherwise(pl.lit(Channel.POST_HOME.value))
+        .alias("channel"),
+        pl.lit(Entitlement.Status.DUE.value).alias("status"),
+        pl.lit(0, dtype=pl.Int64).alias("failed_attempts"),
+        pl.lit(False).alias("late"),
+    )
+    bulk_upsert(
+        table=Entitlement._meta.db_table, frame=rows, key=["cycle_id", "beneficiary_id"], update=[]
     )
     if earlier.height:
-        Entitlement.objects.filter(pk__in=earlier["old_id"].to_list()).update(
+        # the same rows as ``earlier`` (this cycle's new rows are not before the period)
+        unsent.update(
             status=Entitlement.Status.CARRIED,
             carried_into=Subquery(
                 Entitlement.objects.filter(
@@ -286,21 +313,34 @@ def batch_export(*, by: User, cycle: PaymentCycle, note: str = "") -> PayerBatch
         if last is None
         else [Entitlement.Status.DUE, Entitlement.Status.SENT, Entitlement.Status.FAILED]
     )
-    rows = list(
-        cycle.entitlements.filter(status__in=wanted)
-        .order_by("area_id", "beneficiary__person__name", "id")
-        .values_list(
-            "id",
-            "beneficiary__person__name",
-            "beneficiary__person__nik",
-            "beneficiary__person__household__address",
-            "area_id",
-            "months",
-            "amount",
-            "channel",
-        )
+    lines = pl.DataFrame(
+        list(
+            cycle.entitlements.filter(status__in=wanted)
+            .order_by("area_id", "beneficiary__person__name", "id")
+            .values_list(
+                "id",
+                "beneficiary__person__name",
+                "beneficiary__person__nik",
+                "beneficiary__person__household__address",
+                "area_id",
+                "months",
+                "amount",
+                "channel",
+            )
+        ),
+        schema={
+            "entitlement_id": pl.Int64,
+            "name": pl.String,
+            "nik": pl.String,
+            "address": pl.String,
+            "area_code": pl.String,
+            "months": pl.List(pl.String),
+            "amount": pl.Int64,
+            "channel": pl.String,
+        },
+        orient="row",
     )
-    if not rows:
+    if lines.is_empty():
         raise ValidationError(_("Nothing to send in this cycle."))
     version = (last.version + 1) if last else 1
     reference = f"PAY-{cycle.program.code.upper()}-{cycle.period:%Y%m}-v{version}"
@@ -309,36 +349,32 @@ def batch_export(*, by: User, cycle: PaymentCycle, note: str = "") -> PayerBatch
         version=version,
         reference=reference,
         checksum="",
-        rows=len(rows),
-        total=sum(r[6] for r in rows),
+        rows=lines.height,
+        total=int(lines["amount"].sum()),
         note=note.strip(),
         created_by=by,
     )
-    BatchLine.objects.bulk_create(
-        [
-            BatchLine(
-                batch=batch,
-                line=i,
-                entitlement_id=pk,
-                name=name,
-                nik=nik,
-                address=address or "",
-                area_code=area,
-                months=";".join(months),
-                amount=amount,
-                channel=channel,
-            )
-            for i, (pk, name, nik, address, area, months, amount, channel) in enumerate(
-                rows, start=1
-            )
-        ],
-        batch_size=5000,
+    bulk_upsert(
+        table=BatchLine._meta.db_table,
+        frame=lines.select(
+            pl.lit(batch.pk, dtype=pl.Int64).alias("batch_id"),
+            pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("line"),
+            pl.col("entitlement_id"),
+            pl.col("name"),
+            pl.col("nik").fill_null(""),
+            pl.col("address").fill_null(""),
+            pl.col("area_code"),
+            pl.col("months").list.join(";"),
+            pl.col("amount"),
+            pl.col("channel"),
+        ),
+        key=["batch_id", "line"],
+        update=[],
     )
     batch.checksum = hashlib.sha256(batch_csv(batch)).hexdigest()
     PayerBatch.objects.filter(pk=batch.pk).update(checksum=batch.checksum)
-    cycle.entitlements.filter(pk__in=[r[0] for r in rows], status=Entitlement.Status.DUE).update(
-        status=Entitlement.Status.SENT
-    )
+    # every entitlement still due is in the batch (both kinds of version hold them)
+    cycle.entitlements.filter(status=Entitlement.Status.DUE).update(status=Entitlement.Status.SENT)
     audit_record(
         action="export",
         actor=by,
@@ -470,23 +506,22 @@ def returns_import(*, by: User, batch: PayerBatch, path: str | Path) -> ReturnRe
     )
     with transaction.atomic():
         before = DeliveryEvent.objects.filter(batch=batch).count()
-        DeliveryEvent.objects.bulk_create(
-            [
-                DeliveryEvent(
-                    entitlement_id=r["entitlement_id"],
-                    batch=batch,
-                    result=r["result_code"],
-                    on=r["on"],
-                    channel=r["channel_code"] or "",
-                    reason=r["reason"] or "",
-                    paid_by=r["paid_by"] or "",
-                    countersigned=r["signed"],
-                    row_key=r["row_key"],
-                )
-                for r in good.iter_rows(named=True)
-            ],
-            ignore_conflicts=True,
-            batch_size=5000,
+        bulk_upsert(
+            table=DeliveryEvent._meta.db_table,
+            frame=good.select(
+                pl.col("entitlement_id"),
+                pl.lit(batch.pk, dtype=pl.Int64).alias("batch_id"),
+                pl.col("result_code").alias("result"),
+                pl.col("on"),
+                pl.col("channel_code").fill_null("").alias("channel"),
+                pl.col("reason").fill_null(""),
+                pl.col("paid_by").fill_null(""),
+                pl.col("signed").alias("countersigned"),
+                pl.col("row_key"),
+                pl.lit(timezone.now()).alias("imported_at"),
+            ),
+            key=["row_key"],
+            update=[],
         )
         created = DeliveryEvent.objects.filter(batch=batch).count() - before
         entitlement_status_update(good["entitlement_id"].unique().to_list())
@@ -512,53 +547,42 @@ def entitlement_status_update(ids: list[int]) -> None:
     sent."""
     if not ids:
         return
-    events = pl.DataFrame(
-        list(
-            DeliveryEvent.objects.filter(entitlement_id__in=ids).values_list(
-                "entitlement_id", "result", "on"
-            )
-        ),
-        schema={"id": pl.Int64, "result": pl.String, "on": pl.Date},
-        orient="row",
+    events = DeliveryEvent.objects.filter(entitlement_id=OuterRef("pk")).order_by()
+    failed = (
+        events.filter(result=DeliveryEvent.Result.FAILED)
+        .values("entitlement_id")
+        .annotate(n=Count("id"))
+        .values("n")
     )
-    due = pl.DataFrame(
-        list(Entitlement.objects.filter(pk__in=ids).values_list("pk", "cycle__due_date")),
-        schema={"id": pl.Int64, "due": pl.Date},
-        orient="row",
+    paid = (
+        events.filter(result=DeliveryEvent.Result.PAID)
+        .values("entitlement_id")
+        .annotate(first=Min("on"))
+        .values("first")
     )
-    summary = (
-        events.group_by("id")
-        .agg(
-            (pl.col("result") == "failed").sum().alias("failed"),
-            pl.col("on").filter(pl.col("result") == "paid").min().alias("paid_on"),
+    due = PaymentCycle.objects.filter(pk=OuterRef("cycle_id")).values("due_date")
+    status = Case(
+        When(paid_on__isnull=False, then=Value(Entitlement.Status.PAID.value)),
+        When(failed_attempts__gte=HOLD_AFTER, then=Value(Entitlement.Status.HELD.value)),
+        When(failed_attempts__gte=1, then=Value(Entitlement.Status.FAILED.value)),
+        default=Value(Entitlement.Status.SENT.value),
+    )
+    # two set-based UPDATEs per chunk of ids (the chunks keep SQLite under its variable limit)
+    for start in range(0, len(ids), STATUS_CHUNK):
+        chunk = Entitlement.objects.filter(pk__in=ids[start : start + STATUS_CHUNK]).filter(
+            Exists(events)
         )
-        .join(due, on="id")
-        .with_columns(
-            pl.when(pl.col("paid_on").is_not_null())
-            .then(pl.lit(Entitlement.Status.PAID.value))
-            .when(pl.col("failed") >= HOLD_AFTER)
-            .then(pl.lit(Entitlement.Status.HELD.value))
-            .when(pl.col("failed") >= 1)
-            .then(pl.lit(Entitlement.Status.FAILED.value))
-            .otherwise(pl.lit(Entitlement.Status.SENT.value))
-            .alias("status"),
-            (pl.col("paid_on") > pl.col("due")).fill_null(False).alias("late"),
+        chunk.update(
+            failed_attempts=Coalesce(Subquery(failed, output_field=IntegerField()), 0),
+            paid_on=Subquery(paid, output_field=DateField()),
         )
-    )
-    Entitlement.objects.bulk_update(
-        [
-            Entitlement(
-                pk=r["id"],
-                status=r["status"],
-                failed_attempts=r["failed"],
-                paid_on=r["paid_on"],
-                late=r["late"],
-            )
-            for r in summary.iter_rows(named=True)
-        ],
-        ["status", "failed_attempts", "paid_on", "late"],
-        batch_size=2000,
-    )
+        chunk.update(
+            status=status,
+            late=Case(
+                When(paid_on__gt=Subquery(due, output_field=DateField()), then=Value(True)),
+                default=Value(False),
+            ),
+        )
 
 
 # --- the card ledger and reconciliation ---------------------------------------------------
@@ -616,7 +640,7 @@ def reconcile(cycle: PaymentCycle) -> dict:
     discrepancies += [
         {"entitlement": pk, "issue": "paid but not in the latest batch"}
         for pk in cycle.entitlements.filter(status=Entitlement.Status.PAID)
-        .exclude(pk__in=list(in_batch))
+        .exclude(pk__in=latest.lines.values("entitlement_id") if latest else [])
         .values_list("pk", flat=True)
     ]
     return {
