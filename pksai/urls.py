@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("pksai.referrals.urls")),
     path("facilitation/", include("pksai.programs.urls_facilitation")),
     path("programs/", include("pksai.programs.urls")),
+    path("payments/", include("pksai.payments.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", api_urls),

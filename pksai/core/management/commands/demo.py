@@ -5,6 +5,7 @@ from pksai.accounts.demo import DEMO_PASSWORD, demo_accounts
 from pksai.accounts.models import User
 from pksai.areas.models import Area
 from pksai.cases.demo import demo_cases
+from pksai.payments.demo import demo_payments
 from pksai.programs.demo import demo_programs
 from pksai.referrals.demo import demo_referrals
 from pksai.registry.demo import demo_registry
@@ -59,6 +60,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Demo programs: quotas {programs.quotas}, rounds {programs.rounds}, "
                 f"beneficiaries {programs.beneficiaries}."
+            )
+        payments = demo_payments()
+        if payments.cycles or payments.batches:
+            self.stdout.write(
+                f"Demo payments: cycles {payments.cycles}, batches {payments.batches}, "
+                f"delivery events {payments.events}."
             )
         users += referrals.users
         self.stdout.write(self.style.SUCCESS(f"Demo users (password: {DEMO_PASSWORD}):"))

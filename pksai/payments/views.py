@@ -1,0 +1,271 @@
+"""Payment pages for program officers: cycles per program with their reconciliation, a
+cycle's page (reconciliation and discrepancies, the entitlements in the user's areas, payer
+batches with their versions and differences, export, download, return files) and a
+beneficiary's membership card.
+
+Thin: reads through selectors (an entitlement or card outside the user's areas is a 404),
+writes through services. A refused write shows the page again with the reason (400). Pages
+showing people are audited; a batch download is audited as an export."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from pksai.accounts.scoping import require_perm
+from pksai.audit.services import audit_record
+from pksai.payments import selectors, services
+from pksai.payments.forms import CycleForm, ExportForm, ReturnForm
+from pksai.payments.models import Entitlement, PayerBatch, PaymentCycle
+from pksai.registry.importer import ExtractError
+
+CYCLES_PAGE_SIZE = 24
+PAGE_SIZE = 50
+SHOWN_ERRORS = 200
+FILES = {
+    "csv": ("text/csv; charset=utf-8", services.batch_csv),
+    "xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        services.batch_xlsx,
+    ),
+}
+
+
+def _messages(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+# --- cycles ----------------------------------------------------------------------------
+
+
+def _cycles_page(request, *, form: CycleForm | None = None, status: int = 200):
+    program_code = request.GET.get("program", "")
+    programs = list(selectors.payment_programs())
+    program = next((p for p in programs if p.code == program_code), None)
+    page = Paginator(
+        selectors.cycle_list(user=request.user, program=program), CYCLES_PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    for cycle in page:
+        cycle.rec = services.reconcile(cycle)
+    if form is None and request.user.has_perm(services.MANAGE):
+        form = CycleForm()
+    return render(
+        request,
+        "payments/cycles.html",
+        {"page": page, "programs": programs, "program": program, "form": form},
+        status=status,
+    )
+
+
+@login_required
+def cycles(request):
+    return _cycles_page(request)
+
+
+@login_required
+@require_POST
+def cycle_generate(request):
+    require_perm(request.user, services.MANAGE)
+    form = CycleForm(request.POST)
+    if form.is_valid():
+        try:
+            cycle = services.cycle_generate(
+                by=request.user,
+                program=form.cleaned_data["program"],
+                period=form.cleaned_data["period"],
+            )
+        except ValidationError as error:
+            form.add_error(None, _messages(error))
+        else:
+            messages.success(request, _("Cycle %(cycle)s generated.") % {"cycle": cycle})
+            return redirect("payments:cycle", pk=cycle.pk)
+    return _cycles_page(request, form=form, status=400)
+
+
+# --- one cycle -------------------------------------------------------------------------
+
+
+def _filters(request) -> dict:
+    g = request.GET
+    status = g.get("status", "")
+    return {
+        "status": status if status in Entitlement.Status.values else "",
+        "late": g.get("late") == "1",
+        "bundled": g.get("bundled") == "1",
+    }
+
+
+def _query(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def _batches(request, cycle: PaymentCycle) -> list[PayerBatch]:
+    batches = list(selectors.batch_list(user=request.user, cycle=cycle))
+    for newer, older in zip(batches, batches[1:], strict=False):
+        newer.diff = services.batch_diff(older, newer)
+        newer.previous = older
+    return batches
+
+
+def _cycle_page(
+    request,
+    cycle: PaymentCycle,
+    *,
+    export_form: ExportForm | None = None,
+    import_for: PayerBatch | None = None,
+    import_form: ReturnForm | None = None,
+    result=None,
+    import_error: str = "",
+    status: int = 200,
+):
+    filters = _filters(request)
+    qs = selectors.entitlement_search(user=request.user, cycle=cycle, **filters)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    if page.object_list:
+        audit_record(
+            action="view",
+            actor=request.user,
+            object_type="payments.entitlement",
+            detail={"cycle": cycle.pk, "list": [e.pk for e in page], "filters": filters},
+        )
+    can_manage = request.user.has_perm(services.MANAGE)
+    context = {
+        "cycle": cycle,
+        "rec": services.reconcile(cycle),
+        "page": page,
+        "filters": filters,
+        "statuses": Entitlement.Status.choices,
+        "query": _query(request),
+        "batches": _batches(request, cycle),
+        "can_manage": can_manage,
+        "export_form": export_form or (ExportForm() if can_manage else None),
+        "import_for": import_for,
+        "import_form": import_form,
+        "result": result,
+        "import_error": import_error,
+    }
+    if result is not None:
+        context["errors"] = result.errors.head(SHOWN_ERRORS).to_dicts()
+        context["errors_hidden"] = max(result.errors.height - SHOWN_ERRORS, 0)
+    return render(request, "payments/cycle.html", context, status=status)
+
+
+@login_required
+def cycle_detail(request, pk: int):
+    cycle = selectors.cycle_get(user=request.user, pk=pk)
+    return _cycle_page(request, cycle)
+
+
+@login_required
+@require_POST
+def batch_export(request, pk: int):
+    cycle = selectors.cycle_get(user=request.user, pk=pk)
+    require_perm(request.user, services.MANAGE)
+    form = ExportForm(request.POST)
+    if form.is_valid():
+        try:
+            batch = services.batch_export(
+                by=request.user, cycle=cycle, note=form.cleaned_data["note"]
+            )
+        except ValidationError as error:
+            form.add_error(None, _messages(error))
+        else:
+            messages.success(
+                request,
+                _("Batch %(ref)s exported: %(rows)s lines.")
+                % {"ref": batch.reference, "rows": batch.rows},
+            )
+            return redirect("payments:cycle", pk=cycle.pk)
+    return _cycle_page(request, cycle, export_form=form, status=400)
+
+
+@login_required
+def batch_file(request, pk: int):
+    """The batch in the payer format (CSV with its SHA-256 in a header, or XLSX)."""
+    batch = selectors.batch_get(user=request.user, pk=pk)
+    fmt = request.GET.get("format", "csv")
+    if fmt not in FILES:
+        raise Http404("Unknown format.")
+    content_type, render_file = FILES[fmt]
+    content = render_file(batch)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"{batch.reference}.{fmt}"
+    )
+    response["Cache-Control"] = "no-store"
+    if fmt == "csv":
+        response["X-Checksum-SHA256"] = batch.checksum
+    audit_record(
+        action="export",
+        actor=request.user,
+        obj=batch,
+        detail={"format": fmt, "rows": batch.rows, "checksum": batch.checksum},
+    )
+    return response
+
+
+@login_required
+@require_POST
+def batch_return(request, pk: int):
+    """Import the payer's return file of a batch: counts and the rejected cells (400 when a
+    row was rejected; the good rows are applied)."""
+    batch = selectors.batch_get(user=request.user, pk=pk)
+    cycle = batch.cycle
+    require_perm(request.user, services.MANAGE)
+    form = ReturnForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _cycle_page(request, cycle, import_for=batch, import_form=form, status=400)
+    upload = form.cleaned_data["file"]
+    suffix = Path(upload.name or "").suffix.lower()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"return{suffix}"
+            with path.open("wb") as out:
+                for chunk in upload.chunks():
+                    out.write(chunk)
+            result = services.returns_import(by=request.user, batch=batch, path=path)
+    except (ExtractError, ValidationError) as error:
+        message = _messages(error) if isinstance(error, ValidationError) else str(error)
+        return _cycle_page(
+            request, cycle, import_for=batch, import_form=form, import_error=message, status=400
+        )
+    return _cycle_page(
+        request,
+        cycle,
+        import_for=batch,
+        import_form=ReturnForm(),
+        result=result,
+        status=400 if result.rejected else 200,
+    )
+
+
+# --- the membership card ---------------------------------------------------------------
+
+
+@login_required
+def card(request, pk: int):
+    beneficiary = selectors.beneficiary_for_card(user=request.user, pk=pk)
+    rows = services.card_ledger(beneficiary)
+    audit_record(
+        action="view",
+        actor=request.user,
+        obj=beneficiary,
+        detail={"card": True, "payments": len(rows)},
+    )
+    return render(
+        request,
+        "payments/card.html",
+        {"beneficiary": beneficiary, "rows": rows, "total": sum(r.amount for r in rows)},
+    )
