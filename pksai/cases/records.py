@@ -40,7 +40,13 @@ from pksai.cases.models import (
     Rating,
     Visit,
 )
-from pksai.cases.services import ConflictError, _event, compare_and_set, plan_action_add
+from pksai.cases.services import (
+    IMMEDIATE_FIRST,
+    ConflictError,
+    _event,
+    compare_and_set,
+    plan_action_add,
+)
 from pksai.cases.workflow import OPEN_STAGES, Stage
 
 CHANGE = "cases.change_case"
@@ -216,12 +222,7 @@ def plan_action_update(
     if status in {PlanAction.Status.PLANNED, PlanAction.Status.IN_PROGRESS} and (
         action.kind == PlanAction.Kind.ENROLMENT and action.case.emergency_pending
     ):
-        raise ValidationError(
-            _(
-                "Immediate response first: record an emergency action as started before "
-                "enrolling the child in social assistance."
-            )
-        )
+        raise ValidationError(IMMEDIATE_FIRST)
     previous = action.status
     action.status = status
     _compare_and_set(action, ["status"], expected_version, _("The plan action"))

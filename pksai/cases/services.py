@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pksai.accounts.models import User
 from pksai.accounts.scoping import require_perm, scope_for
@@ -44,6 +45,13 @@ from pksai.cases.workflow import OPEN_STAGES, OWN_APPROVALS, TRANSITIONS, Stage
 from pksai.registry.models import Person
 
 logger = logging.getLogger(__name__)
+
+
+# The triage protocol's refusal: social assistance only after the emergency action started.
+IMMEDIATE_FIRST = gettext_lazy(
+    "Immediate response first: record an emergency action as started before "
+    "enrolling the child in social assistance."
+)
 
 
 class ConflictError(ValidationError):
@@ -378,12 +386,7 @@ def plan_action_add(
     if case.stage not in {Stage.PLANNING, Stage.IMPLEMENTATION}:
         raise ValidationError(_("Plan actions are added while planning or implementing."))
     if kind == PlanAction.Kind.ENROLMENT and case.emergency_pending:
-        raise ValidationError(
-            _(
-                "Immediate response first: record an emergency action as started before "
-                "enrolling the child in social assistance."
-            )
-        )
+        raise ValidationError(IMMEDIATE_FIRST)
     action = PlanAction.objects.create(
         case=case, kind=kind, description=description, responsible=responsible, due_date=due_date
     )

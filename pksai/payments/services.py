@@ -55,7 +55,8 @@ from pksai.payments.models import (
     PaymentCycle,
 )
 from pksai.programs.models import Beneficiary, BenefitRule, Program
-from pksai.registry.importer import ERROR_SCHEMA, ROW, ExtractError
+from pksai.programs.services import benefit_rule_on
+from pksai.registry.importer import ERROR_SCHEMA, ROW, ExtractError, stable_hash
 from pksai.registry.tabular import ImportCounts, read_table
 
 MANAGE = "payments.add_paymentcycle"
@@ -73,16 +74,6 @@ def _add_months(day: date, months: int) -> date:
     return date(day.year + month // 12, month % 12 + 1, 1)
 
 
-def _rule(program: Program, on: date) -> BenefitRule | None:
-    for candidate in (program, program.parent):
-        if candidate is None:
-            continue
-        rule = candidate.benefit_rules.filter(valid_from__lte=on).order_by("-valid_from").first()
-        if rule is not None:
-            return rule
-    return None
-
-
 @transaction.atomic
 def cycle_generate(*, by: User, program: Program, period: date) -> PaymentCycle:
     """Compute the cycle's entitlements (see the module's docstring). One cycle per program
@@ -90,7 +81,7 @@ def cycle_generate(*, by: User, program: Program, period: date) -> PaymentCycle:
     require_perm(by, MANAGE)
     if program.parent_id is not None:
         raise ValidationError(_("Payment cycles are generated for a whole program."))
-    main_rule = _rule(program, period)
+    main_rule = benefit_rule_on(program, period)
     if main_rule is None:
         raise ValidationError(_("%(p)s has no benefit rule for that period.") % {"p": program})
     months = _months_per_payment(main_rule)
@@ -103,9 +94,9 @@ def cycle_generate(*, by: User, program: Program, period: date) -> PaymentCycle:
         program=program, period=period, due_date=period.replace(day=DUE_DAY), created_by=by
     )
     family = [program, *program.subprograms.all()]
-    rules = {p.pk: _rule(p, period) for p in family}
+    rules = {p.pk: benefit_rule_on(p, period) for p in family}
     rate = pl.DataFrame(
-        [(pk, r.amount + 0, r.in_kind if r else "") for pk, r in rules.items() if r is not None],
+        [(pk, r.amount, r.in_kind) for pk, r in rules.items() if r is not None],
         schema=["program_id", "rate", "in_kind"],
         orient="row",
     )
@@ -486,24 +477,10 @@ def returns_import(*, by: User, batch: PayerBatch, path: str | Path) -> ReturnRe
     )
     errors = errors.cast({k: v for k, v in ERROR_SCHEMA.items() if k in errors.columns})
     good = typed.join(errors.select(pl.col("row").alias(ROW)).unique(), on=ROW, how="anti")
-    good = good.with_columns(
-        pl.concat_str(
-            [
-                pl.lit(batch.reference),
-                pl.col("line_no"),
-                pl.col("result_code"),
-                pl.col("on"),
-                pl.col("reason").fill_null(""),
-            ],
-            separator="|",
-        )
-        .map_batches(
-            lambda s: s.map_elements(
-                lambda t: hashlib.sha256(t.encode()).hexdigest(), return_dtype=pl.String
-            )
-        )
-        .alias("row_key")
-    )
+    # the event's key: the same row imported again is the same event
+    good = good.with_columns(pl.lit(batch.reference).alias("__batch"))
+    key = ["__batch", "line_no", "result_code", "on", "reason"]
+    good = good.with_columns(stable_hash(good, key, key=True).alias("row_key"))
     with transaction.atomic():
         before = DeliveryEvent.objects.filter(batch=batch).count()
         bulk_upsert(

@@ -27,6 +27,7 @@ from pksai.accounts.scoping import require_perm, scope_for
 from pksai.areas.models import Area
 from pksai.audit.services import audit_record
 from pksai.cases.models import Case
+from pksai.cases.services import IMMEDIATE_FIRST
 from pksai.core.bulk import bulk_upsert
 from pksai.programs.models import (
     Beneficiary,
@@ -129,12 +130,7 @@ def nominate(
         if case.child_id != person.pk:
             raise ValidationError(_("That case is about another child."))
         if case.emergency_pending:
-            raise ValidationError(
-                _(
-                    "Immediate response first: record an emergency action as started before "
-                    "enrolling the child in social assistance."
-                )
-            )
+            raise ValidationError(IMMEDIATE_FIRST)
     profile = {k: v for k, v in (profile or {}).items() if k in PROFILE_FIELDS}
     nomination, created = Nomination.objects.get_or_create(
         program=program,
@@ -637,14 +633,24 @@ def nomination_choose(
     return nomination
 
 
-def _benefit_rule(program: Program, on: date) -> BenefitRule:
+def benefit_rule_on(program: Program, on: date) -> BenefitRule | None:
+    """The benefit rule valid on a day: the (sub-)program's own, else its program's."""
     for candidate in (program, program.parent):
         if candidate is None:
             continue
         rule = candidate.benefit_rules.filter(valid_from__lte=on).order_by("-valid_from").first()
         if rule is not None:
             return rule
-    raise ValidationError(_("%(p)s has no benefit rule valid on %(d)s.") % {"p": program, "d": on})
+    return None
+
+
+def _benefit_rule(program: Program, on: date) -> BenefitRule:
+    rule = benefit_rule_on(program, on)
+    if rule is None:
+        raise ValidationError(
+            _("%(p)s has no benefit rule valid on %(d)s.") % {"p": program, "d": on}
+        )
+    return rule
 
 
 def _enrol_program(nomination: Nomination) -> Program:
@@ -663,12 +669,7 @@ def _emergency_first(nomination: Nomination) -> None:
     """The triage protocol: social assistance only after an immediate-response child's
     emergency action has started."""
     if _awaiting_emergency([nomination.person_id]):
-        raise ValidationError(
-            _(
-                "Immediate response first: record an emergency action as started before "
-                "enrolling the child in social assistance."
-            )
-        )
+        raise ValidationError(IMMEDIATE_FIRST)
 
 
 @transaction.atomic

@@ -293,16 +293,19 @@ def _with_quality_flags(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def stable_hash(frame: pl.DataFrame, columns: list[str]) -> pl.Series:
-    """A content hash that does not change between library versions (md5 via DuckDB)."""
+def stable_hash(frame: pl.DataFrame, columns: list[str], *, key: bool = False) -> pl.Series:
+    """A content hash that does not change between library versions, computed in DuckDB:
+    16 hex digits of md5 (change detection), or with ``key`` the full SHA-256 (a unique key,
+    e.g. of a payer's return row)."""
     text = frame.select(
         pl.concat_str(
             [pl.col(c).cast(pl.String).fill_null("\u2400") for c in columns], separator="\u241f"
         ).alias("payload")
     )
+    digest = "sha256(payload)" if key else "substr(md5(payload), 1, 16)"
     with duckdb.connect() as con:
         con.register("rows", text)
-        return con.sql("SELECT substr(md5(payload), 1, 16) AS h FROM rows").pl()["h"]
+        return con.sql(f"SELECT {digest} AS h FROM rows").pl()["h"]  # noqa: S608 (ours)
 
 
 HOUSEHOLD_FIELDS = [c for c in HOUSEHOLD_COLUMNS if c not in {"household_id", "village_code"}]
