@@ -8,14 +8,12 @@ on the case timeline and the audit row in one transaction.
 from __future__ import annotations
 
 import hashlib
-import logging
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
@@ -28,6 +26,8 @@ from pksai.areas.models import Area
 from pksai.audit.services import audit_record
 from pksai.cases.models import Alert, Case, CaseEvent, PlanAction
 from pksai.cases.services import ConflictError, compare_and_set
+from pksai.cases.services import _mail_on_commit as mail_alerts_on_commit
+from pksai.cases.services import _send as send_mails
 from pksai.cases.workflow import OPEN_STAGES
 from pksai.referrals.models import (
     Referral,
@@ -41,8 +41,6 @@ from pksai.referrals.models import (
 )
 from pksai.referrals.selectors import is_focal_person, overdue_q, sees_case
 from pksai.referrals.workflow import AWAITING_ANSWER, IN_HAND, MOVES, PROVIDER
-
-logger = logging.getLogger(__name__)
 
 SEND = "referrals.add_referral"
 CHANGE = "referrals.change_referral"
@@ -121,16 +119,10 @@ def _history(referral: Referral, by: User | None, text: str = "") -> None:
 
 
 def _mail_on_commit(users, subject: str, body: str) -> None:
-    addresses = sorted({u.email for u in users if u and u.email})
-    if addresses:
-
-        def send():
-            try:
-                send_mail(subject, body, None, addresses)
-            except OSError:  # an unreachable mail server must not break the work
-                logger.warning("referral e-mail failed", exc_info=True)
-
-        transaction.on_commit(send)
+    """One e-mail per user with an address, once the transaction lands."""
+    messages = [(subject, body, email) for email in sorted({u.email for u in users if u.email})]
+    if messages:
+        transaction.on_commit(lambda: send_mails(messages))
 
 
 def _focal_persons(organisation: Organisation):
@@ -517,10 +509,7 @@ def alert_overdue_referrals(*, now=None) -> int:
     with transaction.atomic():
         created = Alert.objects.bulk_create(alerts)
         Referral.objects.filter(pk__in=[r.pk for r in referrals]).update(escalated_at=now)
-        for alert in created:
-            _mail_on_commit(
-                [alert.user], _("PKSAI: %(text)s") % {"text": alert.text[:120]}, alert.text
-            )
+        mail_alerts_on_commit(created)
     return len(referrals)
 
 

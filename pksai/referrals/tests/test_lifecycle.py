@@ -228,3 +228,19 @@ def test_a_restricted_cases_referrals_follow_the_case(team, dukcapil):
         selectors.referral_get(user=team["other_worker"], pk=referral.pk)
     assert referral not in selectors.referral_list(user=team["other_worker"])
     assert services.moves_for(team["other_worker"], referral) == []
+
+
+@pytest.mark.django_db
+def test_new_and_overdue_referrals_are_mailed_once_the_transaction_lands(
+    team, dukcapil, mailoutbox, django_capture_on_commit_callbacks
+):
+    User.objects.filter(username="dukcapil").update(email="dukcapil@example.id")
+    User.objects.filter(pk=team["supervisor"].pk).update(email="spv@example.id")
+    with django_capture_on_commit_callbacks(execute=True):
+        referral = refer(team, dukcapil, urgency="emergency")
+    assert [m.to for m in mailoutbox] == [["dukcapil@example.id"]]
+    Referral.objects.filter(pk=referral.pk).update(respond_by=timezone.now() - timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.alert_overdue_referrals()
+    assert [m.to for m in mailoutbox[1:]] == [["spv@example.id"]]
+    assert referral.number in mailoutbox[1].body
