@@ -54,6 +54,9 @@ _PAYMENTS = (
     "payments.view_fundplan",
     "payments.add_fundplan",
     "payments.approve_fundplan",
+    # in-kind items (nutrition packages): see them, record delivery
+    "payments.view_inkinditem",
+    "payments.change_inkinditem",
 )
 # Case staff nominate children from their cases (refused while an emergency action waits).
 _NOMINATE = ("programs.view_program", "programs.view_nomination", "programs.add_nomination")
@@ -71,6 +74,9 @@ _PROGRAMS = (
     "programs.view_beneficiary",
     "programs.add_beneficiary",
     "programs.change_beneficiary",
+    "programs.view_suspension",
+    "programs.add_suspension",
+    "programs.change_suspension",
 )
 _SEE_REGISTRY = (
     "registry.view_household",

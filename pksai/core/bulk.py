@@ -58,6 +58,42 @@ def bulk_upsert(
     return frame.height
 
 
+def bulk_update(*, table: str, frame: pl.DataFrame, key: str, batch_size: int = 50_000) -> int:
+    """Set the frame's other columns on the rows of ``table`` whose ``key`` matches (rows not
+    in the table are ignored). PostgreSQL: COPY into a temporary table, one UPDATE … FROM.
+    SQLite: one prepared UPDATE executed per batch. Call inside a transaction."""
+    if frame.is_empty():
+        return 0
+    qn = connection.ops.quote_name
+    columns = [c for c in frame.columns if c != key]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            staging = qn(f"_stage_{uuid.uuid4().hex[:12]}")
+            listed = ", ".join(qn(c) for c in frame.columns)
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS "  # noqa: S608
+                f"SELECT {listed} FROM {qn(table)} WITH NO DATA"
+            )
+            for batch in frame.iter_slices(batch_size):
+                with cursor.cursor.copy(
+                    f"COPY {staging} ({listed}) FROM STDIN WITH (FORMAT csv)"
+                ) as copy:
+                    copy.write(batch.write_csv(include_header=False, null_value=""))
+            sets = ", ".join(f"{qn(c)} = s.{qn(c)}" for c in columns)
+            cursor.execute(
+                f"UPDATE {qn(table)} AS t SET {sets} FROM {staging} AS s "  # noqa: S608
+                f"WHERE t.{qn(key)} = s.{qn(key)}"
+            )
+            cursor.execute(f"DROP TABLE {staging}")
+        else:
+            frame = _sqlite_values(frame.select([*columns, key]))
+            sets = ", ".join(f"{qn(c)} = %s" for c in columns)
+            sql = f"UPDATE {qn(table)} SET {sets} WHERE {qn(key)} = %s"  # noqa: S608
+            for batch in frame.iter_slices(batch_size):
+                cursor.executemany(sql, batch.rows())
+    return frame.height
+
+
 def _sqlite_values(frame: pl.DataFrame) -> pl.DataFrame:
     """Dates and datetimes as the text Django stores in SQLite (UTC, no offset)."""
     return frame.with_columns(

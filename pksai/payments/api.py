@@ -228,7 +228,7 @@ def list_entitlements(request, pk: int, filters: Query[EntitlementFilters]):
     response={200: None},
 )
 def batch_file(request, pk: int, format: str = "csv"):  # noqa: A002
-    batch = selectors.batch_get(user=request.auth, pk=pk)
+    batch = selectors.batch_file_get(user=request.auth, pk=pk)
     if format == "csv":
         content, content_type = services.batch_csv(batch), "text/csv; charset=utf-8"
     elif format == "xlsx":

@@ -70,6 +70,9 @@ class Entitlement(models.Model):
     failed_attempts = models.PositiveSmallIntegerField(_("failed delivery attempts"), default=0)
     paid_on = models.DateField(_("paid on"), null=True, blank=True)
     late = models.BooleanField(_("paid after the due date"), default=False)
+    # paid_on − the due date (the 15th) of the earliest period the payment covers: a lump sum
+    # carrying February into March paid on 20 March is 33 days late (negative: early)
+    days_late = models.SmallIntegerField(_("days late"), null=True, blank=True)
     carried_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="carried"
     )
@@ -98,6 +101,56 @@ class Entitlement(models.Model):
     def bundled(self) -> bool:
         """A payment covering several periods (a lump sum): flagged in the reports."""
         return self.periods > 1
+
+
+class InKindItem(models.Model):
+    """The in-kind part of a benefit for one period (e.g. a PKS-ABT nutrition package handed
+    out by the day-care centre), tracked as an item: due, then delivered (date, by whom) or
+    not delivered (why). In-kind items are not carried: a missed package is recorded as
+    undelivered, not paid later in cash."""
+
+    class Status(models.TextChoices):
+        DUE = "due", _("due")
+        DELIVERED = "delivered", _("delivered")
+        UNDELIVERED = "undelivered", _("not delivered")
+
+    cycle = models.ForeignKey(PaymentCycle, on_delete=models.PROTECT, related_name="items")
+    beneficiary = models.ForeignKey(
+        "programs.Beneficiary", on_delete=models.PROTECT, related_name="in_kind_items"
+    )
+    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    description = models.CharField(_("item"), max_length=200)
+    quantity = models.PositiveSmallIntegerField(_("quantity"), default=1)
+    value = models.BigIntegerField(_("value (Rp)"), default=0)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DUE, db_index=True
+    )
+    delivered_on = models.DateField(_("delivered on"), null=True, blank=True)
+    delivered_by = models.CharField(_("delivered by"), max_length=200, blank=True)
+    reason = models.CharField(_("why not delivered"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("in-kind item")
+        verbose_name_plural = _("in-kind items")
+        ordering = ["cycle", "area", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "beneficiary"], name="in_kind_once"),
+            models.CheckConstraint(
+                condition=~models.Q(status="delivered") | models.Q(delivered_on__isnull=False),
+                name="in_kind_delivered_has_date",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["area"], name="in_kind_area_prefix", opclasses=["varchar_pattern_ops"]
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cycle}: {self.beneficiary_id} {self.description}"
 
 
 class PayerBatch(models.Model):

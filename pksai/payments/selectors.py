@@ -7,16 +7,26 @@ the beneficiary's area: out of scope is a 404."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from pksai.accounts.scoping import get_scoped_or_404, require_perm, scoped
-from pksai.payments.models import Entitlement, PayerBatch, PaymentCycle
+from pksai.accounts.scoping import get_scoped_or_404, require_perm, scope_for, scoped
+from pksai.payments import savings
+from pksai.payments.models import (
+    Entitlement,
+    FundPlan,
+    InKindItem,
+    PayerBatch,
+    PaymentCycle,
+    SavingsAccount,
+)
 from pksai.programs.models import Beneficiary, Program
 
 VIEW_CYCLE = "payments.view_paymentcycle"
 VIEW_ENTITLEMENT = "payments.view_entitlement"
 VIEW_BATCH = "payments.view_payerbatch"
+VIEW_ITEMS = "payments.view_inkinditem"
 
 
 def cycle_list(*, user, program: Program | None = None) -> QuerySet[PaymentCycle]:
@@ -50,6 +60,19 @@ def batch_get(*, user, pk: int, cycle: PaymentCycle | None = None) -> PayerBatch
     return get_object_or_404(qs, pk=pk)
 
 
+def batch_file_get(*, user, pk: int) -> PayerBatch:
+    """A batch whose file the user may download. The file carries the name, NIK and address
+    of every line, so only a user whose scope covers every line's area gets it (in practice
+    the central program officers who send it to the payer); anyone else gets a 404 — they see
+    their own areas' lines on screen. Decision 0010."""
+    batch = batch_get(user=user, pk=pk)
+    scope = scope_for(user)
+    if not scope.national:
+        if batch.lines.filter(~scope.q("entitlement__area")).exists():
+            raise Http404("batch lines outside the user's scope")
+    return batch
+
+
 def entitlement_search(
     *, user, cycle: PaymentCycle, status: str = "", late: bool = False, bundled: bool = False
 ) -> QuerySet[Entitlement]:
@@ -73,3 +96,71 @@ def beneficiary_for_card(*, user, pk: int) -> Beneficiary:
         area_field="area",
         pk=pk,
     )
+
+
+# --- PKSA savings accounts and in-kind items -----------------------------------------------
+
+
+def savings_account_list(*, user, q: str = "") -> QuerySet[SavingsAccount]:
+    """Savings accounts in the user's areas with their balance (one SQL query with
+    subqueries), searchable by account number or the child's name."""
+    qs = scoped(SavingsAccount.objects.all(), user, perm=savings.VIEW, area_field="area")
+    q = q.strip()
+    if q:
+        qs = qs.filter(Q(number__icontains=q) | Q(beneficiary__person__name__icontains=q))
+    return savings.with_balances(
+        qs.select_related("beneficiary__person", "partner", "area")
+    ).order_by("area_id", "number")
+
+
+def savings_account_get(*, user, pk: int, perm: str = savings.VIEW) -> SavingsAccount:
+    """One account in the user's areas whose role grants ``perm``, else 404."""
+    return get_scoped_or_404(
+        SavingsAccount.objects.select_related("beneficiary__person", "beneficiary__program"),
+        user,
+        perm=perm,
+        area_field="area",
+        pk=pk,
+    )
+
+
+def savings_account_for_plan(*, user, pk: int) -> SavingsAccount:
+    """The account a plan is drafted for: the child's own facilitator may draft one (the
+    service allows it) without the program officer's view of the account; anyone else needs
+    the account in their areas. Else 404."""
+    own = (
+        SavingsAccount.objects.select_related("beneficiary")
+        .filter(pk=pk, beneficiary__facilitator_id=getattr(user, "pk", None))
+        .first()
+    )
+    return own or savings_account_get(user=user, pk=pk, perm=savings.PLAN)
+
+
+def fund_plan_get(*, user, pk: int) -> FundPlan:
+    """A plan of an account in the user's areas (approving it needs the approve perm)."""
+    return get_scoped_or_404(
+        FundPlan.objects.select_related("account"),
+        user,
+        perm=savings.APPROVE,
+        area_field="account__area",
+        pk=pk,
+    )
+
+
+def beneficiary_for_account(*, user, pk: int) -> Beneficiary:
+    """A beneficiary of the user's areas a savings account may be opened for, else 404."""
+    return get_scoped_or_404(
+        Beneficiary.objects.select_related("person", "program__parent", "partner"),
+        user,
+        perm=savings.OPEN,
+        area_field="area",
+        pk=pk,
+    )
+
+
+def in_kind_item_search(*, user, cycle: PaymentCycle, status: str = "") -> QuerySet[InKindItem]:
+    """The cycle's in-kind items in the user's areas, optionally of one status."""
+    qs = scoped(cycle.items.all(), user, perm=VIEW_ITEMS, area_field="area")
+    if status:
+        qs = qs.filter(status=status)
+    return qs.select_related("beneficiary__person", "area").order_by("area_id", "id")

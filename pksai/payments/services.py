@@ -25,44 +25,40 @@ import polars as pl
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import (
-    Case,
     Count,
-    DateField,
-    Exists,
-    IntegerField,
-    Min,
+    F,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
     Sum,
-    Value,
-    When,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pksai.accounts.models import User
-from pksai.accounts.scoping import require_perm
+from pksai.accounts.scoping import require_perm, scoped
 from pksai.audit.services import audit_record
-from pksai.core.bulk import bulk_upsert
+from pksai.core.bulk import bulk_update, bulk_upsert
 from pksai.payments.models import (
     BatchLine,
     Channel,
     DeliveryEvent,
     Entitlement,
+    InKindItem,
     PayerBatch,
     PaymentCycle,
 )
-from pksai.programs.models import Beneficiary, BenefitRule, Program
+from pksai.programs.models import Beneficiary, BenefitRule, Program, Suspension
 from pksai.programs.services import benefit_rule_on
 from pksai.registry.importer import ERROR_SCHEMA, ROW, ExtractError, stable_hash
 from pksai.registry.tabular import ImportCounts, read_table
 
 MANAGE = "payments.add_paymentcycle"
+MAX_DISCREPANCIES = 500  # listed on the page; the counts cover all
+MAX_ITEMS_PER_RECORD = 5_000  # in-kind items recorded in one go (a day-care centre's list)
 HOLD_AFTER = 2  # failed delivery attempts before the benefit is held at the post office
 DUE_DAY = 15
-STATUS_CHUNK = 20_000  # entitlement ids per status UPDATE
 
 
 def _months_per_payment(rule: BenefitRule) -> int:
@@ -96,8 +92,13 @@ def cycle_generate(*, by: User, program: Program, period: date) -> PaymentCycle:
     family = [program, *program.subprograms.all()]
     rules = {p.pk: benefit_rule_on(p, period) for p in family}
     rate = pl.DataFrame(
-        [(pk, r.amount, r.in_kind) for pk, r in rules.items() if r is not None],
-        schema=["program_id", "rate", "in_kind"],
+        [(pk, r.amount, r.in_kind, r.in_kind_value) for pk, r in rules.items() if r is not None],
+        schema={
+            "program_id": pl.Int64,
+            "rate": pl.Int64,
+            "in_kind": pl.String,
+            "in_kind_value": pl.Int64,
+        },
         orient="row",
     )
     unsent = Entitlement.objects.filter(
@@ -145,6 +146,39 @@ def cycle_generate(*, by: User, program: Program, period: date) -> PaymentCycle:
         )
         .with_columns(
             ((pl.col("to") - pl.col("from")).dt.total_days() + 1).clip(lower_bound=0).alias("days")
+        )
+    )
+    # suspended days inside the active days of the period are not paid (never carried)
+    suspensions = pl.DataFrame(
+        list(
+            Suspension.objects.filter(beneficiary__program__in=family, start__lte=end)
+            .filter(Q(end__isnull=True) | Q(end__gte=period))
+            .values_list("beneficiary_id", "start", "end")
+        ),
+        schema={"beneficiary_id": pl.Int64, "s_start": pl.Date, "s_end": pl.Date},
+        orient="row",
+    )
+    suspended = (
+        suspensions.join(frame.select("beneficiary_id", "from", "to"), on="beneficiary_id")
+        .with_columns(
+            (
+                pl.min_horizontal(pl.col("s_end").fill_null(end_lit), pl.col("to"))
+                - pl.max_horizontal(pl.col("s_start"), pl.col("from"))
+            )
+            .dt.total_days()
+            .add(1)
+            .clip(lower_bound=0)
+            .alias("off")
+        )
+        .group_by("beneficiary_id")
+        .agg(pl.col("off").sum().alias("suspended_days"))
+    )
+    frame = (
+        frame.join(suspended, on="beneficiary_id", how="left")
+        .with_columns(
+            (pl.col("days") - pl.col("suspended_days").fill_null(0))
+            .clip(lower_bound=0)
+            .alias("days")
         )
         .with_columns(
             # integer arithmetic, floor: rate × days/period-days × (100 − reduction)/100
@@ -209,6 +243,24 @@ def cycle_generate(*, by: User, program: Program, period: date) -> PaymentCycle:
     bulk_upsert(
         table=Entitlement._meta.db_table, frame=rows, key=["cycle_id", "beneficiary_id"], update=[]
     )
+    # in-kind parts (nutrition packages): one item for each beneficiary active in the period
+    items = frame.filter((pl.col("days") > 0) & (pl.col("in_kind").fill_null("") != ""))
+    bulk_upsert(
+        table=InKindItem._meta.db_table,
+        frame=items.select(
+            pl.lit(cycle.pk, dtype=pl.Int64).alias("cycle_id"),
+            pl.col("beneficiary_id"),
+            pl.col("area_id"),
+            pl.col("in_kind").alias("description"),
+            pl.lit(1, dtype=pl.Int64).alias("quantity"),
+            pl.col("in_kind_value").alias("value"),
+            pl.lit(InKindItem.Status.DUE.value).alias("status"),
+            pl.lit("").alias("delivered_by"),
+            pl.lit("").alias("reason"),
+        ),
+        key=["cycle_id", "beneficiary_id"],
+        update=[],
+    )
     if earlier.height:
         # the same rows as ``earlier`` (this cycle's new rows are not before the period)
         unsent.update(
@@ -227,6 +279,7 @@ def cycle_generate(*, by: User, program: Program, period: date) -> PaymentCycle:
             "entitlements": frame.height,
             "total": int(frame["own_amount"].sum() + frame["arrears"].sum()) if frame.height else 0,
             "arrears": int(frame["arrears"].sum()) if frame.height else 0,
+            "in_kind_items": items.height,
         },
     )
     return cycle
@@ -501,7 +554,11 @@ def returns_import(*, by: User, batch: PayerBatch, path: str | Path) -> ReturnRe
             update=[],
         )
         created = DeliveryEvent.objects.filter(batch=batch).count() - before
-        entitlement_status_update(good["entitlement_id"].unique().to_list())
+        entitlement_status_update(
+            Entitlement.objects.filter(
+                pk__in=DeliveryEvent.objects.filter(batch=batch).values("entitlement_id")
+            )
+        )
         audit_record(
             action="update",
             actor=by,
@@ -518,48 +575,57 @@ def returns_import(*, by: User, batch: PayerBatch, path: str | Path) -> ReturnRe
     )
 
 
-def entitlement_status_update(ids: list[int]) -> None:
-    """Recompute the status of entitlements from all their delivery events: paid (first paid
-    date; late after the cycle's 15th), held after two failed attempts, failed, or still
-    sent."""
-    if not ids:
-        return
-    events = DeliveryEvent.objects.filter(entitlement_id=OuterRef("pk")).order_by()
-    failed = (
-        events.filter(result=DeliveryEvent.Result.FAILED)
-        .values("entitlement_id")
-        .annotate(n=Count("id"))
-        .values("n")
+def entitlement_status_update(entitlements: QuerySet[Entitlement]) -> int:
+    """Recompute the status of ``entitlements`` from all their delivery events: paid (first
+    paid date; late after the cycle's 15th; days late counted from the 15th of the earliest
+    period covered), held after two failed attempts, failed, or still sent. Events and
+    entitlements are read once into frames; the new values go back in one bulk UPDATE."""
+    events = pl.DataFrame(
+        list(
+            DeliveryEvent.objects.filter(entitlement__in=entitlements.values("pk")).values_list(
+                "entitlement_id", "result", "on"
+            )
+        ),
+        schema={"id": pl.Int64, "result": pl.String, "on": pl.Date},
+        orient="row",
     )
-    paid = (
-        events.filter(result=DeliveryEvent.Result.PAID)
-        .values("entitlement_id")
-        .annotate(first=Min("on"))
-        .values("first")
+    if events.is_empty():
+        return 0
+    per = events.group_by("id").agg(
+        (pl.col("result") == DeliveryEvent.Result.FAILED.value).sum().alias("failed_attempts"),
+        pl.col("on")
+        .filter(pl.col("result") == DeliveryEvent.Result.PAID.value)
+        .min()
+        .alias("paid_on"),
     )
-    due = PaymentCycle.objects.filter(pk=OuterRef("cycle_id")).values("due_date")
-    status = Case(
-        When(paid_on__isnull=False, then=Value(Entitlement.Status.PAID.value)),
-        When(failed_attempts__gte=HOLD_AFTER, then=Value(Entitlement.Status.HELD.value)),
-        When(failed_attempts__gte=1, then=Value(Entitlement.Status.FAILED.value)),
-        default=Value(Entitlement.Status.SENT.value),
+    rows = pl.DataFrame(
+        list(entitlements.order_by().values_list("pk", "cycle__due_date", "months")),
+        schema={"id": pl.Int64, "due": pl.Date, "months": pl.List(pl.String)},
+        orient="row",
     )
-    # two set-based UPDATEs per chunk of ids (the chunks keep SQLite under its variable limit)
-    for start in range(0, len(ids), STATUS_CHUNK):
-        chunk = Entitlement.objects.filter(pk__in=ids[start : start + STATUS_CHUNK]).filter(
-            Exists(events)
-        )
-        chunk.update(
-            failed_attempts=Coalesce(Subquery(failed, output_field=IntegerField()), 0),
-            paid_on=Subquery(paid, output_field=DateField()),
-        )
-        chunk.update(
-            status=status,
-            late=Case(
-                When(paid_on__gt=Subquery(due, output_field=DateField()), then=Value(True)),
-                default=Value(False),
-            ),
-        )
+    first_due = (pl.col("months").list.sort().list.first() + pl.lit(f"-{DUE_DAY:02d}")).str.to_date(
+        "%Y-%m-%d", strict=False
+    )
+    S = Entitlement.Status
+    frame = rows.join(per, on="id", how="inner").select(
+        pl.col("id"),
+        pl.when(pl.col("paid_on").is_not_null())
+        .then(pl.lit(S.PAID.value))
+        .when(pl.col("failed_attempts") >= HOLD_AFTER)
+        .then(pl.lit(S.HELD.value))
+        .when(pl.col("failed_attempts") >= 1)
+        .then(pl.lit(S.FAILED.value))
+        .otherwise(pl.lit(S.SENT.value))
+        .alias("status"),
+        pl.col("failed_attempts").cast(pl.Int64),
+        pl.col("paid_on"),
+        (pl.col("paid_on") > pl.col("due")).fill_null(False).alias("late"),
+        (pl.col("paid_on") - pl.coalesce(first_due, pl.col("due")))
+        .dt.total_days()
+        .cast(pl.Int64)
+        .alias("days_late"),
+    )
+    return bulk_update(table=Entitlement._meta.db_table, frame=frame, key="id")
 
 
 # --- the card ledger and reconciliation ---------------------------------------------------
@@ -600,26 +666,33 @@ def card_ledger(beneficiary: Beneficiary) -> list[LedgerRow]:
 
 
 def reconcile(cycle: PaymentCycle) -> dict:
-    """Entitled vs sent vs confirmed paid vs returned, to the rupiah, and the discrepancies."""
+    """Entitled vs sent vs confirmed paid vs returned, to the rupiah, and the discrepancies —
+    grouped sums and two anti-joins in the database, whatever the cycle's size."""
     by_status = dict(
         cycle.entitlements.values_list("status").annotate(total=Sum("amount")).order_by()
     )
     entitled = sum(v for k, v in by_status.items() if k != Entitlement.Status.CARRIED)
     latest = cycle.batches.order_by("-version").first()
     sent = latest.total if latest else 0
-    in_batch = dict(latest.lines.values_list("entitlement_id", "amount")) if latest else {}
-    amounts = dict(cycle.entitlements.values_list("pk", "amount"))
+    lines = BatchLine.objects.filter(batch=latest) if latest else BatchLine.objects.none()
+    differing = lines.exclude(amount=F("entitlement__amount")).values_list(
+        "entitlement_id", "amount", "entitlement__amount"
+    )
     discrepancies = [
-        {"entitlement": pk, "issue": "amount differs", "sent": a, "entitled": amounts.get(pk)}
-        for pk, a in in_batch.items()
-        if amounts.get(pk) != a
+        {"entitlement": pk, "issue": "amount differs", "sent": a, "entitled": e}
+        for pk, a, e in differing[:MAX_DISCREPANCIES]
     ]
+    unsent_paid = cycle.entitlements.filter(status=Entitlement.Status.PAID).exclude(
+        pk__in=lines.values("entitlement_id")
+    )
     discrepancies += [
         {"entitlement": pk, "issue": "paid but not in the latest batch"}
-        for pk in cycle.entitlements.filter(status=Entitlement.Status.PAID)
-        .exclude(pk__in=latest.lines.values("entitlement_id") if latest else [])
-        .values_list("pk", flat=True)
+        for pk in unsent_paid.values_list("pk", flat=True)[:MAX_DISCREPANCIES]
     ]
+    counts = cycle.entitlements.aggregate(
+        late=Count("pk", filter=Q(late=True)), bundled=Count("pk", filter=Q(periods__gt=1))
+    )
+    items = dict(cycle.items.values_list("status").annotate(n=Sum("quantity")).order_by())
     return {
         "entitled": entitled,
         "sent": sent,
@@ -629,9 +702,62 @@ def reconcile(cycle: PaymentCycle) -> dict:
         "outstanding": by_status.get(Entitlement.Status.SENT, 0),
         "not_sent": by_status.get(Entitlement.Status.DUE, 0),
         "carried": by_status.get(Entitlement.Status.CARRIED, 0),
-        "late": cycle.entitlements.filter(late=True).count(),
-        "bundled": sum(
-            1 for m in cycle.entitlements.values_list("months", flat=True) if len(m) > 1
-        ),
+        "late": counts["late"],
+        "bundled": counts["bundled"],
+        "items_due": items.get(InKindItem.Status.DUE, 0),
+        "items_delivered": items.get(InKindItem.Status.DELIVERED, 0),
+        "items_undelivered": items.get(InKindItem.Status.UNDELIVERED, 0),
         "discrepancies": discrepancies,
     }
+
+
+# --- in-kind items ------------------------------------------------------------------------
+
+RECORD_ITEMS = "payments.change_inkinditem"
+
+
+@transaction.atomic
+def in_kind_record(
+    *,
+    by: User,
+    items: QuerySet[InKindItem],
+    delivered: bool,
+    on: date | None = None,
+    delivered_by: str = "",
+    reason: str = "",
+) -> int:
+    """Record the delivery (date, by whom — the day-care centre or facilitator) or the
+    non-delivery (why) of in-kind items, in one UPDATE. Only items in the user's areas that
+    are not delivered yet change; a delivered item is final. Returns how many changed."""
+    todo = scoped(items, by, perm=RECORD_ITEMS, area_field="area").exclude(
+        status=InKindItem.Status.DELIVERED
+    )
+    if delivered:
+        if on is None:
+            raise ValidationError(_("Give the date the items were handed over."))
+        if on > timezone.localdate():
+            raise ValidationError(_("The delivery date cannot be in the future."))
+        changes = {
+            "status": InKindItem.Status.DELIVERED,
+            "delivered_on": on,
+            "delivered_by": delivered_by.strip()[:200],
+            "reason": "",
+        }
+    else:
+        if not reason.strip():
+            raise ValidationError(_("Say why the items were not delivered."))
+        changes = {"status": InKindItem.Status.UNDELIVERED, "reason": reason.strip()[:200]}
+    ids = list(todo.values_list("pk", flat=True)[: MAX_ITEMS_PER_RECORD + 1])
+    if len(ids) > MAX_ITEMS_PER_RECORD:
+        raise ValidationError(
+            _("Record at most %(n)s items at once.") % {"n": MAX_ITEMS_PER_RECORD}
+        )
+    changed = InKindItem.objects.filter(pk__in=ids).update(recorded_by=by, **changes)
+    if changed:
+        audit_record(
+            action="update",
+            actor=by,
+            obj=InKindItem.objects.get(pk=ids[0]).cycle,
+            detail={"in_kind_items": ids, "delivered": delivered, "on": str(on or "")},
+        )
+    return changed

@@ -194,7 +194,7 @@ def batch_export(request, pk: int):
 @login_required
 def batch_file(request, pk: int):
     """The batch in the payer format (CSV with its SHA-256 in a header, or XLSX)."""
-    batch = selectors.batch_get(user=request.user, pk=pk)
+    batch = selectors.batch_file_get(user=request.user, pk=pk)
     fmt = request.GET.get("format", "csv")
     if fmt not in FILES:
         raise Http404("Unknown format.")

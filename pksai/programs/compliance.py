@@ -29,9 +29,11 @@ from pksai.programs.models import (
     ConsequenceStep,
     Program,
     Sanction,
+    Suspension,
 )
 
 MANAGE = "programs.change_beneficiary"
+SUSPEND = "programs.add_suspension"
 
 
 def _in_program(program: Program) -> Q:
@@ -230,3 +232,67 @@ def beneficiary_exit(
         detail={"exit": reason, "date": on.isoformat(), "notes": notes},
     )
     return beneficiary
+
+
+# --- suspensions --------------------------------------------------------------------------
+
+
+def _suspension_scope(by: User, beneficiary: Beneficiary, perm: str) -> None:
+    require_perm(by, perm)
+    if not scope_for(by).covers(beneficiary.area_id):
+        raise PermissionDenied("beneficiary outside the user's scope")
+
+
+@transaction.atomic
+def suspension_start(
+    *, by: User, beneficiary: Beneficiary, start: date, reason: str, end: date | None = None
+) -> Suspension:
+    """Suspend a beneficiary's benefit from ``start`` (to ``end``, or until ended). The
+    suspended days are left out of the cycles generated from now on and are never paid later;
+    a cycle already generated is not changed. Suspensions of one beneficiary never overlap."""
+    _suspension_scope(by, beneficiary, SUSPEND)
+    beneficiary = Beneficiary.objects.select_for_update().get(pk=beneficiary.pk)
+    if not reason.strip():
+        raise ValidationError(_("Give the reason for the suspension."))
+    if end is not None and end < start:
+        raise ValidationError(_("A suspension cannot end before it starts."))
+    if start < beneficiary.start_date:
+        raise ValidationError(_("The suspension starts before the benefit does."))
+    if beneficiary.status == Beneficiary.Status.EXITED:
+        raise ValidationError(_("This beneficiary has left the program."))
+    overlapping = beneficiary.suspensions.filter(
+        Q(end__isnull=True) | Q(end__gte=start),
+        **({"start__lte": end} if end is not None else {}),
+    )
+    if overlapping.exists():
+        raise ValidationError(_("The beneficiary is already suspended during that time."))
+    suspension = Suspension.objects.create(
+        beneficiary=beneficiary,
+        area_id=beneficiary.area_id,
+        start=start,
+        end=end,
+        reason=reason.strip()[:300],
+        created_by=by,
+    )
+    audit_record(
+        action="create",
+        actor=by,
+        obj=suspension,
+        detail={"beneficiary": beneficiary.pk, "start": str(start), "end": str(end or "")},
+    )
+    return suspension
+
+
+@transaction.atomic
+def suspension_end(*, by: User, suspension: Suspension, last_day: date) -> Suspension:
+    """End an open suspension: the benefit is paid again from the day after ``last_day``."""
+    _suspension_scope(by, suspension.beneficiary, "programs.change_suspension")
+    suspension = Suspension.objects.select_for_update().get(pk=suspension.pk)
+    if suspension.end is not None:
+        raise ValidationError(_("This suspension has already ended."))
+    if last_day < suspension.start:
+        raise ValidationError(_("A suspension cannot end before it starts."))
+    suspension.end, suspension.ended_by = last_day, by
+    suspension.save(update_fields=["end", "ended_by"])
+    audit_record(action="update", actor=by, obj=suspension, detail={"end": str(last_day)})
+    return suspension

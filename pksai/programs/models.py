@@ -364,6 +364,39 @@ class Beneficiary(models.Model):
         return f"{self.program}: {self.person_id}"
 
 
+class Suspension(models.Model):
+    """A time during which a beneficiary's benefit is not paid (an investigation, a
+    sanction, a stay in an institution that already provides for them): the suspended days
+    are left out of the cycle's proration and are not paid later. Open-ended until ended."""
+
+    beneficiary = models.ForeignKey(
+        Beneficiary, on_delete=models.PROTECT, related_name="suspensions"
+    )
+    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    start = models.DateField(_("suspended from"))
+    end = models.DateField(_("suspended until (last day)"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    ended_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("suspension")
+        verbose_name_plural = _("suspensions")
+        ordering = ["beneficiary", "-start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__isnull=True) | models.Q(end__gte=models.F("start")),
+                name="suspension_end_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.beneficiary_id}: {self.start}–{self.end or '…'}"
+
+
 class Topic(models.TextChoices):
     """What a facilitator's weekly visit covered (DOMAIN.md)."""
 

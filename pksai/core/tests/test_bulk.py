@@ -2,7 +2,7 @@ import polars as pl
 import pytest
 
 from pksai.areas.models import Area
-from pksai.core.bulk import bulk_upsert
+from pksai.core.bulk import bulk_update, bulk_upsert
 
 
 @pytest.mark.django_db
@@ -42,3 +42,25 @@ def test_bulk_upsert_do_nothing_and_empty():
     )
     assert Area.objects.get(code="92").name == "Papua Barat"
     assert bulk_upsert(table="areas_area", frame=frame.clear(), key=["code"], update=[]) == 0
+
+
+@pytest.mark.django_db
+def test_bulk_update_sets_columns_of_matching_rows_only():
+    frame = pl.DataFrame(
+        {
+            "code": ["93", "94"],
+            "level": [1, 1],
+            "name": ["A", "B"],
+            "timezone": ["Asia/Jakarta"] * 2,
+        }
+    ).with_columns(is_active=pl.lit(True))
+    bulk_upsert(table="areas_area", frame=frame, key=["code"], update=[])
+    changes = pl.DataFrame(
+        {"code": ["94", "99"], "name": ["Banten", "nowhere"], "is_active": [False, True]}
+    )
+    assert bulk_update(table="areas_area", frame=changes, key="code") == 2
+    assert Area.objects.get(code="93").name == "A"
+    banten = Area.objects.get(code="94")
+    assert (banten.name, banten.is_active) == ("Banten", False)
+    assert not Area.objects.filter(code="99").exists()
+    assert bulk_update(table="areas_area", frame=changes.clear(), key="code") == 0

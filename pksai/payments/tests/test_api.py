@@ -34,7 +34,7 @@ def post(client, path, user, body=None):
 def pay(team):  # noqa: F811
     return {
         **team,
-        "officer": make_user("po", roles=["program_officer"], scope=["73.71"]),
+        "officer": make_user("po", roles=["program_officer"], scope=["73"]),
         "gowa_officer": make_user("gpo", roles=["program_officer"], scope=["73.06"]),
         "makassar": make_beneficiaries(N, "73.71.01.1001", "Mks"),
         "gowa": make_beneficiaries(2, "73.06.01.2001", "Gowa"),
@@ -96,11 +96,13 @@ def test_cycle_batch_file_entitlements_and_card(client, pay, tmp_path):
     assert csv["X-Checksum-SHA256"] == batch.json()["checksum"]
     assert get(client, f"batches/{batch_id}/file?format=xlsx", officer).content[:2] == b"PK"
     assert get(client, f"batches/{batch_id}/file?format=doc", officer).status_code == 404
+    gowa = pay["gowa_officer"]
+    assert get(client, f"batches/{batch_id}/file?format=csv", gowa).status_code == 404
     assert AuditEvent.objects.filter(action="export", object_id=str(batch_id)).count() == 3
 
-    page = get(client, f"cycles/{pk}/entitlements/?page_size=5", officer)  # Makassar only
+    page = get(client, f"cycles/{pk}/entitlements/?page_size=5", officer)  # the province
     assert page.status_code == 200
-    assert page.json()["count"] == N and len(page.json()["items"]) <= 100
+    assert page.json()["count"] == N + 2 and len(page.json()["items"]) <= 100
     assert AuditEvent.objects.filter(object_type="payments.entitlement", action="view").exists()
     assert get(client, f"cycles/{pk}/entitlements/?status=paid", officer).json()["count"] == 0
 

@@ -171,6 +171,13 @@ def test_three_monthly_jslu_cycles_to_the_rupiah(officer, people, tmp_path):
     assert mar_rec["paid"] == mar_rec["entitled"] == mar_batch.total == feb_total + mar_own
     # all paid after the 15th; all but the leaver (owed February only) cover two months
     assert mar_rec["late"] == N and mar_rec["bundled"] == N - 1
+    # days late count from the 15th of the earliest month a payment covers
+    assert bundle.__class__.objects.get(pk=bundle.pk).days_late == (20 - 15) + 28 == 33
+    assert Entitlement.objects.get(pk=gone.pk).days_late == 33
+    jan_days = dict(
+        Entitlement.objects.filter(cycle=jan).values_list("days_late").annotate(n=Count("id"))
+    )
+    assert jan_days == {-5: N - 5, -1: 2, None: 3}  # paid on the 10th, the 14th; held
 
     # the card of a bundled beneficiary: January, then February + March together, late
     card = services.card_ledger(people["all"][10])

@@ -74,7 +74,7 @@ def pay(team):  # noqa: F811
     Makassar and 2 in Gowa."""
     return {
         **team,
-        "officer": make_user("po", roles=["program_officer"], scope=["73.71"]),
+        "officer": make_user("po", roles=["program_officer"], scope=["73"]),
         "gowa_officer": make_user("gpo", roles=["program_officer"], scope=["73.06"]),
         "makassar": make_beneficiaries(N, "73.71.01.1001", "Mks"),
         "gowa": make_beneficiaries(2, "73.06.01.2001", "Gowa"),
@@ -176,6 +176,10 @@ def test_generate_export_download_and_return_file(client, pay):
     xlsx = client.get(f"/payments/batches/{batch.pk}/file/?format=xlsx")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     assert client.get(f"/payments/batches/{batch.pk}/file/?format=pdf").status_code == 404
+    # the file names people of every regency: an officer of one regency cannot download it
+    login(client, pay["gowa_officer"])
+    assert client.get(f"/payments/batches/{batch.pk}/file/?format=csv").status_code == 404
+    login(client, officer)
 
     # a return file: every line paid on the 10th, and one bad row (row 2 of the file)
     lines = list(batch.lines.order_by("line").values_list("line", "entitlement_id"))
