@@ -9,6 +9,9 @@ PKSAI_VAR_DIR  where local data lives (default: var/ beside the package)
 EMAIL_HOST     SMTP server for e-mail alerts (unset: no e-mail; alerts stay in the app);
                EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, DEFAULT_FROM_EMAIL
 PKSAI_ATTACHMENT_ROOT, PKSAI_ATTACHMENT_MAX_BYTES  where case attachments live, largest allowed
+PKSAI_NOTIFIER  dotted path of the complaint notifier (SMS/e-mail to complainants; default:
+               pksai.grievances.notifiers.LogFileNotifier, which appends to var/notifications.log)
+PKSAI_PUBLIC_COMPLAINTS_PER_HOUR  public complaint form submissions per sender and hour (5)
 """
 
 import os
@@ -77,6 +80,7 @@ INSTALLED_APPS = [
     "pksai.referrals",
     "pksai.programs",
     "pksai.payments",
+    "pksai.grievances",
     "pksai.api",
 ]
 
@@ -249,6 +253,11 @@ MAILERS = {
     else {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "pksai@localhost")
+
+# --- Complaints: the notifier that tells complainants, the public form's rate limit ---
+PKSAI_NOTIFIER = os.environ.get("PKSAI_NOTIFIER", "pksai.grievances.notifiers.LogFileNotifier")
+PKSAI_NOTIFY_LOG = Path(os.environ.get("PKSAI_NOTIFY_LOG", VAR_DIR / "notifications.log"))
+PKSAI_PUBLIC_COMPLAINTS_PER_HOUR = int(os.environ.get("PKSAI_PUBLIC_COMPLAINTS_PER_HOUR", 5))
 
 # --- API --------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50

@@ -22,7 +22,13 @@ PILOT_SITES = (
     ("klaten", "33.10", "Sekretariat PKSAI Kabupaten Klaten"),
     ("tulungagung", "35.04", "Sekretariat PKSAI Kabupaten Tulungagung"),
 )
-NATIONAL_ROLES = ("national_analyst", "auditor", "administrator", "program_officer")
+NATIONAL_ROLES = (
+    "national_analyst",
+    "auditor",
+    "administrator",
+    "program_officer",
+    "complaints_officer",
+)
 SITE_ROLES = tuple(
     r.slug for r in ROLES if r.slug not in {"national_analyst", "auditor", "administrator"}
 )

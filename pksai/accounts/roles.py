@@ -78,6 +78,14 @@ _PROGRAMS = (
     "programs.add_suspension",
     "programs.change_suspension",
 )
+# Complaints: receive (staff entry, facilitators from a visit), see and handle in scope.
+_TAKE_COMPLAINTS = ("grievances.add_complaint",)
+_COMPLAINTS = (
+    "grievances.view_complaint",
+    "grievances.add_complaint",
+    "grievances.change_complaint",
+)
+_COMPLAINT_REPORTS = ("grievances.view_complaint_report",)
 _SEE_REGISTRY = (
     "registry.view_household",
     "registry.view_person",
@@ -100,7 +108,9 @@ ROLES: tuple[Role, ...] = (
         + _DIRECTORY
         + _REFERRAL_REPORTS
         + _NOMINATE
-        + _SEE_BENEFICIARIES,
+        + _SEE_BENEFICIARIES
+        + _COMPLAINTS
+        + _COMPLAINT_REPORTS,
     ),
     Role(
         "supervisor",
@@ -113,7 +123,8 @@ ROLES: tuple[Role, ...] = (
         + _REFERRALS
         + _REFERRAL_REPORTS
         + _NOMINATE
-        + _SEE_BENEFICIARIES,
+        + _SEE_BENEFICIARIES
+        + _COMPLAINTS,
     ),
     Role(
         "psychologist",
@@ -142,13 +153,20 @@ ROLES: tuple[Role, ...] = (
         _("Registers reports and complaints."),
         _SECRETARIAT
         + _SEE_REGISTRY
-        + ("cases.view_case", "cases.add_case", "referrals.view_provider"),
+        + ("cases.view_case", "cases.add_case", "referrals.view_provider")
+        + _COMPLAINTS,
     ),
     Role(
         "social_worker",
         _("Social worker / facilitator"),
         _("Sakti Peksos, TKSK, PKH and other frontline workers."),
-        _SECRETARIAT + _SEE_REGISTRY + _CASEWORK + ("cases.triage_case",) + _REFERRALS + _NOMINATE,
+        _SECRETARIAT
+        + _SEE_REGISTRY
+        + _CASEWORK
+        + ("cases.triage_case",)
+        + _REFERRALS
+        + _NOMINATE
+        + _TAKE_COMPLAINTS,
     ),
     Role(
         "focal_person",
@@ -166,7 +184,18 @@ ROLES: tuple[Role, ...] = (
         + _REFERRAL_REPORTS
         + _PROGRAMS
         + ("programs.approve_selectionround",)
-        + _PAYMENTS,
+        + _PAYMENTS
+        + _COMPLAINTS
+        + _COMPLAINT_REPORTS,
+    ),
+    Role(
+        "complaints_officer",
+        _("Complaints officer"),
+        _(
+            "Handles complaints, including the restricted queue (misconduct, deductions by "
+            "intermediaries), at district, province or ministry."
+        ),
+        _SECRETARIAT + _COMPLAINTS + ("grievances.view_restricted_complaint",) + _COMPLAINT_REPORTS,
     ),
     Role(
         "national_analyst",
@@ -175,7 +204,8 @@ ROLES: tuple[Role, ...] = (
         _READ_AREAS
         + _SEE_ORGANISATIONS
         + ("vulnerability.view_estimates", "referrals.view_provider")
-        + _REFERRAL_REPORTS,
+        + _REFERRAL_REPORTS
+        + _COMPLAINT_REPORTS,
         national_only=True,
     ),
     Role(
@@ -228,6 +258,8 @@ ROLES: tuple[Role, ...] = (
             "programs.view_consequencestep",
             "programs.add_consequencestep",
             "programs.change_consequencestep",
+            "grievances.view_complaintsla",
+            "grievances.add_complaintsla",
         )
         + _DIRECTORY,
         staff=True,

@@ -15,6 +15,7 @@ from pksai.accounts.models import User
 from pksai.accounts.scoping import require_perm, scope_for
 from pksai.areas.models import Area
 from pksai.audit.services import audit_record
+from pksai.cases.models import IntakeReport
 from pksai.registry.models import Household, Person
 
 SOURCE = "CASE"
@@ -64,3 +65,44 @@ def child_create(
     )
     audit_record(action="create", actor=by, obj=person, detail={"source": SOURCE})
     return person
+
+
+# --- the intake queue: reports from outside case work --------------------------------------
+
+
+def _pending_report(by: User, report_pk: int):
+    require_perm(by, "cases.add_case")
+    report = IntakeReport.objects.select_for_update().get(pk=report_pk)
+    if not scope_for(by).covers(report.area_id):
+        raise PermissionDenied("intake report outside the user's area scope")
+    if report.status != IntakeReport.Status.PENDING:
+        raise ValidationError(_("This report was already handled."))
+    return report
+
+
+@transaction.atomic
+def intake_report_register(*, by: User, report, case):
+    """Mark a waiting report as registered: ``case`` was opened for it (from the intake form,
+    where the child is found or recorded)."""
+    report = _pending_report(by, report.pk)
+    if not scope_for(by).covers(case.area_id):
+        raise PermissionDenied("case outside the user's area scope")
+    report.status, report.case = IntakeReport.Status.REGISTERED, case
+    report.handled_at, report.handled_by = timezone.now(), by
+    report.save(update_fields=["status", "case", "handled_at", "handled_by"])
+    audit_record(action="update", actor=by, obj=report, detail={"case": case.pk})
+    return report
+
+
+@transaction.atomic
+def intake_report_dismiss(*, by: User, report, reason: str):
+    """Dismiss a waiting report (a duplicate of a case already open, not about a child...)
+    with the reason."""
+    if not reason.strip():
+        raise ValidationError({"reason": [_("Say why the report is dismissed.")]})
+    report = _pending_report(by, report.pk)
+    report.status, report.dismiss_reason = IntakeReport.Status.DISMISSED, reason.strip()[:300]
+    report.handled_at, report.handled_by = timezone.now(), by
+    report.save(update_fields=["status", "dismiss_reason", "handled_at", "handled_by"])
+    audit_record(action="update", actor=by, obj=report, detail={"dismissed": report.dismiss_reason})
+    return report

@@ -540,3 +540,53 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class IntakeReport(models.Model):
+    """A report about a child at risk that came from outside case work (a child-protection
+    complaint from the public form, hotline or facilitator): it waits in the intake queue of
+    its area until registration staff register it as a case (finding or adding the child) or
+    dismiss it with a reason."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for registration")
+        REGISTERED = "registered", _("registered as a case")
+        DISMISSED = "dismissed", _("dismissed")
+
+    class Source(models.TextChoices):
+        COMPLAINT = "complaint", _("complaint")
+
+    source = models.CharField(_("source"), max_length=12, choices=Source.choices)
+    reference = models.CharField(_("reference"), max_length=40, blank=True)
+    area = models.ForeignKey(
+        "areas.Area", verbose_name=_("area"), on_delete=models.PROTECT, related_name="+"
+    )
+    summary = models.TextField(_("what was reported"))
+    reporter_anonymous = models.BooleanField(_("anonymous reporter"), default=False)
+    reporter_name = models.CharField(_("reporter"), max_length=200, blank=True)
+    reporter_phone = models.CharField(_("reporter's phone"), max_length=40, blank=True)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.PROTECT, related_name="intake_reports"
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    dismiss_reason = models.CharField(_("why dismissed"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("intake report")
+        verbose_name_plural = _("intake reports")
+        ordering = ["received_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["area"], name="intake_report_area_prefix", opclasses=["varchar_pattern_ops"]
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} {self.reference}"

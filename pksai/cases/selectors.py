@@ -20,7 +20,7 @@ from django.utils import timezone
 from pksai.accounts.models import User
 from pksai.accounts.scoping import require_perm, scoped
 from pksai.areas.codes import normalise_area_code
-from pksai.cases.models import Case, FollowUp
+from pksai.cases.models import Case, FollowUp, IntakeReport
 from pksai.cases.workflow import OPEN_STAGES, OWN_APPROVALS, Transition, available_transitions
 from pksai.registry.models import Person
 
@@ -240,3 +240,12 @@ def child_candidates(
     pool = list(people.filter(birth_date=birth_date, village_id=village)[:200])
     scored = [(SequenceMatcher(None, name.lower(), p.name.lower()).ratio(), p) for p in pool]
     return [p for ratio, p in sorted(scored, key=lambda s: -s[0]) if ratio >= 0.6][:5]
+
+
+def intake_reports(*, user, status: str = "pending"):
+    """Reports waiting in the intake queue of the user's areas (child-protection complaints):
+    registration staff and case workers (``cases.add_case``) in scope."""
+    qs = scoped(IntakeReport.objects.all(), user, perm="cases.add_case", area_field="area")
+    if status:
+        qs = qs.filter(status=status)
+    return qs.select_related("area", "case").order_by("received_at", "id")

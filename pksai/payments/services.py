@@ -534,6 +534,7 @@ def returns_import(*, by: User, batch: PayerBatch, path: str | Path) -> ReturnRe
     good = good.with_columns(pl.lit(batch.reference).alias("__batch"))
     key = ["__batch", "line_no", "result_code", "on", "reason"]
     good = good.with_columns(stable_hash(good, key, key=True).alias("row_key"))
+    stamp = timezone.now()  # marks this import's new events
     with transaction.atomic():
         before = DeliveryEvent.objects.filter(batch=batch).count()
         bulk_upsert(
@@ -548,17 +549,20 @@ def returns_import(*, by: User, batch: PayerBatch, path: str | Path) -> ReturnRe
                 pl.col("paid_by").fill_null(""),
                 pl.col("signed").alias("countersigned"),
                 pl.col("row_key"),
-                pl.lit(timezone.now()).alias("imported_at"),
+                pl.lit(stamp).alias("imported_at"),
             ),
             key=["row_key"],
             update=[],
         )
         created = DeliveryEvent.objects.filter(batch=batch).count() - before
-        entitlement_status_update(
-            Entitlement.objects.filter(
-                pk__in=DeliveryEvent.objects.filter(batch=batch).values("entitlement_id")
+        if created:  # only entitlements with a new event can change
+            entitlement_status_update(
+                Entitlement.objects.filter(
+                    pk__in=DeliveryEvent.objects.filter(batch=batch, imported_at=stamp).values(
+                        "entitlement_id"
+                    )
+                )
             )
-        )
         audit_record(
             action="update",
             actor=by,

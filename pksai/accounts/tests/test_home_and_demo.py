@@ -45,7 +45,7 @@ def test_demo_creates_one_user_per_role_per_pilot_site(db, capsys):
     assert list(coordinator.scope_areas.values_list("code", flat=True)) == ["73.06"]
     assert User.objects.get(username="national.auditor").is_national
     # one per role, and the civil registry's focal person (pksai.referrals.demo)
-    assert User.objects.filter(username__startswith="tulungagung.").count() == 9
+    assert User.objects.filter(username__startswith="tulungagung.").count() == 10
     before = User.objects.count()
     assert Household.objects.count() == 60
     assert Score.objects.exists()

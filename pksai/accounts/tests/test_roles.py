@@ -12,7 +12,7 @@ def test_every_role_is_a_group_with_its_permissions(db):
         group = Group.objects.get(name=role.slug)
         perms = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
         assert perms == set(role.permissions)
-    assert len(ROLES) == 11
+    assert len(ROLES) == 12
 
 
 def test_only_auditors_and_administrators_read_the_audit_trail(db):
