@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "pksai.programs",
     "pksai.payments",
     "pksai.grievances",
+    "pksai.monitoring",
     "pksai.api",
 ]
 

@@ -86,6 +86,14 @@ _COMPLAINTS = (
     "grievances.change_complaint",
 )
 _COMPLAINT_REPORTS = ("grievances.view_complaint_report",)
+# Finance (budget lines, efficiency, execution): imported and read by program officers;
+# the data centre reads the aggregates.
+_FINANCE = (
+    "monitoring.view_budgetline",
+    "monitoring.add_budgetline",
+    "monitoring.change_budgetline",
+)
+_SEE_FINANCE = ("monitoring.view_budgetline",)
 _SEE_REGISTRY = (
     "registry.view_household",
     "registry.view_person",
@@ -186,7 +194,8 @@ ROLES: tuple[Role, ...] = (
         + ("programs.approve_selectionround",)
         + _PAYMENTS
         + _COMPLAINTS
-        + _COMPLAINT_REPORTS,
+        + _COMPLAINT_REPORTS
+        + _FINANCE,
     ),
     Role(
         "complaints_officer",
@@ -205,7 +214,8 @@ ROLES: tuple[Role, ...] = (
         + _SEE_ORGANISATIONS
         + ("vulnerability.view_estimates", "referrals.view_provider")
         + _REFERRAL_REPORTS
-        + _COMPLAINT_REPORTS,
+        + _COMPLAINT_REPORTS
+        + _SEE_FINANCE,
         national_only=True,
     ),
     Role(
