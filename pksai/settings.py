@@ -12,6 +12,7 @@ PKSAI_ATTACHMENT_ROOT, PKSAI_ATTACHMENT_MAX_BYTES  where case attachments live, 
 PKSAI_NOTIFIER  dotted path of the complaint notifier (SMS/e-mail to complainants; default:
                pksai.grievances.notifiers.LogFileNotifier, which appends to var/notifications.log)
 PKSAI_PUBLIC_COMPLAINTS_PER_HOUR  public complaint form submissions per sender and hour (5)
+PKSAI_SUPPRESS_BELOW  published tables suppress counts below this (5), with complements
 """
 
 import os
@@ -259,6 +260,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "pksai@localhost")
 PKSAI_NOTIFIER = os.environ.get("PKSAI_NOTIFIER", "pksai.grievances.notifiers.LogFileNotifier")
 PKSAI_NOTIFY_LOG = Path(os.environ.get("PKSAI_NOTIFY_LOG", VAR_DIR / "notifications.log"))
 PKSAI_PUBLIC_COMPLAINTS_PER_HOUR = int(os.environ.get("PKSAI_PUBLIC_COMPLAINTS_PER_HOUR", 5))
+# Published aggregate tables hide counts below this (and complements); see monitoring/suppression
+PKSAI_SUPPRESS_BELOW = int(os.environ.get("PKSAI_SUPPRESS_BELOW", 5))
 
 # --- API --------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50
