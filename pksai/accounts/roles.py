@@ -94,6 +94,7 @@ _FINANCE = (
     "monitoring.change_budgetline",
 )
 _SEE_FINANCE = ("monitoring.view_budgetline",)
+_DASHBOARD = ("monitoring.view_dashboard",)
 _SEE_REGISTRY = (
     "registry.view_household",
     "registry.view_person",
@@ -118,7 +119,8 @@ ROLES: tuple[Role, ...] = (
         + _NOMINATE
         + _SEE_BENEFICIARIES
         + _COMPLAINTS
-        + _COMPLAINT_REPORTS,
+        + _COMPLAINT_REPORTS
+        + _DASHBOARD,
     ),
     Role(
         "supervisor",
@@ -132,7 +134,8 @@ ROLES: tuple[Role, ...] = (
         + _REFERRAL_REPORTS
         + _NOMINATE
         + _SEE_BENEFICIARIES
-        + _COMPLAINTS,
+        + _COMPLAINTS
+        + _DASHBOARD,
     ),
     Role(
         "psychologist",
@@ -195,7 +198,8 @@ ROLES: tuple[Role, ...] = (
         + _PAYMENTS
         + _COMPLAINTS
         + _COMPLAINT_REPORTS
-        + _FINANCE,
+        + _FINANCE
+        + _DASHBOARD,
     ),
     Role(
         "complaints_officer",
@@ -204,7 +208,11 @@ ROLES: tuple[Role, ...] = (
             "Handles complaints, including the restricted queue (misconduct, deductions by "
             "intermediaries), at district, province or ministry."
         ),
-        _SECRETARIAT + _COMPLAINTS + ("grievances.view_restricted_complaint",) + _COMPLAINT_REPORTS,
+        _SECRETARIAT
+        + _COMPLAINTS
+        + ("grievances.view_restricted_complaint",)
+        + _COMPLAINT_REPORTS
+        + _DASHBOARD,
     ),
     Role(
         "national_analyst",
@@ -215,7 +223,8 @@ ROLES: tuple[Role, ...] = (
         + ("vulnerability.view_estimates", "referrals.view_provider")
         + _REFERRAL_REPORTS
         + _COMPLAINT_REPORTS
-        + _SEE_FINANCE,
+        + _SEE_FINANCE
+        + _DASHBOARD,
         national_only=True,
     ),
     Role(

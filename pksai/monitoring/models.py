@@ -90,3 +90,55 @@ class PriceIndex(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.value}"
+
+
+class Indicator(models.Model):
+    """An indicator as data: a numerator and an optional denominator, each a *measure* (a
+    count over our records, defined once in measures.py), the disaggregations that make sense
+    for it, a baseline, a target and the SDG target it serves. Officials add or retune
+    indicators in the admin without code; a value is numerator ÷ denominator (× 100 for a
+    percentage)."""
+
+    class Unit(models.TextChoices):
+        COUNT = "count", _("count")
+        PERCENT = "percent", _("percent")
+        AVERAGE = "average", _("average")
+
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    name_id = models.CharField(_("name (Bahasa Indonesia)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    numerator = models.CharField(_("numerator (measure)"), max_length=60)
+    denominator = models.CharField(_("denominator (measure)"), max_length=60, blank=True)
+    parameter = models.PositiveSmallIntegerField(
+        _("parameter"), null=True, blank=True, help_text=_("e.g. hours or days allowed")
+    )
+    unit = models.CharField(_("unit"), max_length=10, choices=Unit.choices)
+    disaggregations = models.JSONField(
+        _("disaggregations"), default=list, help_text=_("area, sex, age_group, program, month")
+    )
+    baseline = models.DecimalField(
+        _("baseline"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    baseline_year = models.PositiveSmallIntegerField(_("baseline year"), null=True, blank=True)
+    target = models.DecimalField(
+        _("target"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    target_year = models.PositiveSmallIntegerField(_("target year"), null=True, blank=True)
+    sdg_target = models.CharField(_("SDG target"), max_length=40, blank=True)
+    position = models.PositiveSmallIntegerField(_("order on the dashboard"), default=100)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        ordering = ["position", "code"]
+        permissions = [("view_dashboard", "Can see indicator dashboards (aggregates in scope)")]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def name(self) -> str:
+        from django.utils.translation import get_language
+
+        return self.name_en if (get_language() or "id").startswith("en") else self.name_id

@@ -77,7 +77,7 @@ def test_bad_rows_are_reported_good_rows_kept_and_a_rerun_changes_nothing(office
         "nope,2026,moon,bribes,-5,12.5,,,,,,,,,,,,,\n"
         "jspaca,2026,central,training,100,90,10,10,,,,,,,,,,,5\n"  # months add to 20, not 90
         "jslu,2026,institutions,training,100,50,,,,,,,,,,,,,999\n"  # beneficiaries differ
-        "jspaca,2026,central,benefits,\"1,250,000\",600000,50000,50000,50000,50000,50000,50000,"
+        'jspaca,2026,central,benefits,"1,250,000",600000,50000,50000,50000,50000,50000,50000,'
         "50000,50000,50000,50000,50000,50000,\n"
     )
     result = finance.spending_import(by=officer, path=path)

@@ -1,0 +1,126 @@
+"""Indicator values from their definitions (``monitoring.Indicator``): numerator and
+denominator measures counted in the database per group, in the user's scope, and the
+period-vs-period comparison (e.g. cases reported and responded per regency, PKSA 2016 vs PKSAI
+January–October 2017)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Q
+
+from pksai.accounts.scoping import require_perm
+from pksai.areas.models import Area
+from pksai.monitoring.measures import AREA_DIGITS, MEASURES, measure_counts
+from pksai.monitoring.models import Indicator
+
+VIEW = "monitoring.view_dashboard"
+
+
+@dataclass(frozen=True)
+class Value:
+    key: str
+    label: str
+    numerator: int
+    denominator: int | None
+    value: Decimal | None
+
+
+def _ratio(indicator: Indicator, numerator: int, denominator: int | None) -> Decimal | None:
+    if not indicator.denominator:
+        return Decimal(numerator)
+    if not denominator:
+        return None
+    scale = 100 if indicator.unit == Indicator.Unit.PERCENT else 1
+    return (Decimal(scale * numerator) / Decimal(denominator)).quantize(
+        Decimal("0.1"), rounding=ROUND_HALF_UP
+    )
+
+
+def area_names(keys: list[str]) -> dict[str, str]:
+    """Area names for group keys that are area codes (one query)."""
+    codes = [k for k in keys if k]
+    return dict(Area.objects.filter(code__in=codes).values_list("code", "name"))
+
+
+def indicator_values(
+    indicator: Indicator,
+    *,
+    user,
+    start: date | None,
+    end: date | None,
+    group: str = "national",
+    area: str = "",
+) -> list[Value]:
+    """The indicator per group: numerator, denominator, value (rounded to 0.1)."""
+    require_perm(user, VIEW)
+    args = {"user": user, "start": start, "end": end, "group": group, "area": area}
+    param = getattr(indicator, "parameter", None)
+    numerators = measure_counts(indicator.numerator, param=param, **args)
+    denominators = (
+        measure_counts(indicator.denominator, param=param, **args) if indicator.denominator else {}
+    )
+    keys = sorted(set(numerators) | set(denominators))
+    names = area_names(keys) if group in AREA_DIGITS else {}
+    return [
+        Value(
+            key=k,
+            label=names.get(k, k) if group in AREA_DIGITS else k,
+            numerator=numerators.get(k, 0),
+            denominator=denominators.get(k, 0) if indicator.denominator else None,
+            value=_ratio(
+                indicator,
+                numerators.get(k, 0),
+                denominators.get(k, 0) if indicator.denominator else None,
+            ),
+        )
+        for k in keys
+    ]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    key: str
+    label: str
+    first: dict[str, int]  # measure code → count in the first period
+    second: dict[str, int]
+
+
+def compare_periods(
+    *,
+    user,
+    measures: list[str],
+    first: tuple[date, date],
+    second: tuple[date, date],
+    group: str = "regency",
+    area: str = "",
+) -> list[Comparison]:
+    """The measures counted in two periods ([start, end) each), per group — every area of the
+    level in scope that has a record in either period."""
+    require_perm(user, VIEW)
+    counts = {
+        (which, code): measure_counts(
+            code, user=user, start=period[0], end=period[1], group=group, area=area
+        )
+        for which, period in (("first", first), ("second", second))
+        for code in measures
+    }
+    keys = sorted({k for c in counts.values() for k in c})
+    names = area_names(keys) if group in AREA_DIGITS else {}
+    return [
+        Comparison(
+            key=k,
+            label=names.get(k, k),
+            first={code: counts["first", code].get(k, 0) for code in measures},
+            second={code: counts["second", code].get(k, 0) for code in measures},
+        )
+        for k in keys
+    ]
+
+
+def active_indicators():
+    return Indicator.objects.filter(is_active=True).filter(
+        Q(numerator__in=list(MEASURES)) & (Q(denominator="") | Q(denominator__in=list(MEASURES)))
+    )

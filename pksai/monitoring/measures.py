@@ -1,0 +1,369 @@
+"""Measures: the counts indicators are made of, each defined once over our records.
+
+A measure names its model, the area column it is scoped and grouped by (area codes are
+hierarchical, so a province, regency or district is a prefix of the code), the date that puts a
+record in a period, the filter, and the columns that disaggregate it (sex, age at the period's
+end, program). ``measure_counts`` returns one grouped query's counts — the national roll-up
+and every disaggregation are ``GROUP BY`` in the database, never a Python loop over records.
+Which measures make an indicator (numerator ÷ denominator), its baseline, target and SDG target
+are data (``monitoring.Indicator``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Case as Cond
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Substr, TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from pksai.accounts.scoping import scope_for
+from pksai.cases.models import Case, CaseEvent, EmergencyAction
+from pksai.grievances.models import Complaint
+from pksai.grievances.models import Status as ComplaintStatus
+from pksai.payments.models import Entitlement
+from pksai.programs.models import Beneficiary
+from pksai.referrals.models import Referral, Satisfaction
+from pksai.referrals.models import Status as ReferralStatus
+from pksai.vulnerability.models import RuleSet, Score
+
+GROUPS = ("national", "province", "regency", "district", "month", "sex", "age_group", "program")
+AREA_DIGITS = {"province": 2, "regency": 5, "district": 8}
+AGE_GROUPS = ((0, 5, "0-4"), (5, 13, "5-12"), (13, 18, "13-17"), (18, 60, "18-59"))
+
+
+@dataclass(frozen=True)
+class Measure:
+    code: str
+    label: Any
+    model: Any
+    area: str  # a direct foreign key to Area (its value is the area code)
+    date: str | None  # the date or datetime that puts a record in a period
+    where: Callable[[int | None], Q] = lambda _param: Q()
+    sex: str | None = None
+    birth: str | None = None  # birth date (age at the period's end)
+    age: str | None = None  # or an age column
+    program: str | None = None
+    aggregate: Callable[[], Any] = field(default=lambda: Count("pk"))
+
+    def groups(self) -> list[str]:
+        allowed = ["national", "province", "regency", "district"]
+        allowed += ["month"] if self.date else []
+        allowed += ["sex"] if self.sex else []
+        allowed += ["age_group"] if (self.birth or self.age) else []
+        allowed += ["program"] if self.program else []
+        return allowed
+
+
+def _not_void() -> Q:
+    return ~Q(stage="void")
+
+
+def _immediate_acted(hours: int | None) -> Q:
+    started = EmergencyAction.objects.filter(
+        case=OuterRef("pk"),
+        started_at__lte=OuterRef("created_at") + timedelta(hours=hours or 24),
+    )
+    return Q(response=Case.Response.IMMEDIATE) & Q(Exists(started))
+
+
+def _plan_approved(days: int | None) -> Q:
+    approved = CaseEvent.objects.filter(
+        case=OuterRef("pk"),
+        kind="approve_plan",
+        at__lte=OuterRef("created_at") + timedelta(days=days or 30),
+    )
+    return _not_void() & Q(Exists(approved))
+
+
+def _active_vulnerability_children(_param: int | None) -> Q:
+    return Q(
+        ruleset__in=RuleSet.objects.filter(purpose="vulnerability", status="active"),
+        risk_level__in=("high", "medium"),
+        age__lt=18,
+    )
+
+
+def _reached(param: int | None) -> Q:
+    with_case = Case.objects.filter(child=OuterRef("person_id")).exclude(stage="void")
+    enrolled = Beneficiary.objects.filter(person=OuterRef("person_id"))
+    return _active_vulnerability_children(param) & (Q(Exists(with_case)) | Q(Exists(enrolled)))
+
+
+DELIVERED = (ReferralStatus.DELIVERED, ReferralStatus.CLOSED)
+RESOLVED = (ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED)
+
+MEASURES: dict[str, Measure] = {
+    m.code: m
+    for m in [
+        Measure(
+            "cases_reported",
+            _("cases reported"),
+            Case,
+            "area",
+            "created_at",
+            lambda _p: _not_void(),
+            sex="child__sex",
+            birth="child__birth_date",
+        ),
+        Measure(
+            "cases_responded",
+            _("cases responded (triaged)"),
+            Case,
+            "area",
+            "created_at",
+            lambda _p: _not_void() & ~Q(response=""),
+            sex="child__sex",
+            birth="child__birth_date",
+        ),
+        Measure(
+            "cases_immediate",
+            _("immediate-response cases"),
+            Case,
+            "area",
+            "created_at",
+            lambda _p: Q(response=Case.Response.IMMEDIATE),
+            sex="child__sex",
+            birth="child__birth_date",
+        ),
+        Measure(
+            "cases_immediate_acted",
+            _("immediate-response cases acted on in time (hours: parameter, 24)"),
+            Case,
+            "area",
+            "created_at",
+            _immediate_acted,
+            sex="child__sex",
+            birth="child__birth_date",
+        ),
+        Measure(
+            "cases_plan_approved",
+            _("cases with a plan approved in time (days: parameter, 30)"),
+            Case,
+            "area",
+            "created_at",
+            _plan_approved,
+            sex="child__sex",
+            birth="child__birth_date",
+        ),
+        Measure(
+            "referrals_sent",
+            _("referrals for a service"),
+            Referral,
+            "area",
+            "sent_at",
+            lambda _p: Q(kind="service"),
+        ),
+        Measure(
+            "referrals_completed",
+            _("referrals with the service delivered"),
+            Referral,
+            "area",
+            "sent_at",
+            lambda _p: Q(kind="service", status__in=DELIVERED),
+        ),
+        Measure(
+            "birth_certificates",
+            _("birth certificates obtained (referrals delivered)"),
+            Referral,
+            "area",
+            "sent_at",
+            lambda _p: Q(service__code="birth_certificate", status__in=DELIVERED),
+        ),
+        Measure(
+            "vulnerable_children",
+            _("high- and medium-risk children"),
+            Score,
+            "village",
+            None,
+            _active_vulnerability_children,
+            sex="sex",
+            age="age",
+        ),
+        Measure(
+            "vulnerable_reached",
+            _("high- and medium-risk children with a case or an enrolment"),
+            Score,
+            "village",
+            None,
+            _reached,
+            sex="sex",
+            age="age",
+        ),
+        Measure(
+            "beneficiaries",
+            _("beneficiaries enrolled"),
+            Beneficiary,
+            "area",
+            "start_date",
+            program="program__code",
+            sex="person__sex",
+            birth="person__birth_date",
+        ),
+        Measure(
+            "facilitators",
+            _("facilitators with beneficiaries"),
+            Beneficiary,
+            "area",
+            None,
+            lambda _p: Q(status="active", facilitator__isnull=False),
+            program="program__code",
+            aggregate=lambda: Count("facilitator", distinct=True),
+        ),
+        Measure(
+            "facilitated_beneficiaries",
+            _("active beneficiaries with a facilitator"),
+            Beneficiary,
+            "area",
+            None,
+            lambda _p: Q(status="active", facilitator__isnull=False),
+            program="program__code",
+        ),
+        Measure(
+            "payments_paid",
+            _("payments made"),
+            Entitlement,
+            "area",
+            "cycle__period",
+            lambda _p: Q(status="paid"),
+            program="cycle__program__code",
+        ),
+        Measure(
+            "payments_on_time",
+            _("payments made by the 15th"),
+            Entitlement,
+            "area",
+            "cycle__period",
+            lambda _p: Q(status="paid", days_late__lte=0),
+            program="cycle__program__code",
+        ),
+        Measure(
+            "complaints_resolved",
+            _("complaints resolved"),
+            Complaint,
+            "area",
+            "created_at",
+            lambda _p: Q(status__in=RESOLVED),
+        ),
+        Measure(
+            "complaints_resolved_on_time",
+            _("complaints resolved by their due date"),
+            Complaint,
+            "area",
+            "created_at",
+            lambda _p: Q(status__in=RESOLVED, resolved_at__lte=F("due_at")),
+        ),
+        Measure(
+            "satisfaction_answers",
+            _("client satisfaction answers"),
+            Satisfaction,
+            "area",
+            "answered_at",
+            lambda _p: Q(score__isnull=False),
+        ),
+        Measure(
+            "satisfaction_points",
+            _("client satisfaction points (1–5 summed)"),
+            Satisfaction,
+            "area",
+            "answered_at",
+            lambda _p: Q(score__isnull=False),
+            aggregate=lambda: Sum("score"),
+        ),
+    ]
+}
+
+
+def _bound(day: date, field_is_datetime: bool) -> date | datetime:
+    if not field_is_datetime:
+        return day
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _is_datetime(measure: Measure) -> bool:
+    return measure.date is not None and measure.date.endswith("_at")
+
+
+def _age_group(measure: Measure, on: date) -> Any:
+    if measure.age:
+        whens = [
+            When(**{f"{measure.age}__gte": low, f"{measure.age}__lt": high}, then=Value(label))
+            for low, high, label in AGE_GROUPS
+        ]
+        return Cond(*whens, default=Value("60+"), output_field=CharField())
+    whens = []
+    for low, high, label in AGE_GROUPS:  # born after (end − high years] … [end − low years
+        youngest = on.replace(year=on.year - low)
+        oldest = on.replace(year=on.year - high)
+        whens.append(
+            When(
+                **{f"{measure.birth}__lte": youngest, f"{measure.birth}__gt": oldest},
+                then=Value(label),
+            )
+        )
+    return Cond(
+        *whens,
+        When(**{f"{measure.birth}__isnull": True}, then=Value("?")),
+        default=Value("60+"),
+        output_field=CharField(),
+    )
+
+
+def measure_counts(
+    code: str,
+    *,
+    user,
+    start: date | None = None,
+    end: date | None = None,
+    group: str = "national",
+    area: str = "",
+    param: int | None = None,
+) -> dict[str, int]:
+    """The measure in [start, end) for the records in the user's area scope (and under the
+    ``area`` prefix), one count per group key."""
+    measure = MEASURES[code]
+    if group not in measure.groups():
+        raise ValueError(f"{code} cannot be grouped by {group}")
+    qs = measure.model.objects.filter(scope_for(user).q(measure.area)).filter(measure.where(param))
+    area_id = f"{measure.area}_id"
+    if area:
+        qs = qs.filter(Q(**{area_id: area}) | Q(**{f"{area_id}__startswith": area + "."}))
+    if measure.date and start:
+        qs = qs.filter(**{f"{measure.date}__gte": _bound(start, _is_datetime(measure))})
+    if measure.date and end:
+        qs = qs.filter(**{f"{measure.date}__lt": _bound(end, _is_datetime(measure))})
+    if group == "national":
+        key: Any = Value("")
+    elif group in AREA_DIGITS:
+        key = Substr(F(area_id), 1, AREA_DIGITS[group])
+    elif group == "month":
+        key = TruncMonth(measure.date)
+    elif group == "sex":
+        key = F(measure.sex)
+    elif group == "program":
+        key = F(measure.program)
+    else:
+        on = (end - timedelta(days=1)) if end else timezone.localdate()
+        key = _age_group(measure, on)
+    rows = qs.order_by().values(key=key).annotate(n=measure.aggregate())
+    out: dict[str, int] = {}
+    for row in rows:  # one row per group: areas, months, sexes — never per record
+        k = row["key"]
+        label = k.strftime("%Y-%m") if hasattr(k, "strftime") else (k or "")
+        out[label] = out.get(label, 0) + int(row["n"] or 0)
+    return out
