@@ -5,6 +5,7 @@ from pksai.api.base import api
 from pksai.areas.api import router as areas_router
 from pksai.cases.api import router as cases_router
 from pksai.payments.api import router as payments_router
+from pksai.payments.api_reports import router as payment_reports_router
 from pksai.programs.api import router as programs_router
 from pksai.referrals.api import router as referrals_router
 from pksai.registry.api import router as registry_router
@@ -17,6 +18,7 @@ api.add_router("/vulnerability/", vulnerability_router, tags=["vulnerability"])
 api.add_router("/cases/", cases_router, tags=["cases"])
 api.add_router("/referrals/", referrals_router, tags=["referrals"])
 api.add_router("/programs/", programs_router, tags=["programs"])
+api.add_router("/payments/reports/", payment_reports_router, tags=["payments"])
 api.add_router("/payments/", payments_router, tags=["payments"])
 
 urls = api.urls

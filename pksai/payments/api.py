@@ -1,13 +1,15 @@
 """Payments over JSON: cycles with their reconciliation, generating a cycle, exporting a payer
 batch, downloading it, a cycle's entitlements (scoped to the caller's areas, audited) and a
-beneficiary's membership card.
+beneficiary's membership card; PKSA savings accounts (list, statement, open, plans, approval,
+withdrawals, deposits from a cycle), a cycle's in-kind items (list, record) and a
+beneficiary's suspensions (list, start, end).
 
 Scoped exactly like the pages: cycles and batches are program-level; entitlements and cards
 are personal data filtered by the caller's areas (a card out of scope is a 404). Every write
 calls one service, which checks the permission and writes the audit row; a refusal is a 400
 with the message."""
 
-from datetime import date
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -16,10 +18,20 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
+from pksai.accounts.scoping import get_scoped_or_404, require_perm
 from pksai.audit.services import audit_record
-from pksai.payments import selectors, services
+from pksai.payments import savings, selectors, services
 from pksai.payments.forms import parse_period
-from pksai.payments.models import Entitlement, PayerBatch, PaymentCycle
+from pksai.payments.models import (
+    Entitlement,
+    FundPlanItem,
+    InKindItem,
+    PayerBatch,
+    PaymentCycle,
+    SavingsAccount,
+)
+from pksai.programs import compliance
+from pksai.programs.models import Beneficiary, Suspension
 
 router = Router()
 
@@ -35,6 +47,9 @@ class ReconcileOut(Schema):
     carried: int
     late: int
     bundled: int
+    items_due: int = 0
+    items_delivered: int = 0
+    items_undelivered: int = 0
     discrepancies: list[dict]
 
 
@@ -272,3 +287,459 @@ def card(request, pk: int):
         "area": beneficiary.area_id,
         "payments": [row.__dict__ for row in rows],
     }
+
+
+# --- PKSA savings accounts ---------------------------------------------------------------
+
+
+class AccountOut(Schema):
+    id: int
+    number: str
+    beneficiary: int
+    child: str
+    area: str
+    partner: str = Field(description="The LKSA the account is held through.")
+    guardian: str
+    opened_on: date
+    deposited: int = Field(description="Whole rupiah.")
+    withdrawn: int
+    balance: int
+
+
+class EntryOut(Schema):
+    id: int
+    on: date
+    kind: str
+    amount: int
+    purpose: str
+    item: int | None
+
+
+class PlanItemOut(Schema):
+    id: int
+    description: str
+    amount: int
+    withdrawn: int
+    left: int
+
+
+class PlanOut(Schema):
+    id: int
+    status: str
+    needs_assessment: str
+    approved_at: datetime | None
+    items: list[PlanItemOut]
+
+
+class StatementOut(Schema):
+    id: int
+    number: str
+    beneficiary: int
+    child: str
+    area: str
+    partner: str
+    guardian: str
+    facilitator: str
+    opened_on: date
+    balance: int
+    entries: list[EntryOut]
+    plans: list[PlanOut]
+
+
+class AccountIn(Schema):
+    beneficiary: int
+    number: str = Field(max_length=40)
+    guardian_name: str = Field(max_length=200)
+    opened_on: date
+
+
+class PlanItemIn(Schema):
+    description: str = Field(max_length=200)
+    amount: int = Field(description="Whole rupiah.")
+
+
+class PlanIn(Schema):
+    items: list[PlanItemIn]
+    needs_assessment: str = ""
+
+
+class WithdrawIn(Schema):
+    item: int | None = Field(None, description="An item of the account's approved plan.")
+    amount: int = Field(description="Whole rupiah.")
+    purpose: str = Field(max_length=300)
+    on: date | None = None
+
+
+class DepositsOut(Schema):
+    deposited: int
+    total: int
+
+
+class AccountFilters(Schema):
+    q: str = ""
+
+
+def _account(a: SavingsAccount) -> dict:
+    return {
+        "id": a.pk,
+        "number": a.number,
+        "beneficiary": a.beneficiary_id,
+        "child": a.beneficiary.person.name,
+        "area": a.area_id,
+        "partner": a.partner.name,
+        "guardian": a.guardian_name,
+        "opened_on": a.opened_on,
+        "deposited": a.deposited,
+        "withdrawn": a.withdrawn,
+        "balance": a.balance,
+    }
+
+
+def _statement(request, pk: int) -> dict:
+    st = savings.account_statement(by=request.auth, pk=pk)  # 404 out of area; audited
+    a = st.account
+    return {
+        "id": a.pk,
+        "number": a.number,
+        "beneficiary": a.beneficiary_id,
+        "child": st.child,
+        "area": a.area_id,
+        "partner": st.partner,
+        "guardian": st.guardian,
+        "facilitator": st.facilitator,
+        "opened_on": a.opened_on,
+        "balance": st.balance,
+        "entries": [
+            {
+                "id": e.pk,
+                "on": e.on,
+                "kind": e.kind,
+                "amount": e.amount,
+                "purpose": e.purpose,
+                "item": e.plan_item_id,
+            }
+            for e in st.entries
+        ],
+        "plans": [
+            {
+                "id": plan.pk,
+                "status": plan.status,
+                "needs_assessment": plan.needs_assessment,
+                "approved_at": plan.approved_at,
+                "items": [
+                    {
+                        "id": line.item.pk,
+                        "description": line.item.description,
+                        "amount": line.approved,
+                        "withdrawn": line.withdrawn,
+                        "left": line.left,
+                    }
+                    for line in lines
+                ],
+            }
+            for plan, lines in st.plans
+        ],
+    }
+
+
+class AuditedAccounts(PageNumberPagination):
+    def paginate_queryset(self, queryset, pagination, request, **params):
+        result = super().paginate_queryset(queryset, pagination, request, **params)
+        items = list(result["items"])
+        if items:
+            audit_record(
+                action="view",
+                actor=request.auth,
+                object_type="payments.savingsaccount",
+                detail={"ids": [a.pk for a in items], "q": request.GET.get("q", "")},
+            )
+        return {**result, "items": [_account(a) for a in items]}
+
+
+@router.get(
+    "/savings/",
+    response=list[AccountOut],
+    summary="PKSA savings accounts in the caller's areas, with balances (audited)",
+)
+@paginate(AuditedAccounts)
+def list_accounts(request, filters: Query[AccountFilters]):
+    return selectors.savings_account_list(user=request.auth, q=filters.q[:100])
+
+
+@router.post("/savings/", response={201: StatementOut}, summary="Open a PKSA savings account")
+def open_account(request, payload: AccountIn):
+    require_perm(request.auth, savings.OPEN)
+    beneficiary = selectors.beneficiary_for_account(user=request.auth, pk=payload.beneficiary)
+    account = savings.account_open(
+        by=request.auth,
+        beneficiary=beneficiary,
+        number=payload.number,
+        guardian_name=payload.guardian_name,
+        opened_on=payload.opened_on,
+    )
+    return Status(201, _statement(request, account.pk))
+
+
+@router.get(
+    "/savings/{int:pk}/",
+    response=StatementOut,
+    summary="An account's statement: balance, ledger, plans with what is left (audited)",
+)
+def get_account(request, pk: int):
+    return _statement(request, pk)
+
+
+@router.post(
+    "/savings/{int:pk}/plans/",
+    response={201: PlanOut},
+    summary="Draft a fund-utilisation plan (items and amounts)",
+)
+def create_plan(request, pk: int, payload: PlanIn):
+    require_perm(request.auth, savings.PLAN)
+    account = selectors.savings_account_get(user=request.auth, pk=pk, perm=savings.PLAN)
+    plan = savings.plan_create(
+        by=request.auth,
+        account=account,
+        items=[(i.description, i.amount) for i in payload.items],
+        needs_assessment=payload.needs_assessment,
+    )
+    return Status(201, _plan(plan))
+
+
+def _plan(plan) -> dict:
+    return {
+        "id": plan.pk,
+        "status": plan.status,
+        "needs_assessment": plan.needs_assessment,
+        "approved_at": plan.approved_at,
+        "items": [
+            {"id": i.pk, "description": i.description, "amount": i.amount}
+            | {"withdrawn": (w := savings.item_withdrawn(i)), "left": i.amount - w}
+            for i in plan.items.all()
+        ],
+    }
+
+
+@router.post("/savings/plans/{int:pk}/approve", response=PlanOut, summary="Approve a draft plan")
+def approve_plan(request, pk: int):
+    require_perm(request.auth, savings.APPROVE)
+    plan = selectors.fund_plan_get(user=request.auth, pk=pk)
+    return _plan(savings.plan_approve(by=request.auth, plan=plan))
+
+
+@router.post(
+    "/savings/{int:pk}/withdrawals/",
+    response={201: EntryOut},
+    summary="Withdraw against an item of the approved plan (400 with the reason if refused)",
+)
+def create_withdrawal(request, pk: int, payload: WithdrawIn):
+    require_perm(request.auth, savings.MOVE_MONEY)
+    account = selectors.savings_account_get(user=request.auth, pk=pk, perm=savings.MOVE_MONEY)
+    item = None
+    if payload.item is not None:
+        item = FundPlanItem.objects.filter(pk=payload.item, plan__account=account).first()
+        if item is None:
+            raise ValidationError({"item": [_("That item belongs to another account's plan.")]})
+    entry = savings.withdraw(
+        by=request.auth,
+        account=account,
+        item=item,
+        amount=payload.amount,
+        purpose=payload.purpose,
+        on=payload.on,
+    )
+    return Status(
+        201,
+        {
+            "id": entry.pk,
+            "on": entry.on,
+            "kind": entry.kind,
+            "amount": entry.amount,
+            "purpose": entry.purpose,
+            "item": entry.plan_item_id,
+        },
+    )
+
+
+@router.post(
+    "/cycles/{int:pk}/savings-deposits",
+    response=DepositsOut,
+    summary="Credit a PKSA cycle's paid account payments to the savings accounts (once each)",
+)
+def cycle_deposits(request, pk: int):
+    cycle = selectors.cycle_get(user=request.auth, pk=pk)
+    result = savings.deposits_from_cycle(by=request.auth, cycle=cycle)
+    return {"deposited": result.deposited, "total": result.total}
+
+
+# --- in-kind items ------------------------------------------------------------------------
+
+
+class ItemOut(Schema):
+    id: int
+    beneficiary: int
+    name: str
+    area: str
+    description: str
+    quantity: int
+    value: int
+    status: str
+    delivered_on: date | None
+    delivered_by: str
+    reason: str
+
+
+class ItemFilters(Schema):
+    status: str = ""
+
+
+class ItemsRecordIn(Schema):
+    items: list[int] = Field(description="Ids of the cycle's items to record.")
+    delivered: bool
+    on: date | None = Field(None, description="Delivery date (when delivered).")
+    delivered_by: str = Field("", max_length=200)
+    reason: str = Field("", max_length=200, description="Why not delivered.")
+
+
+class ItemsRecordOut(Schema):
+    changed: int
+
+
+def _item(i: InKindItem) -> dict:
+    return {
+        "id": i.pk,
+        "beneficiary": i.beneficiary_id,
+        "name": i.beneficiary.person.name,
+        "area": i.area_id,
+        "description": i.description,
+        "quantity": i.quantity,
+        "value": i.value,
+        "status": i.status,
+        "delivered_on": i.delivered_on,
+        "delivered_by": i.delivered_by,
+        "reason": i.reason,
+    }
+
+
+class AuditedItems(PageNumberPagination):
+    def paginate_queryset(self, queryset, pagination, request, **params):
+        result = super().paginate_queryset(queryset, pagination, request, **params)
+        items = list(result["items"])
+        if items:
+            audit_record(
+                action="view",
+                actor=request.auth,
+                object_type="payments.inkinditem",
+                detail={"ids": [i.pk for i in items], "status": request.GET.get("status", "")},
+            )
+        return {**result, "items": [_item(i) for i in items]}
+
+
+@router.get(
+    "/cycles/{int:pk}/items/",
+    response=list[ItemOut],
+    summary="A cycle's in-kind items in the caller's areas (audited)",
+)
+@paginate(AuditedItems)
+def list_items(request, pk: int, filters: Query[ItemFilters]):
+    cycle = selectors.cycle_get(user=request.auth, pk=pk)
+    status = filters.status if filters.status in InKindItem.Status.values else ""
+    return selectors.in_kind_item_search(user=request.auth, cycle=cycle, status=status)
+
+
+@router.post(
+    "/cycles/{int:pk}/items/record",
+    response=ItemsRecordOut,
+    summary="Record in-kind items as delivered (date, by whom) or not delivered (why)",
+)
+def record_items(request, pk: int, payload: ItemsRecordIn):
+    cycle = selectors.cycle_get(user=request.auth, pk=pk)
+    require_perm(request.auth, services.RECORD_ITEMS)
+    changed = services.in_kind_record(
+        by=request.auth,
+        items=cycle.items.filter(pk__in=payload.items),
+        delivered=payload.delivered,
+        on=payload.on,
+        delivered_by=payload.delivered_by,
+        reason=payload.reason,
+    )
+    return {"changed": changed}
+
+
+# --- suspensions --------------------------------------------------------------------------
+
+
+class SuspensionOut(Schema):
+    id: int
+    beneficiary: int
+    start: date
+    end: date | None
+    reason: str
+
+
+class SuspensionIn(Schema):
+    start: date
+    end: date | None = None
+    reason: str = Field(max_length=300)
+
+
+class SuspensionEndIn(Schema):
+    last_day: date
+
+
+def _suspension(s: Suspension) -> dict:
+    return {
+        "id": s.pk,
+        "beneficiary": s.beneficiary_id,
+        "start": s.start,
+        "end": s.end,
+        "reason": s.reason,
+    }
+
+
+def _suspended(user, pk: int) -> Beneficiary:
+    return get_scoped_or_404(
+        Beneficiary.objects.all(), user, perm="programs.view_suspension", pk=pk
+    )
+
+
+@router.get(
+    "/beneficiaries/{int:pk}/suspensions/",
+    response=list[SuspensionOut],
+    summary="A beneficiary's suspensions (scoped by area)",
+)
+def list_suspensions(request, pk: int):
+    beneficiary = _suspended(request.auth, pk)
+    return [_suspension(s) for s in beneficiary.suspensions.all()]
+
+
+@router.post(
+    "/beneficiaries/{int:pk}/suspensions/",
+    response={201: SuspensionOut},
+    summary="Suspend a beneficiary's benefit (from, optional last day, reason)",
+)
+def start_suspension(request, pk: int, payload: SuspensionIn):
+    require_perm(request.auth, compliance.SUSPEND)
+    beneficiary = _suspended(request.auth, pk)
+    suspension = compliance.suspension_start(
+        by=request.auth,
+        beneficiary=beneficiary,
+        start=payload.start,
+        end=payload.end,
+        reason=payload.reason,
+    )
+    return Status(201, _suspension(suspension))
+
+
+@router.post("/suspensions/{int:pk}/end", response=SuspensionOut, summary="End an open suspension")
+def end_suspension(request, pk: int, payload: SuspensionEndIn):
+    require_perm(request.auth, "programs.change_suspension")
+    suspension = get_scoped_or_404(
+        Suspension.objects.select_related("beneficiary"),
+        request.auth,
+        perm="programs.change_suspension",
+        pk=pk,
+    )
+    return _suspension(
+        compliance.suspension_end(by=request.auth, suspension=suspension, last_day=payload.last_day)
+    )

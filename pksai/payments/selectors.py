@@ -124,18 +124,6 @@ def savings_account_get(*, user, pk: int, perm: str = savings.VIEW) -> SavingsAc
     )
 
 
-def savings_account_for_plan(*, user, pk: int) -> SavingsAccount:
-    """The account a plan is drafted for: the child's own facilitator may draft one (the
-    service allows it) without the program officer's view of the account; anyone else needs
-    the account in their areas. Else 404."""
-    own = (
-        SavingsAccount.objects.select_related("beneficiary")
-        .filter(pk=pk, beneficiary__facilitator_id=getattr(user, "pk", None))
-        .first()
-    )
-    return own or savings_account_get(user=user, pk=pk, perm=savings.PLAN)
-
-
 def fund_plan_get(*, user, pk: int) -> FundPlan:
     """A plan of an account in the user's areas (approving it needs the approve perm)."""
     return get_scoped_or_404(

@@ -20,17 +20,19 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from pksai.accounts.scoping import require_perm
 from pksai.audit.services import audit_record
-from pksai.payments import selectors, services
-from pksai.payments.forms import CycleForm, ExportForm, ReturnForm
-from pksai.payments.models import Entitlement, PayerBatch, PaymentCycle
+from pksai.payments import savings, selectors, services
+from pksai.payments.forms import CycleForm, ExportForm, ItemsRecordForm, ReturnForm
+from pksai.payments.models import Entitlement, InKindItem, PayerBatch, PaymentCycle
 from pksai.registry.importer import ExtractError
 
 CYCLES_PAGE_SIZE = 24
 PAGE_SIZE = 50
+ITEMS_PAGE_SIZE = 50
 SHOWN_ERRORS = 200
 FILES = {
     "csv": ("text/csv; charset=utf-8", services.batch_csv),
@@ -128,6 +130,8 @@ def _cycle_page(
     import_form: ReturnForm | None = None,
     result=None,
     import_error: str = "",
+    items_form: ItemsRecordForm | None = None,
+    extra: dict | None = None,
     status: int = 200,
 ):
     filters = _filters(request)
@@ -155,11 +159,41 @@ def _cycle_page(
         "import_form": import_form,
         "result": result,
         "import_error": import_error,
+        **_items_context(request, cycle, items_form),
+        "can_deposit": cycle.program.code == savings.PKSA
+        and request.user.has_perm(savings.MOVE_MONEY),
+        **(extra or {}),
     }
     if result is not None:
         context["errors"] = result.errors.head(SHOWN_ERRORS).to_dicts()
         context["errors_hidden"] = max(result.errors.height - SHOWN_ERRORS, 0)
     return render(request, "payments/cycle.html", context, status=status)
+
+
+def _items_context(request, cycle: PaymentCycle, form: ItemsRecordForm | None) -> dict:
+    """The cycle's in-kind items in the user's areas (filtered by status, paginated with their
+    own page parameter), audited like the entitlements; nothing for a role without them."""
+    if not request.user.has_perm(selectors.VIEW_ITEMS) or not cycle.items.exists():
+        return {"show_items": False}
+    status = request.GET.get("item_status", "")
+    status = status if status in InKindItem.Status.values else ""
+    qs = selectors.in_kind_item_search(user=request.user, cycle=cycle, status=status)
+    page = Paginator(qs, ITEMS_PAGE_SIZE).get_page(request.GET.get("items_page"))
+    if page.object_list:
+        audit_record(
+            action="view",
+            actor=request.user,
+            object_type="payments.inkinditem",
+            detail={"cycle": cycle.pk, "list": [i.pk for i in page], "status": status},
+        )
+    can_record = request.user.has_perm(services.RECORD_ITEMS)
+    return {
+        "show_items": True,
+        "items_page": page,
+        "item_status": status,
+        "item_statuses": InKindItem.Status.choices,
+        "items_form": form or (ItemsRecordForm() if can_record else None),
+    }
 
 
 @login_required
@@ -249,6 +283,44 @@ def batch_return(request, pk: int):
         result=result,
         status=400 if result.rejected else 200,
     )
+
+
+@login_required
+@require_POST
+def items_record(request, pk: int):
+    """Record the selected in-kind items of the cycle as delivered (date, by whom) or not
+    delivered (why). Only items in the user's areas change (the service scopes them); the
+    number changed is shown. A refusal shows the page again with the reason (400)."""
+    cycle = selectors.cycle_get(user=request.user, pk=pk)
+    require_perm(request.user, services.RECORD_ITEMS)
+    form = ItemsRecordForm(request.POST)
+    ids = [int(i) for i in request.POST.getlist("item") if i.isdigit()]
+    if form.is_valid():
+        if not ids:
+            form.add_error(None, _("Select the items to record."))
+        else:
+            data = form.cleaned_data
+            try:
+                changed = services.in_kind_record(
+                    by=request.user,
+                    items=cycle.items.filter(pk__in=ids),
+                    delivered=data["outcome"] == "delivered",
+                    on=data["on"],
+                    delivered_by=data["delivered_by"],
+                    reason=data["reason"],
+                )
+            except ValidationError as error:
+                form.add_error(None, _messages(error))
+            else:
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(n)s in-kind item recorded.", "%(n)s in-kind items recorded.", changed
+                    )
+                    % {"n": changed},
+                )
+                return redirect("payments:cycle", pk=cycle.pk)
+    return _cycle_page(request, cycle, items_form=form, status=400)
 
 
 # --- the membership card ---------------------------------------------------------------

@@ -13,12 +13,13 @@ from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min, Q, Sum
 from django.utils.translation import gettext as _
 
 from pksai.accounts.models import User
 from pksai.accounts.scoping import require_perm, scope_for, scoped
 from pksai.audit.services import audit_record
+from pksai.payments.models import Entitlement
 from pksai.programs.models import Beneficiary, FacilitationVisit, Topic
 
 ASSIGN = "programs.change_beneficiary"
@@ -123,6 +124,7 @@ class MonthReport:
     by_topic: dict[str, int] = field(default_factory=dict)
     not_visited: list[Beneficiary] = field(default_factory=list)
     caseload: int = 0
+    payments: dict[str, int] = field(default_factory=dict)
 
     @property
     def first_day(self) -> date:
@@ -167,6 +169,7 @@ def month_report(*, user, facilitator: User, year: int, month: int) -> MonthRepo
         detail={"facilitator": facilitator.get_username(), "month": f"{year}-{month:02d}"},
     )
     return MonthReport(
+        payments=month_payments(user=user, facilitator=facilitator, period=start),
         facilitator=facilitator,
         year=year,
         month=month,
@@ -175,3 +178,29 @@ def month_report(*, user, facilitator: User, year: int, month: int) -> MonthRepo
         not_visited=not_visited,
         caseload=caseload.count(),
     )
+
+
+def month_payments(*, user, facilitator: User, period: date) -> dict[str, int]:
+    """Disbursement to the facilitator's beneficiaries in the month (the payment cycles of that
+    period), for the monthly report: paid, failed delivery attempts, held and still outstanding,
+    with amounts in whole rupiah. One aggregate query; carried entitlements (moved into a later
+    payment) are not payments. Counts only — no names — within the reader's area scope, so a
+    facilitator without access to the payment pages still reports on disbursement."""
+    status = Entitlement.Status
+    outstanding = Q(status__in=[status.DUE, status.SENT, status.FAILED])
+    totals = (
+        Entitlement.objects.filter(beneficiary__facilitator=facilitator, cycle__period=period)
+        .exclude(status=status.CARRIED)
+        .filter(scope_for(user).q("area"))
+        .aggregate(
+            entitlements=Count("id"),
+            paid=Count("id", filter=Q(status=status.PAID)),
+            paid_amount=Sum("amount", filter=Q(status=status.PAID)),
+            failed_attempts=Sum("failed_attempts"),
+            held=Count("id", filter=Q(status=status.HELD)),
+            held_amount=Sum("amount", filter=Q(status=status.HELD)),
+            outstanding=Count("id", filter=outstanding),
+            outstanding_amount=Sum("amount", filter=outstanding),
+        )
+    )
+    return {key: value or 0 for key, value in totals.items()}

@@ -12,9 +12,9 @@ from pksai.api.tests.helpers import bearer, english_messages  # noqa: F401  (aut
 from pksai.audit.models import AuditEvent
 from pksai.cases.tests.conftest import team  # noqa: F401  (the case-work team fixture)
 from pksai.payments import services
-from pksai.payments.models import Entitlement, PayerBatch, PaymentCycle
+from pksai.payments.models import Entitlement, InKindItem, PayerBatch, PaymentCycle
 from pksai.payments.tests.test_views import N, make_beneficiaries, return_csv
-from pksai.programs.models import Program
+from pksai.programs.models import Beneficiary, BenefitRule, Program, Suspension
 
 URL = "/api/v1/payments/"
 JAN = date(2026, 1, 1)
@@ -130,3 +130,65 @@ def test_cycle_batch_file_entitlements_and_card(client, pay, tmp_path):
     ]
     assert get(client, f"cycles/{pk}/", officer).json()["reconcile"]["late"] == 1
     assert PaymentCycle.objects.count() == 1
+
+
+# --- in-kind items and suspensions (savings accounts: test_api_savings.py) ----------------
+
+
+@pytest.mark.django_db
+def test_in_kind_items_and_suspensions(client, pay):
+    officer, gowa, worker = pay["officer"], pay["gowa_officer"], pay["worker"]
+    abt = Program.objects.get(code="pks_abt")
+    children = pay["makassar"][:2] + pay["gowa"][:1]
+    Beneficiary.objects.filter(pk__in=[c.pk for c in children]).update(
+        program=abt, benefit_rule=BenefitRule.objects.get(program=abt)
+    )
+    cycle = services.cycle_generate(
+        by=officer, program=Program.objects.get(code="pksa"), period=JAN
+    )
+    assert get(client, f"cycles/{cycle.pk}/items/", worker).status_code == 403
+    listed = get(client, f"cycles/{cycle.pk}/items/", gowa).json()
+    assert listed["count"] == 1 and listed["items"][0]["area"] == "73.06.01.2001"
+    ids = list(cycle.items.order_by("id").values_list("pk", flat=True))
+    record = {"items": ids, "delivered": True, "on": "2026-01-09", "delivered_by": "TAS"}
+    assert post(client, f"cycles/{cycle.pk}/items/record", worker, record).status_code == 403
+    assert post(client, f"cycles/{cycle.pk}/items/record", gowa, record).json() == {"changed": 1}
+    no_reason = post(
+        client, f"cycles/{cycle.pk}/items/record", officer, {"items": ids, "delivered": False}
+    )
+    assert no_reason.status_code == 400
+    assert no_reason.json()["detail"] == ["Say why the items were not delivered."]
+    done = post(
+        client,
+        f"cycles/{cycle.pk}/items/record",
+        officer,
+        {"items": ids, "delivered": False, "reason": "pindah"},
+    )
+    assert done.json() == {"changed": 2}  # the delivered one is final
+    assert get(client, f"cycles/{cycle.pk}/items/?status=undelivered", officer).json()["count"] == 2
+    rec = get(client, f"cycles/{cycle.pk}/", officer).json()["reconcile"]
+    assert (rec["items_due"], rec["items_delivered"], rec["items_undelivered"]) == (0, 1, 2)
+    assert InKindItem.objects.filter(status="delivered").get().delivered_by == "TAS"
+
+    elder = pay["makassar"][5]
+    path = f"beneficiaries/{elder.pk}/suspensions/"
+    body = {"start": "2026-03-01", "reason": "dalam pemeriksaan"}
+    assert post(client, path, worker, body).status_code == 403
+    assert post(client, path, gowa, body).status_code == 404
+    assert get(client, path, gowa).status_code == 404
+    backwards = post(client, path, officer, {**body, "end": "2026-02-01"})
+    assert backwards.status_code == 400
+    assert backwards.json()["detail"] == ["A suspension cannot end before it starts."]
+    started = post(client, path, officer, body)
+    assert started.status_code == 201 and started.json()["end"] is None
+    pk = started.json()["id"]
+    assert [s["id"] for s in get(client, path, officer).json()] == [pk]
+    end = {"last_day": "2026-03-31"}
+    assert post(client, f"suspensions/{pk}/end", gowa, end).status_code == 404
+    assert post(client, f"suspensions/{pk}/end", worker, end).status_code == 403
+    ended = post(client, f"suspensions/{pk}/end", officer, end)
+    assert ended.status_code == 200 and ended.json()["end"] == "2026-03-31"
+    again = post(client, f"suspensions/{pk}/end", officer, end)
+    assert again.status_code == 400
+    assert again.json()["detail"] == ["This suspension has already ended."]
+    assert Suspension.objects.get().end == date(2026, 3, 31)

@@ -131,3 +131,72 @@ def test_the_facilitator_logs_a_visit_through_the_page(client, people):
     assert ok.status_code == 302 and b.visits.count() == 1
     english(client, people["other_worker"])  # neither the facilitator nor program staff
     assert client.get(f"/facilitation/beneficiaries/{b.pk}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_monthly_report_counts_the_months_payments_of_the_facilitators_beneficiaries(
+    client, people
+):
+    from pksai.payments.models import Entitlement, PaymentCycle
+
+    worker = people["worker"]
+    paid, held, failed, carried = beneficiaries(4, worker)
+    (someone_elses,) = beneficiaries(1, people["other_worker"])
+    jslu = Program.objects.get(code="jslu")
+    jan, feb = (
+        PaymentCycle.objects.create(
+            program=jslu, period=date(2026, m, 1), due_date=date(2026, m, 15), created_by=worker
+        )
+        for m in (1, 2)
+    )
+    S = Entitlement.Status
+
+    def entitlement(cycle, b, status, attempts=0, amount=300_000):
+        return Entitlement(
+            cycle=cycle,
+            beneficiary=b,
+            area_id=b.area_id,
+            own_amount=amount,
+            amount=amount,
+            months=[f"{cycle.period:%Y-%m}"],
+            channel="post_home",
+            status=status,
+            failed_attempts=attempts,
+            paid_on=date(2026, 1, 14) if status == S.PAID else None,
+        )
+
+    Entitlement.objects.bulk_create(
+        [
+            entitlement(jan, paid, S.PAID),
+            entitlement(jan, held, S.HELD, attempts=2),
+            entitlement(jan, failed, S.FAILED, attempts=1, amount=250_000),
+            entitlement(jan, carried, S.CARRIED),
+            entitlement(jan, someone_elses, S.PAID),  # another facilitator's
+            entitlement(feb, paid, S.DUE),  # another month
+        ]
+    )
+    report = facilitation.month_report(user=worker, facilitator=worker, year=2026, month=1)
+    assert report.payments == {
+        "entitlements": 3,
+        "paid": 1,
+        "paid_amount": 300_000,
+        "failed_attempts": 3,
+        "held": 1,
+        "held_amount": 300_000,
+        "outstanding": 1,
+        "outstanding_amount": 250_000,
+    }
+    # a reader outside the area counts nothing (aggregates only, within the reader's scope)
+    gowa = make_user("gpo", roles=["program_officer"], scope=["73.06"], national=False)
+    assert (
+        facilitation.month_payments(user=gowa, facilitator=worker, period=date(2026, 1, 1))[
+            "entitlements"
+        ]
+        == 0
+    )
+    english(client, people["supervisor"])
+    page = client.get("/facilitation/report/?facilitator=sw&month=2026-01")
+    section = page.text.split('id="month-payments"')[1].split("</section>")[0]
+    assert "3 failed delivery attempts." in section and "250,000" in section
+    march = client.get("/facilitation/report/?facilitator=sw&month=2026-03").text
+    assert "No payments were due this month." in march

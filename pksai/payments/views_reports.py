@@ -1,0 +1,224 @@
+"""The payment reports pages — timeliness, held/undelivered and lump sums (one page, grouped by
+program, province, regency or cycle month) and the payer's monthly delivery report of one
+cycle — with their CSV/XLSX downloads.
+
+Thin: the figures come from reports.py, counted in the database within the user's scope. Only
+aggregates are shown or downloaded; each download is written to the audit trail with its
+filters. Without the permission to see entitlements: 403, like the rest of payments."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from pksai.accounts.scoping import require_perm
+from pksai.areas.codes import normalise_area_code
+from pksai.audit.services import audit_record
+from pksai.payments import reports, selectors
+from pksai.payments.forms import parse_period
+
+# the page rendering of a report table (headings and formatted cells) is shared with the
+# referral reports
+from pksai.referrals.views_reports import _display as display
+
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+MONTH = forms.TextInput(attrs={"placeholder": "2026-01", "inputmode": "numeric"})
+
+
+def _area(form: forms.Form) -> str:
+    raw = form.cleaned_data.get("area", "").strip()
+    if not raw:
+        return ""
+    code = normalise_area_code(raw)
+    if code is None:
+        raise forms.ValidationError(_("Not an area code (for example 73.71 or 7371)."))
+    return code
+
+
+def _month(form: forms.Form, name: str):
+    raw = form.cleaned_data.get(name, "").strip()
+    if not raw:
+        return None
+    period = parse_period(raw)
+    if period is None:
+        raise forms.ValidationError(_("Enter a month as YYYY-MM."))
+    return period
+
+
+class ReportFilterForm(forms.Form):
+    program = forms.ChoiceField(label=_("Program"), required=False)
+    period_from = forms.CharField(
+        label=_("From (YYYY-MM)"), required=False, max_length=7, widget=MONTH
+    )
+    period_to = forms.CharField(
+        label=_("Until (YYYY-MM)"), required=False, max_length=7, widget=MONTH
+    )
+    area = forms.CharField(
+        label=_("Area (code)"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"placeholder": "73.71"}),
+    )
+    group = forms.ChoiceField(label=_("Grouped by"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["program"].choices = [
+            ("", _("All programs")),
+            *((p.code, p.name) for p in selectors.payment_programs()),
+        ]
+        self.fields["group"].choices = reports.group_choices()
+
+    def clean_area(self) -> str:
+        return _area(self)
+
+    def clean_period_from(self):
+        return _month(self, "period_from")
+
+    def clean_period_to(self):
+        return _month(self, "period_to")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("period_from"), data.get("period_to")
+        if start and end and start > end:
+            raise forms.ValidationError(_("The period ends before it starts."))
+        return data
+
+    def filters(self) -> reports.Filters:
+        data = self.cleaned_data
+        return reports.Filters(
+            program=data.get("program", ""),
+            period_from=data.get("period_from"),
+            period_to=data.get("period_to"),
+            area=data.get("area", ""),
+        )
+
+    @property
+    def grouping(self) -> str:
+        return self.cleaned_data.get("group") or "program"
+
+
+class DeliveryForm(forms.Form):
+    cycle = forms.ModelChoiceField(label=_("Cycle"), queryset=None, required=False)
+    area = forms.CharField(
+        label=_("Area (code)"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"placeholder": "73.71"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cycle"].queryset = selectors.cycle_list(user=user)
+
+    def clean_area(self) -> str:
+        return _area(self)
+
+
+def _download(request, report: reports.Report, fmt: str, detail: dict, name: str):
+    table = report.table()
+    audit_record(
+        action="export",
+        actor=request.user,
+        object_type=f"payments.report.{report.name}",
+        detail={"format": fmt, **detail, "rows": len(table.rows)},
+    )
+    frame = table.frame()
+    if fmt == "csv":
+        body = frame.write_csv().encode()
+    else:
+        buffer = io.BytesIO()
+        frame.write_excel(buffer, worksheet=report.name)
+        body = buffer.getvalue()
+    response = HttpResponse(body, content_type=FORMATS[fmt])
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"{name}.{fmt}"
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def index(request):
+    require_perm(request.user, reports.VIEW_ENTITLEMENT)
+    form = ReportFilterForm(request.GET)
+    context: dict[str, Any] = {"form": form}
+    if form.is_valid():
+        filters, group = form.filters(), form.grouping
+        context.update(
+            filters=filters,
+            timeliness=display(
+                reports.timeliness(user=request.user, filters=filters, group=group).table()
+            ),
+            held=display(reports.held(user=request.user, filters=filters, group=group).table()),
+            lump_sums=display(
+                reports.lump_sums(user=request.user, filters=filters, group=group).table()
+            ),
+        )
+    return render(request, "payments/reports.html", context, status=200 if form.is_valid() else 400)
+
+
+@login_required
+@require_GET
+def export(request):
+    require_perm(request.user, reports.VIEW_ENTITLEMENT)
+    name, fmt = request.GET.get("report", ""), request.GET.get("format", "")
+    if name not in reports.REPORTS or name == "delivery" or fmt not in FORMATS:
+        raise Http404("No such report.")
+    form = ReportFilterForm(request.GET)
+    if not form.is_valid():
+        return render(request, "payments/reports.html", {"form": form}, status=400)
+    filters, group = form.filters(), form.grouping
+    report = reports.report(user=request.user, name=name, filters=filters, group=group)
+    return _download(
+        request,
+        report,
+        fmt,
+        {**filters.as_dict(), "group": group},
+        f"payments-{name}-{group}",
+    )
+
+
+@login_required
+@require_GET
+def delivery(request):
+    """The payer's monthly delivery report of one cycle (the newest by default); with
+    ``format=csv|xlsx`` the download."""
+    require_perm(request.user, reports.VIEW_ENTITLEMENT)
+    form = DeliveryForm(request.GET, user=request.user)
+    context: dict[str, Any] = {"form": form}
+    if not form.is_valid():
+        return render(request, "payments/reports_delivery.html", context, status=400)
+    cycle = form.cleaned_data.get("cycle") or form.fields["cycle"].queryset.first()
+    area = form.cleaned_data["area"]
+    fmt = request.GET.get("format", "")
+    if cycle is None:
+        if fmt:
+            raise Http404("No cycle.")
+        return render(request, "payments/reports_delivery.html", context)
+    report = reports.delivery(user=request.user, cycle=cycle, area=area)
+    if fmt:
+        if fmt not in FORMATS:
+            raise Http404("Unknown format.")
+        return _download(
+            request,
+            report,
+            fmt,
+            {"cycle": cycle.pk, "area": area},
+            f"payments-delivery-{cycle.program.code}-{cycle.period:%Y-%m}",
+        )
+    context.update(cycle=cycle, area=area, delivery=display(report.table()))
+    return render(request, "payments/reports_delivery.html", context)
