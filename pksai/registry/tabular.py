@@ -77,3 +77,23 @@ class ImportCounts:
             "unchanged": self.unchanged,
             "rejected": self.rejected,
         }
+
+
+def write_import_report(
+    command: Any, file: str, result: ImportCounts, errors_path: str | None, rejected_csv=None
+) -> None:
+    """What an import command prints: the counts, then the rejected cells (row, column, value,
+    reason) — on the console, or to ``errors_path`` as CSV (``rejected_csv()`` when the
+    import writes whole rejected rows instead of cells)."""
+    summary = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in result.summary().items())
+    command.stdout.write(command.style.SUCCESS(f"{Path(file).name}: {summary}."))
+    if not result.rejected:
+        return
+    if errors_path:
+        text = rejected_csv() if rejected_csv else result.errors.write_csv()
+        Path(errors_path).write_text(text, encoding="utf-8")
+        command.stdout.write(f"Rejected cells (with their reasons): {errors_path}")
+        return
+    command.stdout.write("Rejected cells (row, column, value, reason):")
+    for e in result.errors.iter_rows(named=True):
+        command.stdout.write(f"  {e['row']}\t{e['column']}\t{e['value'] or ''}\t{e['reason']}")

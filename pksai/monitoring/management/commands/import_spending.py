@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from pksai.accounts.models import User
 from pksai.monitoring.finance import spending_import
 from pksai.registry.importer import ExtractError
+from pksai.registry.tabular import write_import_report
 
 
 class Command(BaseCommand):
@@ -35,14 +36,4 @@ class Command(BaseCommand):
             raise CommandError(f"Nothing imported: {exc}") from exc
         except PermissionDenied as exc:
             raise CommandError(f"Nothing imported: {user} may not import spending.") from exc
-        summary = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in result.summary().items())
-        self.stdout.write(self.style.SUCCESS(f"{Path(file).name}: {summary}."))
-        if not result.rejected:
-            return
-        if errors:
-            Path(errors).write_text(result.errors.write_csv(), encoding="utf-8")
-            self.stdout.write(f"Rejected cells (with their reasons): {errors}")
-        else:
-            self.stdout.write("Rejected cells (row, column, value, reason):")
-            for e in result.errors.iter_rows(named=True):
-                self.stdout.write(f"  {e['row']}\t{e['column']}\t{e['value'] or ''}\t{e['reason']}")
+        write_import_report(self, file, result, errors)

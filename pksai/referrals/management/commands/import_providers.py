@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from pksai.accounts.models import User
 from pksai.referrals.directory import provider_import
 from pksai.registry.importer import ExtractError
+from pksai.registry.tabular import write_import_report
 
 
 class Command(BaseCommand):
@@ -39,14 +40,4 @@ class Command(BaseCommand):
             result = provider_import(by=by, path=file)
         except ExtractError as exc:
             raise CommandError(f"Nothing imported: {exc}") from exc
-        summary = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in result.summary().items())
-        self.stdout.write(self.style.SUCCESS(f"{Path(file).name}: {summary}."))
-        if not result.rejected:
-            return
-        if errors:
-            Path(errors).write_text(result.rejected_csv(), encoding="utf-8")
-            self.stdout.write(f"Rejected rows (with their reasons): {errors}")
-        else:
-            self.stdout.write("Rejected cells (row, column, value, reason):")
-            for e in result.errors.iter_rows(named=True):
-                self.stdout.write(f"  {e['row']}\t{e['column']}\t{e['value'] or ''}\t{e['reason']}")
+        write_import_report(self, file, result, errors, rejected_csv=result.rejected_csv)
