@@ -4,6 +4,8 @@ from pksai.accounts.api import router as accounts_router
 from pksai.api.base import api
 from pksai.areas.api import router as areas_router
 from pksai.cases.api import router as cases_router
+from pksai.grievances.api import public_router as public_complaints_router
+from pksai.grievances.api import router as complaints_router
 from pksai.payments.api import router as payments_router
 from pksai.payments.api_reports import router as payment_reports_router
 from pksai.programs.api import router as programs_router
@@ -20,5 +22,7 @@ api.add_router("/referrals/", referrals_router, tags=["referrals"])
 api.add_router("/programs/", programs_router, tags=["programs"])
 api.add_router("/payments/reports/", payment_reports_router, tags=["payments"])
 api.add_router("/payments/", payments_router, tags=["payments"])
+api.add_router("/complaints/", complaints_router, tags=["complaints"])
+api.add_router("/public/complaints/", public_complaints_router, tags=["public complaints"])
 
 urls = api.urls

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pksai.cases import views
+from pksai.cases import views, views_intake
 
 app_name = "cases"
 
@@ -8,6 +8,17 @@ urlpatterns = [
     path("", views.case_list_view, name="list"),
     path("new/", views.case_new, name="new"),
     path("alerts/", views.alerts_view, name="alerts"),
+    path("intake-reports/", views_intake.intake_report_list, name="intake_reports"),
+    path(
+        "intake-reports/<int:pk>/register/",
+        views_intake.intake_report_register_view,
+        name="intake_report_register",
+    ),
+    path(
+        "intake-reports/<int:pk>/dismiss/",
+        views_intake.intake_report_dismiss_view,
+        name="intake_report_dismiss",
+    ),
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/transition/", views.case_transition_view, name="transition"),
     path("<int:pk>/summary/", views.case_summary_edit, name="summary"),

@@ -94,6 +94,11 @@ def case_list_view(request):
             "stages": Stage.choices,
             "concerns": Concern.choices,
             "responses": Case.Response.choices,
+            "intake_pending": (
+                selectors.intake_reports(user=request.user).count()
+                if request.user.has_perm("cases.add_case")
+                else None
+            ),
         },
     )
 
@@ -119,6 +124,18 @@ def case_new(request):
             pk=person_id,
         )
     initial = {"channel": Channel.OUTREACH, "person": person.pk} if person else {}
+    # registering a report waiting in the intake queue (a child-protection complaint)
+    report = None
+    report_id = request.POST.get("intake_report") or request.GET.get("intake_report")
+    if report_id:
+        report = get_object_or_404(selectors.intake_reports(user=request.user), pk=report_id)
+        initial |= {
+            "channel": Channel.COMMUNITY,
+            "summary": report.summary,
+            "reporter_anonymous": report.reporter_anonymous,
+            "reporter_name": report.reporter_name,
+            "reporter_phone": report.reporter_phone,
+        }
     form = IntakeForm(
         request.POST or None, initial=initial, workers=workers, supervisors=supervisors
     )
@@ -166,6 +183,8 @@ def case_new(request):
                     extra=form.extra_values(),
                     guardians=form.guardians(),
                 )
+                if report is not None:
+                    intake.intake_report_register(by=request.user, report=report, case=case)
         except _ShowCandidates:
             pass
         except ValidationError as error:
@@ -179,7 +198,7 @@ def case_new(request):
     return render(
         request,
         "cases/new.html",
-        {"form": form, "person": person, "candidates": candidates},
+        {"form": form, "person": person, "candidates": candidates, "report": report},
         status=status,
     )
 

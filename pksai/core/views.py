@@ -36,6 +36,13 @@ def home(request):
         from pksai.programs.facilitation import caseloads
 
         context["caseloads_over"] = caseloads(user=user, over_only=True)
+    if user.has_perm("grievances.view_complaint"):
+        from pksai.grievances import selectors as complaints
+
+        context["complaints"] = {
+            queue: complaints.complaint_queue(user=user, queue=queue).count()
+            for queue in ("level", "mine", "overdue")
+        }
     return render(request, "core/home.html", context)
 
 

@@ -5,6 +5,7 @@ from pksai.accounts.demo import DEMO_PASSWORD, demo_accounts
 from pksai.accounts.models import User
 from pksai.areas.models import Area
 from pksai.cases.demo import demo_cases
+from pksai.grievances.demo import demo_complaints
 from pksai.payments.demo import demo_payments
 from pksai.programs.demo import demo_programs
 from pksai.referrals.demo import demo_referrals
@@ -66,6 +67,13 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Demo payments: cycles {payments.cycles}, batches {payments.batches}, "
                 f"delivery events {payments.events}."
+            )
+        complaints = demo_complaints()
+        if complaints.total():
+            statuses = ", ".join(f"{s} {n}" for s, n in sorted(complaints.by_status.items()))
+            self.stdout.write(
+                f"Demo complaints: {complaints.total()} ({statuses}; escalated "
+                f"{complaints.escalated}, restricted {complaints.restricted})."
             )
         users += referrals.users
         self.stdout.write(self.style.SUCCESS(f"Demo users (password: {DEMO_PASSWORD}):"))
