@@ -46,17 +46,16 @@ from django.utils.translation import gettext as _
 
 from pksai.accounts.scoping import scoped
 from pksai.areas.models import Area
+from pksai.core.reports import Table, median, rate, within
+from pksai.core.reports import days as in_days
 from pksai.grievances.models import OPEN_STATUSES, Category, Channel, Complaint, Level, Status
-
-# The generic report table and the small numeric helpers live with the referral reports; they
-# have nothing referral-specific, so they are reused rather than copied.
-from pksai.referrals.reports import SCORES, Table, _days, _median, _rate, _within
 
 VIEW_REPORT = "grievances.view_complaint_report"
 VIEW_RESTRICTED = "grievances.view_restricted_complaint"
 REGENCY_CODE_LENGTH = 5  # "73.71"
 GROUPS = ("category", "channel", "area", "month")
 REPORTS = ("volume", "resolution", "levels", "satisfaction")
+SCORES = (1, 2, 3, 4, 5)  # the complainant's rating
 RESOLVED_STATUSES = (Status.RESOLVED, Status.CLOSED)
 
 
@@ -135,7 +134,7 @@ def complaints_for_report(*, user, filters: Filters) -> QuerySet[Complaint]:
     qs = scoped(Complaint.objects.all(), user, perm=VIEW_REPORT, area_field="area")
     if not user.has_perm(VIEW_RESTRICTED):
         qs = qs.filter(restricted=False)
-    qs = qs.filter(_within("created_at", filters))
+    qs = qs.filter(within("created_at", filters.date_from, filters.date_to))
     if filters.area:
         qs = qs.filter(Q(area_id=filters.area) | Q(area__code__startswith=filters.area + "."))
     if filters.category:
@@ -207,7 +206,7 @@ def volume(*, user, filters: Filters, group: str = "category") -> Report:
     rows = _grouped(qs, group, measures)
     total = {k: v or 0 for k, v in qs.aggregate(**measures).items()}
     for r in [*rows, total]:
-        r["share"] = _rate(r["received"], total["received"])
+        r["share"] = rate(r["received"], total["received"])
     return Report(
         name="volume",
         group=group,
@@ -253,16 +252,16 @@ def resolution_time(*, user, filters: Filters, group: str = "category") -> Repor
     everyone: dict[float, int] = defaultdict(int)
     found = _labelled(group, list(qs.values(g=_group_value(group), d=days).annotate(n=Count("id"))))
     for r in found:
-        d = _days(r["d"])
+        d = in_days(r["d"])
         histogram[r["key"]][d] += r["n"]
         everyone[d] += r["n"]
 
     def finish(r: dict[str, Any], hist: dict[float, int]) -> dict[str, Any]:
         r["resolved"] = r["resolved"] or 0
         r["within_sla"] = r.pop("within") or 0
-        r["within_sla_rate"] = _rate(r["within_sla"], r["resolved"])
-        r["avg_days"] = _days(r.pop("avg"))
-        r["median_days"] = _median(hist)
+        r["within_sla_rate"] = rate(r["within_sla"], r["resolved"])
+        r["avg_days"] = in_days(r.pop("avg"))
+        r["median_days"] = median(hist)
         return r
 
     rows = [finish(r, histogram[r["key"]]) for r in rows]

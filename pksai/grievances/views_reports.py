@@ -1,47 +1,33 @@
 """The complaint reports page (volume, time to resolution, levels, satisfaction) and its
-CSV/XLSX downloads. Thin: the figures come from reports.py, counted in the database within
+CSV/XLSX/PDF downloads. Thin: the figures come from reports.py, counted in the database within
 the user's scope. Only aggregates are shown or downloaded; each download is written to the
 audit trail with its filters. Without ``view_complaint_report``: 403."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import render
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from pksai.accounts.scoping import require_perm
-from pksai.areas.codes import normalise_area_code
-from pksai.audit.services import audit_record
+from pksai.core.reports import FORMATS, PeriodAreaForm, display, download, with_period_defaults
 from pksai.grievances import reports
 from pksai.grievances.models import Category, Channel
 
-# the page rendering of a report table (headings and formatted cells) is shared with the
-# referral and payment reports
-from pksai.referrals.views_reports import _display as display
-
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-FORMATS = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+TITLES = {
+    "volume": _("Complaints received"),
+    "resolution": _("Time to resolution"),
+    "levels": _("Open, overdue and escalated complaints"),
+    "satisfaction": _("Complainants' satisfaction"),
 }
 
 
-class ReportFilterForm(forms.Form):
-    date_from = forms.DateField(label=_("Received from"), required=False, widget=DATE)
-    date_to = forms.DateField(label=_("Received until"), required=False, widget=DATE)
-    area = forms.CharField(
-        label=_("Area (code)"),
-        required=False,
-        max_length=20,
-        widget=forms.TextInput(attrs={"placeholder": "73.71"}),
-    )
+class ReportFilterForm(PeriodAreaForm):
     category = forms.ChoiceField(label=_("Category"), required=False)
     channel = forms.ChoiceField(label=_("Channel"), required=False)
     group = forms.ChoiceField(label=_("Grouped by"), required=False)
@@ -51,22 +37,6 @@ class ReportFilterForm(forms.Form):
         self.fields["category"].choices = [("", _("All categories")), *Category.choices]
         self.fields["channel"].choices = [("", _("All channels")), *Channel.choices]
         self.fields["group"].choices = reports.group_choices()
-
-    def clean_area(self) -> str:
-        raw = self.cleaned_data.get("area", "").strip()
-        if not raw:
-            return ""
-        code = normalise_area_code(raw)
-        if code is None:
-            raise forms.ValidationError(_("Not an area code (for example 73.71 or 7371)."))
-        return code
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            raise forms.ValidationError(_("The period ends before it starts."))
-        return data
 
     def filters(self) -> reports.Filters:
         """The filters (call after is_valid); an empty period is the current year."""
@@ -86,11 +56,7 @@ class ReportFilterForm(forms.Form):
 
 
 def _form(request) -> ReportFilterForm:
-    data = request.GET.copy()
-    default = reports.Filters.this_year()
-    data.setdefault("date_from", default.date_from.isoformat())
-    data.setdefault("date_to", default.date_to.isoformat())
-    return ReportFilterForm(data)
+    return ReportFilterForm(with_period_defaults(request))
 
 
 @login_required
@@ -131,28 +97,12 @@ def export(request):
         return render(request, "grievances/reports.html", {"form": form}, status=400)
     filters, group = form.filters(), form.grouping
     table = reports.report(user=request.user, name=name, filters=filters, group=group).table()
-    audit_record(
-        action="export",
-        actor=request.user,
+    return download(
+        request,
+        table,
+        fmt=fmt,
+        filename=f"complaints-{name}-{filters.date_from:%Y%m%d}-{filters.date_to:%Y%m%d}",
         object_type=f"grievances.report.{name}",
-        detail={
-            "format": fmt,
-            **filters.as_dict(),
-            "group": group if name != "levels" else "",
-            "rows": len(table.rows),
-        },
+        title=str(TITLES[name]),
+        detail={**filters.as_dict(), "group": group if name != "levels" else ""},
     )
-    frame = table.frame()
-    if fmt == "csv":
-        body = frame.write_csv().encode()
-    else:
-        buffer = io.BytesIO()
-        frame.write_excel(buffer, worksheet=name)
-        body = buffer.getvalue()
-    response = HttpResponse(body, content_type=FORMATS[fmt])
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True,
-        filename=f"complaints-{name}-{filters.date_from:%Y%m%d}-{filters.date_to:%Y%m%d}.{fmt}",
-    )
-    response["Cache-Control"] = "no-store"
-    return response

@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 
 from pksai.accounts.scoping import scoped
 from pksai.areas.models import Area
+from pksai.core.reports import Table
 from pksai.payments.models import (
     BatchLine,
     Channel,
@@ -44,10 +45,6 @@ from pksai.payments.models import (
     PaymentCycle,
 )
 from pksai.programs.models import Program
-
-# The generic report table (columns, rows, total → page, CSV, XLSX) lives with the referral
-# reports; it has nothing referral-specific, so it is reused rather than copied.
-from pksai.referrals.reports import Table
 
 VIEW_ENTITLEMENT = "payments.view_entitlement"
 PROVINCE_CODE_LENGTH = 2  # "73"

@@ -8,31 +8,21 @@ filters. Without the permission to see entitlements: 403, like the rest of payme
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import render
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from pksai.accounts.scoping import require_perm
 from pksai.areas.codes import normalise_area_code
-from pksai.audit.services import audit_record
+from pksai.core.reports import FORMATS, display, download
 from pksai.payments import reports, selectors
 from pksai.payments.forms import parse_period
 
-# the page rendering of a report table (headings and formatted cells) is shared with the
-# referral reports
-from pksai.referrals.views_reports import _display as display
-
-FORMATS = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 MONTH = forms.TextInput(attrs={"placeholder": "2026-01", "inputmode": "numeric"})
 
 
@@ -128,26 +118,15 @@ class DeliveryForm(forms.Form):
 
 
 def _download(request, report: reports.Report, fmt: str, detail: dict, name: str):
-    table = report.table()
-    audit_record(
-        action="export",
-        actor=request.user,
+    return download(
+        request,
+        report.table(),
+        fmt=fmt,
+        filename=name,
         object_type=f"payments.report.{report.name}",
-        detail={"format": fmt, **detail, "rows": len(table.rows)},
+        title=report.heading or report.name,
+        detail=detail,
     )
-    frame = table.frame()
-    if fmt == "csv":
-        body = frame.write_csv().encode()
-    else:
-        buffer = io.BytesIO()
-        frame.write_excel(buffer, worksheet=report.name)
-        body = buffer.getvalue()
-    response = HttpResponse(body, content_type=FORMATS[fmt])
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=f"{name}.{fmt}"
-    )
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @login_required
@@ -196,7 +175,7 @@ def export(request):
 @require_GET
 def delivery(request):
     """The payer's monthly delivery report of one cycle (the newest by default); with
-    ``format=csv|xlsx`` the download."""
+    ``format=csv|xlsx|pdf`` the download."""
     require_perm(request.user, reports.VIEW_ENTITLEMENT)
     form = DeliveryForm(request.GET, user=request.user)
     context: dict[str, Any] = {"form": form}

@@ -22,10 +22,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
-import polars as pl
 from django.db.models import (
     Avg,
     Count,
@@ -42,6 +41,11 @@ from django.utils.translation import gettext as _
 
 from pksai.accounts.scoping import require_perm, scope_for
 from pksai.areas.models import Area
+from pksai.core.reports import Table, within
+from pksai.core.reports import area_q as _area_q
+from pksai.core.reports import days as _days
+from pksai.core.reports import median as _median
+from pksai.core.reports import rate as _rate
 from pksai.referrals.models import Referral, Satisfaction, Sector, Status
 from pksai.referrals.selectors import overdue_q
 
@@ -68,13 +72,6 @@ class Filters:
         return cls(date_from=date(year, 1, 1), date_to=date(year, 12, 31), **kw)
 
 
-def _area_q(field_name: str, code: str) -> Q:
-    if not code:
-        return Q()
-    path = f"{field_name}__code"
-    return Q(**{path: code}) | Q(**{f"{path}__startswith": code + "."})
-
-
 def _referrals(user, filters: Filters) -> QuerySet[Referral]:
     """Referrals (not transfers) in the user's scope, the area and the sector."""
     require_perm(user, VIEW_REPORT)
@@ -89,41 +86,6 @@ def _sector_label(value: str | None) -> str:
     if value in Sector.values:
         return str(Sector(value).label)
     return _("(not a registered provider)")
-
-
-def _rate(part: int, whole: int) -> float | None:
-    """A percentage with one decimal, or None when there is nothing to divide by."""
-    return round(100 * part / whole, 1) if whole else None
-
-
-def _days(value: timedelta | float | None) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, timedelta):
-        value = value.total_seconds() / 86400
-    return round(float(value), 1)
-
-
-# --- the table every report becomes (page, CSV, XLSX) ------------------------------------
-
-
-@dataclass(frozen=True)
-class Table:
-    """Columns as (key, label); rows and the total as lists in column order. The keys name the
-    columns of the CSV and XLSX downloads; the labels head the HTML table."""
-
-    columns: list[tuple[str, str]]
-    rows: list[list[Any]]
-    total: list[Any] | None = None
-
-    def frame(self) -> pl.DataFrame:
-        rows = self.rows + ([self.total] if self.total is not None else [])
-        return pl.DataFrame(
-            rows,
-            schema=[key for key, _label in self.columns],
-            orient="row",
-            infer_schema_length=None,
-        )
 
 
 # --- 1. services provided ----------------------------------------------------------------
@@ -335,29 +297,8 @@ ACCEPTED_Q = Q(responded_at__isnull=False, decline_reason="") & ~Q(status=Status
 DECLINED_Q = Q(status=Status.DECLINED) | ~Q(decline_reason="")
 
 
-def _median(histogram: dict[float, int]) -> float | None:
-    """The median of values given as {value: how many}."""
-    n = sum(histogram.values())
-    if not n:
-        return None
-    values = sorted(histogram)
-    wanted = [(n - 1) // 2, n // 2]  # the middle one, or the two middle ones
-    found: list[float] = []
-    seen = 0
-    for value in values:
-        seen += histogram[value]
-        while wanted and wanted[0] < seen:
-            found.append(value)
-            wanted.pop(0)
-    return round(sum(found) / 2, 1)
-
-
 def _within(field: str, filters: Filters) -> Q:
-    """A time stamp inside the period's days (local time): a range on the column itself, so
-    the database uses it as is — no conversion per row."""
-    start = timezone.make_aware(datetime.combine(filters.date_from, time.min))
-    end = timezone.make_aware(datetime.combine(filters.date_to + timedelta(days=1), time.min))
-    return Q(**{f"{field}__gte": start, f"{field}__lt": end})
+    return within(field, filters.date_from, filters.date_to)
 
 
 def referral_performance(*, user, filters: Filters) -> PerformanceReport:

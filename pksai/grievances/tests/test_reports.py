@@ -181,7 +181,7 @@ def test_the_page_and_the_audited_downloads(client, people, complaints):
         assert frame["group"].to_list()[-1] == "total"
     assert AuditEvent.objects.filter(action="export").count() == 4
     assert client.get(f"{EXPORT}?report=people&format=csv").status_code == 404
-    assert client.get(f"{EXPORT}?report=volume&format=pdf").status_code == 404
+    assert client.get(f"{EXPORT}?report=volume&format=doc").status_code == 404
 
 
 def count_queries(client, url: str) -> int:

@@ -446,7 +446,7 @@ def test_downloads_of_an_empty_period_hold_only_the_total(client, team, report):
     assert pl.read_csv(io.BytesIO(response.content))["group"].to_list() == ["total"]
 
 
-@pytest.mark.parametrize("query", ["report=people&format=csv", "report=services&format=pdf", ""])
+@pytest.mark.parametrize("query", ["report=people&format=csv", "report=services&format=doc", ""])
 def test_unknown_report_or_format_is_not_found(client, team, query):
     login(client, team["coordinator"])
     assert client.get(f"{EXPORT}?{query}").status_code == 404

@@ -1,0 +1,248 @@
+"""What every report page shares: the ``Table`` a report becomes (the page, and the CSV, XLSX
+and PDF downloads — so they can never disagree), small figure helpers, the period-and-area
+filter form, and the audited download.
+
+Reports live in their apps (referrals, payments, grievances, monitoring); their tables hold
+aggregates only. A download is still an export: it is on the audit log with its filters."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import polars as pl
+from django import forms
+from django.db.models import Q
+from django.http import HttpResponse
+from django.utils import formats, timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from fpdf import FPDF
+
+from pksai.areas.codes import normalise_area_code
+from pksai.audit.services import audit_record
+
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+HIDDEN_COLUMNS = {"group", "key"}  # codes only the downloads carry
+
+
+@dataclass(frozen=True)
+class Table:
+    """Columns as (key, label); rows and the total as lists in column order. The keys name the
+    columns of the CSV and XLSX downloads; the labels head the HTML table and the PDF."""
+
+    columns: list[tuple[str, str]]
+    rows: list[list[Any]]
+    total: list[Any] | None = None
+
+    def frame(self) -> pl.DataFrame:
+        rows = self.rows + ([self.total] if self.total is not None else [])
+        return pl.DataFrame(
+            rows,
+            schema=[key for key, _label in self.columns],
+            orient="row",
+            infer_schema_length=None,
+        )
+
+
+# --- figures --------------------------------------------------------------------------------
+
+
+def rate(part: int, whole: int) -> float | None:
+    """A percentage with one decimal, or None when there is nothing to divide by."""
+    return round(100 * part / whole, 1) if whole else None
+
+
+def days(value: timedelta | float | None) -> float | None:
+    """A duration (or a number of days) as days with one decimal."""
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        value = value.total_seconds() / 86400
+    return round(float(value), 1)
+
+
+def median(histogram: dict[float, int]) -> float | None:
+    """The median of values given as {value: how many}."""
+    n = sum(histogram.values())
+    if not n:
+        return None
+    wanted = [(n - 1) // 2, n // 2]  # the middle one, or the two middle ones
+    found: list[float] = []
+    seen = 0
+    for value in sorted(histogram):  # distinct values: days, scores — never one per record
+        seen += histogram[value]
+        while wanted and wanted[0] < seen:
+            found.append(value)
+            wanted.pop(0)
+    return round(sum(found) / 2, 1)
+
+
+def within(field: str, date_from: date, date_to: date) -> Q:
+    """A time stamp inside the period's days (local time): a range on the column itself, so
+    the database uses it as is — no conversion per row."""
+    start = timezone.make_aware(datetime.combine(date_from, time.min))
+    end = timezone.make_aware(datetime.combine(date_to + timedelta(days=1), time.min))
+    return Q(**{f"{field}__gte": start, f"{field}__lt": end})
+
+
+def area_q(field_name: str, code: str) -> Q:
+    """Records of ``field_name`` (a foreign key to Area) at or below the area ``code``."""
+    if not code:
+        return Q()
+    path = f"{field_name}__code"
+    return Q(**{path: code}) | Q(**{f"{path}__startswith": code + "."})
+
+
+# --- the page -------------------------------------------------------------------------------
+
+
+def shown(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, float):
+        return formats.number_format(value, 1)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return formats.number_format(value, force_grouping=True)
+    return str(value)
+
+
+def display(table: Table) -> dict:
+    """The table for the page: headings and cells as text, without the codes that only the
+    downloads carry."""
+    keep = [i for i, (key, _label) in enumerate(table.columns) if key not in HIDDEN_COLUMNS]
+    return {
+        "columns": [table.columns[i][1] for i in keep],
+        "rows": [[shown(row[i]) for i in keep] for row in table.rows],
+        "total": [shown(table.total[i]) for i in keep] if table.total else None,
+    }
+
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class PeriodAreaForm(forms.Form):
+    """The filters every report starts from: a period (days) and an area code."""
+
+    date_from = forms.DateField(label=gettext_lazy("From"), required=False, widget=DATE)
+    date_to = forms.DateField(label=gettext_lazy("Until"), required=False, widget=DATE)
+    area = forms.CharField(
+        label=gettext_lazy("Area (code)"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"placeholder": "73.71"}),
+    )
+
+    def clean_area(self) -> str:
+        raw = self.cleaned_data.get("area", "").strip()
+        if not raw:
+            return ""
+        code = normalise_area_code(raw)
+        if code is None:
+            raise forms.ValidationError(_("Not an area code (for example 73.71 or 7371)."))
+        return code
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError(_("The period ends before it starts."))
+        return data
+
+
+def this_year() -> tuple[date, date]:
+    year = timezone.localdate().year
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def with_period_defaults(request) -> dict:
+    """The request's filters with this year as the default period."""
+    data = request.GET.copy()
+    start, end = this_year()
+    data.setdefault("date_from", start.isoformat())
+    data.setdefault("date_to", end.isoformat())
+    return data
+
+
+# --- downloads ------------------------------------------------------------------------------
+
+
+def _latin1(text: str) -> str:
+    """The PDF's core fonts are Latin-1: dashes and ≤ become their plain forms."""
+    replaced = (text or "").replace("—", "-").replace("–", "-").replace("≤", "<=")
+    return replaced.encode("latin-1", "replace").decode("latin-1")
+
+
+def table_pdf(table: Table, *, title: str, subtitle: str = "", user: Any = None) -> bytes:
+    """A landscape A4: title, filters, who printed it and when, the table."""
+    pdf = FPDF(orientation="L", format="A4")
+    pdf.set_auto_page_break(auto=True, margin=14)
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 13)
+    pdf.multi_cell(0, 7, _latin1(title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 9)
+    if subtitle:
+        pdf.multi_cell(0, 5, _latin1(subtitle), new_x="LMARGIN", new_y="NEXT")
+    printed = _("Printed by %(user)s at %(when)s") % {
+        "user": user.get_username() if user is not None else "-",
+        "when": timezone.localtime().strftime("%Y-%m-%d %H:%M %Z"),
+    }
+    pdf.cell(0, 5, _latin1(printed), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.set_font("Helvetica", "", 8)
+    page = display(table)
+    with pdf.table(text_align="LEFT", first_row_as_headings=True) as grid:
+        heading = grid.row()
+        for label in page["columns"]:
+            heading.cell(_latin1(str(label)))
+        for values in page["rows"] + ([page["total"]] if page["total"] else []):
+            row = grid.row()
+            for value in values:
+                row.cell(_latin1(value))
+    return bytes(pdf.output())
+
+
+def table_file(table: Table, fmt: str, *, sheet: str, title: str = "", user: Any = None) -> bytes:
+    if fmt == "csv":
+        return table.frame().write_csv().encode()
+    if fmt == "xlsx":
+        buffer = io.BytesIO()
+        table.frame().write_excel(buffer, worksheet=sheet[:31])
+        return buffer.getvalue()
+    return table_pdf(table, title=title or sheet, user=user)
+
+
+def download(
+    request,
+    table: Table,
+    *,
+    fmt: str,
+    filename: str,
+    object_type: str,
+    detail: dict,
+    title: str = "",
+) -> HttpResponse:
+    """The table as a CSV, XLSX or PDF download, on the audit log (action export, the
+    filters in the detail)."""
+    audit_record(
+        action="export",
+        actor=request.user,
+        object_type=object_type,
+        detail={"format": fmt, **detail, "rows": len(table.rows)},
+    )
+    body = table_file(
+        table, fmt, sheet=object_type.rsplit(".", 1)[-1], title=title, user=request.user
+    )
+    response = HttpResponse(body, content_type=FORMATS[fmt])
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"{filename}.{fmt}"
+    )
+    response["Cache-Control"] = "no-store"
+    return response
