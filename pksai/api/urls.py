@@ -6,6 +6,7 @@ from pksai.areas.api import router as areas_router
 from pksai.cases.api import router as cases_router
 from pksai.grievances.api import public_router as public_complaints_router
 from pksai.grievances.api import router as complaints_router
+from pksai.monitoring.api import router as monitoring_router
 from pksai.payments.api import router as payments_router
 from pksai.payments.api_reports import router as payment_reports_router
 from pksai.programs.api import router as programs_router
@@ -24,5 +25,6 @@ api.add_router("/payments/reports/", payment_reports_router, tags=["payments"])
 api.add_router("/payments/", payments_router, tags=["payments"])
 api.add_router("/complaints/", complaints_router, tags=["complaints"])
 api.add_router("/public/complaints/", public_complaints_router, tags=["public complaints"])
+api.add_router("/monitoring/", monitoring_router, tags=["monitoring"])
 
 urls = api.urls

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 
+from pksai.audit.personal_exports import watermark_pdf
 from pksai.cases.custom_fields import display_extra
 from pksai.cases.models import Case, CasePlan, CustomField
 from pksai.cases.selectors import sees_restricted_fields
@@ -62,7 +63,7 @@ def _date(value) -> str:
     return value.isoformat()
 
 
-def case_summary_pdf(*, case: Case, user, compress: bool = True) -> bytes:
+def case_summary_pdf(*, case: Case, user, compress: bool = True, watermark: str = "") -> bytes:
     full = sees_restricted_fields(case, user)
     pdf = _Summary(format="A4")
     pdf.set_compression(compress)
@@ -193,4 +194,6 @@ def case_summary_pdf(*, case: Case, user, compress: bool = True) -> bytes:
             pdf.heading(_("Notes"))
             for n in notes:
                 pdf.text(f"{_date(n.at)} {n.by.get_username()}: {n.text}")
+    if watermark:  # a personal-data export: who, when and why on every page
+        watermark_pdf(pdf, watermark)
     return bytes(pdf.output())

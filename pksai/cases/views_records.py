@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from pksai.accounts.models import User
 from pksai.accounts.scoping import require_perm
-from pksai.audit.services import audit_record
+from pksai.audit.personal_exports import PersonalExport, export_purpose
 from pksai.cases import records, selectors
 from pksai.cases.forms_records import (
     AssessmentForm,
@@ -343,14 +343,13 @@ def summary_pdf(request, pk: int):
     """The case summary for conferences and transfers. Restricted details (reporter, notes,
     the child's identity numbers) are left out unless the reader may see them."""
     case = selectors.case_get(user=request.user, pk=pk)
-    data = case_summary_pdf(case=case, user=request.user)
-    audit_record(
-        action="export",
-        actor=request.user,
-        obj=case,
-        detail={"format": "pdf", "summary": True},
-    )
+    try:  # personal data: a stated purpose, audited and printed on every page
+        export = PersonalExport(user=request.user, purpose=export_purpose(request.GET))
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect(_detail(case) + "#attachments")
+    data = case_summary_pdf(case=case, user=request.user, watermark=export.watermark)
+    export.audit(obj=case, detail={"format": "pdf", "summary": True})
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{case.number}.pdf"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return export.stamp_response(response)

@@ -19,6 +19,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from pksai.accounts.scoping import get_scoped_or_404, require_perm
+from pksai.audit.personal_exports import PersonalExport, export_purpose
 from pksai.audit.services import audit_record
 from pksai.payments import savings, selectors, services
 from pksai.payments.forms import parse_period
@@ -242,8 +243,11 @@ def list_entitlements(request, pk: int, filters: Query[EntitlementFilters]):
     summary="The batch file (CSV with X-Checksum-SHA256, or XLSX; audited as an export)",
     response={200: None},
 )
-def batch_file(request, pk: int, format: str = "csv"):  # noqa: A002
+def batch_file(request, pk: int, format: str = "csv", purpose: str = ""):  # noqa: A002
+    """``purpose`` is required (personal data): recorded in the audit row and, with who and
+    when, in the X-PKSAI-Watermark header — the file itself stays byte-exact."""
     batch = selectors.batch_file_get(user=request.auth, pk=pk)
+    export = PersonalExport(user=request.auth, purpose=export_purpose({"purpose": purpose}))
     if format == "csv":
         content, content_type = services.batch_csv(batch), "text/csv; charset=utf-8"
     elif format == "xlsx":
@@ -257,13 +261,10 @@ def batch_file(request, pk: int, format: str = "csv"):  # noqa: A002
     )
     if format == "csv":
         response["X-Checksum-SHA256"] = batch.checksum
-    audit_record(
-        action="export",
-        actor=request.auth,
-        obj=batch,
-        detail={"format": format, "rows": batch.rows, "checksum": batch.checksum},
+    export.audit(
+        obj=batch, detail={"format": format, "rows": batch.rows, "checksum": batch.checksum}
     )
-    return response
+    return export.stamp_response(response)
 
 
 @router.get(

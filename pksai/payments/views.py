@@ -24,6 +24,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from pksai.accounts.scoping import require_perm
+from pksai.audit.personal_exports import PersonalExport, export_purpose
 from pksai.audit.services import audit_record
 from pksai.payments import savings, selectors, services
 from pksai.payments.forms import CycleForm, ExportForm, ItemsRecordForm, ReturnForm
@@ -232,22 +233,22 @@ def batch_file(request, pk: int):
     fmt = request.GET.get("format", "csv")
     if fmt not in FILES:
         raise Http404("Unknown format.")
+    try:  # names, NIKs, addresses: a stated purpose, audited
+        export = PersonalExport(user=request.user, purpose=export_purpose(request.GET))
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect("payments:cycle", batch.cycle_id)
     content_type, render_file = FILES[fmt]
     content = render_file(batch)
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=f"{batch.reference}.{fmt}"
     )
-    response["Cache-Control"] = "no-store"
     if fmt == "csv":
         response["X-Checksum-SHA256"] = batch.checksum
-    audit_record(
-        action="export",
-        actor=request.user,
-        obj=batch,
-        detail={"format": fmt, "rows": batch.rows, "checksum": batch.checksum},
-    )
-    return response
+    export.audit(obj=batch, detail={"format": fmt, "rows": batch.rows, "checksum": batch.checksum})
+    # the payer's file must stay byte-exact (its checksum): the watermark is in the header only
+    return export.stamp_response(response)
 
 
 @login_required

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 
+from pksai.audit.personal_exports import watermark_pdf, xlsx_with_watermark
 from pksai.programs.models import SelectionRound
 from pksai.programs.selectors import decree_frame
 
@@ -24,13 +25,18 @@ def _title(selection: SelectionRound) -> str:
     }
 
 
-def decree_xlsx(selection: SelectionRound) -> bytes:
+def decree_xlsx(selection: SelectionRound, watermark: str = "") -> bytes:
+    """The list as XLSX; with ``watermark`` (a personal-data export) on the first row."""
+    if watermark:
+        return xlsx_with_watermark(
+            decree_frame(selection), text=watermark, worksheet=str(selection.year)
+        )
     buffer = io.BytesIO()
     decree_frame(selection).write_excel(buffer, worksheet=str(selection.year))
     return buffer.getvalue()
 
 
-def decree_pdf(selection: SelectionRound) -> bytes:
+def decree_pdf(selection: SelectionRound, watermark: str = "") -> bytes:
     frame = decree_frame(selection)
     pdf = FPDF(orientation="L", format="A4")
     pdf.set_auto_page_break(auto=True, margin=12)
@@ -69,4 +75,6 @@ def decree_pdf(selection: SelectionRound) -> bytes:
                 text = text[: max(1, int(len(text) * (width - 2) / full))]
             pdf.cell(width, 5, text, border=1)
         pdf.ln()
+    if watermark:
+        watermark_pdf(pdf, watermark)
     return bytes(pdf.output())

@@ -23,6 +23,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from pksai.accounts.scoping import require_perm
+from pksai.audit.personal_exports import PersonalExport, export_purpose
 from pksai.audit.services import audit_record
 from pksai.cases import selectors as case_selectors
 from pksai.cases.services import ConflictError
@@ -569,17 +570,20 @@ def round_decree(request, pk: int):
     if fmt not in EXPORTS:
         raise Http404("Unknown format.")
     content_type, make = EXPORTS[fmt]
-    data = make(selection)
-    audit_record(
-        action="export",
-        actor=request.user,
+    try:  # names and NIKs: a stated purpose, audited and printed on the file
+        export = PersonalExport(user=request.user, purpose=export_purpose(request.GET))
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect("programs:round", pk)
+    data = make(selection, export.watermark)
+    export.audit(
         obj=selection,
         detail={"format": fmt, "decree": selection.decree_number, "selected": selection.selected},
     )
     name = f"decree-{selection.program.code}-{selection.year}-{selection.area_id}.{fmt}"
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(True, name)
-    return response
+    return export.stamp_response(response)
 
 
 # --- beneficiaries -------------------------------------------------------------------

@@ -162,9 +162,14 @@ def test_summary_pdf_leaves_out_restricted_fields_for_other_readers(client, team
     child = make_child("Siti Aminah", nik="7371014505140001")
     case = register(team, child=child, reporter_name="Pak Budi Pelapor")
     login(client, team["worker"])
-    response = client.get(f"/cases/{case.pk}/summary.pdf")
+    refused = client.get(f"/cases/{case.pk}/summary.pdf")  # personal data: purpose required
+    assert refused.status_code == 302
+    assert not AuditEvent.objects.filter(action="export", object_id=str(case.pk)).exists()
+    response = client.get(f"/cases/{case.pk}/summary.pdf?purpose=case+conference")
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
-    assert AuditEvent.objects.filter(action="export", object_id=str(case.pk)).exists()
+    assert "purpose: case conference" in response["X-PKSAI-Watermark"]
+    event = AuditEvent.objects.get(action="export", object_id=str(case.pk))
+    assert event.detail["purpose"] == "case conference" and event.detail["personal_data"]
 
     def text(user) -> bytes:
         return case_summary_pdf(case=case, user=user, compress=False)

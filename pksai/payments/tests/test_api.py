@@ -90,12 +90,20 @@ def test_cycle_batch_file_entitlements_and_card(client, pay, tmp_path):
     listing = get(client, f"cycles/{pk}/batches/", officer).json()
     assert [b["version"] for b in listing] == [1]
 
-    csv = get(client, f"batches/{batch_id}/file?format=csv", officer)
+    refused = get(client, f"batches/{batch_id}/file?format=csv", officer)  # no purpose
+    assert refused.status_code == 400 and "purpose" in refused.json()["detail"][0]
+    csv = get(client, f"batches/{batch_id}/file?format=csv&purpose=payer", officer)
+    assert "purpose: payer" in csv["X-PKSAI-Watermark"]
     assert csv.status_code == 200 and csv["Content-Disposition"].startswith("attachment")
     assert hashlib.sha256(csv.content).hexdigest() == csv["X-Checksum-SHA256"]
     assert csv["X-Checksum-SHA256"] == batch.json()["checksum"]
-    assert get(client, f"batches/{batch_id}/file?format=xlsx", officer).content[:2] == b"PK"
-    assert get(client, f"batches/{batch_id}/file?format=doc", officer).status_code == 404
+    assert (
+        get(client, f"batches/{batch_id}/file?format=xlsx&purpose=payer", officer).content[:2]
+        == b"PK"
+    )
+    assert (
+        get(client, f"batches/{batch_id}/file?format=doc&purpose=payer", officer).status_code == 404
+    )
     gowa = pay["gowa_officer"]
     assert get(client, f"batches/{batch_id}/file?format=csv", gowa).status_code == 404
     assert AuditEvent.objects.filter(action="export", object_id=str(batch_id)).count() == 3

@@ -168,14 +168,17 @@ def test_generate_export_download_and_return_file(client, pay):
     assert refused.status_code == 400 and b"Say why" in refused.content
 
     # download: the file's SHA-256 is the header and the batch's checksum
-    csv = client.get(f"/payments/batches/{batch.pk}/file/?format=csv")
+    refused = client.get(f"/payments/batches/{batch.pk}/file/?format=csv")  # no purpose
+    assert refused.status_code == 302 and refused["Location"] == f"/payments/cycles/{cycle.pk}/"
+    csv = client.get(f"/payments/batches/{batch.pk}/file/?format=csv&purpose=send+to+payer")
     assert csv.status_code == 200
+    assert "purpose: send to payer" in csv["X-PKSAI-Watermark"]  # the file itself unchanged
     assert csv["Content-Disposition"].startswith("attachment")
     assert hashlib.sha256(csv.content).hexdigest() == csv["X-Checksum-SHA256"] == batch.checksum
     assert AuditEvent.objects.filter(action="export", object_id=str(batch.pk)).count() == 2
-    xlsx = client.get(f"/payments/batches/{batch.pk}/file/?format=xlsx")
+    xlsx = client.get(f"/payments/batches/{batch.pk}/file/?format=xlsx&purpose=send+to+payer")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
-    assert client.get(f"/payments/batches/{batch.pk}/file/?format=pdf").status_code == 404
+    assert client.get(f"/payments/batches/{batch.pk}/file/?format=pdf&purpose=x").status_code == 404
     # the file names people of every regency: an officer of one regency cannot download it
     login(client, pay["gowa_officer"])
     assert client.get(f"/payments/batches/{batch.pk}/file/?format=csv").status_code == 404

@@ -419,16 +419,19 @@ def test_a_round_through_the_pages(client, officer):
     assert "Approve the list" not in page.text and "Enrol the approved list" in page.text
     assert "Take off the list" not in page.text
     # the decree list, PDF and XLSX, audited as exports
-    pdf = client.get(url + "decree/?format=pdf")
+    refused = client.get(url + "decree/?format=pdf")  # personal data: a purpose is required
+    assert refused.status_code == 302 and refused["Location"] == url
+    pdf = client.get(url + "decree/?format=pdf&purpose=decree+signing")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert pdf["Content-Type"] == "application/pdf"
     assert pdf["Content-Disposition"].startswith("attachment;")
     assert "decree-jspaca-2026-73.71.pdf" in pdf["Content-Disposition"]
-    xlsx = client.get(url + "decree/?format=xlsx")
+    xlsx = client.get(url + "decree/?format=xlsx&purpose=decree+signing")
+    assert "purpose: decree signing" in xlsx["X-PKSAI-Watermark"]
     assert (
         xlsx.status_code == 200 and "decree-jspaca-2026-73.71.xlsx" in (xlsx["Content-Disposition"])
     )
-    table = pl.read_excel(io.BytesIO(xlsx.content))
+    table = pl.read_excel(io.BytesIO(xlsx.content), read_options={"header_row": 2})
     assert table.height == 3 and name not in table["name"].to_list()
     assert next_name in table["name"].to_list()
     assert client.get(url + "decree/?format=doc").status_code == 404

@@ -6,6 +6,7 @@ from pksai.accounts.models import User
 from pksai.areas.models import Area
 from pksai.cases.demo import demo_cases
 from pksai.grievances.demo import demo_complaints
+from pksai.monitoring.demo import demo_finance
 from pksai.payments.demo import demo_payments
 from pksai.programs.demo import demo_programs
 from pksai.referrals.demo import demo_referrals
@@ -74,6 +75,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Demo complaints: {complaints.total()} ({statuses}; escalated "
                 f"{complaints.escalated}, restricted {complaints.restricted})."
+            )
+        spending = demo_finance()
+        if spending.created or spending.updated or spending.index_years:
+            self.stdout.write(
+                f"Demo finance: budget lines {spending.created} new, {spending.updated} "
+                f"updated, {spending.rejected} rejected; price index years {spending.index_years}."
             )
         users += referrals.users
         self.stdout.write(self.style.SUCCESS(f"Demo users (password: {DEMO_PASSWORD}):"))

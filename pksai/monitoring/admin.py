@@ -1,0 +1,102 @@
+"""Monitoring data officials keep: indicators (definitions as data: measures, baseline,
+target, SDG target — every change audited) and the price index; budget lines are read only
+here (they come from the spending import, which checks every cell)."""
+
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from pksai.audit.admin_mixins import AuditedAdminMixin
+from pksai.monitoring.measures import MEASURES
+from pksai.monitoring.models import BudgetLine, Indicator, PriceIndex, ProgramYear
+
+
+class IndicatorForm(forms.ModelForm):
+    """Numerator and denominator chosen from the defined measures."""
+
+    class Meta:
+        model = Indicator
+        fields = [
+            "code",
+            "name_id",
+            "name_en",
+            "numerator",
+            "denominator",
+            "parameter",
+            "unit",
+            "disaggregations",
+            "baseline",
+            "baseline_year",
+            "target",
+            "target_year",
+            "sdg_target",
+            "position",
+            "is_active",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(code, f"{code} — {m.label}") for code, m in MEASURES.items()]
+        self.fields["numerator"] = forms.ChoiceField(
+            label=_("numerator (measure)"), choices=choices
+        )
+        self.fields["denominator"] = forms.ChoiceField(
+            label=_("denominator (measure)"), choices=[("", "—"), *choices], required=False
+        )
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    form = IndicatorForm
+    list_display = (
+        "code",
+        "name_en",
+        "numerator",
+        "denominator",
+        "unit",
+        "baseline",
+        "target",
+        "sdg_target",
+        "position",
+        "is_active",
+    )
+    list_filter = ("unit", "is_active", "sdg_target")
+    search_fields = ("code", "name_id", "name_en")
+    list_editable = ("position", "is_active")
+
+
+@admin.register(PriceIndex)
+class PriceIndexAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ("year", "value")
+
+
+@admin.register(BudgetLine)
+class BudgetLineAdmin(admin.ModelAdmin):
+    """Read only: lines change through ``pksai import-spending`` (every cell checked)."""
+
+    list_display = ("program", "year", "level", "category", "budget", "realised", "imported_at")
+    list_filter = ("year", "program", "level", "category")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProgramYear)
+class ProgramYearAdmin(admin.ModelAdmin):
+    list_display = ("program", "year", "beneficiaries", "civil_servants")
+    list_filter = ("year", "program")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

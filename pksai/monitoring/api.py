@@ -1,0 +1,244 @@
+"""Monitoring over JSON (mounted at /api/v1/monitoring/, bearer token or staff session):
+indicator definitions, an indicator's values (the dashboard's filters), the period comparison
+(suppressed as published), and the finance reports. Aggregates only, in the caller's area
+scope: without the role a 403, an area outside the scope a 404."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema
+
+from pksai.accounts.scoping import require_perm
+from pksai.audit.services import audit_record
+from pksai.monitoring import exports, finance
+from pksai.monitoring.forms import (
+    Period,
+    area_groups,
+    clean_area_code,
+    default_group,
+    first_of_month,
+    last_year,
+    narrowed,
+    next_month,
+    this_year_to_date,
+)
+from pksai.monitoring.indicators import VIEW, active_indicators, compare_periods, indicator_values
+from pksai.monitoring.measures import GROUPS, MEASURES
+from pksai.monitoring.views import indicator_groups
+from pksai.programs.models import Program
+
+router = Router()
+
+GroupCode = Literal[GROUPS]
+MeasureCode = Literal[tuple(MEASURES)]
+
+
+class IndicatorOut(Schema):
+    code: str
+    name: str
+    name_id: str
+    name_en: str
+    numerator: str
+    denominator: str
+    parameter: int | None
+    unit: str
+    disaggregations: list
+    groups: list[str]
+    baseline: Decimal | None
+    baseline_year: int | None
+    target: Decimal | None
+    target_year: int | None
+    sdg_target: str
+
+
+class ValueOut(Schema):
+    key: str
+    label: str
+    numerator: int
+    denominator: int | None
+    value: Decimal | None
+
+
+class IndicatorValuesOut(Schema):
+    code: str
+    start: date
+    end: date
+    area: str
+    group: str
+    total: ValueOut | None
+    values: list[ValueOut]
+
+
+class PeriodFilters(Schema):
+    start: date | None = None  # any day of the first month
+    end: date | None = None  # any day of the last month
+    area: str = ""
+    group: GroupCode | None = None
+
+
+class TableOut(Schema):
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list]
+    total: list | None
+    notes: list[str]
+    suppressed: int
+
+
+def _area(user, raw: str) -> str:
+    try:
+        return clean_area_code(raw, user)
+    except ValidationError as error:
+        raise ValidationError(error.messages) from None
+
+
+def _period(start: date | None, end: date | None, default: Period) -> Period:
+    period = Period(
+        first_of_month(start) if start else default.start,
+        next_month(end) if end else default.end,
+    )
+    if period.start >= period.end:
+        raise ValidationError(_("The period ends before it starts."))
+    return period
+
+
+def _table(table: exports.Table) -> dict:
+    def plain(value):
+        return str(value) if isinstance(value, Decimal) else value
+
+    return {
+        "key": table.key,
+        "title": str(table.title),
+        "columns": [str(c) for c in table.columns],
+        "rows": [[plain(v) for v in row] for row in table.rows],
+        "total": [plain(v) for v in table.total] if table.total else None,
+        "notes": [str(n) for n in table.notes],
+        "suppressed": table.suppressed,
+    }
+
+
+@router.get("/indicators", response=list[IndicatorOut])
+def indicators(request):
+    """The active indicator definitions, in dashboard order."""
+    require_perm(request.auth, VIEW)
+    return [
+        {
+            **{f: getattr(i, f) for f in IndicatorOut.model_fields if hasattr(i, f)},
+            "name": i.name,
+            "groups": indicator_groups(i),
+        }
+        for i in active_indicators()
+    ]
+
+
+@router.get("/indicators/{code}/values", response=IndicatorValuesOut)
+def indicator_value_list(request, code: str, filters: Query[PeriodFilters]):
+    """One indicator for a period (whole months), per group; the total beside. A grouping
+    the indicator does not allow answers with the total only (``group`` says which)."""
+    user = request.auth
+    require_perm(user, VIEW)
+    indicator = active_indicators().filter(code=code).first()
+    if indicator is None:
+        raise Http404("No such indicator.")
+    area = _area(user, filters.area)
+    period = _period(filters.start, filters.end, this_year_to_date())
+    group = filters.group or default_group(user, area)
+    used = group if group in indicator_groups(indicator) else "national"
+    args = {"user": narrowed(user, area), "start": period.start, "end": period.end}
+    total = next(iter(indicator_values(indicator, group="national", **args)), None)
+    values = indicator_values(indicator, group=used, **args) if used != "national" else []
+    return {
+        "code": indicator.code,
+        "start": period.start,
+        "end": period.end,
+        "area": area,
+        "group": used,
+        "total": total,
+        "values": values,
+    }
+
+
+class CompareFilters(Schema):
+    first_start: date | None = None
+    first_end: date | None = None
+    second_start: date | None = None
+    second_end: date | None = None
+    area: str = ""
+    group: Literal["national", "province", "regency", "district"] | None = None
+    measures: list[MeasureCode] = ["cases_reported", "cases_responded"]
+
+
+@router.get("/compare", response=TableOut)
+def compare(request, filters: Query[CompareFilters]):
+    """Two periods per area with the change, suppressed as every published table."""
+    user = request.auth
+    require_perm(user, VIEW)
+    area = _area(user, filters.area)
+    levels = area_groups(user, area)
+    group = filters.group or ("regency" if "regency" in levels else default_group(user, area))
+    first = _period(filters.first_start, filters.first_end, last_year())
+    second = _period(filters.second_start, filters.second_end, this_year_to_date())
+    rows = compare_periods(
+        user=narrowed(user, area),
+        measures=list(filters.measures),
+        first=(first.start, first.end),
+        second=(second.start, second.end),
+        group=group,
+    )
+    table = exports.comparison_table(
+        rows,
+        measures=list(filters.measures),
+        first_label=first.label(),
+        second_label=second.label(),
+        group_label=group,
+    )
+    audit_record(
+        action="view",
+        actor=user,
+        object_type="monitoring.report.comparison",
+        detail={
+            "api": True,
+            "first": first.as_dict(),
+            "second": second.as_dict(),
+            "area": area,
+            "group": group,
+        },
+    )
+    return _table(table)
+
+
+def _program(code: str) -> Program | None:
+    if not code:
+        return None
+    program = Program.objects.filter(code=code).first()
+    if program is None:
+        raise Http404("No such program.")
+    return program
+
+
+@router.get("/finance/efficiency", response=TableOut)
+def efficiency(request, year: int, program: str = ""):
+    require_perm(request.auth, finance.VIEW)
+    rows = finance.efficiency(year=year, program=_program(program))
+    return _table(exports.efficiency_table(rows, year))
+
+
+@router.get("/finance/execution", response=TableOut)
+def execution(request, year: int):
+    require_perm(request.auth, finance.VIEW)
+    return _table(exports.execution_table(finance.execution(year=year), year))
+
+
+@router.get("/finance/by-month", response=TableOut)
+def by_month(request, year: int, program: str):
+    require_perm(request.auth, finance.VIEW)
+    chosen = _program(program)
+    rows = finance.execution_by_month(year=year, program=chosen)
+    return _table(exports.by_month_table(rows, year, program))

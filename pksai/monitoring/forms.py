@@ -1,0 +1,329 @@
+"""Filters of the monitoring pages (GET forms): periods in months, an area inside the user's
+scope, a grouping that fits the user's level; the finance page's year and scenario inputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from pksai.accounts.scoping import scope_for
+from pksai.areas.codes import normalise_area_code
+from pksai.monitoring.measures import AREA_DIGITS, MEASURES
+from pksai.monitoring.models import BudgetLine, PriceIndex
+from pksai.programs.models import Program
+
+MONTH = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
+MONTH_FORMATS = ["%Y-%m", "%Y-%m-%d"]
+GROUP_LABELS = {
+    "national": _("total"),
+    "province": _("province"),
+    "regency": _("regency / city"),
+    "district": _("district"),
+    "month": _("month"),
+    "sex": _("sex"),
+    "age_group": _("age group"),
+    "program": _("program"),
+}
+OTHER_GROUPS = ("month", "sex", "age_group", "program")
+
+
+def next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def first_of_month(day: date) -> date:
+    return day.replace(day=1)
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end): whole months, ``end`` the first day after the last month."""
+
+    start: date
+    end: date
+
+    @property
+    def last_month(self) -> date:
+        return date(self.end.year - (self.end.month == 1), (self.end.month - 2) % 12 + 1, 1)
+
+    def label(self) -> str:
+        return f"{self.start:%Y-%m} – {self.last_month:%Y-%m}"
+
+    def as_dict(self) -> dict[str, str]:
+        return {"from": self.start.isoformat(), "to": self.end.isoformat()}
+
+
+def this_year_to_date() -> Period:
+    today = timezone.localdate()
+    return Period(date(today.year, 1, 1), next_month(today))
+
+
+def last_year() -> Period:
+    today = timezone.localdate()
+    return Period(date(today.year - 1, 1, 1), date(today.year, 1, 1))
+
+
+def area_groups(user: Any, area: str = "") -> list[str]:
+    """Area levels below the chosen area (or the user's own level): a regency user sees
+    districts, a national user provinces, regencies and districts."""
+    scope = scope_for(user)
+    if area:
+        base = len(area)
+    elif scope.national:
+        base = 0
+    else:
+        base = min((len(code) for code in scope.area_codes), default=8)
+    return [level for level, digits in AREA_DIGITS.items() if digits > base]
+
+
+def default_group(user: Any, area: str = "") -> str:
+    levels = area_groups(user, area)
+    return levels[0] if levels else "national"
+
+
+def narrowed(user: Any, area: str) -> Any:
+    """The user with the scope narrowed to ``area`` (already checked to lie inside the scope):
+    the measures then count that area only. Used instead of measure_counts' own ``area``
+    argument, whose prefix filter (``area_id__startswith``) Django refuses on a foreign key."""
+    if not area:
+        return user
+    from copy import copy
+
+    from pksai.accounts.scoping import Scope
+
+    scope_for(user)  # computed and cached on the original first
+    other = copy(user)
+    other._pksai_scope = Scope(national=False, area_codes=(area,))
+    return other
+
+
+def clean_area_code(raw: str, user: Any) -> str:
+    """An area code inside the user's scope, or "" (the whole scope). A code outside the scope
+    is a 404, as if the area did not exist."""
+    raw = (raw or "").strip()
+    if not raw:
+        return ""
+    code = normalise_area_code(raw)
+    if code is None:
+        raise forms.ValidationError(_("Not an area code (for example 73.71 or 7371)."))
+    if not scope_for(user).covers(code):
+        raise Http404("No such area.")
+    return code
+
+
+class _Scoped(forms.Form):
+    area = forms.CharField(
+        label=_("Area (code)"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"placeholder": "73.71"}),
+        help_text=_("Empty: your whole area."),
+    )
+    group = forms.ChoiceField(label=_("Group by"), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        try:  # out of scope: Http404 here already; malformed: the field's error later
+            area = clean_area_code(self.data.get("area", ""), user) if self.is_bound else ""
+        except forms.ValidationError:
+            area = ""
+        choices = [*area_groups(user, area), *self.other_groups]
+        self.fields["group"].choices = [("", _("(default)"))] + [
+            (g, GROUP_LABELS[g]) for g in choices
+        ]
+
+    other_groups: tuple[str, ...] = OTHER_GROUPS
+
+    def clean_area(self) -> str:
+        return clean_area_code(self.cleaned_data.get("area", ""), self.user)
+
+    @property
+    def grouping(self) -> str:
+        data = self.cleaned_data if self.is_valid() else {}
+        return data.get("group") or default_group(self.user, data.get("area", ""))
+
+    @property
+    def area_code(self) -> str:
+        return (self.cleaned_data if self.is_valid() else {}).get("area", "")
+
+
+def _month_field(label) -> forms.DateField:
+    return forms.DateField(label=label, required=False, widget=MONTH, input_formats=MONTH_FORMATS)
+
+
+class DashboardForm(_Scoped):
+    start = _month_field(_("From (month)"))
+    end = _month_field(_("Until (month)"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise forms.ValidationError(_("The period ends before it starts."))
+        return data
+
+    def period(self) -> Period:
+        default = this_year_to_date()
+        data = self.cleaned_data if self.is_valid() else {}
+        start = first_of_month(data["start"]) if data.get("start") else default.start
+        end = next_month(data["end"]) if data.get("end") else default.end
+        return Period(start, end)
+
+    def describe(self) -> dict[str, str]:
+        return {**self.period().as_dict(), "area": self.area_code, "group": self.grouping}
+
+
+class CompareForm(_Scoped):
+    other_groups = ()
+    first_start = _month_field(_("First period from"))
+    first_end = _month_field(_("First period until"))
+    second_start = _month_field(_("Second period from"))
+    second_end = _month_field(_("Second period until"))
+    measures = forms.MultipleChoiceField(
+        label=_("Measures"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    DEFAULT_MEASURES = ["cases_reported", "cases_responded"]
+
+    @property
+    def grouping(self) -> str:
+        """Per regency unless the user or the chosen area is below that level."""
+        data = self.cleaned_data if self.is_valid() else {}
+        levels = area_groups(self.user, data.get("area", ""))
+        return data.get("group") or (
+            "regency" if "regency" in levels else default_group(self.user, data.get("area", ""))
+        )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["measures"].choices = [(code, m.label) for code, m in MEASURES.items()]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for which in ("first", "second"):
+            start, end = data.get(f"{which}_start"), data.get(f"{which}_end")
+            if start and end and start > end:
+                raise forms.ValidationError(_("A period ends before it starts."))
+        levels = area_groups(self.user, data.get("area", ""))
+        group = data.get("group") or (
+            "regency" if "regency" in levels else (levels or ["national"])[0]
+        )
+        refused = [c for c in self.chosen_measures(data) if group not in MEASURES[c].groups()]
+        if refused:
+            raise forms.ValidationError(
+                _("These measures cannot be counted by that grouping: %(m)s")
+                % {"m": ", ".join(refused)}
+            )
+        return data
+
+    def chosen_measures(self, data: dict | None = None) -> list[str]:
+        data = data if data is not None else (self.cleaned_data if self.is_valid() else {})
+        return list(data.get("measures") or self.DEFAULT_MEASURES)
+
+    def _period(self, which: str, default: Period) -> Period:
+        data = self.cleaned_data if self.is_valid() else {}
+        start, end = data.get(f"{which}_start"), data.get(f"{which}_end")
+        return Period(
+            first_of_month(start) if start else default.start,
+            next_month(end) if end else default.end,
+        )
+
+    def periods(self) -> tuple[Period, Period]:
+        return self._period("first", last_year()), self._period("second", this_year_to_date())
+
+    def describe(self) -> dict[str, Any]:
+        first, second = self.periods()
+        return {
+            "first": first.as_dict(),
+            "second": second.as_dict(),
+            "area": self.area_code,
+            "group": self.grouping,
+            "measures": self.chosen_measures(),
+        }
+
+
+def _years() -> list[int]:
+    years = set(BudgetLine.objects.values_list("year", flat=True).distinct())
+    years.add(timezone.localdate().year)
+    return sorted(years, reverse=True)
+
+
+class FinanceForm(forms.Form):
+    year = forms.TypedChoiceField(label=_("Year"), coerce=int, required=False)
+    program = forms.ChoiceField(label=_("Program"), required=False)
+    base_year = forms.TypedChoiceField(label=_("Base year (prices)"), coerce=int, required=False)
+    baseline_growth = forms.DecimalField(
+        label=_("Baseline: beneficiaries grow (% a year)"),
+        required=False,
+        initial=Decimal("0"),
+        min_value=Decimal("-50"),
+        max_value=Decimal("100"),
+        decimal_places=1,
+    )
+    expansion_growth = forms.DecimalField(
+        label=_("Expansion: beneficiaries grow (% a year)"),
+        required=False,
+        initial=Decimal("20"),
+        min_value=Decimal("-50"),
+        max_value=Decimal("200"),
+        decimal_places=1,
+    )
+    cost_growth = forms.DecimalField(
+        label=_("Unit cost grows (% a year)"),
+        required=False,
+        initial=Decimal("5"),
+        min_value=Decimal("-50"),
+        max_value=Decimal("100"),
+        decimal_places=1,
+    )
+    years_ahead = forms.IntegerField(
+        label=_("Years ahead"), required=False, initial=5, min_value=1, max_value=15
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [(y, y) for y in _years()]
+        programs = Program.objects.filter(parent__isnull=True).order_by("code")
+        self.fields["program"].choices = [(p.code, f"{p.code.upper()} — {p}") for p in programs]
+        index_years = list(PriceIndex.objects.values_list("year", flat=True))
+        self.fields["base_year"].choices = [(y, y) for y in sorted(index_years, reverse=True)]
+
+    def value(self, name: str) -> Any:
+        data = self.cleaned_data if self.is_valid() else {}
+        got = data.get(name)
+        if got not in (None, ""):
+            return got
+        if name == "year":
+            return _years()[0] if BudgetLine.objects.exists() else timezone.localdate().year
+        if name == "program":
+            choices = self.fields["program"].choices
+            return choices[0][0] if choices else ""
+        if name == "base_year":
+            choices = self.fields["base_year"].choices
+            return choices[0][0] if choices else None
+        return self.fields[name].initial
+
+    def chosen_program(self) -> Program | None:
+        code = self.value("program")
+        return Program.objects.filter(code=code).first() if code else None
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            name: str(self.value(name))
+            for name in (
+                "year",
+                "program",
+                "base_year",
+                "baseline_growth",
+                "expansion_growth",
+                "cost_growth",
+                "years_ahead",
+            )
+        }

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from pksai.monitoring import views
+
+app_name = "monitoring"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("compare/", views.compare, name="compare"),
+    path("finance/", views.finance_page, name="finance"),
+    path("export/", views.export, name="export"),
+]

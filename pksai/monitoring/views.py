@@ -1,0 +1,356 @@
+"""The monitoring pages: the indicator dashboard, the period comparison, finance, and the
+downloads of every table (CSV, XLSX, PDF). Thin: figures come from indicators.py and
+finance.py (counted in the database, in the user's area scope); tables from exports.py.
+Only aggregates are shown. Downloads are audited with their filters, and count tables are
+suppressed for publication (small counts hidden with their complements)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import formats
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from pksai.accounts.scoping import require_perm
+from pksai.audit.services import audit_record
+from pksai.monitoring import charts, exports, finance
+from pksai.monitoring.forms import (
+    GROUP_LABELS,
+    CompareForm,
+    DashboardForm,
+    FinanceForm,
+    Period,
+    narrowed,
+)
+from pksai.monitoring.indicators import (
+    VIEW,
+    active_indicators,
+    compare_periods,
+    indicator_values,
+)
+from pksai.monitoring.measures import MEASURES
+from pksai.monitoring.models import Indicator
+
+FINANCE_REPORTS = ("efficiency", "execution", "by_month", "real_benefits", "projection")
+
+
+def indicator_groups(indicator: Indicator) -> list[str]:
+    """Groupings both of the indicator's measures allow, limited to its disaggregations
+    ("area" stands for the province, regency and district levels)."""
+    allowed = MEASURES[indicator.numerator].groups()
+    if indicator.denominator:
+        allowed = [g for g in allowed if g in MEASURES[indicator.denominator].groups()]
+    chosen = set(indicator.disaggregations or [])
+    if chosen:
+        if "area" in chosen:
+            chosen |= {"province", "regency", "district"}
+        allowed = [g for g in allowed if g == "national" or g in chosen]
+    return allowed
+
+
+@dataclass
+class Card:
+    indicator: Indicator
+    group: str
+    fallback: bool  # the chosen grouping does not apply: total only
+    overall: Any
+    table: exports.Table
+    chart: charts.Chart | None
+
+
+def indicator_card(
+    indicator: Indicator, *, user, period: Period, group: str, area: str, publish: bool = False
+) -> Card:
+    """One indicator for the dashboard or a download: the total for the period, the values
+    per group (the chosen grouping if the indicator allows it, else the total only)."""
+    allowed = indicator_groups(indicator)
+    used = group if group in allowed else "national"
+    args = {"user": narrowed(user, area), "start": period.start, "end": period.end}
+    overall = next(iter(indicator_values(indicator, group="national", **args)), None)
+    values = indicator_values(indicator, group=used, **args) if used != "national" else []
+    table = exports.indicator_table(
+        indicator,
+        values if used != "national" else ([overall] if overall else []),
+        overall,
+        group_label=str(GROUP_LABELS[used]),
+        publish=publish,
+    )
+    chart = None
+    if values and not publish:
+        plotted = [v.value for v in values]
+        unit = indicator.get_unit_display()
+        description = _("%(name)s (%(unit)s) by %(group)s, %(period)s.") % {
+            "name": indicator.name,
+            "unit": unit,
+            "group": GROUP_LABELS[used],
+            "period": period.label(),
+        }
+        if used == "month":
+            chart = charts.line_chart(
+                title=indicator.name,
+                description=description,
+                labels=[v.label for v in values],
+                series={str(unit): plotted},
+            )
+        else:
+            chart = charts.bar_chart(
+                title=indicator.name,
+                description=description,
+                labels=[v.label or _("(none)") for v in values],
+                values=plotted,
+                series=str(unit),
+            )
+    return Card(indicator, used, used != group, overall, table, chart)
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return "—" if value is None else value
+    if isinstance(value, int):
+        return formats.number_format(value, force_grouping=True)
+    if hasattr(value, "quantize"):  # Decimal
+        return formats.number_format(value, use_l10n=True)
+    return value
+
+
+def display(table: exports.Table) -> exports.Table:
+    """The table with numbers formatted for the page (grouped thousands)."""
+    return exports.Table(
+        key=table.key,
+        title=table.title,
+        columns=table.columns,
+        rows=[[_number(v) for v in row] for row in table.rows],
+        total=[_number(v) for v in table.total] if table.total else None,
+        notes=table.notes,
+        suppressed=table.suppressed,
+    )
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    """Every active indicator for the period and area, grouped, as a chart with its table."""
+    require_perm(request.user, VIEW)
+    form = DashboardForm(request.GET, user=request.user)
+    valid = form.is_valid()
+    period, group, area = form.period(), form.grouping, form.area_code
+    cards = []
+    if valid:
+        for indicator in active_indicators():  # a dozen indicators, a few grouped queries each
+            card = indicator_card(
+                indicator, user=request.user, period=period, group=group, area=area
+            )
+            card.table = display(card.table)
+            cards.append(card)
+    context = {
+        "form": form,
+        "cards": cards,
+        "period": period,
+        "group": group,
+        "group_label": GROUP_LABELS[group],
+        "area": area,
+    }
+    return render(request, "monitoring/dashboard.html", context, status=200 if valid else 400)
+
+
+def _comparison(request, form: CompareForm) -> exports.Table:
+    first, second = form.periods()
+    measures = form.chosen_measures()
+    rows = compare_periods(
+        user=narrowed(request.user, form.area_code),
+        measures=measures,
+        first=(first.start, first.end),
+        second=(second.start, second.end),
+        group=form.grouping,
+    )
+    return exports.comparison_table(
+        rows,
+        measures=measures,
+        first_label=first.label(),
+        second_label=second.label(),
+        group_label=str(GROUP_LABELS[form.grouping]),
+    )
+
+
+@login_required
+@require_GET
+def compare(request):
+    """Two periods side by side per area (e.g. last year vs this year to date), suppressed."""
+    require_perm(request.user, VIEW)
+    form = CompareForm(request.GET, user=request.user)
+    valid = form.is_valid()
+    context: dict[str, Any] = {"form": form}
+    if valid:
+        first, second = form.periods()
+        context.update(table=display(_comparison(request, form)), first=first, second=second)
+    return render(request, "monitoring/compare.html", context, status=200 if valid else 400)
+
+
+def finance_tables(form: FinanceForm) -> dict[str, exports.Table]:
+    year = int(form.value("year"))
+    program = form.chosen_program()
+    code = program.code if program else ""
+    base_year = form.value("base_year")
+    tables = {
+        "efficiency": exports.efficiency_table(finance.efficiency(year=year), year),
+        "execution": exports.execution_table(finance.execution(year=year), year),
+        "by_month": exports.by_month_table(
+            finance.execution_by_month(year=year, program=program) if program else [], year, code
+        ),
+        "real_benefits": exports.real_benefits_table(
+            finance.real_benefits(program=program, base_year=base_year)
+            if program and base_year
+            else [],
+            code,
+            base_year,
+        ),
+        "projection": exports.projection_table(
+            finance.projection(
+                program=program,
+                from_year=year,
+                years=int(form.value("years_ahead")),
+                baseline_growth=form.value("baseline_growth"),
+                expansion_growth=form.value("expansion_growth"),
+                cost_growth=form.value("cost_growth"),
+            )
+            if program
+            else [],
+            code,
+        ),
+    }
+    return tables
+
+
+@login_required
+@require_GET
+def finance_page(request):
+    """Efficiency, budget execution (by level and by month), real benefits, projections."""
+    require_perm(request.user, finance.VIEW)
+    form = FinanceForm(request.GET)
+    valid = form.is_valid()
+    context: dict[str, Any] = {"form": form}
+    if valid:
+        tables = finance_tables(form)
+        months = tables["by_month"].rows
+        month_charts = []
+        if months:
+            labels = [row[0] for row in months]
+            month_charts = [
+                charts.bar_chart(
+                    title=_("Realised each month (% of the year's budget)"),
+                    description=_("Each month's realised spending as a share of the budget."),
+                    labels=labels,
+                    values=[row[3] for row in months],
+                    series=_("monthly"),
+                ),
+                charts.line_chart(
+                    title=_("Cumulative execution (% of the year's budget)"),
+                    description=_("Realised spending to the end of each month, cumulative."),
+                    labels=labels,
+                    series={_("cumulative"): [row[4] for row in months]},
+                ),
+            ]
+        real = tables["real_benefits"].rows
+        real_chart = (
+            charts.line_chart(
+                title=tables["real_benefits"].title,
+                description=_("The yearly benefit in nominal and in base-year rupiah."),
+                labels=[str(row[0]) for row in real],
+                series={
+                    _("nominal"): [row[1] for row in real],
+                    _("real"): [row[2] for row in real],
+                },
+            )
+            if real
+            else None
+        )
+        context.update(
+            tables={key: display(table) for key, table in tables.items()},
+            month_charts=month_charts,
+            real_chart=real_chart,
+            year=form.value("year"),
+        )
+    return render(request, "monitoring/finance.html", context, status=200 if valid else 400)
+
+
+# --- downloads --------------------------------------------------------------------------------
+
+
+def _download(request, table: exports.Table, fmt: str, subtitle: str, detail: dict) -> HttpResponse:
+    audit_record(
+        action="export",
+        actor=request.user,
+        object_type=f"monitoring.report.{table.key}",
+        detail={
+            "format": fmt,
+            **detail,
+            "rows": len(table.rows),
+            "suppressed": table.suppressed,
+        },
+    )
+    body = exports.render(table, fmt, subtitle=subtitle, user=request.user)
+    response = HttpResponse(body, content_type=exports.FORMATS[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{table.key}.{fmt}"'
+    return response
+
+
+@login_required
+@require_GET
+def export(request):
+    """?report=indicator|comparison|efficiency|…&format=csv|xlsx|pdf with the page's filters.
+    Count tables are suppressed; every download is audited with its filters."""
+    report, fmt = request.GET.get("report", ""), request.GET.get("format", "")
+    if fmt not in exports.FORMATS:
+        raise Http404("No such format.")
+    if report == "indicator":
+        require_perm(request.user, VIEW)
+        indicator = active_indicators().filter(code=request.GET.get("indicator", "")).first()
+        if indicator is None:
+            raise Http404("No such indicator.")
+        form = DashboardForm(request.GET, user=request.user)
+        if not form.is_valid():
+            return render(request, "monitoring/dashboard.html", {"form": form}, status=400)
+        period = form.period()
+        card = indicator_card(
+            indicator,
+            user=request.user,
+            period=period,
+            group=form.grouping,
+            area=form.area_code,
+            publish=True,
+        )
+        subtitle = _("Period %(period)s, area %(area)s, by %(group)s") % {
+            "period": period.label(),
+            "area": form.area_code or _("all in scope"),
+            "group": GROUP_LABELS[card.group],
+        }
+        detail = {"indicator": indicator.code, **form.describe(), "group": card.group}
+        return _download(request, card.table, fmt, subtitle, detail)
+    if report == "comparison":
+        require_perm(request.user, VIEW)
+        form = CompareForm(request.GET, user=request.user)
+        if not form.is_valid():
+            return render(request, "monitoring/compare.html", {"form": form}, status=400)
+        first, second = form.periods()
+        subtitle = _("%(first)s vs %(second)s, area %(area)s") % {
+            "first": first.label(),
+            "second": second.label(),
+            "area": form.area_code or _("all in scope"),
+        }
+        return _download(request, _comparison(request, form), fmt, subtitle, form.describe())
+    if report in FINANCE_REPORTS:
+        require_perm(request.user, finance.VIEW)
+        form = FinanceForm(request.GET)
+        if not form.is_valid():
+            return render(request, "monitoring/finance.html", {"form": form}, status=400)
+        table = finance_tables(form)[report]
+        return _download(request, table, fmt, "", form.describe())
+    raise Http404("No such report.")
