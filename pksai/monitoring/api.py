@@ -24,7 +24,6 @@ from pksai.monitoring.forms import (
     default_group,
     first_of_month,
     last_year,
-    narrowed,
     next_month,
     this_year_to_date,
 )
@@ -151,7 +150,7 @@ def indicator_value_list(request, code: str, filters: Query[PeriodFilters]):
     period = _period(filters.start, filters.end, this_year_to_date())
     group = filters.group or default_group(user, area)
     used = group if group in indicator_groups(indicator) else "national"
-    args = {"user": narrowed(user, area), "start": period.start, "end": period.end}
+    args = {"user": user, "area": area, "start": period.start, "end": period.end}
     total = next(iter(indicator_values(indicator, group="national", **args)), None)
     values = indicator_values(indicator, group=used, **args) if used != "national" else []
     return {
@@ -186,7 +185,8 @@ def compare(request, filters: Query[CompareFilters]):
     first = _period(filters.first_start, filters.first_end, last_year())
     second = _period(filters.second_start, filters.second_end, this_year_to_date())
     rows = compare_periods(
-        user=narrowed(user, area),
+        user=user,
+        area=area,
         measures=list(filters.measures),
         first=(first.start, first.end),
         second=(second.start, second.end),

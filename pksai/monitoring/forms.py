@@ -88,22 +88,6 @@ def default_group(user: Any, area: str = "") -> str:
     return levels[0] if levels else "national"
 
 
-def narrowed(user: Any, area: str) -> Any:
-    """The user with the scope narrowed to ``area`` (already checked to lie inside the scope):
-    the measures then count that area only. Used instead of measure_counts' own ``area``
-    argument, whose prefix filter (``area_id__startswith``) Django refuses on a foreign key."""
-    if not area:
-        return user
-    from copy import copy
-
-    from pksai.accounts.scoping import Scope
-
-    scope_for(user)  # computed and cached on the original first
-    other = copy(user)
-    other._pksai_scope = Scope(national=False, area_codes=(area,))
-    return other
-
-
 def clean_area_code(raw: str, user: Any) -> str:
     """An area code inside the user's scope, or "" (the whole scope). A code outside the scope
     is a 404, as if the area did not exist."""

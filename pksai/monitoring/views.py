@@ -25,7 +25,6 @@ from pksai.monitoring.forms import (
     DashboardForm,
     FinanceForm,
     Period,
-    narrowed,
 )
 from pksai.monitoring.indicators import (
     VIEW,
@@ -70,7 +69,7 @@ def indicator_card(
     per group (the chosen grouping if the indicator allows it, else the total only)."""
     allowed = indicator_groups(indicator)
     used = group if group in allowed else "national"
-    args = {"user": narrowed(user, area), "start": period.start, "end": period.end}
+    args = {"user": user, "area": area, "start": period.start, "end": period.end}
     overall = next(iter(indicator_values(indicator, group="national", **args)), None)
     values = indicator_values(indicator, group=used, **args) if used != "national" else []
     table = exports.indicator_table(
@@ -165,7 +164,8 @@ def _comparison(request, form: CompareForm) -> exports.Table:
     first, second = form.periods()
     measures = form.chosen_measures()
     rows = compare_periods(
-        user=narrowed(request.user, form.area_code),
+        user=request.user,
+        area=form.area_code,
         measures=measures,
         first=(first.start, first.end),
         second=(second.start, second.end),

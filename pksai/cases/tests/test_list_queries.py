@@ -45,7 +45,7 @@ def test_list_page_runs_a_constant_number_of_queries(client, team, role, url):
     fifty = count_queries(client, url)
     assert Case.objects.count() == 50
     assert five == fifty, (five, fifty)
-    assert fifty <= 15
+    assert fifty <= 16  # the page, its filters, the intake-queue count
 
 
 def test_list_shows_50_rows_per_page_with_concerns(client, team):

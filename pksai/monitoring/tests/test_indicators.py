@@ -121,3 +121,27 @@ def test_indicator_values_divide_their_measures(cases):
         responded, user=analyst, start=PKSA_2016[0], end=PKSAI_2017[1], group="age_group"
     )
     assert [(v.key, v.numerator, v.denominator) for v in by_age] == [("0-4", 8, 11)]
+
+
+@pytest.mark.django_db
+def test_an_area_narrows_the_count_within_the_scope(cases):
+    analyst = make_user("pusdatin", roles=["national_analyst"], national=True)
+    rows = compare_periods(
+        user=analyst,
+        measures=["cases_reported"],
+        first=PKSA_2016,
+        second=PKSAI_2017,
+        group="district",
+        area="73.71",
+    )
+    assert [(r.key, r.first["cases_reported"], r.second["cases_reported"]) for r in rows] == [
+        ("73.71.01", 3, 5)
+    ]
+    # an area code that is a prefix of another's text but not its parent does not match
+    assert not compare_periods(
+        user=analyst,
+        measures=["cases_reported"],
+        first=PKSA_2016,
+        second=PKSAI_2017,
+        area="73.7",
+    )
