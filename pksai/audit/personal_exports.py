@@ -104,7 +104,8 @@ class PersonalExport:
 
 
 def _latin1(text: str) -> str:
-    return (text or "").replace("—", "-").encode("latin-1", "replace").decode("latin-1")
+    text = (text or "").replace("—", "-").replace("–", "-")
+    return text.encode("latin-1", "replace").decode("latin-1")
 
 
 def watermark_pdf(pdf: FPDF, text: str) -> None:

@@ -79,11 +79,14 @@ class CategoryField(forms.ChoiceField):
     widget = forms.RadioSelect
 
     def __init__(self, **kwargs):
-        choices = [
-            (value, f"{label} — {CATEGORY_HELP.get(value, '')}")
-            for value, label in Category.choices
-        ]
-        super().__init__(choices=choices, **kwargs)
+        # a callable: the labels are put together in the language of each request
+        super().__init__(choices=_category_choices, **kwargs)
+
+
+def _category_choices() -> list[tuple[str, str]]:
+    return [
+        (value, f"{label} — {CATEGORY_HELP.get(value, '')}") for value, label in Category.choices
+    ]
 
 
 class _ComplaintFields(forms.Form):

@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from pksai.accounts.tests.factories import make_user
+from pksai.api.tests.helpers import english_messages  # noqa: F401  (messages asserted in English)
 from pksai.cases import selectors as case_selectors
 from pksai.cases.intake import intake_report_dismiss
 from pksai.cases.models import IntakeReport

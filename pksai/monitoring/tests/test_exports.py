@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from fpdf import FPDF
 
 from pksai.accounts.tests.factories import make_user
+from pksai.api.tests.helpers import english_messages  # noqa: F401  (messages asserted in English)
 from pksai.audit.models import AuditEvent
 from pksai.audit.personal_exports import (
     PersonalExport,

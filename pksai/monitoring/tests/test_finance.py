@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from pksai.accounts.tests.factories import make_user
+from pksai.api.tests.helpers import english_messages  # noqa: F401  (messages asserted in English)
 from pksai.monitoring import finance
 from pksai.monitoring.models import BudgetLine, PriceIndex, ProgramYear
 from pksai.programs.models import Program

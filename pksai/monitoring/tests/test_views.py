@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from pksai.accounts.tests.factories import make_user
+from pksai.api.tests.helpers import english_messages  # noqa: F401  (messages asserted in English)
 from pksai.cases.models import Case
 from pksai.cases.tests.factories import make_child
 
