@@ -7,6 +7,7 @@ data, rate it; clear 400 messages; 429 on a flood)."""
 import json
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from pksai.accounts.tests.factories import make_user
@@ -47,10 +48,11 @@ def post(client, path, user, body):
 
 
 def public_post(path, body, ip="203.0.113.7"):
-    """An anonymous browser-less client that enforces CSRF like production."""
-    return Client(enforce_csrf_checks=True, REMOTE_ADDR=ip).post(
-        path, json.dumps(body), content_type="application/json"
-    )
+    """An anonymous browser-less client that enforces CSRF like production (messages asked
+    for in English)."""
+    client = Client(enforce_csrf_checks=True, REMOTE_ADDR=ip)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client.post(path, json.dumps(body), content_type="application/json")
 
 
 def filed(category="mistargeting", **kw) -> Complaint:
