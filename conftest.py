@@ -38,3 +38,15 @@ def pilot_areas(db):
             ("31", "DKI Jakarta"),
         ]
     )
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the system's default language (Bahasa Indonesia), whatever an
+    earlier request in the same worker left active; tests that assert English messages ask
+    for them (``pksai.api.tests.helpers.english_messages``)."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()

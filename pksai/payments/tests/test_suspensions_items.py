@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from pksai.accounts.tests.factories import make_user
+from pksai.api.tests.helpers import english_messages  # noqa: F401  (messages asserted in English)
 from pksai.payments import services
 from pksai.payments.models import Entitlement, InKindItem
 from pksai.payments.tests.test_cycles import FULL
