@@ -30,8 +30,9 @@ GROUP_LABELS = {
     "sex": _("sex"),
     "age_group": _("age group"),
     "program": _("program"),
+    "type": _("type of service"),
 }
-OTHER_GROUPS = ("month", "sex", "age_group", "program")
+OTHER_GROUPS = ("month", "sex", "age_group", "program", "type")
 
 
 def next_month(day: date) -> date:

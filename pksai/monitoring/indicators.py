@@ -39,6 +39,21 @@ def _ratio(indicator: Indicator, numerator: int, denominator: int | None) -> Dec
     )
 
 
+def type_names(keys: list[str]) -> dict[str, str]:
+    """Service names for "type" group keys (service codes; one query)."""
+    from pksai.referrals.models import Service
+
+    return {s.code: str(s) for s in Service.objects.filter(code__in=[k for k in keys if k])}
+
+
+def _labels(group: str, keys: list[str]) -> dict[str, str]:
+    if group in AREA_DIGITS:
+        return area_names(keys)
+    if group == "type":
+        return type_names(keys)
+    return {}
+
+
 def area_names(keys: list[str]) -> dict[str, str]:
     """Area names for group keys that are area codes (one query)."""
     codes = [k for k in keys if k]
@@ -63,11 +78,11 @@ def indicator_values(
         measure_counts(indicator.denominator, param=param, **args) if indicator.denominator else {}
     )
     keys = sorted(set(numerators) | set(denominators))
-    names = area_names(keys) if group in AREA_DIGITS else {}
+    names = _labels(group, keys)
     return [
         Value(
             key=k,
-            label=names.get(k, k) if group in AREA_DIGITS else k,
+            label=names.get(k, k),
             numerator=numerators.get(k, 0),
             denominator=denominators.get(k, 0) if indicator.denominator else None,
             value=_ratio(
@@ -108,7 +123,7 @@ def compare_periods(
         for code in measures
     }
     keys = sorted({k for c in counts.values() for k in c})
-    names = area_names(keys) if group in AREA_DIGITS else {}
+    names = _labels(group, keys)
     return [
         Comparison(
             key=k,

@@ -37,12 +37,22 @@ from pksai.cases.models import Case, CaseEvent, EmergencyAction
 from pksai.grievances.models import Complaint
 from pksai.grievances.models import Status as ComplaintStatus
 from pksai.payments.models import Entitlement
-from pksai.programs.models import Beneficiary
+from pksai.programs.models import Beneficiary, Nomination
 from pksai.referrals.models import Referral, Satisfaction
 from pksai.referrals.models import Status as ReferralStatus
 from pksai.vulnerability.models import RuleSet, Score
 
-GROUPS = ("national", "province", "regency", "district", "month", "sex", "age_group", "program")
+GROUPS = (
+    "national",
+    "province",
+    "regency",
+    "district",
+    "month",
+    "sex",
+    "age_group",
+    "program",
+    "type",
+)
 AREA_DIGITS = {"province": 2, "regency": 5, "district": 8}
 AGE_GROUPS = ((0, 5, "0-4"), (5, 13, "5-12"), (13, 18, "13-17"), (18, 60, "18-59"))
 
@@ -59,6 +69,7 @@ class Measure:
     birth: str | None = None  # birth date (age at the period's end)
     age: str | None = None  # or an age column
     program: str | None = None
+    kind: str | None = None  # a type column (the service of a referral): the "type" grouping
     aggregate: Callable[[], Any] = field(default=lambda: Count("pk"))
     # Disjoint filters that together mean ``where``, counted one query each and added up,
     # when one ORed filter would be slow (see ``_reached_parts``).
@@ -70,6 +81,7 @@ class Measure:
         allowed += ["sex"] if self.sex else []
         allowed += ["age_group"] if (self.birth or self.age) else []
         allowed += ["program"] if self.program else []
+        allowed += ["type"] if self.kind else []
         return allowed
 
 
@@ -192,7 +204,8 @@ MEASURES: dict[str, Measure] = {
             Referral,
             "area",
             "sent_at",
-            lambda _p: Q(kind="service"),
+            lambda _p: Q(kind=Referral.Kind.REFERRAL),
+            kind="service__code",
         ),
         Measure(
             "referrals_completed",
@@ -200,7 +213,8 @@ MEASURES: dict[str, Measure] = {
             Referral,
             "area",
             "sent_at",
-            lambda _p: Q(kind="service", status__in=DELIVERED),
+            lambda _p: Q(kind=Referral.Kind.REFERRAL, status__in=DELIVERED),
+            kind="service__code",
         ),
         Measure(
             "birth_certificates",
@@ -240,6 +254,28 @@ MEASURES: dict[str, Measure] = {
             program="program__code",
             sex="person__sex",
             birth="person__birth_date",
+        ),
+        Measure(
+            "active_beneficiaries",
+            _("active beneficiaries (today)"),
+            Beneficiary,
+            "area",
+            None,
+            lambda _p: Q(status="active"),
+            program="program__code",
+            sex="person__sex",
+            birth="person__birth_date",
+        ),
+        Measure(
+            "people_nominated",
+            _("eligible people identified (nominated, any year)"),
+            Nomination,
+            "area",
+            None,
+            program="program__code",
+            sex="person__sex",
+            birth="person__birth_date",
+            aggregate=lambda: Count("person", distinct=True),
         ),
         Measure(
             "facilitators",
@@ -385,6 +421,8 @@ def measure_counts(
         key = F(measure.sex)
     elif group == "program":
         key = F(measure.program)
+    elif group == "type":
+        key = F(measure.kind)
     else:
         on = (end - timedelta(days=1)) if end else timezone.localdate()
         key = _age_group(measure, on)
