@@ -11,7 +11,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from pksai.payments import savings, selectors
-from pksai.payments.models import FundPlan, FundPlanItem
+from pksai.payments.models import Channel, FundPlan, FundPlanItem
 
 PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -174,3 +174,11 @@ class ItemsRecordForm(forms.Form):
     )
     delivered_by = forms.CharField(label=_("Delivered by"), max_length=200, required=False)
     reason = forms.CharField(label=_("Why not delivered"), max_length=200, required=False)
+
+
+class DeliveryForm(forms.Form):
+    channel = forms.ChoiceField(
+        label=_("Delivery by the post office"),
+        choices=[(c, label) for c, label in Channel.choices if c != Channel.ACCOUNT],
+    )
+    reason = forms.CharField(label=_("Why (optional)"), max_length=200, required=False)

@@ -17,6 +17,33 @@ class Channel(models.TextChoices):
     ACCOUNT = "account", _("child savings account (through the LKSA)")
 
 
+class DeliveryPreference(models.Model):
+    """How a beneficiary's cash is delivered when it goes through the post office: to the
+    address, collected at the post office or the village office, or through the facilitator
+    (a bedridden elder, a guardian working away). Without one: to the address. PKSA children
+    with an LKSA are paid into their savings account whatever this says."""
+
+    beneficiary = models.OneToOneField(
+        "programs.Beneficiary", on_delete=models.PROTECT, related_name="delivery_preference"
+    )
+    channel = models.CharField(_("delivery"), max_length=15, choices=Channel.choices)
+    reason = models.CharField(_("why"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("delivery preference")
+        verbose_name_plural = _("delivery preferences")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(channel="account"), name="preference_is_a_post_channel"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.beneficiary_id}: {self.channel}"
+
+
 class PaymentCycle(models.Model):
     """One payment period of a program (a month for JSLU/JSPACA, a year for PKSA)."""
 

@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import (
     Count,
@@ -37,13 +37,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pksai.accounts.models import User
-from pksai.accounts.scoping import require_perm, scoped
+from pksai.accounts.scoping import require_perm, scope_for, scoped
 from pksai.audit.services import audit_record
 from pksai.core.bulk import bulk_update, bulk_upsert
 from pksai.payments.models import (
     BatchLine,
     Channel,
     DeliveryEvent,
+    DeliveryPreference,
     Entitlement,
     InKindItem,
     PayerBatch,
@@ -123,6 +124,7 @@ def cycle_generate(*, by: User, program: Program, period: date) -> PaymentCycle:
                 "exit_date",
                 "reduction_percent",
                 "partner_id",
+                "delivery_preference__channel",
             )
         ),
         schema={
@@ -133,6 +135,7 @@ def cycle_generate(*, by: User, program: Program, period: date) -> PaymentCycle:
             "exit": pl.Date,
             "reduction": pl.Int64,
             "partner_id": pl.Int64,
+            "preferred": pl.String,
         },
         orient="row",
     )
@@ -234,7 +237,7 @@ def cycle_generate(*, by: User, program: Program, period: date) -> PaymentCycle:
         pl.col("in_kind").fill_null(""),
         pl.when(pl.col("partner_id").is_not_null() & pl.col("program_id").is_in(pksa_family))
         .then(pl.lit(Channel.ACCOUNT.value))
-        .otherwise(pl.lit(Channel.POST_HOME.value))
+        .otherwise(pl.col("preferred").fill_null(Channel.POST_HOME.value))
         .alias("channel"),
         pl.lit(Entitlement.Status.DUE.value).alias("status"),
         pl.lit(0, dtype=pl.Int64).alias("failed_attempts"),
@@ -765,3 +768,29 @@ def in_kind_record(
             detail={"in_kind_items": ids, "delivered": delivered, "on": str(on or "")},
         )
     return changed
+
+
+# --- delivery preferences -------------------------------------------------------------------
+
+POST_CHANNELS = [c for c in Channel.values if c != Channel.ACCOUNT]
+
+
+@transaction.atomic
+def delivery_preference_set(
+    *, by: User, beneficiary: Beneficiary, channel: str, reason: str = ""
+) -> DeliveryPreference:
+    """Record how the post office should deliver this beneficiary's cash from the next
+    cycle on (cycles already generated keep their channel)."""
+    require_perm(by, MANAGE)
+    if not scope_for(by).covers(beneficiary.area_id):
+        raise PermissionDenied("beneficiary outside the user's scope")
+    if channel not in POST_CHANNELS:
+        raise ValidationError({"channel": [_("Choose how the post office delivers.")]})
+    preference, _created = DeliveryPreference.objects.update_or_create(
+        beneficiary=beneficiary,
+        defaults={"channel": channel, "reason": reason.strip()[:200], "updated_by": by},
+    )
+    audit_record(
+        action="update", actor=by, obj=beneficiary, detail={"delivery": channel, "reason": reason}
+    )
+    return preference

@@ -27,8 +27,8 @@ from pksai.accounts.scoping import require_perm
 from pksai.audit.personal_exports import PersonalExport, export_purpose
 from pksai.audit.services import audit_record
 from pksai.payments import savings, selectors, services
-from pksai.payments.forms import CycleForm, ExportForm, ItemsRecordForm, ReturnForm
-from pksai.payments.models import Entitlement, InKindItem, PayerBatch, PaymentCycle
+from pksai.payments.forms import CycleForm, DeliveryForm, ExportForm, ItemsRecordForm, ReturnForm
+from pksai.payments.models import Channel, Entitlement, InKindItem, PayerBatch, PaymentCycle
 from pksai.registry.importer import ExtractError
 
 CYCLES_PAGE_SIZE = 24
@@ -337,8 +337,48 @@ def card(request, pk: int):
         obj=beneficiary,
         detail={"card": True, "payments": len(rows)},
     )
+    return _card_page(request, beneficiary, rows)
+
+
+def _card_page(request, beneficiary, rows, *, form=None, status: int = 200):
+    preference = getattr(beneficiary, "delivery_preference", None)
+    if form is None and request.user.has_perm(services.MANAGE):
+        form = DeliveryForm(
+            initial={"channel": preference.channel if preference else Channel.POST_HOME}
+        )
     return render(
         request,
         "payments/card.html",
-        {"beneficiary": beneficiary, "rows": rows, "total": sum(r.amount for r in rows)},
+        {
+            "beneficiary": beneficiary,
+            "rows": rows,
+            "total": sum(r.amount for r in rows),
+            "preference": preference,
+            "delivery_form": form,
+        },
+        status=status,
     )
+
+
+@login_required
+@require_POST
+def delivery_set(request, pk: int):
+    """How the post office delivers this beneficiary's cash from the next cycle on."""
+    require_perm(request.user, services.MANAGE)
+    beneficiary = selectors.beneficiary_for_card(user=request.user, pk=pk)
+    form = DeliveryForm(request.POST)
+    if form.is_valid():
+        try:
+            services.delivery_preference_set(
+                by=request.user,
+                beneficiary=beneficiary,
+                channel=form.cleaned_data["channel"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            form.add_error(None, _messages(error))
+        else:
+            messages.success(request, _("Delivery recorded; it applies from the next cycle."))
+            return redirect("payments:card", pk=beneficiary.pk)
+    rows = services.card_ledger(beneficiary)
+    return _card_page(request, beneficiary, rows, form=form, status=400)

@@ -107,3 +107,27 @@ def test_nutrition_packages_are_items_recorded_in_the_area(officer, pilot_areas)
     rec = services.reconcile(cycle)
     assert (rec["items_due"], rec["items_delivered"], rec["items_undelivered"]) == (0, 1, 2)
     assert first.get().delivered_by == "TAS Melati"
+
+
+@pytest.mark.django_db
+def test_a_delivery_preference_goes_into_the_next_cycle(officer, client, pilot_areas):
+    elder, other = make_beneficiaries(2, "73.71.01.1001", "D")
+    jslu = Program.objects.get(code="jslu")
+    services.cycle_generate(by=officer, program=jslu, period=MAR)
+    elsewhere = make_user("po2", roles=["program_officer"], scope=["73.06"])
+    with pytest.raises(PermissionDenied):
+        services.delivery_preference_set(by=elsewhere, beneficiary=elder, channel="facilitator")
+    with pytest.raises(ValidationError):
+        services.delivery_preference_set(by=officer, beneficiary=elder, channel="account")
+    client.force_login(officer)
+    url = f"/payments/beneficiaries/{elder.pk}/delivery/"
+    response = client.post(url, {"channel": "facilitator", "reason": "terbaring di tempat tidur"})
+    assert response.status_code == 302
+    assert "terbaring" in client.get(f"/payments/beneficiaries/{elder.pk}/card/").text
+    april = services.cycle_generate(by=officer, program=jslu, period=date(2026, 4, 1))
+    channels = dict(april.entitlements.values_list("beneficiary_id", "channel"))
+    assert channels == {elder.pk: "facilitator", other.pk: "post_home"}
+    # March was generated before: it keeps its channel
+    assert Entitlement.objects.get(cycle__period=MAR, beneficiary=elder).channel == "post_home"
+    client.force_login(elsewhere)
+    assert client.post(url, {"channel": "post_office"}).status_code == 404
