@@ -290,6 +290,35 @@ def card(request, pk: int):
     }
 
 
+class DeliveryIn(Schema):
+    channel: str
+    reason: str = Field(default="", max_length=200)
+
+
+class DeliveryOut(Schema):
+    beneficiary: int
+    channel: str
+    reason: str
+
+
+@router.post(
+    "/beneficiaries/{int:pk}/delivery",
+    response=DeliveryOut,
+    summary="How the post office delivers this beneficiary's cash from the next cycle on",
+)
+def set_delivery(request, pk: int, payload: DeliveryIn):
+    require_perm(request.auth, services.MANAGE)
+    beneficiary = selectors.beneficiary_for_card(user=request.auth, pk=pk)
+    preference = services.delivery_preference_set(
+        by=request.auth, beneficiary=beneficiary, channel=payload.channel, reason=payload.reason
+    )
+    return {
+        "beneficiary": beneficiary.pk,
+        "channel": preference.channel,
+        "reason": preference.reason,
+    }
+
+
 # --- PKSA savings accounts ---------------------------------------------------------------
 
 

@@ -138,6 +138,17 @@ def test_cycle_batch_file_entitlements_and_card(client, pay, tmp_path):
     ]
     assert get(client, f"cycles/{pk}/", officer).json()["reconcile"]["late"] == 1
     assert PaymentCycle.objects.count() == 1
+    # how the post office delivers from the next cycle on
+    delivery = f"beneficiaries/{person.pk}/delivery"
+    body = {"channel": "village_office", "reason": "rumah jauh"}
+    assert post(client, delivery, officer, body).json()["channel"] == "village_office"
+    assert post(client, delivery, officer, {"channel": "account"}).status_code == 400
+    assert post(client, delivery, pay["worker"], body).status_code == 403
+    gowa_person = pay["gowa"][0]
+    gowa_delivery = f"beneficiaries/{gowa_person.pk}/delivery"
+    assert post(client, gowa_delivery, officer, body).status_code == 200  # province officer
+    makassar_only = make_user("po-mks", roles=["program_officer"], scope=["73.71"])
+    assert post(client, gowa_delivery, makassar_only, body).status_code == 404
 
 
 # --- in-kind items and suspensions (savings accounts: test_api_savings.py) ----------------
