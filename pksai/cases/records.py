@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from pksai.accounts.models import User
 from pksai.accounts.scoping import require_perm
+from pksai.audit.personal_exports import PersonalExport
 from pksai.audit.services import audit_record
 from pksai.cases.custom_fields import clean_extra
 from pksai.cases.models import (
@@ -451,18 +452,20 @@ def attachment_path(attachment: Attachment) -> Path:
     return attachment_root() / attachment.stored_name
 
 
-def attachment_download(*, attachment: Attachment, by: User) -> Path:
+def attachment_download(
+    *, attachment: Attachment, by: User, export: PersonalExport | None = None
+) -> Path:
     """The file to send, after auditing the download. The caller got ``attachment`` through a
-    case the user may open (selectors.attachment_get)."""
+    case the user may open (selectors.attachment_get). The views pass ``export`` (the stated
+    purpose, pksai.audit.personal_exports), which the audit row then records."""
     require_perm(by, "cases.view_case")
     if attachment.voided_at is not None:
         raise ValidationError(_("This attachment was voided."))
-    audit_record(
-        action="export",
-        actor=by,
-        obj=attachment,
-        detail={"case": attachment.case.number, "download": attachment.original_name},
-    )
+    detail = {"case": attachment.case.number, "download": attachment.original_name}
+    if export is not None:
+        export.audit(obj=attachment, detail=detail)
+    else:
+        audit_record(action="export", actor=by, obj=attachment, detail=detail)
     return attachment_path(attachment)
 
 

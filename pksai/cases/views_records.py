@@ -299,10 +299,19 @@ def attachment_new(request, pk: int):
 
 @login_required
 def attachment_download(request, pk: int, attachment_id: int):
+    """An attachment as uploaded (personal data: a stated purpose, audited; the file is not
+    altered, the watermark travels in the header)."""
     case = selectors.case_get(user=request.user, pk=pk)
     attachment = get_object_or_404(case.attachments, pk=attachment_id)
+    if attachment.voided_at is not None:
+        raise Http404("voided attachment")
     try:
-        path = records.attachment_download(attachment=attachment, by=request.user)
+        export = PersonalExport(user=request.user, purpose=export_purpose(request.GET))
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect(_detail(case) + "#attachments")
+    try:
+        path = records.attachment_download(attachment=attachment, by=request.user, export=export)
     except ValidationError:
         raise Http404("voided attachment") from None
     if not path.exists():
@@ -314,8 +323,7 @@ def attachment_download(request, pk: int, attachment_id: int):
         content_type=attachment.content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return export.stamp_response(response)
 
 
 @login_required

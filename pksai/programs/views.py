@@ -664,7 +664,10 @@ def nominate_case(request, case_pk: int):
 
 @login_required
 def nomination_photo(request, pk: int):
-    """GET: the nominee's photo (scoped, audited, never cached). POST: upload a new one."""
+    """GET: the nominee's photo (scoped, audited, never cached) — ``?inline=1`` for the
+    nomination page's own <img> (audited as a view), otherwise a download of personal data
+    that needs a stated purpose (audited with it; the image itself stays as uploaded, the
+    watermark is in the header). POST: upload a new one."""
     nomination = selectors.nomination_get(user=request.user, pk=pk)
     if request.method == "POST":
         upload = request.FILES.get("photo")
@@ -681,9 +684,24 @@ def nomination_photo(request, pk: int):
     path = services.photo_path(nomination)
     if not path.exists():
         raise Http404("photo file missing")
-    audit_record(action="export", actor=request.user, obj=nomination, detail={"photo": True})
     content_type = "image/png" if nomination.photo.endswith(".png") else "image/jpeg"
-    response = FileResponse(path.open("rb"), content_type=content_type)
+    if request.GET.get("inline") == "1":  # shown on the nomination page
+        audit_record(action="view", actor=request.user, obj=nomination, detail={"photo": True})
+        response = FileResponse(path.open("rb"), content_type=content_type)
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response
+    try:  # a photo of a person leaving the system: a stated purpose, audited
+        export = PersonalExport(user=request.user, purpose=export_purpose(request.GET))
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect("programs:nomination", pk)
+    export.audit(obj=nomination, detail={"photo": True, "format": content_type})
+    response = FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=f"nomination-{nomination.pk}{path.suffix}",
+        content_type=content_type,
+    )
     response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return export.stamp_response(response)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from pksai.accounts.models import User
 from pksai.accounts.scoping import get_scoped_or_404, require_perm, scoped
+from pksai.audit.personal_exports import PersonalExport, export_purpose
 from pksai.audit.services import audit_record
 from pksai.cases.selectors import colleagues
 from pksai.programs import compliance, facilitation
@@ -160,6 +161,13 @@ def _month(value: str) -> tuple[int, int]:
         return today.year, today.month
 
 
+def _query_without(request, *keys: str) -> str:
+    query = request.GET.copy()
+    for key in keys:
+        query.pop(key, None)
+    return query.urlencode()
+
+
 @login_required
 def report(request):
     """The monthly facilitator report (?facilitator=username&month=YYYY-MM; ?format=csv)."""
@@ -170,6 +178,11 @@ def report(request):
         user=request.user, facilitator=facilitator, year=year, month=month
     )
     if request.GET.get("format") == "csv":
+        try:  # beneficiaries' names and visit notes: a stated purpose, audited
+            export = PersonalExport(user=request.user, purpose=export_purpose(request.GET))
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+            return redirect(f"{request.path}?{_query_without(request, 'format', 'purpose')}")
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(["date", "beneficiary", "program", *Topic.values, "notes"])
@@ -183,16 +196,15 @@ def report(request):
                     v.notes,
                 ]
             )
-        audit_record(
-            action="export",
-            actor=request.user,
+        export.audit(
             object_type="programs.facilitationvisit",
-            detail={"facilitator": username, "month": f"{year}-{month:02d}"},
+            detail={"facilitator": username, "month": f"{year}-{month:02d}", "format": "csv"},
         )
         response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
         name = f"facilitator-{username}-{year}-{month:02d}.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
+        # CSV is read by machines: the watermark travels in the header only
+        return export.stamp_response(response)
     return render(
         request,
         "programs/facilitation/report.html",

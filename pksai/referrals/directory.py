@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import xlsxwriter
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
@@ -304,14 +305,24 @@ def provider_frame(qs: QuerySet[Provider]) -> pl.DataFrame:
     )
 
 
-def provider_export(qs: QuerySet[Provider], fmt: str) -> bytes:
-    """The providers of ``qs`` as a CSV (UTF-8) or XLSX file that re-imports unchanged."""
+def provider_export(qs: QuerySet[Provider], fmt: str, *, watermark: str = "") -> bytes:
+    """The providers of ``qs`` as a CSV (UTF-8) or XLSX file that re-imports unchanged.
+
+    Contact persons and phones are personal data (pksai.audit.personal_exports): the XLSX
+    carries ``watermark`` in its print header and document comments — not as a first row,
+    which would stop the file from re-importing; the CSV has it in the response header only.
+    """
     frame = provider_frame(qs)
     if fmt == "csv":
         return frame.write_csv().encode("utf-8")
     if fmt == "xlsx":
         buffer = io.BytesIO()
-        frame.write_excel(buffer, worksheet="providers", autofit=True)
+        with xlsxwriter.Workbook(buffer, {"in_memory": True}) as workbook:
+            sheet = workbook.add_worksheet("providers")
+            if watermark:
+                sheet.set_header("&L&8" + watermark.replace("&", "&&"))
+                workbook.set_properties({"comments": watermark})
+            frame.write_excel(workbook=workbook, worksheet=sheet.name, autofit=True)
         return buffer.getvalue()
     raise ValueError(f"unknown export format {fmt!r}")
 

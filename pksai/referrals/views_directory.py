@@ -14,12 +14,14 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from pksai.accounts.models import User
 from pksai.accounts.scoping import require_perm, scope_for
 from pksai.areas.codes import normalise_area_code
+from pksai.audit.personal_exports import PersonalExport, export_purpose
 from pksai.audit.services import audit_record
 from pksai.cases.services import ConflictError
 from pksai.referrals import directory, selectors
@@ -85,7 +87,12 @@ def provider_list(request):
             "filters": filters,
             "sectors": Sector.choices,
             "services": Service.objects.filter(is_active=True),
-            "export_query": _query(request, ("page", "format")),
+            "export_params": [
+                (key, value)
+                for key, values in request.GET.lists()
+                if key not in {"page", "format", "purpose"}
+                for value in values
+            ],
             "can_add": request.user.has_perm(directory.ADD),
             "can_import": _can_import(request.user),
         },
@@ -175,22 +182,27 @@ def provider_edit(request, pk: int):
 @login_required
 @require_GET
 def provider_export(request):
+    """The filtered directory as CSV or XLSX. Contact persons' names and phones are personal
+    data: a stated purpose, audited, the watermark in the XLSX print header and always in the
+    response header."""
     fmt = request.GET.get("format", "csv")
     if fmt not in EXPORT_TYPES:
         fmt = "csv"
     filters = _filters(request)
-    qs = selectors.provider_list(user=request.user, **filters)
-    content = directory.provider_export(qs, fmt)
-    audit_record(
-        action="export",
-        actor=request.user,
+    qs = selectors.provider_list(user=request.user, **filters)  # 403 without view_provider
+    try:
+        export = PersonalExport(user=request.user, purpose=export_purpose(request.GET))
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect(f"{reverse('providers:list')}?{_query(request, ('format', 'purpose'))}")
+    content = directory.provider_export(qs, fmt, watermark=export.watermark)
+    export.audit(
         object_type="referrals.provider",
-        object_repr=_("Service-provider directory"),
         detail={"format": fmt, "filters": filters, "rows": qs.count()},
     )
     response = HttpResponse(content, content_type=EXPORT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="providers.{fmt}"'
-    return response
+    return export.stamp_response(response)
 
 
 @login_required

@@ -10,6 +10,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
 from pksai.accounts.scoping import require_perm
+from pksai.audit.personal_exports import PersonalExport, export_purpose
 from pksai.audit.services import audit_record
 from pksai.registry import selectors, services
 
@@ -169,13 +170,19 @@ def get_import(request, pk: int):
     "/imports/{pk}/errors.csv",
     url_name="registry_import_errors",
     summary="The rejected cells of an import as CSV (row, column, value, reason)",
+    description=(
+        "Personal data: `purpose` (a short free text) is required (400 without it); it is "
+        "recorded in the audit row and, with who and when, in the X-PKSAI-Watermark header."
+    ),
 )
-def get_import_errors(request, pk: int):
+def get_import_errors(request, pk: int, purpose: str = ""):
     batch = selectors.import_batch_get(user=request.auth, pk=pk)
-    report = services.import_batch_error_report(batch=batch, by=request.auth)
-    return FileResponse(
+    export = PersonalExport(user=request.auth, purpose=export_purpose({"purpose": purpose}))
+    report = services.import_batch_error_report(batch=batch, export=export)
+    response = FileResponse(
         report.open("rb"),
         as_attachment=True,
         filename=f"import-{batch.pk}-errors.csv",
         content_type="text/csv; charset=utf-8",
     )
+    return export.stamp_response(response)

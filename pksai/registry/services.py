@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from pksai.areas.models import Area
+from pksai.audit.personal_exports import PersonalExport
 from pksai.audit.services import audit_record
 from pksai.core.bulk import bulk_upsert
 from pksai.registry.codes import PERSON_COLUMNS
@@ -344,16 +345,15 @@ def registry_import_enqueue(*, upload, source: str, mapping_upload=None, by) -> 
     return batch
 
 
-def import_batch_error_report(*, batch: ImportBatch, by) -> Path:
-    """The batch's error report (row, column, value, reason) for download; the export is
-    audited. Http404 when the batch has none."""
+def import_batch_error_report(*, batch: ImportBatch, export: PersonalExport) -> Path:
+    """The batch's error report (row, column, value, reason) for download. The rejected cells
+    hold names and NIKs, so the caller states a purpose (``export``), which the audit row
+    records. Http404 when the batch has none."""
     report = Path(batch.error_report) if batch.error_report else None
     if report is None or not report.is_file():
         raise Http404("This import has no error report.")
-    audit_record(
-        action="export",
-        actor=by,
+    export.audit(
         obj=batch,
-        detail={"file": "errors.csv", "rows_rejected": batch.rows_rejected},
+        detail={"file": "errors.csv", "format": "csv", "rows_rejected": batch.rows_rejected},
     )
     return report

@@ -2,6 +2,7 @@
 rows. The import itself runs in the background worker (pksai.registry.tasks)."""
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -11,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from pksai.accounts.scoping import require_perm
+from pksai.audit.personal_exports import PersonalExport, export_purpose
 from pksai.registry import selectors, services
 from pksai.registry.models import ImportBatch
 
@@ -82,11 +84,19 @@ def import_progress(request, pk: int):
 @login_required
 @require_GET
 def import_errors(request, pk: int):
+    """The rejected cells (names, NIKs): a stated purpose, audited; the CSV is read by
+    machines, so the watermark travels in the header."""
     batch = selectors.import_batch_get(user=request.user, pk=pk)
-    report = services.import_batch_error_report(batch=batch, by=request.user)
-    return FileResponse(
+    try:
+        export = PersonalExport(user=request.user, purpose=export_purpose(request.GET))
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect("registry:import_detail", pk=batch.pk)
+    report = services.import_batch_error_report(batch=batch, export=export)
+    response = FileResponse(
         report.open("rb"),
         as_attachment=True,
         filename=f"import-{batch.pk}-errors.csv",
         content_type="text/csv; charset=utf-8",
     )
+    return export.stamp_response(response)

@@ -148,12 +148,21 @@ def test_visit_note_attachment_and_audited_download(client, team, case, tmp_path
     assert good.status_code == 302
     attachment = case.attachments.get()
     url = f"/cases/{case.pk}/attachments/{attachment.pk}/"
-    response = client.get(url)
+    page = client.get(f"/cases/{case.pk}/")
+    assert f'formaction="{url}"' in page.text and 'id="export-purpose-attachments"' in page.text
+    refused = client.get(url)  # personal data: no file without a stated purpose
+    assert refused.status_code == 302 and refused.url.endswith("#attachments")
+    assert not AuditEvent.objects.filter(action="export", object_id=str(attachment.pk)).exists()
+    response = client.get(url, {"purpose": "case conference"})
     assert response.status_code == 200 and b"".join(response.streaming_content) == PDF
-    assert AuditEvent.objects.filter(action="export", object_id=str(attachment.pk)).exists()
+    assert "purpose: case conference" in response["X-PKSAI-Watermark"]
+    assert response["Cache-Control"] == "private, no-store"
+    event = AuditEvent.objects.get(action="export", object_id=str(attachment.pk))
+    assert event.detail["purpose"] == "case conference" and event.detail["download"] == "p.pdf"
     # outside the area: 404, and no file
     client.force_login(team["gowa_worker"])
     assert client.get(url).status_code == 404
+    assert client.get(url, {"purpose": "x"}).status_code == 404
     assert client.get(f"/cases/{case.pk}/summary.pdf").status_code == 404
     assert client.post(f"/cases/{case.pk}/notes/new/", {"text": "x"}).status_code == 404
 

@@ -6,28 +6,64 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('payments', '0003_entitlement_days_late_inkinditem'),
-        ('programs', '0006_suspension'),
+        ("payments", "0003_entitlement_days_late_inkinditem"),
+        ("programs", "0006_suspension"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DeliveryPreference',
+            name="DeliveryPreference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('post_home', 'post office: delivered to the address'), ('post_office', 'post office: collected at the post office'), ('village_office', 'post office: at the village office'), ('facilitator', 'post office: through the facilitator'), ('account', 'child savings account (through the LKSA)')], max_length=15, verbose_name='delivery')),
-                ('reason', models.CharField(blank=True, max_length=200, verbose_name='why')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('beneficiary', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='delivery_preference', to='programs.beneficiary')),
-                ('updated_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("post_home", "post office: delivered to the address"),
+                            ("post_office", "post office: collected at the post office"),
+                            ("village_office", "post office: at the village office"),
+                            ("facilitator", "post office: through the facilitator"),
+                            ("account", "child savings account (through the LKSA)"),
+                        ],
+                        max_length=15,
+                        verbose_name="delivery",
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, max_length=200, verbose_name="why")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "beneficiary",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="delivery_preference",
+                        to="programs.beneficiary",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'delivery preference',
-                'verbose_name_plural': 'delivery preferences',
-                'constraints': [models.CheckConstraint(condition=models.Q(('channel', 'account'), _negated=True), name='preference_is_a_post_channel')],
+                "verbose_name": "delivery preference",
+                "verbose_name_plural": "delivery preferences",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("channel", "account"), _negated=True),
+                        name="preference_is_a_post_channel",
+                    )
+                ],
             },
         ),
     ]

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from pksai.accounts.tests.factories import make_user
+from pksai.audit.models import AuditEvent
 from pksai.programs import facilitation
 from pksai.programs.models import Beneficiary, BenefitRule, Program
 from pksai.programs.tests.factories import make_person
@@ -96,11 +97,24 @@ def test_the_monthly_report_lists_the_months_visits_and_topics_from_the_logs(cli
     assert page.status_code == 200
     assert "Rencana penggunaan dana dibahas." in page.text and "Bulan lalu" not in page.text
     assert "fund-utilisation plan" in page.text
-    csv = client.get(f"/facilitation/report/?facilitator=sw&month={today:%Y-%m}&format=csv")
+    assert 'name="purpose"' in page.text  # the CSV has names: a stated purpose
+    refused = client.get(f"/facilitation/report/?facilitator=sw&month={today:%Y-%m}&format=csv")
+    assert refused.status_code == 302
+    assert refused.url == f"/facilitation/report/?facilitator=sw&month={today:%Y-%m}"
+    assert not AuditEvent.objects.filter(
+        action="export", object_type="programs.facilitationvisit"
+    ).exists()
+    csv = client.get(
+        f"/facilitation/report/?facilitator=sw&month={today:%Y-%m}&format=csv&purpose=review"
+    )
     assert csv.status_code == 200 and "Rencana penggunaan dana" in csv.content.decode()
+    assert "purpose: review" in csv["X-PKSAI-Watermark"]
+    event = AuditEvent.objects.get(action="export", object_type="programs.facilitationvisit")
+    assert event.detail["purpose"] == "review" and event.detail["personal_data"]
     # another worker may not read it; a Gowa supervisor neither
     english(client, people["other_worker"])
     assert client.get("/facilitation/report/?facilitator=sw").status_code == 403
+    assert client.get("/facilitation/report/?facilitator=sw&format=csv").status_code == 403
     english(client, make_user("gspv", roles=["supervisor"], scope=["73.06"]))
     assert client.get("/facilitation/report/?facilitator=sw").status_code == 403
 

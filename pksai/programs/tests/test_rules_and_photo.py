@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
 from pksai.accounts.tests.factories import make_user
+from pksai.audit.models import AuditEvent
 from pksai.programs import services
 from pksai.programs.models import Program
 from pksai.programs.tests.factories import nominate_disabled
@@ -70,8 +71,25 @@ def test_the_photo_is_checked_stored_and_served_only_in_scope(client, officer):
     assert ok.status_code == 302
     nomination.refresh_from_db()
     assert nomination.photo.endswith(".png") and "foto" not in nomination.photo
-    shown = client.get(f"/programs/nominations/{nomination.pk}/photo/")
+    url = f"/programs/nominations/{nomination.pk}/photo/"
+    page = client.get(f"/programs/nominations/{nomination.pk}/")
+    assert f'src="{url}?inline=1"' in page.text and 'name="purpose"' in page.text
+    shown = client.get(f"{url}?inline=1")  # on the nomination page: a view
     assert shown.status_code == 200 and b"".join(shown.streaming_content) == PNG
     assert shown["Cache-Control"] == "private, no-store"
+    assert AuditEvent.objects.filter(action="view", object_id=str(nomination.pk)).exists()
+    # a download is an export of personal data: a stated purpose, audited, in the header
+    refused = client.get(url)
+    assert refused.status_code == 302 and refused.url == f"/programs/nominations/{nomination.pk}/"
+    assert not AuditEvent.objects.filter(action="export", object_id=str(nomination.pk)).exists()
+    download = client.get(url, {"purpose": "assessment visit"})
+    assert download.status_code == 200 and b"".join(download.streaming_content) == PNG
+    assert download["Content-Disposition"].startswith("attachment")
+    assert "po" in download["X-PKSAI-Watermark"]
+    assert "assessment visit" in download["X-PKSAI-Watermark"]
+    assert download["Cache-Control"] == "private, no-store"
+    event = AuditEvent.objects.get(action="export", object_id=str(nomination.pk))
+    assert event.detail["purpose"] == "assessment visit" and event.detail["photo"]
     client.force_login(make_user("gpo", roles=["program_officer"], scope=["73.06"]))
-    assert client.get(f"/programs/nominations/{nomination.pk}/photo/").status_code == 404
+    assert client.get(f"{url}?inline=1").status_code == 404
+    assert client.get(url, {"purpose": "x"}).status_code == 404

@@ -5,6 +5,7 @@ the pages with their permission denials."""
 from __future__ import annotations
 
 import io
+import zipfile
 
 import polars as pl
 import pytest
@@ -353,7 +354,8 @@ def test_readers_without_view_provider_get_403_on_the_list_and_404_on_a_page(
     assert client.get("/providers/").status_code == 403
     own = directory_data["dukcapil"].pk
     assert client.get(f"/providers/{own}/").status_code == 404
-    assert client.get("/providers/export/?format=csv").status_code == 403
+    assert client.get("/providers/export/?format=csv&purpose=x").status_code == 403
+    assert client.get("/providers/export/?format=csv").status_code == 403  # before the purpose
 
 
 def test_detail_shows_catchment_and_focal_persons_and_is_404_out_of_scope(
@@ -424,14 +426,30 @@ def test_coordinator_adds_and_edits_and_a_stale_save_is_409_with_input_kept(
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_export_follows_the_filters_and_is_audited(client, team, directory_data, fmt):
     login(client, team["worker"])
-    response = client.get("/providers/export/", {"format": fmt, "sector": "health_centre"})
+    # contact persons and phones are personal data: no file without a stated purpose
+    refused = client.get("/providers/export/", {"format": fmt, "sector": "health_centre"})
+    assert refused.status_code == 302
+    assert refused.url == "/providers/?sector=health_centre"
+    assert not AuditEvent.objects.filter(action="export").exists()
+    page = client.get("/providers/", {"sector": "health_centre"})
+    assert 'name="purpose"' in page.text and 'name="sector" value="health_centre"' in page.text
+    response = client.get(
+        "/providers/export/", {"format": fmt, "sector": "health_centre", "purpose": "referral map"}
+    )
     assert response.status_code == 200
     assert f'filename="providers.{fmt}"' in response["Content-Disposition"]
+    assert "purpose: referral map" in response["X-PKSAI-Watermark"]
     data = io.BytesIO(response.content)
     frame = pl.read_csv(data, infer_schema=False) if fmt == "csv" else pl.read_excel(data)
-    assert frame["name"].to_list() == ["Puskesmas Mariso"]
+    assert frame["name"].to_list() == ["Puskesmas Mariso"]  # still re-importable
+    if fmt == "xlsx":  # the watermark in the print header and the document comments
+        with zipfile.ZipFile(io.BytesIO(response.content)) as book:
+            sheet = book.read("xl/worksheets/sheet1.xml").decode()
+            core = book.read("docProps/core.xml").decode()
+        assert "purpose: referral map" in sheet and "purpose: referral map" in core
     event = AuditEvent.objects.get(action="export", object_type="referrals.provider")
     assert event.detail["format"] == fmt and event.detail["rows"] == 1
+    assert event.detail["purpose"] == "referral map" and event.detail["personal_data"]
 
 
 def test_import_page_shows_counts_and_rejected_rows(client, team, officer, tmp_path):

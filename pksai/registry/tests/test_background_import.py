@@ -99,18 +99,25 @@ def test_error_report_download_is_audited(
     client.force_login(officer)
     upload(client, tmp_path, django_capture_on_commit_callbacks)
     batch = ImportBatch.objects.get()
-    response = client.get(f"/registry/imports/{batch.pk}/errors.csv")
+    page = client.get(f"/registry/imports/{batch.pk}/")
+    assert 'name="purpose"' in page.text
+    refused = client.get(f"/registry/imports/{batch.pk}/errors.csv")  # names, NIKs: a purpose
+    assert refused.status_code == 302 and refused.url == f"/registry/imports/{batch.pk}/"
+    assert not AuditEvent.objects.filter(action="export").exists()
+    response = client.get(f"/registry/imports/{batch.pk}/errors.csv", {"purpose": "fix rows"})
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment")
+    assert "fix rows" in response["X-PKSAI-Watermark"]
     body = b"".join(response.streaming_content).decode()
-    assert body.splitlines()[0] == "row,column,value,reason"
+    assert body.splitlines()[0] == "row,column,value,reason"  # the CSV itself is unchanged
     assert "village_code" in body and "7371019999" in body
     event = AuditEvent.objects.get(action="export")
     assert event.object_type == "registry.importbatch" and event.object_id == str(batch.pk)
     assert event.actor_username == "officer"
+    assert event.detail["purpose"] == "fix rows" and event.detail["personal_data"]
 
     clean = ImportBatch.objects.create(source="DTKS", file_name="y.csv", created_by=officer)
-    assert client.get(f"/registry/imports/{clean.pk}/errors.csv").status_code == 404
+    assert client.get(f"/registry/imports/{clean.pk}/errors.csv?purpose=x").status_code == 404
 
 
 def test_bad_file_type_is_a_form_error(client, officer, var_dir):
@@ -223,10 +230,14 @@ def test_api_upload_is_accepted_and_reports_status(
     }
     url = body["error_report_url"]
     assert url.endswith(f"/api/v1/registry/imports/{created['id']}/errors.csv")
-    report = client.get(url, headers=headers)
+    refused = client.get(url, headers=headers)  # personal data: 400 without a purpose
+    assert refused.status_code == 400 and refused.json()["detail"]
+    report = client.get(url, {"purpose": "fix rows"}, headers=headers)
     assert report.status_code == 200
+    assert "fix rows" in report["X-PKSAI-Watermark"]
     assert b"7371019999" in b"".join(report.streaming_content)
-    assert AuditEvent.objects.filter(action="export", actor_username="officer").count() == 1
+    event = AuditEvent.objects.get(action="export", actor_username="officer")
+    assert event.detail["purpose"] == "fix rows"
 
 
 def test_api_rejects_a_bad_file_type(client, officer):
