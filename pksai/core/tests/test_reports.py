@@ -54,3 +54,23 @@ def test_every_report_page_downloads_a_pdf_on_the_audit_log(client, pilot_areas,
     assert response.content.startswith(b"%PDF")
     assert response["Content-Disposition"].startswith("attachment")
     assert AuditEvent.objects.filter(action="export", actor=user).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("page", "report"),
+    [
+        ("/referrals/reports/", "services"),
+        ("/complaints/reports/", "volume"),
+        ("/payments/reports/", "timeliness"),
+    ],
+)
+def test_report_pages_offer_the_three_downloads_with_their_filters(
+    client, pilot_areas, page, report
+):
+    user = make_user("kadis", roles=["coordinator", "program_officer"], scope=["73.71"])
+    client.force_login(user)
+    html = client.get(page, {"area": "73.71"}).text
+    for fmt in ("csv", "xlsx", "pdf"):
+        assert f"report={report}&amp;format={fmt}" in html.replace("area=73.71&amp;", "")
+    assert "area=73.71" in html
