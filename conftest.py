@@ -50,3 +50,43 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.deactivate()
+
+
+# Reference data that data migrations ship (programs, benefit rules, services, SLAs,
+# conditionalities, indicators). A transactional test (the browser tests' live server)
+# empties every table when it ends; these put the rows back for the tests that run after it in
+# the same worker, whatever order the workers receive the tests in.
+REFERENCE_DATA = (
+    "pksai.cases.migrations.0002_default_slas_and_follow_ups",
+    "pksai.programs.migrations.0002_default_programs",
+    "pksai.programs.migrations.0005_default_conditions",
+    "pksai.referrals.migrations.0002_default_services_and_slas",
+    "pksai.grievances.migrations.0002_default_slas",
+    "pksai.monitoring.migrations.0003_pilot_indicators",
+    "pksai.monitoring.migrations.0004_services_and_coverage",
+)
+
+
+def restore_reference_data() -> None:
+    from importlib import import_module
+
+    from django.apps import apps
+
+    for module in REFERENCE_DATA:  # each forward() is idempotent (get_or_create)
+        import_module(module).forward(apps, None)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield  # the test's fixtures are finalised: a transactional test has flushed the tables
+    fixtures = getattr(item, "fixturenames", ())
+    transactional = (
+        "transactional_db" in fixtures
+        or "live_server" in fixtures
+        or any(m.kwargs.get("transaction") for m in item.iter_markers("django_db"))
+    )
+    if transactional and nextitem is not None:
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            restore_reference_data()
