@@ -52,6 +52,40 @@ class Table:
         )
 
 
+@dataclass(frozen=True)
+class GroupedReport:
+    """One report grouped one way: the measure columns as (key, label), one dict per group
+    (with ``key`` and ``label``) and the total. The same object feeds the page, the downloads
+    and the API. An app's reports subclass it to name their groupings (``group_labels``)."""
+
+    name: str
+    group: str
+    columns: list[tuple[str, str]]
+    rows: list[dict[str, Any]]
+    total: dict[str, Any]
+    heading: str = ""
+
+    @staticmethod
+    def group_labels() -> dict[str, str]:
+        return {}
+
+    def row(self, key: str) -> dict[str, Any] | None:
+        return next((r for r in self.rows if r["key"] == key), None)
+
+    def table(self) -> Table:
+        keys = [key for key, _label in self.columns]
+        return Table(
+            columns=[
+                ("group", _("Grouped by")),
+                ("key", _("Code")),
+                ("label", self.heading or self.group_labels().get(self.group, "")),
+                *self.columns,
+            ],
+            rows=[[self.group, r["key"], r["label"], *(r[k] for k in keys)] for r in self.rows],
+            total=["total", "", _("Total"), *(self.total[k] for k in keys)],
+        )
+
+
 # --- figures --------------------------------------------------------------------------------
 
 

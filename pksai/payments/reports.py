@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 
 from pksai.accounts.scoping import scoped
 from pksai.areas.models import Area
-from pksai.core.reports import Table
+from pksai.core.reports import GroupedReport
 from pksai.payments.models import (
     BatchLine,
     Channel,
@@ -125,34 +125,10 @@ def _entitlements(user, filters: Filters) -> QuerySet[Entitlement]:
 # --- a grouped report --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Report:
-    """One grouped report: the measure columns as (key, label), one dict per group (with
-    ``key`` and ``label``) and the total. The same object feeds the page, the downloads and
-    the API."""
-
-    name: str
-    group: str
-    columns: list[tuple[str, str]]
-    rows: list[dict[str, Any]]
-    total: dict[str, Any]
-    heading: str = ""
-
-    def row(self, key: str) -> dict[str, Any] | None:
-        return next((r for r in self.rows if r["key"] == key), None)
-
-    def table(self) -> Table:
-        keys = [key for key, _label in self.columns]
-        return Table(
-            columns=[
-                ("group", _("Grouped by")),
-                ("key", _("Code")),
-                ("label", self.heading or dict(group_choices()).get(self.group, "")),
-                *self.columns,
-            ],
-            rows=[[self.group, r["key"], r["label"], *(r[k] for k in keys)] for r in self.rows],
-            total=["total", "", _("Total"), *(self.total[k] for k in keys)],
-        )
+class Report(GroupedReport):
+    @staticmethod
+    def group_labels() -> dict[str, str]:
+        return dict(group_choices())
 
 
 def _group_value(group: str) -> Any:
