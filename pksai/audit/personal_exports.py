@@ -33,6 +33,7 @@ from fpdf import FPDF
 
 from pksai.audit.models import AuditEvent
 from pksai.audit.services import audit_record
+from pksai.core.reports import latin1
 
 PURPOSE = "purpose"
 PURPOSE_MAX = 200
@@ -98,14 +99,9 @@ class PersonalExport:
 
     def stamp_response(self, response: HttpResponse) -> HttpResponse:
         """The watermark as a response header (latin-1 safe), for every format."""
-        response[WATERMARK_HEADER] = self.watermark.encode("ascii", "replace").decode("ascii")
+        response[WATERMARK_HEADER] = latin1(self.watermark)
         response["Cache-Control"] = "private, no-store"
         return response
-
-
-def _latin1(text: str) -> str:
-    text = (text or "").replace("—", "-").replace("–", "-")
-    return text.encode("latin-1", "replace").decode("latin-1")
 
 
 def watermark_pdf(pdf: FPDF, text: str) -> None:
@@ -117,7 +113,7 @@ def watermark_pdf(pdf: FPDF, text: str) -> None:
         pdf.set_xy(pdf.l_margin, 3)
         pdf.set_font("Helvetica", "I", 7)
         pdf.set_text_color(110, 110, 110)
-        pdf.cell(0, 4, _latin1(text))
+        pdf.cell(0, 4, latin1(text))
         pdf.set_text_color(0, 0, 0)
     pdf.page = last
 

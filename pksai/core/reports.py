@@ -8,6 +8,7 @@ aggregates only. A download is still an export: it is on the audit log with its 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -208,39 +209,59 @@ def with_period_defaults(request) -> dict:
 # --- downloads ------------------------------------------------------------------------------
 
 
-def _latin1(text: str) -> str:
-    """The PDF's core fonts are Latin-1: dashes and ≤ become their plain forms."""
+def latin1(text: str) -> str:
+    """Text for the PDF's core fonts and HTTP headers (Latin-1): dashes and ≤ become their
+    plain forms, anything else outside Latin-1 a question mark."""
     replaced = (text or "").replace("—", "-").replace("–", "-").replace("≤", "<=")
     return replaced.encode("latin-1", "replace").decode("latin-1")
 
 
-def table_pdf(table: Table, *, title: str, subtitle: str = "", user: Any = None) -> bytes:
-    """A landscape A4: title, filters, who printed it and when, the table."""
+def grid_pdf(
+    *,
+    title: str,
+    headings: list[str],
+    rows: list[list[str]],
+    subtitle: str = "",
+    notes: Sequence[str] = (),
+    user: Any = None,
+) -> bytes:
+    """A landscape A4: the title, the filters, who printed it and when, the table (cells as
+    text) and its notes."""
     pdf = FPDF(orientation="L", format="A4")
     pdf.set_auto_page_break(auto=True, margin=14)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 13)
-    pdf.multi_cell(0, 7, _latin1(title), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 7, latin1(title), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 9)
     if subtitle:
-        pdf.multi_cell(0, 5, _latin1(subtitle), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, latin1(subtitle), new_x="LMARGIN", new_y="NEXT")
     printed = _("Printed by %(user)s at %(when)s") % {
         "user": user.get_username() if user is not None else "-",
         "when": timezone.localtime().strftime("%Y-%m-%d %H:%M %Z"),
     }
-    pdf.cell(0, 5, _latin1(printed), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 5, latin1(printed), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     pdf.set_font("Helvetica", "", 8)
-    page = display(table)
     with pdf.table(text_align="LEFT", first_row_as_headings=True) as grid:
         heading = grid.row()
-        for label in page["columns"]:
-            heading.cell(_latin1(str(label)))
-        for values in page["rows"] + ([page["total"]] if page["total"] else []):
+        for label in headings:
+            heading.cell(latin1(str(label)))
+        for values in rows:
             row = grid.row()
             for value in values:
-                row.cell(_latin1(value))
+                row.cell(latin1(value))
+    if notes:
+        pdf.ln(2)
+        for note in notes:
+            pdf.multi_cell(0, 5, latin1(note), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+def table_pdf(table: Table, *, title: str, subtitle: str = "", user: Any = None) -> bytes:
+    """The table as the page shows it (formatted cells, no codes), as a PDF."""
+    page = display(table)
+    rows = page["rows"] + ([page["total"]] if page["total"] else [])
+    return grid_pdf(title=title, headings=page["columns"], rows=rows, subtitle=subtitle, user=user)
 
 
 def table_file(table: Table, fmt: str, *, sheet: str, title: str = "", user: Any = None) -> bytes:

@@ -18,10 +18,9 @@ from typing import Any
 
 import polars as pl
 import xlsxwriter
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from fpdf import FPDF
 
+from pksai.core.reports import grid_pdf
 from pksai.monitoring.suppression import suppress, threshold
 
 FORMATS = {
@@ -144,41 +143,17 @@ def to_xlsx(table: Table, *, subtitle: str = "") -> bytes:
     return buffer.getvalue()
 
 
-def _latin1(text: str) -> str:
-    replaced = (text or "").replace("—", "-").replace("≤", "<=").replace("–", "-")
-    return replaced.encode("latin-1", "replace").decode("latin-1")
-
-
 def to_pdf(table: Table, *, subtitle: str = "", user: Any = None) -> bytes:
-    """A landscape A4 with the title, the filters, the table and its notes; the footer says
-    who printed it and when."""
-    pdf = FPDF(orientation="L", format="A4")
-    pdf.set_auto_page_break(auto=True, margin=14)
-    printed = _("Printed by %(user)s at %(when)s") % {
-        "user": user.get_username() if user is not None else "-",
-        "when": timezone.localtime().strftime("%Y-%m-%d %H:%M %Z"),
-    }
-    pdf.add_page()
-    pdf.set_font("Helvetica", "B", 13)
-    pdf.multi_cell(0, 7, _latin1(table.title), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 9)
-    if subtitle:
-        pdf.multi_cell(0, 5, _latin1(subtitle), new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(0, 5, _latin1(printed), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(2)
-    pdf.set_font("Helvetica", "", 8)
-    with pdf.table(text_align="LEFT", first_row_as_headings=True) as grid:
-        heading = grid.row()
-        for column in table.columns:
-            heading.cell(_latin1(str(column)))
-        for values in table.body():
-            row = grid.row()
-            for value in values:
-                row.cell(_latin1(_text(value)))
-    pdf.ln(2)
-    for note in table.notes:
-        pdf.multi_cell(0, 5, _latin1(note), new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+    """A landscape A4 with the title, the filters, who printed it and when, the table and its
+    notes."""
+    return grid_pdf(
+        title=table.title,
+        headings=[str(c) for c in table.columns],
+        rows=[[_text(v) for v in row] for row in table.body()],
+        subtitle=subtitle,
+        notes=table.notes,
+        user=user,
+    )
 
 
 def render(table: Table, fmt: str, *, subtitle: str = "", user: Any = None) -> bytes:

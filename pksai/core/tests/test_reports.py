@@ -74,3 +74,12 @@ def test_report_pages_offer_the_three_downloads_with_their_filters(
     for fmt in ("csv", "xlsx", "pdf"):
         assert f"report={report}&amp;format={fmt}" in html.replace("area=73.71&amp;", "")
     assert "area=73.71" in html
+
+
+def test_latin1_keeps_plain_forms_of_dashes():
+    from pksai.core.reports import latin1
+
+    assert latin1("Diekspor oleh budi — tujuan: kunjungan ≤ 4") == (
+        "Diekspor oleh budi - tujuan: kunjungan <= 4"
+    )
+    assert latin1("Café 日本") == "Café ??"
