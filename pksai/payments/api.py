@@ -9,7 +9,9 @@ are personal data filtered by the caller's areas (a card out of scope is a 404).
 calls one service, which checks the permission and writes the audit row; a refusal is a 400
 with the message."""
 
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -124,6 +126,30 @@ class CardOut(Schema):
     payments: list[CardRowOut]
 
 
+def _audited_pages(
+    object_type: str,
+    serialise: Callable[[Any], dict],
+    detail: Callable[[Any], dict],
+) -> type[PageNumberPagination]:
+    """A paginator that records which personal records a page returned (``detail`` adds the
+    request's filters to the audit row) and serialises them."""
+
+    class AuditedPages(PageNumberPagination):
+        def paginate_queryset(self, queryset, pagination, request, **params):
+            result = super().paginate_queryset(queryset, pagination, request, **params)
+            items = list(result["items"])
+            if items:
+                audit_record(
+                    action="view",
+                    actor=request.auth,
+                    object_type=object_type,
+                    detail={"ids": [o.pk for o in items], **detail(request)},
+                )
+            return {**result, "items": [serialise(o) for o in items]}
+
+    return AuditedPages
+
+
 def _cycle(cycle: PaymentCycle, *, with_reconcile: bool = False) -> dict:
     return {
         "id": cycle.pk,
@@ -165,23 +191,6 @@ def _entitlement(e: Entitlement) -> dict:
         "paid_on": e.paid_on,
         "late": e.late,
     }
-
-
-class AuditedEntitlements(PageNumberPagination):
-    def paginate_queryset(self, queryset, pagination, request, **params):
-        result = super().paginate_queryset(queryset, pagination, request, **params)
-        items = list(result["items"])
-        if items:
-            audit_record(
-                action="view",
-                actor=request.auth,
-                object_type="payments.entitlement",
-                detail={
-                    "ids": [e.pk for e in items],
-                    "filters": {k: v for k, v in request.GET.items() if v},
-                },
-            )
-        return {**result, "items": [_entitlement(e) for e in items]}
 
 
 @router.get("/cycles/", response=list[CycleOut], summary="Payment cycles with reconciliation")
@@ -229,7 +238,13 @@ def create_batch(request, pk: int, payload: BatchIn):
     response=list[EntitlementOut],
     summary="A cycle's entitlements in the caller's areas (audited)",
 )
-@paginate(AuditedEntitlements)
+@paginate(
+    _audited_pages(
+        "payments.entitlement",
+        _entitlement,
+        lambda request: {"filters": {k: v for k, v in request.GET.items() if v}},
+    )
+)
 def list_entitlements(request, pk: int, filters: Query[EntitlementFilters]):
     cycle = selectors.cycle_get(user=request.auth, pk=pk)
     status = filters.status if filters.status in Entitlement.Status.values else ""
@@ -472,26 +487,18 @@ def _statement(request, pk: int) -> dict:
     }
 
 
-class AuditedAccounts(PageNumberPagination):
-    def paginate_queryset(self, queryset, pagination, request, **params):
-        result = super().paginate_queryset(queryset, pagination, request, **params)
-        items = list(result["items"])
-        if items:
-            audit_record(
-                action="view",
-                actor=request.auth,
-                object_type="payments.savingsaccount",
-                detail={"ids": [a.pk for a in items], "q": request.GET.get("q", "")},
-            )
-        return {**result, "items": [_account(a) for a in items]}
-
-
 @router.get(
     "/savings/",
     response=list[AccountOut],
     summary="PKSA savings accounts in the caller's areas, with balances (audited)",
 )
-@paginate(AuditedAccounts)
+@paginate(
+    _audited_pages(
+        "payments.savingsaccount",
+        _account,
+        lambda request: {"q": request.GET.get("q", "")},
+    )
+)
 def list_accounts(request, filters: Query[AccountFilters]):
     return selectors.savings_account_list(user=request.auth, q=filters.q[:100])
 
@@ -651,26 +658,18 @@ def _item(i: InKindItem) -> dict:
     }
 
 
-class AuditedItems(PageNumberPagination):
-    def paginate_queryset(self, queryset, pagination, request, **params):
-        result = super().paginate_queryset(queryset, pagination, request, **params)
-        items = list(result["items"])
-        if items:
-            audit_record(
-                action="view",
-                actor=request.auth,
-                object_type="payments.inkinditem",
-                detail={"ids": [i.pk for i in items], "status": request.GET.get("status", "")},
-            )
-        return {**result, "items": [_item(i) for i in items]}
-
-
 @router.get(
     "/cycles/{int:pk}/items/",
     response=list[ItemOut],
     summary="A cycle's in-kind items in the caller's areas (audited)",
 )
-@paginate(AuditedItems)
+@paginate(
+    _audited_pages(
+        "payments.inkinditem",
+        _item,
+        lambda request: {"status": request.GET.get("status", "")},
+    )
+)
 def list_items(request, pk: int, filters: Query[ItemFilters]):
     cycle = selectors.cycle_get(user=request.auth, pk=pk)
     status = filters.status if filters.status in InKindItem.Status.values else ""
