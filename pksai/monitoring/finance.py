@@ -36,8 +36,8 @@ from pksai.audit.services import audit_record
 from pksai.core.bulk import bulk_upsert
 from pksai.monitoring.models import BudgetLine, Level, PriceIndex, ProgramYear, SpendingCategory
 from pksai.programs.models import Beneficiary, BenefitRule, Program
-from pksai.registry.importer import ERROR_SCHEMA, ROW, ExtractError
-from pksai.registry.tabular import ImportCounts, read_table
+from pksai.registry.importer import ROW, ExtractError
+from pksai.registry.tabular import ImportCounts, cell_errors, read_table
 
 IMPORT = "monitoring.add_budgetline"
 VIEW = "monitoring.view_budgetline"
@@ -66,27 +66,6 @@ def _amount(column: str) -> pl.Expr:
         .then(plain.cast(pl.Int64, strict=False))
         .otherwise(None)
     )
-
-
-def cell_errors(frame: pl.DataFrame, checks: dict[str, list[tuple[pl.Expr, str]]]) -> pl.DataFrame:
-    """The rejected cells of ``frame``: for each column, the reason of its first failing
-    check (row, column, value as typed, reason)."""
-    parts = []
-    for column, column_checks in checks.items():
-        reason = pl.lit(None, dtype=pl.String)
-        for failed, why in reversed(column_checks):
-            reason = pl.when(failed.fill_null(False)).then(pl.lit(why)).otherwise(reason)
-        parts.append(
-            frame.select(
-                pl.col(ROW).alias("row"),
-                pl.lit(column).alias("column"),
-                pl.col(column).alias("value"),
-                reason.alias("reason"),
-            ).filter(pl.col("reason").is_not_null())
-        )
-    if not parts:
-        return pl.DataFrame(schema=ERROR_SCHEMA)
-    return pl.concat([p.cast(ERROR_SCHEMA) for p in parts]).sort("row", "column")
 
 
 def _read(path: str | Path) -> pl.DataFrame:

@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 from django.utils.translation import gettext as _
 
-from pksai.registry.importer import ROW, ExtractError, read_extract
+from pksai.registry.importer import ERROR_SCHEMA, ROW, ExtractError, read_extract
 
 SPREADSHEETS = (".csv", ".xlsx")
 
@@ -77,6 +77,27 @@ class ImportCounts:
             "unchanged": self.unchanged,
             "rejected": self.rejected,
         }
+
+
+def cell_errors(frame: pl.DataFrame, checks: dict[str, list[tuple[pl.Expr, str]]]) -> pl.DataFrame:
+    """The rejected cells of ``frame``: for each column, the reason of its first failing
+    check (row, column, value as typed, reason)."""
+    parts = []
+    for column, column_checks in checks.items():
+        reason = pl.lit(None, dtype=pl.String)
+        for failed, why in reversed(column_checks):
+            reason = pl.when(failed.fill_null(False)).then(pl.lit(why)).otherwise(reason)
+        parts.append(
+            frame.select(
+                pl.col(ROW).alias("row"),
+                pl.lit(column).alias("column"),
+                pl.col(column).alias("value"),
+                reason.alias("reason"),
+            ).filter(pl.col("reason").is_not_null())
+        )
+    if not parts:
+        return pl.DataFrame(schema=ERROR_SCHEMA)
+    return pl.concat([p.cast(ERROR_SCHEMA) for p in parts]).sort("row", "column")
 
 
 def write_import_report(
