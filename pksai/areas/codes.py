@@ -2,6 +2,8 @@
 
 import re
 
+from django.db.models import Q
+
 from pksai.areas.models import WIB, WIT, WITA
 
 # Digits per level once the dots are removed.
@@ -21,6 +23,15 @@ def normalise_area_code(raw: str) -> str | None:
         return None
     parts = [digits[0:2], digits[2:4], digits[4:6], digits[6:10]]
     return ".".join(p for p in parts if p)
+
+
+def area_q(field: str, code: str) -> Q:
+    """Records whose ``field`` (a foreign key to Area) is the area ``code`` or lies below it;
+    no filter for an empty code. A prefix on the code column: no join, the index is used."""
+    if not code:
+        return Q()
+    path = f"{field}__code"
+    return Q(**{path: code}) | Q(**{f"{path}__startswith": code + "."})
 
 
 def level_of(code: str) -> int:

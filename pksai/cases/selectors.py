@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from pksai.accounts.models import User
 from pksai.accounts.scoping import require_perm, scoped
-from pksai.areas.codes import normalise_area_code
+from pksai.areas.codes import area_q, normalise_area_code
 from pksai.cases.models import Case, FollowUp, IntakeReport
 from pksai.cases.workflow import OPEN_STAGES, OWN_APPROVALS, Transition, available_transitions
 from pksai.registry.models import Person
@@ -72,8 +72,7 @@ def case_list(
     if owner:
         qs = qs.filter(owner__username=owner)
     if area:
-        code = normalise_area_code(area) or "-"
-        qs = qs.filter(Q(area__code=code) | Q(area__code__startswith=code + "."))
+        qs = qs.filter(area_q("area", normalise_area_code(area) or "-"))
     if concern:
         qs = qs.filter(concerns__category=concern)
     if response:

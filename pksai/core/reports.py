@@ -128,14 +128,6 @@ def within(field: str, date_from: date, date_to: date) -> Q:
     return Q(**{f"{field}__gte": start, f"{field}__lt": end})
 
 
-def area_q(field_name: str, code: str) -> Q:
-    """Records of ``field_name`` (a foreign key to Area) at or below the area ``code``."""
-    if not code:
-        return Q()
-    path = f"{field_name}__code"
-    return Q(**{path: code}) | Q(**{f"{path}__startswith": code + "."})
-
-
 # --- the page -------------------------------------------------------------------------------
 
 

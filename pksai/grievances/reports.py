@@ -45,6 +45,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from pksai.accounts.scoping import scoped
+from pksai.areas.codes import area_q
 from pksai.areas.models import Area
 from pksai.core.reports import GroupedReport, median, rate, within
 from pksai.core.reports import days as in_days
@@ -113,7 +114,7 @@ def complaints_for_report(*, user, filters: Filters) -> QuerySet[Complaint]:
         qs = qs.filter(restricted=False)
     qs = qs.filter(within("created_at", filters.date_from, filters.date_to))
     if filters.area:
-        qs = qs.filter(Q(area_id=filters.area) | Q(area__code__startswith=filters.area + "."))
+        qs = qs.filter(area_q("area", filters.area))
     if filters.category:
         qs = qs.filter(category=filters.category)
     if filters.channel:

@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from pksai.accounts.scoping import scope_for
+from pksai.areas.codes import area_q
 from pksai.cases.models import Case, CaseEvent, EmergencyAction
 from pksai.grievances.models import Complaint
 from pksai.grievances.models import Status as ComplaintStatus
@@ -404,9 +405,7 @@ def measure_counts(
     qs = measure.model.objects.filter(scope_for(user).q(measure.area))
     area_id = f"{measure.area}_id"
     if area:
-        qs = qs.filter(
-            Q(**{area_id: area}) | Q(**{f"{measure.area}__code__startswith": area + "."})
-        )
+        qs = qs.filter(area_q(measure.area, area))
     if measure.date and start:
         qs = qs.filter(**{f"{measure.date}__gte": _bound(start, _is_datetime(measure))})
     if measure.date and end:

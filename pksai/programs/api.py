@@ -22,7 +22,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from pksai.accounts.scoping import require_perm, scoped
-from pksai.areas.codes import normalise_area_code
+from pksai.areas.codes import area_q, normalise_area_code
 from pksai.areas.models import Area
 from pksai.audit.services import audit_record
 from pksai.cases import selectors as case_selectors
@@ -525,11 +525,6 @@ def _program(code: str, *, field: str = "program", parent: Program | None = None
     return program
 
 
-def _area_q(field: str, code: str) -> Q:
-    code = normalise_area_code(code) or "-"
-    return Q(**{f"{field}__code": code}) | Q(**{f"{field}__code__startswith": code + "."})
-
-
 def _current_rule(program: Program, today: date) -> BenefitRule | None:
     """From prefetched rules: the program's rule valid today, else its parent's."""
     for candidate in (program, program.parent):
@@ -642,7 +637,7 @@ def list_nominations(request, filters: Query[NominationFilters]):
     if filters.program:
         qs = qs.filter(program__code=filters.program)
     if filters.area:
-        qs = qs.filter(_area_q("area", filters.area))
+        qs = qs.filter(area_q("area", normalise_area_code(filters.area) or "-"))
     if filters.flag == "duplicate":
         qs = qs.filter(flag_duplicate=True)
     elif filters.flag == "other_assistance":
@@ -766,7 +761,7 @@ def list_rounds(request, filters: Query[RoundFilters]):
     if filters.year:
         qs = qs.filter(year=filters.year)
     if filters.area:
-        qs = qs.filter(_area_q("area", filters.area))
+        qs = qs.filter(area_q("area", normalise_area_code(filters.area) or "-"))
     if filters.status:
         qs = qs.filter(status=filters.status)
     return qs

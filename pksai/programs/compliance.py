@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from pksai.accounts.models import User
 from pksai.accounts.scoping import require_perm, scope_for, scoped
+from pksai.areas.codes import area_q
 from pksai.audit.services import audit_record
 from pksai.programs.models import (
     Beneficiary,
@@ -101,7 +102,7 @@ def compliance_review(*, by: User, program: Program, area_code: str, as_of: date
         return 0
     counts = (
         Beneficiary.objects.filter(_in_program(program), status=Beneficiary.Status.ACTIVE)
-        .filter(Q(area_id=area_code) | Q(area__code__startswith=area_code + "."))
+        .filter(area_q("area", area_code))
         .annotate(
             misses=Count(
                 "compliance", filter=Q(compliance__met=False, compliance__month__gte=since)

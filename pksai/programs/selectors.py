@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils.translation import gettext
 
 from pksai.accounts.scoping import get_scoped_or_404, require_perm, scoped
+from pksai.areas.codes import area_q
 from pksai.programs.models import (
     Beneficiary,
     BenefitRule,
@@ -199,7 +200,7 @@ def nomination_search(
     qs = nomination_list(user=user, program=program, year=year)
     area = area.strip().rstrip(".")
     if area:
-        qs = qs.filter(Q(area_id=area) | Q(area__code__startswith=area + "."))
+        qs = qs.filter(area_q("area", area))
     if flag == "duplicate":
         qs = qs.filter(flag_duplicate=True)
     elif flag == "other_assistance":

@@ -40,9 +40,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from pksai.accounts.scoping import require_perm, scope_for
+from pksai.areas.codes import area_q as _area_q
 from pksai.areas.models import Area
 from pksai.core.reports import Table, within
-from pksai.core.reports import area_q as _area_q
 from pksai.core.reports import days as _days
 from pksai.core.reports import median as _median
 from pksai.core.reports import rate as _rate
