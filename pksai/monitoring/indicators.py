@@ -72,7 +72,7 @@ def indicator_values(
     """The indicator per group: numerator, denominator, value (rounded to 0.1)."""
     require_perm(user, VIEW)
     args = {"user": user, "start": start, "end": end, "group": group, "area": area}
-    param = getattr(indicator, "parameter", None)
+    param = indicator.parameter
     numerators = measure_counts(indicator.numerator, param=param, **args)
     denominators = (
         measure_counts(indicator.denominator, param=param, **args) if indicator.denominator else {}
