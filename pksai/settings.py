@@ -130,10 +130,36 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'pksai.sqlite3'}",
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
         conn_health_checks=True,
     )
 }
+# Bounded connections (decision 0015): on PostgreSQL each process keeps a psycopg pool of at
+# most PKSAI_DB_POOL_MAX connections, shared by its threads; a request waits up to
+# PKSAI_DB_POOL_TIMEOUT seconds for one. The web server opens at most
+# PKSAI_WEB_WORKERS × PKSAI_DB_POOL_MAX. PKSAI_DB_POOL=0 turns pooling off (then
+# DB_CONN_MAX_AGE applies, 0 = close after every request).
+WEB_WORKERS = int(os.environ.get("PKSAI_WEB_WORKERS", "2"))
+WEB_THREADS = int(os.environ.get("PKSAI_WEB_THREADS", "4"))
+WEB_TIMEOUT = int(os.environ.get("PKSAI_WEB_TIMEOUT", "60"))  # seconds per request
+DB_POOL_MAX = int(os.environ.get("PKSAI_DB_POOL_MAX", str(WEB_THREADS)))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"]["connect_timeout"] = int(
+        os.environ.get("PKSAI_DB_CONNECT_TIMEOUT", "5")
+    )
+    if statement_ms := int(os.environ.get("PKSAI_DB_STATEMENT_TIMEOUT_MS", "0")):
+        # `pksai serve` sets this for the web server only (its request timeout), so a slow
+        # page cannot hold a connection forever while long jobs in the worker may run.
+        DATABASES["default"]["OPTIONS"]["options"] = f"-c statement_timeout={statement_ms}"
+    if env_bool("PKSAI_DB_POOL", True):
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections instead
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": int(os.environ.get("PKSAI_DB_POOL_MIN", "1")),
+            "max_size": DB_POOL_MAX,
+            "timeout": float(os.environ.get("PKSAI_DB_POOL_TIMEOUT", "10")),
+            "max_idle": 300,
+        }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server and the task worker share the embedded database.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -229,14 +255,16 @@ TIME_ZONE = "Asia/Jakarta"
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
-}
 WHITENOISE_USE_FINDERS = DEBUG
-MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_ROOT = Path(os.environ.get("PKSAI_MEDIA_ROOT", VAR_DIR / "media"))
 # Case attachments: outside the web root, served only by a permission-checked, audited view.
 ATTACHMENT_ROOT = Path(os.environ.get("PKSAI_ATTACHMENT_ROOT", VAR_DIR / "attachments"))
+# Registry import uploads and error reports (None: VAR_DIR/imports).
+IMPORT_ROOT = os.environ.get("PKSAI_IMPORT_ROOT") or None
+# Files live in shared storage (PKSAI_STORAGE=dir, the default, or s3): see pksai/core/files.py.
+from pksai.core.files import storages_setting  # noqa: E402
+
+STORAGES = storages_setting(os.environ)
 ATTACHMENT_MAX_BYTES = int(os.environ.get("PKSAI_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
 
 # --- E-mail (alerts). Without EMAIL_HOST nothing is sent; alerts still show in the app. ---
@@ -262,6 +290,22 @@ PKSAI_NOTIFY_LOG = Path(os.environ.get("PKSAI_NOTIFY_LOG", VAR_DIR / "notificati
 PKSAI_PUBLIC_COMPLAINTS_PER_HOUR = int(os.environ.get("PKSAI_PUBLIC_COMPLAINTS_PER_HOUR", 5))
 # Published aggregate tables hide counts below this (and complements); see monitoring/suppression
 PKSAI_SUPPRESS_BELOW = int(os.environ.get("PKSAI_SUPPRESS_BELOW", 5))
+
+# --- Server: request caps, readiness, worker and scheduler (decision 0015) ----------------
+# Bodies above PKSAI_MAX_REQUEST_BYTES are refused with 413 before they are read (pksai.wsgi);
+# Django keeps non-file form data below DATA_UPLOAD_MAX_MEMORY_SIZE and spools files to disk.
+MAX_REQUEST_BYTES = int(os.environ.get("PKSAI_MAX_REQUEST_BYTES", 256 * 1024 * 1024))
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("PKSAI_MAX_FORM_BYTES", 5 * 1024 * 1024))
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
+DATA_UPLOAD_MAX_NUMBER_FILES = 100
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+WEB_MAX_REQUEST_LINE = 8190  # bytes (gunicorn limit_request_line)
+WEB_MAX_HEADER_FIELDS = 100  # gunicorn limit_request_fields
+WEB_MAX_HEADER_FIELD_SIZE = 8190  # gunicorn limit_request_field_size
+# /readyz fails when no task worker has reported for this many seconds (0: do not check).
+WORKER_HEARTBEAT_SECONDS = int(os.environ.get("PKSAI_WORKER_HEARTBEAT_SECONDS", "15"))
+READY_WORKER_STALE_SECONDS = int(os.environ.get("PKSAI_READY_WORKER_STALE_SECONDS", "60"))
+SCHEDULER_EVERY_SECONDS = int(os.environ.get("PKSAI_SCHEDULER_EVERY", "300"))
 
 # --- API --------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50

@@ -18,7 +18,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,6 +51,7 @@ from pksai.cases.services import (
     plan_action_add,
 )
 from pksai.cases.workflow import OPEN_STAGES, Stage
+from pksai.core import files
 
 CHANGE = "cases.change_case"
 
@@ -383,10 +386,7 @@ SIGNATURES = (
 )
 
 
-def attachment_root() -> Path:
-    root = Path(settings.ATTACHMENT_ROOT)
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+ATTACHMENTS = "attachments"  # the shared storage they live in (pksai.core.files)
 
 
 def _sniff(head: bytes) -> tuple[str, str] | None:
@@ -419,9 +419,7 @@ def attachment_add(*, case: Case, by: User, kind: str, title: str, upload) -> At
     if sniffed is None:
         raise ValidationError({"file": [_("Only PDF, JPEG and PNG files are accepted.")]})
     content_type, suffix = sniffed
-    stored_name = uuid.uuid4().hex + suffix
-    path = attachment_root() / stored_name
-    path.write_bytes(data)
+    stored_name = files.save_bytes(ATTACHMENTS, uuid.uuid4().hex + suffix, data)
     original = Path(getattr(upload, "name", "") or "file").name[:255]
     try:
         attachment = Attachment.objects.create(
@@ -443,21 +441,25 @@ def attachment_add(*, case: Case, by: User, kind: str, title: str, upload) -> At
             detail={"case": case.number, "size": len(data), "type": content_type},
         )
     except Exception:
-        path.unlink(missing_ok=True)
+        files.delete(ATTACHMENTS, stored_name)
         raise
     return attachment
 
 
-def attachment_path(attachment: Attachment) -> Path:
-    return attachment_root() / attachment.stored_name
+def attachment_open(attachment: Attachment) -> File:
+    """The stored file, opened for reading; Http404 when it is missing from the storage."""
+    if not files.exists(ATTACHMENTS, attachment.stored_name):
+        raise Http404("attachment file missing")
+    return files.open_file(ATTACHMENTS, attachment.stored_name)
 
 
 def attachment_download(
     *, attachment: Attachment, by: User, export: PersonalExport | None = None
-) -> Path:
-    """The file to send, after auditing the download. The caller got ``attachment`` through a
-    case the user may open (selectors.attachment_get). The views pass ``export`` (the stated
-    purpose, pksai.audit.personal_exports), which the audit row then records."""
+) -> File:
+    """The file to send (opened from the shared storage), after auditing the download. The
+    caller got ``attachment`` through a case the user may open (selectors.attachment_get).
+    The views pass ``export`` (the stated purpose, pksai.audit.personal_exports), which the
+    audit row then records."""
     require_perm(by, "cases.view_case")
     if attachment.voided_at is not None:
         raise ValidationError(_("This attachment was voided."))
@@ -466,7 +468,7 @@ def attachment_download(
         export.audit(obj=attachment, detail=detail)
     else:
         audit_record(action="export", actor=by, obj=attachment, detail=detail)
-    return attachment_path(attachment)
+    return attachment_open(attachment)
 
 
 @transaction.atomic

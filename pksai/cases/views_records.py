@@ -311,13 +311,11 @@ def attachment_download(request, pk: int, attachment_id: int):
         messages.error(request, error.messages[0])
         return redirect(_detail(case) + "#attachments")
     try:
-        path = records.attachment_download(attachment=attachment, by=request.user, export=export)
+        stored = records.attachment_download(attachment=attachment, by=request.user, export=export)
     except ValidationError:
         raise Http404("voided attachment") from None
-    if not path.exists():
-        raise Http404("attachment file missing")
     response = FileResponse(
-        path.open("rb"),
+        stored,
         as_attachment=attachment.content_type == "application/pdf",
         filename=attachment.original_name,
         content_type=attachment.content_type,

@@ -28,6 +28,7 @@ from pksai.areas.models import Area
 from pksai.audit.services import audit_record
 from pksai.cases.models import Case
 from pksai.cases.services import IMMEDIATE_FIRST
+from pksai.core import files
 from pksai.core.bulk import bulk_upsert
 from pksai.programs.models import (
     Beneficiary,
@@ -801,10 +802,11 @@ def round_enrol(*, by: User, selection: SelectionRound, start_date: date) -> dic
 # --- the nominee's photo ------------------------------------------------------------------
 
 
-def photo_path(nomination: Nomination) -> Path:
-    from pksai.cases.records import attachment_root
+PHOTOS = "attachments"  # shared storage (pksai.core.files), under nominees/
 
-    return attachment_root() / "nominees" / nomination.photo
+
+def photo_name(nomination: Nomination) -> str:
+    return f"nominees/{nomination.photo}"
 
 
 @transaction.atomic
@@ -833,9 +835,7 @@ def nomination_photo_save(*, by: User, nomination: Nomination, upload) -> Nomina
     name = uuid.uuid4().hex + sniffed[1]
     previous = nomination.photo
     nomination.photo = name
-    path = photo_path(nomination)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    files.save_bytes(PHOTOS, photo_name(nomination), data)
     nomination.version += 1
     nomination.save(update_fields=["photo", "version"])
     audit_record(

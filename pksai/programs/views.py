@@ -9,6 +9,8 @@ audited."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,6 +29,7 @@ from pksai.audit.personal_exports import PersonalExport, export_purpose
 from pksai.audit.services import audit_record
 from pksai.cases import selectors as case_selectors
 from pksai.cases.services import ConflictError
+from pksai.core import files
 from pksai.programs import exports, selectors, services
 from pksai.programs.forms import (
     ApproveForm,
@@ -681,13 +684,13 @@ def nomination_photo(request, pk: int):
         return redirect("programs:nomination", pk)
     if not nomination.photo:
         raise Http404("no photo")
-    path = services.photo_path(nomination)
-    if not path.exists():
+    stored = services.photo_name(nomination)
+    if not files.exists(services.PHOTOS, stored):
         raise Http404("photo file missing")
     content_type = "image/png" if nomination.photo.endswith(".png") else "image/jpeg"
     if request.GET.get("inline") == "1":  # shown on the nomination page
         audit_record(action="view", actor=request.user, obj=nomination, detail={"photo": True})
-        response = FileResponse(path.open("rb"), content_type=content_type)
+        response = FileResponse(files.open_file(services.PHOTOS, stored), content_type=content_type)
         response["X-Content-Type-Options"] = "nosniff"
         response["Cache-Control"] = "private, no-store"
         return response
@@ -698,9 +701,9 @@ def nomination_photo(request, pk: int):
         return redirect("programs:nomination", pk)
     export.audit(obj=nomination, detail={"photo": True, "format": content_type})
     response = FileResponse(
-        path.open("rb"),
+        files.open_file(services.PHOTOS, stored),
         as_attachment=True,
-        filename=f"nomination-{nomination.pk}{path.suffix}",
+        filename=f"nomination-{nomination.pk}{Path(stored).suffix}",
         content_type=content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"

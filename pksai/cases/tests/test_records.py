@@ -164,8 +164,8 @@ def test_attachments_are_type_and_size_checked_stored_outside_and_audited(team, 
             case=case, by=worker, kind="photo", title="x", upload=upload(PNG * 40, "foto.png")
         )
     assert Attachment.objects.count() == 1 and len(list(store.iterdir())) == 1
-    path = records.attachment_download(attachment=attachment, by=team["supervisor"])
-    assert path == stored
+    with records.attachment_download(attachment=attachment, by=team["supervisor"]) as served:
+        assert served.read() == PDF
     assert AuditEvent.objects.filter(
         action="export", object_id=str(attachment.pk), actor=team["supervisor"]
     ).exists()
