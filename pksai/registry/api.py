@@ -3,7 +3,7 @@ audited (the ids returned are recorded)."""
 
 from datetime import date, datetime
 
-from django.http import FileResponse
+from django.http import HttpResponse
 from django.urls import reverse
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -13,6 +13,7 @@ from pksai.accounts.scoping import require_perm
 from pksai.audit.personal_exports import PersonalExport, export_purpose
 from pksai.audit.services import audit_record
 from pksai.registry import selectors, services
+from pksai.registry.reasons import report_csv
 
 router = Router()
 
@@ -179,10 +180,6 @@ def get_import_errors(request, pk: int, purpose: str = ""):
     batch = selectors.import_batch_get(user=request.auth, pk=pk)
     export = PersonalExport(user=request.auth, purpose=export_purpose({"purpose": purpose}))
     report = services.import_batch_error_report(batch=batch, export=export)
-    response = FileResponse(
-        report.open("rb"),
-        as_attachment=True,
-        filename=f"import-{batch.pk}-errors.csv",
-        content_type="text/csv; charset=utf-8",
-    )
+    response = HttpResponse(report_csv(report), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-errors.csv"'
     return export.stamp_response(response)

@@ -37,6 +37,7 @@ from pksai.registry.importer import (
     validate,
 )
 from pksai.registry.models import Household, ImportBatch, Person
+from pksai.registry.reasons import read_error_report, write_error_report
 
 Progress = Callable[[int, str], None]
 KEY_CHUNK = 5_000
@@ -131,7 +132,7 @@ def registry_import(
         batch.created, batch.updated, batch.unchanged = counts
         if checked.errors.height:
             report_file = error_report_path(batch)
-            checked.errors.write_csv(report_file)
+            write_error_report(checked.errors, report_file)
             batch.error_report = str(report_file)
         batch.status = ImportBatch.Status.DONE
         batch.progress = 100
@@ -345,8 +346,9 @@ def registry_import_enqueue(*, upload, source: str, mapping_upload=None, by) -> 
     return batch
 
 
-def import_batch_error_report(*, batch: ImportBatch, export: PersonalExport) -> Path:
-    """The batch's error report (row, column, value, reason) for download. The rejected cells
+def import_batch_error_report(*, batch: ImportBatch, export: PersonalExport) -> pl.DataFrame:
+    """The batch's error report (row, column, value, kind, reason — the reasons in the active
+    language: pksai.registry.reasons) for download or display. The reported cells
     hold names and NIKs, so the caller states a purpose (``export``), which the audit row
     records. Http404 when the batch has none."""
     report = Path(batch.error_report) if batch.error_report else None
@@ -356,4 +358,4 @@ def import_batch_error_report(*, batch: ImportBatch, export: PersonalExport) -> 
         obj=batch,
         detail={"file": "errors.csv", "format": "csv", "rows_rejected": batch.rows_rejected},
     )
-    return report
+    return read_error_report(report)

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -15,6 +15,7 @@ from pksai.accounts.scoping import require_perm
 from pksai.audit.personal_exports import PersonalExport, export_purpose
 from pksai.registry import selectors, services
 from pksai.registry.models import ImportBatch
+from pksai.registry.reasons import report_csv
 
 FINISHED = (ImportBatch.Status.DONE, ImportBatch.Status.FAILED)
 
@@ -93,10 +94,6 @@ def import_errors(request, pk: int):
         messages.error(request, error.messages[0])
         return redirect("registry:import_detail", pk=batch.pk)
     report = services.import_batch_error_report(batch=batch, export=export)
-    response = FileResponse(
-        report.open("rb"),
-        as_attachment=True,
-        filename=f"import-{batch.pk}-errors.csv",
-        content_type="text/csv; charset=utf-8",
-    )
+    response = HttpResponse(report_csv(report), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-errors.csv"'
     return export.stamp_response(response)

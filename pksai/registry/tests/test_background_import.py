@@ -108,8 +108,8 @@ def test_error_report_download_is_audited(
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment")
     assert "fix rows" in response["X-PKSAI-Watermark"]
-    body = b"".join(response.streaming_content).decode()
-    assert body.splitlines()[0] == "row,column,value,reason"  # the CSV itself is unchanged
+    body = response.content.decode()
+    assert body.splitlines()[0] == "row,column,value,kind,reason"
     assert "village_code" in body and "7371019999" in body
     event = AuditEvent.objects.get(action="export")
     assert event.object_type == "registry.importbatch" and event.object_id == str(batch.pk)
@@ -235,7 +235,7 @@ def test_api_upload_is_accepted_and_reports_status(
     report = client.get(url, {"purpose": "fix rows"}, headers=headers)
     assert report.status_code == 200
     assert "fix rows" in report["X-PKSAI-Watermark"]
-    assert b"7371019999" in b"".join(report.streaming_content)
+    assert b"7371019999" in report.content
     event = AuditEvent.objects.get(action="export", actor_username="officer")
     assert event.detail["purpose"] == "fix rows"
 
