@@ -83,10 +83,12 @@ INSTALLED_APPS = [
     "pksai.payments",
     "pksai.grievances",
     "pksai.monitoring",
+    "pksai.ops",
     "pksai.api",
 ]
 
 MIDDLEWARE = [
+    "pksai.ops.middleware.ObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -96,6 +98,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "pksai.core.middleware.RequestContextMiddleware",
+    "pksai.core.replica.ReplicaReadsMiddleware",
     "pksai.audit.middleware.PermissionDeniedAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -169,6 +172,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Reports and dashboards may read from a replica (pksai/core/replica.py): DATABASE_REPLICA_URL
+# adds it; PKSAI_REPLICA_ROUTES are the URL patterns (prefixes) whose GET requests read there.
+if replica_url := os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        replica_url, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"], conn_health_checks=True
+    )
+    if DATABASES["replica"]["ENGINE"] == DATABASES["default"]["ENGINE"]:
+        DATABASES["replica"]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["pksai.core.replica.ReplicaRouter"]
+PKSAI_REPLICA_ROUTES = env_list(
+    "PKSAI_REPLICA_ROUTES",
+    "monitoring/,referrals/reports/,complaints/reports/,payments/reports/,"
+    "api/v1/monitoring/,api/v1/payments/reports/",
+)
 
 # --- Background tasks (Django's Tasks framework, database-backed worker) -----
 TASKS = {
@@ -311,11 +329,13 @@ SCHEDULER_EVERY_SECONDS = int(os.environ.get("PKSAI_SCHEDULER_EVERY", "300"))
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 500
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
-}
+# --- Metrics and logs (pksai/ops) -------------------------------------------------------
+# /metrics answers only these addresses/networks, or a scraper with the bearer token.
+PKSAI_METRICS_ALLOWED = env_list("PKSAI_METRICS_ALLOWED", "127.0.0.1,::1")
+PKSAI_METRICS_TOKEN = os.environ.get("PKSAI_METRICS_TOKEN", "")
+# LOG_FORMAT=json: one JSON object per line with request and user ids (production); plain
+from pksai.ops.logs import logging_config  # noqa: E402
+
+LOGGING = logging_config(
+    fmt=os.environ.get("LOG_FORMAT", "plain"), level=os.environ.get("LOG_LEVEL", "INFO")
+)
