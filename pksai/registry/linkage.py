@@ -102,14 +102,32 @@ def nik_trusted(nik: str | pl.Expr = "nik", *, flags: str | pl.Expr = "dq_flags"
     return pl.when(nik.str.contains(r"^\d{16}$") & ~bad).then(nik).otherwise(None)
 
 
-def records_from_extract(
-    frame: pl.DataFrame, *, source: str, first_id: int = 1, with_flags: bool = True
-) -> pl.DataFrame:
+def nik_consistent(
+    nik: str = "nik", *, birth_date: str = "birth_date", sex: str = "sex"
+) -> pl.Expr:
+    """The NIK where it passes the importer's checks on this frame, else null — for frames
+    that carry no data-quality flags: 16 digits, the birth date DDMMYY (day + 40 for women)
+    and the sex agree, and no other row of the frame has the same NIK."""
+    number = pl.col(nik)
+    day = number.str.slice(6, 2).cast(pl.Int32, strict=False)
+    female = day > 40
+    encoded = pl.concat_str(
+        pl.when(female).then(day - 40).otherwise(day).cast(pl.String).str.zfill(2),
+        number.str.slice(8, 4),
+    )
+    good = (
+        number.str.contains(r"^\d{16}$")
+        & (encoded == pl.col(birth_date).dt.strftime("%d%m%y"))
+        & (female == (pl.col(sex) == "F"))
+        & (pl.len().over(number) == 1)
+    )
+    return pl.when(good.fill_null(False)).then(number).otherwise(None)
+
+
+def records_from_extract(frame: pl.DataFrame, *, source: str, first_id: int = 1) -> pl.DataFrame:
     """Linkage records from an extract in the exchange format (e.g. ``synth_registry``): ids
     ``first_id``, ``first_id + 1``, ... in row order; the household id as household key;
-    the NIK through ``nik_trusted`` (flags computed by the importer's rules)."""
-    from pksai.registry.importer import _with_quality_flags
-
+    the NIK only where ``nik_consistent``."""
     blank_is_null = [
         pl.when(pl.col(c).str.strip_chars() == "").then(None).otherwise(pl.col(c)).alias(c)
         for c in ("nik", "kk_number", "name", "sex", "village_code", "household_id")
@@ -117,15 +135,10 @@ def records_from_extract(
     typed = frame.with_columns(blank_is_null).with_columns(
         pl.col("birth_date").str.to_date(strict=False)
     )
-    if with_flags:
-        typed = _with_quality_flags(typed)
-        nik = nik_trusted("nik", flags="dq_flags")
-    else:
-        nik = pl.col("nik")
     return typed.select(
         pl.int_range(first_id, first_id + pl.len(), dtype=pl.Int64).alias("record_id"),
         pl.lit(source).alias("source"),
-        nik.alias("nik"),
+        nik_consistent().alias("nik"),
         "kk_number",
         "name",
         "birth_date",
@@ -473,6 +486,23 @@ def _probabilistic(
     )
 
 
+def _stages(
+    left: pl.DataFrame, right: pl.DataFrame | None
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None]:
+    """The deterministic pairs, and the records of each side that no rule linked."""
+    left = _features(_checked(left, side="new" if right is not None else "records"))
+    right = None if right is None else _features(_checked(right, side="existing"))
+    determined = _deterministic(left, right)
+    linked_l = determined["record_id_l"]
+    linked_r = determined["record_id_r"]
+    if right is None:
+        linked = pl.concat([linked_l, linked_r])
+        return determined, left.filter(~pl.col("record_id").is_in(linked.implode())), None
+    rest_l = left.filter(~pl.col("record_id").is_in(linked_l.implode()))
+    rest_r = right.filter(~pl.col("record_id").is_in(linked_r.implode()))
+    return determined, rest_l, rest_r
+
+
 def _run(
     left: pl.DataFrame,
     right: pl.DataFrame | None,
@@ -484,21 +514,31 @@ def _run(
 ) -> pl.DataFrame:
     if not 0.0 < lower <= upper <= 1.0:
         raise ValueError(f"thresholds must satisfy 0 < lower <= upper <= 1 ({lower}, {upper})")
-    left = _features(_checked(left, side="new" if right is not None else "records"))
-    right = None if right is None else _features(_checked(right, side="existing"))
-    determined = _deterministic(left, right)
-    linked_l = determined["record_id_l"]
-    linked_r = determined["record_id_r"]
-    if right is None:
-        linked = pl.concat([linked_l, linked_r])
-        rest_l, rest_r = left.filter(~pl.col("record_id").is_in(linked.implode())), None
-    else:
-        rest_l = left.filter(~pl.col("record_id").is_in(linked_l.implode()))
-        rest_r = right.filter(~pl.col("record_id").is_in(linked_r.implode()))
+    determined, rest_l, rest_r = _stages(left, right)
     scored = _probabilistic(
         rest_l, rest_r, lower=lower, model=model or load_model(), threads=threads
     )
     return pl.concat([determined, scored]).sort("record_id_l", "record_id_r")
+
+
+def candidate_pairs_count(new: pl.DataFrame, existing: pl.DataFrame | None = None) -> int:
+    """How many pairs the model would score for ``link(new, existing)`` (or ``dedupe(new)``):
+    the blocking rules' pairs among the records no deterministic rule linked, counted
+    exactly (for capacity planning and the benchmark)."""
+    _, rest_l, rest_r = _stages(new, existing)
+    if rest_l.is_empty() or (rest_r is not None and rest_r.is_empty()):
+        return 0
+    link_type = "dedupe_only" if rest_r is None else "link_only"
+    settings = _settings(link_type=link_type, prior=0.5, model=None)
+    con = duckdb.connect()
+    try:
+        linker = _linker([rest_l] if rest_r is None else [rest_l, rest_r], settings, con=con)
+        counts = linker.blocking_analysis.count_comparisons_from_blocking_rules(
+            record_sample_proportion=1.0
+        )
+    finally:
+        con.close()
+    return int(counts[-1]["cumulative_comparison_count"]) if counts else 0
 
 
 def link(
