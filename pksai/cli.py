@@ -2,10 +2,18 @@
 
 `pksai migrate`, `pksai load-areas`, `pksai demo`, ... Dashes and underscores are
 interchangeable in command names, so `pksai load-areas` runs `load_areas`.
+
+Django's system checks import the whole URL configuration (every view, the API, the admin)
+and take seconds; they protect the commands that serve requests or change the schema, so only
+those run them (`pksai check` runs them on demand). Every other command starts as if given
+``--skip-checks``.
 """
 
 import os
 import sys
+
+# Commands that run the system checks before they start (decision 0015).
+CHECKED_COMMANDS = frozenset({"check", "serve", "runserver", "migrate", "makemigrations", "test"})
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -15,9 +23,22 @@ def main(argv: list[str] | None = None) -> None:
         if len(argv) > i and not argv[i].startswith("-"):
             argv[i] = argv[i].replace("-", "_")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pksai.settings")
-    from django.core.management import execute_from_command_line
+    from django.core.management import ManagementUtility
 
-    execute_from_command_line(argv)
+    class Utility(ManagementUtility):
+        def fetch_command(self, subcommand):
+            command = super().fetch_command(subcommand)
+            if (
+                self.argv[1:2] == [subcommand]
+                and subcommand not in CHECKED_COMMANDS
+                and command.requires_system_checks
+                and "--skip-checks" not in self.argv
+            ):
+                # Read by execute() right after this call: run_from_argv(self.argv).
+                self.argv = [*self.argv[:2], "--skip-checks", *self.argv[2:]]
+            return command
+
+    Utility(argv).execute()
 
 
 if __name__ == "__main__":

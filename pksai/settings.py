@@ -89,6 +89,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "pksai.ops.middleware.ObservabilityMiddleware",
+    "pksai.core.health.HealthCheckMiddleware",  # /healthz, /readyz: no session, any Host
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

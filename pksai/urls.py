@@ -3,11 +3,14 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from pksai.api.urls import urls as api_urls
+from pksai.core import health
 
 admin.site.site_header = "PKSAI"
 admin.site.site_title = "PKSAI"
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("", include("pksai.core.urls")),
     path("", include("pksai.accounts.urls")),
     path("", include("pksai.areas.urls")),

@@ -1,5 +1,7 @@
 """The JSON API under /api/v1/: one NinjaAPI, one router per app, errors as JSON."""
 
+import threading
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from ninja import NinjaAPI
@@ -9,7 +11,28 @@ from ninja.errors import ValidationError as NinjaValidationError
 from pksai.api.auth import StaffSession, TokenAuth
 from pksai.audit.services import audit_record
 
-api = NinjaAPI(
+
+class PksaiAPI(NinjaAPI):
+    """Builds the OpenAPI schema once per process (it takes seconds; it changes only with
+    the code) instead of on every request of /openapi.json and the docs page."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._schemas: dict = {}
+        self._schema_lock = threading.Lock()
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        key = (path_prefix, tuple(sorted((path_params or {}).items())))
+        if key not in self._schemas:
+            with self._schema_lock:
+                if key not in self._schemas:
+                    self._schemas[key] = super().get_openapi_schema(
+                        path_prefix=path_prefix, path_params=path_params
+                    )
+        return self._schemas[key]
+
+
+api = PksaiAPI(
     title="PKSAI API",
     version="1",
     description=(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import xlsxwriter
@@ -29,11 +29,13 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from fpdf import FPDF
 
 from pksai.audit.models import AuditEvent
 from pksai.audit.services import audit_record
 from pksai.core.reports import latin1
+
+if TYPE_CHECKING:  # fpdf is imported only where a PDF is made (start-up time)
+    from fpdf import FPDF
 
 PURPOSE = "purpose"
 PURPOSE_MAX = 200

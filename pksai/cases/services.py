@@ -109,28 +109,34 @@ def _send(messages: list[tuple[str, str, str]]) -> None:
 def alert_overdue(*, now=None) -> int:
     """Tell owners and supervisors once about every open case whose stage became overdue
     (again after each new due date). Two queries and one bulk insert, however many cases.
-    Returns how many cases were newly overdue. Run by `pksai case-alerts` (cron, or
-    `--every` beside the server)."""
+    Returns how many cases were newly overdue. Run by `pksai scheduler` (or `pksai
+    case-alerts` from cron).
+
+    Safe to run in several processes at once: the cases are read under row locks that skip
+    rows another run holds (PostgreSQL ``FOR UPDATE SKIP LOCKED``; SQLite serialises writing
+    transactions), and a case is marked alerted in the same transaction, so each deadline is
+    alerted exactly once."""
     now = now or timezone.now()
     due = (
         Case.objects.filter(stage__in=OPEN_STAGES, stage_due_at__lt=now)
         .filter(Q(overdue_alerted_at__isnull=True) | Q(overdue_alerted_at__lt=F("stage_due_at")))
         .select_related("owner", "supervisor")
+        .select_for_update(skip_locked=True, of=("self",))
     )
-    cases = list(due)
-    if not cases:
-        return 0
-    alerts = []
-    with translation.override(settings.LANGUAGE_CODE):
-        for case in cases:
-            text = _("Case %(n)s is overdue: “%(stage)s” was due %(due)s.") % {
-                "n": case.number,
-                "stage": case.get_stage_display(),
-                "due": timezone.localtime(case.stage_due_at).strftime("%Y-%m-%d %H:%M"),
-            }
-            for user in {case.owner, case.supervisor} - {None}:
-                alerts.append(Alert(user=user, case=case, text=text[:300]))
     with transaction.atomic():
+        cases = list(due)
+        if not cases:
+            return 0
+        alerts = []
+        with translation.override(settings.LANGUAGE_CODE):
+            for case in cases:
+                text = _("Case %(n)s is overdue: “%(stage)s” was due %(due)s.") % {
+                    "n": case.number,
+                    "stage": case.get_stage_display(),
+                    "due": timezone.localtime(case.stage_due_at).strftime("%Y-%m-%d %H:%M"),
+                }
+                for user in {case.owner, case.supervisor} - {None}:
+                    alerts.append(Alert(user=user, case=case, text=text[:300]))
         created = Alert.objects.bulk_create(alerts)
         Case.objects.filter(pk__in=[c.pk for c in cases]).update(overdue_alerted_at=now)
         _mail_on_commit(created)

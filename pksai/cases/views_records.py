@@ -34,7 +34,6 @@ from pksai.cases.forms_records import (
     VoidForm,
 )
 from pksai.cases.models import Assessment, CasePlan
-from pksai.cases.pdf import case_summary_pdf
 from pksai.cases.services import ConflictError
 
 CHANGE = "cases.change_case"
@@ -354,6 +353,8 @@ def summary_pdf(request, pk: int):
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return redirect(_detail(case) + "#attachments")
+    from pksai.cases.pdf import case_summary_pdf  # fpdf only when a summary is printed
+
     data = case_summary_pdf(case=case, user=request.user, watermark=export.watermark)
     export.audit(obj=case, detail={"format": "pdf", "summary": True})
     response = HttpResponse(data, content_type="application/pdf")

@@ -21,7 +21,6 @@ from django.utils import formats, timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from fpdf import FPDF
 
 from pksai.areas.codes import normalise_area_code
 from pksai.audit.services import audit_record
@@ -219,6 +218,8 @@ def grid_pdf(
 ) -> bytes:
     """A landscape A4: the title, the filters, who printed it and when, the table (cells as
     text) and its notes."""
+    from fpdf import FPDF  # imported only when a PDF is made (start-up time)
+
     pdf = FPDF(orientation="L", format="A4")
     pdf.set_auto_page_break(auto=True, margin=14)
     pdf.add_page()

@@ -450,12 +450,14 @@ def escalate_overdue(*, now: datetime | None = None) -> int:
     overdue = Complaint.objects.filter(
         status__in=OPEN_STATUSES, due_at__lt=now, level__lt=Level.MINISTRY
     )
-    ids = list(overdue.values_list("pk", "level"))
+    # Rows another run (a second scheduler) holds are skipped, not escalated twice.
+    ids = list(overdue.select_for_update(skip_locked=True).values_list("pk", "level"))
     if not ids:
         return 0
-    groups = overdue.values_list("category", "priority").distinct().order_by()
+    locked = Complaint.objects.filter(pk__in=[pk for pk, _level in ids])
+    groups = locked.values_list("category", "priority").distinct().order_by()
     for category, priority in list(groups):
-        overdue.filter(category=category, priority=priority).update(
+        locked.filter(category=category, priority=priority).update(
             level=F("level") + 1,
             escalated_at=now,
             assigned_to=None,

@@ -16,25 +16,31 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from html import escape
 
-import pygal
-from pygal.style import Style
 
-STYLE = Style(
-    background="#ffffff",
-    plot_background="#ffffff",
-    foreground="#1f2933",
-    foreground_strong="#1f2933",
-    foreground_subtle="#7b8794",
-    colors=("#1f6feb", "#d9822b", "#2f9e44", "#9c36b5", "#e03131"),
-    font_family="DejaVu Sans, Arial, sans-serif",
-    label_font_size=11,
-    major_label_font_size=11,
-    title_font_size=13,
-    value_font_size=10,
-    legend_font_size=11,
-)
+@cache
+def _style():
+    """pygal is imported when the first chart is drawn, not when the URLs load (start-up)."""
+    from pygal.style import Style
+
+    return Style(
+        background="#ffffff",
+        plot_background="#ffffff",
+        foreground="#1f2933",
+        foreground_strong="#1f2933",
+        foreground_subtle="#7b8794",
+        colors=("#1f6feb", "#d9822b", "#2f9e44", "#9c36b5", "#e03131"),
+        font_family="DejaVu Sans, Arial, sans-serif",
+        label_font_size=11,
+        major_label_font_size=11,
+        title_font_size=13,
+        value_font_size=10,
+        legend_font_size=11,
+    )
+
+
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL)
 _OPEN = re.compile(r"<svg\b[^>]*>")
 
@@ -53,7 +59,7 @@ class Chart:
 def _config(title: str, **extra) -> dict:
     return {
         "title": title,
-        "style": STYLE,
+        "style": _style(),
         "js": [],
         "disable_xml_declaration": True,
         "explicit_size": True,
@@ -96,6 +102,8 @@ def bar_chart(
     series: str = "",
 ) -> Chart:
     """One bar per label."""
+    import pygal
+
     chart = pygal.Bar(**_config(title, x_label_rotation=_rotation(labels)))
     chart.x_labels = list(labels)
     chart.add(series or title, [_number(v) for v in values])
@@ -110,6 +118,8 @@ def line_chart(
     series: dict[str, Sequence[int | Decimal | None]],
 ) -> Chart:
     """One line per series over the labels (months)."""
+    import pygal
+
     chart = pygal.Line(
         **_config(title, show_legend=len(series) > 1, x_label_rotation=_rotation(labels))
     )

@@ -6,7 +6,6 @@ import io
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from fpdf import FPDF
 
 from pksai.audit.personal_exports import watermark_pdf, xlsx_with_watermark
 from pksai.programs.models import SelectionRound
@@ -38,6 +37,8 @@ def decree_xlsx(selection: SelectionRound, watermark: str = "") -> bytes:
 
 def decree_pdf(selection: SelectionRound, watermark: str = "") -> bytes:
     frame = decree_frame(selection)
+    from fpdf import FPDF  # imported only when a PDF is made (start-up time)
+
     pdf = FPDF(orientation="L", format="A4")
     pdf.set_auto_page_break(auto=True, margin=12)
     pdf.add_page()

@@ -467,7 +467,9 @@ def _tell_worker(referral: Referral) -> None:
 def alert_overdue_referrals(*, now=None) -> int:
     """Escalate overdue referrals to the case's supervisor (and tell the owner), once per
     deadline: once when the answer is late, again if an accepted service passes its due date.
-    Returns how many referrals were escalated. Run by `pksai case-alerts`."""
+    Returns how many referrals were escalated. Run by `pksai scheduler`; safe in several
+    processes at once (rows read under ``FOR UPDATE SKIP LOCKED`` and marked escalated in the
+    same transaction)."""
     now = now or timezone.now()
     due = (
         Referral.objects.filter(overdue_q(now))
@@ -485,28 +487,29 @@ def alert_overdue_referrals(*, now=None) -> int:
             "case__supervisor__email",
             "to_organisation__name",
         )
+        .select_for_update(skip_locked=True, of=("self",))
     )
-    referrals = list(due)
-    if not referrals:
-        return 0
-    alerts = []
-    with translation.override(settings.LANGUAGE_CODE):
-        for r in referrals:
-            if r.status in AWAITING_ANSWER:
-                text = _("Referral %(n)s to %(org)s is overdue: no answer since %(when)s.") % {
-                    "n": r.number,
-                    "org": r.to_organisation,
-                    "when": timezone.localtime(r.sent_at).strftime("%Y-%m-%d %H:%M"),
-                }
-            else:
-                text = _("Referral %(n)s to %(org)s is overdue: service due %(due)s.") % {
-                    "n": r.number,
-                    "org": r.to_organisation,
-                    "due": r.due_date.isoformat(),
-                }
-            for user in {r.case.supervisor, r.case.owner} - {None}:
-                alerts.append(Alert(user=user, case=r.case, text=text[:300]))
     with transaction.atomic():
+        referrals = list(due)
+        if not referrals:
+            return 0
+        alerts = []
+        with translation.override(settings.LANGUAGE_CODE):
+            for r in referrals:
+                if r.status in AWAITING_ANSWER:
+                    text = _("Referral %(n)s to %(org)s is overdue: no answer since %(when)s.") % {
+                        "n": r.number,
+                        "org": r.to_organisation,
+                        "when": timezone.localtime(r.sent_at).strftime("%Y-%m-%d %H:%M"),
+                    }
+                else:
+                    text = _("Referral %(n)s to %(org)s is overdue: service due %(due)s.") % {
+                        "n": r.number,
+                        "org": r.to_organisation,
+                        "due": r.due_date.isoformat(),
+                    }
+                for user in {r.case.supervisor, r.case.owner} - {None}:
+                    alerts.append(Alert(user=user, case=r.case, text=text[:300]))
         created = Alert.objects.bulk_create(alerts)
         Referral.objects.filter(pk__in=[r.pk for r in referrals]).update(escalated_at=now)
         mail_alerts_on_commit(created)

@@ -2,7 +2,27 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from pksai.cases.services import alert_overdue
+
+def alert_jobs() -> dict[str, int]:
+    """One round of the overdue jobs: case alerts, referral escalations, complaint escalations.
+    Each job locks the rows it handles and marks them in the same transaction, so rounds that
+    run at the same time (several schedulers) never alert or escalate anything twice."""
+    from pksai.cases.services import alert_overdue
+    from pksai.grievances.services import escalate_overdue
+    from pksai.referrals.services import alert_overdue_referrals
+
+    return {
+        "cases": alert_overdue(),
+        "referrals": alert_overdue_referrals(),
+        "complaints": escalate_overdue(),
+    }
+
+
+def alert_summary(counts: dict[str, int]) -> str:
+    return (
+        f"{counts['cases']} case(s) and {counts['referrals']} referral(s) newly overdue; owners "
+        f"and supervisors alerted. {counts['complaints']} overdue complaint(s) escalated."
+    )
 
 
 class Command(BaseCommand):
@@ -10,9 +30,10 @@ class Command(BaseCommand):
         "Alert owners and supervisors about cases whose stage became overdue and escalate "
         "overdue referrals to the case's supervisor (in the app, and by e-mail where a mailer "
         "is configured); send overdue complaints one level up (district → province → "
-        "ministry). Run from cron, or with --every beside the server (`pksai serve` does "
-        "that)."
+        "ministry). Runs once (for cron); `pksai scheduler` repeats it and is what `pksai "
+        "serve` starts."
     )
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -21,17 +42,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, every: int = 0, **options):
         while True:
-            from pksai.grievances.services import escalate_overdue
-            from pksai.referrals.services import alert_overdue_referrals
-
-            count = alert_overdue()
-            referrals = alert_overdue_referrals()
-            complaints = escalate_overdue()
-            if count or referrals or complaints or not every:
-                self.stdout.write(
-                    f"{count} case(s) and {referrals} referral(s) newly overdue; owners and "
-                    f"supervisors alerted. {complaints} overdue complaint(s) escalated."
-                )
+            counts = alert_jobs()
+            if any(counts.values()) or not every:
+                self.stdout.write(alert_summary(counts))
             if not every:
                 return
             time.sleep(every)

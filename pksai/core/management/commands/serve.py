@@ -1,30 +1,116 @@
+import os
 import signal
 import subprocess
 import sys
+import time
 
-from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+
+from pksai.core.server import SHUTDOWN_SECONDS, gunicorn_argv
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Linux: the child gets SIGTERM if `pksai serve` itself dies (even by SIGKILL), so no
+    process is left behind."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 class Command(BaseCommand):
-    help = "Serve the web app and run the background-task worker beside it (local use)."
+    help = (
+        "Serve the web app with the production server (gunicorn, gthread workers; "
+        "PKSAI_WEB_WORKERS × PKSAI_WEB_THREADS) and, for one-machine installs, the task "
+        "worker and the scheduler beside it. SIGTERM or Ctrl-C stops all of them."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
-
-    def handle(self, *args, addrport: str, **options):
-        worker = subprocess.Popen([sys.executable, "-m", "pksai", "db_worker"])  # noqa: S603
-        self.stdout.write(f"Task worker started (pid {worker.pid}).")
-        alerts = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "pksai", "case-alerts", "--every", "300"]
+        parser.add_argument("--workers", type=int, help="web server processes")
+        parser.add_argument("--threads", type=int, help="threads per web server process")
+        parser.add_argument(
+            "--no-worker", action="store_true", help="do not start `pksai worker` here"
         )
-        self.stdout.write(f"Overdue-case alerts every 5 minutes (pid {alerts.pid}).")
+        parser.add_argument(
+            "--no-scheduler", action="store_true", help="do not start `pksai scheduler` here"
+        )
+
+    def handle(self, *args, addrport: str, workers=None, threads=None, **options):
+        bind = addrport if ":" in addrport else f"127.0.0.1:{addrport}"
+        commands = {"web server": gunicorn_argv(bind=bind, workers=workers, threads=threads)}
+        if not options["no_worker"]:
+            commands["task worker"] = [sys.executable, "-m", "pksai", "worker"]
+        if not options["no_scheduler"]:
+            commands["scheduler"] = [sys.executable, "-m", "pksai", "scheduler"]
+
+        stopping: list[int] = []
+
+        def on_signal(signum, frame):
+            stopping.append(signum)
+
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, on_signal)
+
+        env = os.environ.copy()
+        # A page may not hold its database connection longer than the request timeout.
+        env.setdefault("PKSAI_DB_STATEMENT_TIMEOUT_MS", str(self._web_timeout() * 1000))
+        children: dict[str, subprocess.Popen] = {}
         try:
-            call_command("runserver", addrport, use_reloader=False, skip_checks=False)
+            for name, argv in commands.items():
+                # Each child leads its own process group, so a stop reaches its children too
+                # (gunicorn's workers) and a terminal's Ctrl-C reaches only us, who forward it.
+                children[name] = subprocess.Popen(  # noqa: S603
+                    argv,
+                    env=env if name == "web server" else None,
+                    start_new_session=True,
+                    preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
+                )
+                self.stdout.write(f"{name} started (pid {children[name].pid}).")
+            self.stdout.write(f"Serving on http://{bind}/ — Ctrl-C to stop.")
+            while not stopping:
+                ended = [name for name, child in children.items() if child.poll() is not None]
+                if ended:
+                    code = children[ended[0]].returncode
+                    self.stderr.write(f"{ended[0]} stopped (exit {code}); stopping the others.")
+                    break
+                time.sleep(0.2)
         finally:
-            for process in (worker, alerts):
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            self._stop(children)
+        if not stopping and children:
+            raise CommandError("a process ended unexpectedly", returncode=1)
+
+    @staticmethod
+    def _web_timeout() -> int:
+        from django.conf import settings
+
+        return settings.WEB_TIMEOUT
+
+    def _stop(self, children: dict[str, "subprocess.Popen"]) -> None:
+        """SIGTERM to every child's process group, wait up to SHUTDOWN_SECONDS, then SIGKILL
+        what is left; a worker in the middle of a long task is killed, its task stays claimed
+        for the operator to re-enqueue."""
+        for child in children.values():
+            _signal_group(child.pid, signal.SIGTERM)
+        deadline = time.monotonic() + SHUTDOWN_SECONDS
+        for child in children.values():
+            try:
+                child.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+        for name, child in children.items():
+            # Also reaches grandchildren (gunicorn workers) whose parent already left.
+            _signal_group(child.pid, signal.SIGKILL)
+            if child.poll() is None:
+                self.stderr.write(f"{name} did not stop in {SHUTDOWN_SECONDS} s; killed.")
+                child.wait()
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except ProcessLookupError:
+        pass
