@@ -166,18 +166,21 @@ def synth_next_edition(
         pl.col("village_code").str.slice(0, 5).alias("regency")
     )
     moves = (
-        moving_hh.join(
-            stays.select("household_id", "village_code").unique("household_id"), on="household_id"
-        )
-        .with_columns(
-            pl.col("village_code").str.slice(0, 5).alias("regency"),
+        moving_hh.with_columns(
             pl.Series("u", rng.random(moving_hh.height)),
             pl.Series("street_idx", rng.integers(0, len(STREETS), moving_hh.height)),
             pl.Series("house_no", rng.integers(1, 151, moving_hh.height)),
         )
         .join(
+            stays.select("household_id", "village_code").unique("household_id", keep="first"),
+            on="household_id",
+            maintain_order="left",
+        )
+        .with_columns(pl.col("village_code").str.slice(0, 5).alias("regency"))
+        .join(
             regency_villages.group_by("regency").agg(pl.col("village_code").alias("choices")),
             on="regency",
+            maintain_order="left",
         )
         .with_columns(
             pl.col("choices")

@@ -10,6 +10,7 @@ from pksai.registry.codes import COLUMNS
 from pksai.registry.models import Household, Person
 from pksai.registry.services import registry_import
 from pksai.registry.synth import synth_registry, synth_registry_for_regencies
+from pksai.registry.synth_editions import TRUTH_SCHEMA, synth_next_edition
 
 VILLAGES = ["73.71.01.1001", "73.71.01.1002", "73.06.01.2001", "73.06.01.2002"]
 TODAY = date(2026, 5, 10)
@@ -135,3 +136,142 @@ def test_command_refuses_unknown_extension_and_missing_villages(villages, tmp_pa
         call_command("synth_registry", regencies="7371", households=5, out=str(tmp_path / "x.xlsx"))
     with pytest.raises(CommandError, match="no villages loaded"):
         call_command("synth_registry", regencies="3504", households=5, out=str(tmp_path / "x.csv"))
+
+
+# --- the next edition --------------------------------------------------------------------
+
+NEXT_DAY = date(2027, 5, 10)
+
+
+def next_edition(previous: pl.DataFrame, seed: int = 5, **shares):
+    return synth_next_edition(previous, seed=seed, today=NEXT_DAY, **shares)
+
+
+def _matched(previous: pl.DataFrame, edition) -> pl.DataFrame:
+    """Rows of the previous edition beside the same person's row in the next."""
+    truth = edition.truth
+    before = previous.join(
+        truth.filter(pl.col("edition") == 1), on=["household_id", "person_id"]
+    ).drop("edition")
+    after = edition.frame.join(
+        truth.filter(pl.col("edition") == 2), on=["household_id", "person_id"]
+    ).drop("edition")
+    return before.join(after, on="true_person", suffix="_next")
+
+
+def test_next_edition_same_seed_same_result_other_seed_other():
+    previous = synth(households=200)
+    first = next_edition(previous, seed=5)
+    assert first.frame.equals(next_edition(previous, seed=5).frame)
+    assert first.truth.equals(next_edition(previous, seed=5).truth)
+    assert not first.frame.equals(next_edition(previous, seed=6).frame)
+
+
+def test_next_edition_truth_covers_every_row_of_both_editions():
+    previous = synth(households=600)
+    edition = next_edition(previous, changed=0.2, gone=0.05, new=0.05, births=0.02)
+    frame, truth = edition.frame, edition.truth
+    assert frame.columns == [c.name for c in COLUMNS]
+    assert all(dtype == pl.String for dtype in frame.dtypes)
+    assert truth.schema == pl.Schema(TRUTH_SCHEMA)
+    assert truth.filter(pl.col("edition") == 1).height == previous.height
+    assert truth.filter(pl.col("edition") == 2).height == frame.height
+    for edition_no, rows in ((1, previous), (2, frame)):
+        keys = truth.filter(pl.col("edition") == edition_no).select("household_id", "person_id")
+        assert keys.equals(rows.select("household_id", "person_id"))
+        assert keys.is_unique().all()
+    # true_person: 1..n for the previous edition, each person at most once per edition.
+    assert truth.filter(pl.col("edition") == 1)["true_person"].to_list() == list(
+        range(1, previous.height + 1)
+    )
+    assert truth.filter(pl.col("edition") == 2)["true_person"].is_unique().all()
+
+    n = previous.height
+    stayed = truth.filter((pl.col("edition") == 2) & (pl.col("true_person") <= n)).height
+    arrived = frame.height - stayed
+    assert 0.02 <= 1 - stayed / n <= 0.08  # gone
+    assert 0.04 <= arrived / n <= 0.10  # births + new people
+    newcomers = truth.filter((pl.col("edition") == 2) & (pl.col("true_person") > n))
+    babies = frame.join(newcomers, on=["household_id", "person_id"]).filter(
+        ~pl.col("household_id").str.starts_with("N5-")
+    )
+    assert 0.005 <= babies.height / n <= 0.04
+    assert babies["relationship"].eq("child").all()
+    assert (babies["birth_date"].str.to_date() > TODAY).all()
+
+
+def test_next_edition_changes_people_realistically():
+    previous = synth(households=800)
+    pairs = _matched(previous, next_edition(previous, changed=0.3))
+    moved = pairs.filter(pl.col("village_code") != pl.col("village_code_next"))
+    assert moved.height > 0
+    assert (moved["household_id"] != moved["household_id_next"]).all()
+    assert (
+        moved["village_code"].str.slice(0, 5) == moved["village_code_next"].str.slice(0, 5)
+    ).all()
+    assert (moved["nik"] == moved["nik_next"]).mean() > 0.8  # the NIK stays when moving
+    renamed = pairs.filter(pl.col("name") != pl.col("name_next"))
+    assert 0.03 <= renamed.height / pairs.height <= 0.25
+    lost_nik = pairs.filter((pl.col("nik") != "") & (pl.col("nik_next") == ""))
+    mistyped = pairs.filter(
+        (pl.col("nik") != "") & (pl.col("nik_next") != "") & (pl.col("nik") != pl.col("nik_next"))
+    )
+    assert lost_nik.height > 0 and mistyped.height > 0
+    assert mistyped["nik_next"].str.contains(r"^\d{16}$").all()
+    redated = pairs.filter(pl.col("birth_date") != pl.col("birth_date_next"))
+    assert redated.height > 0
+    assert redated["birth_date_next"].str.to_date(strict=False).is_not_null().all()
+    # Most people do not change at all.
+    same = pairs.filter(
+        (pl.col("name") == pl.col("name_next"))
+        & (pl.col("nik") == pl.col("nik_next"))
+        & (pl.col("birth_date") == pl.col("birth_date_next"))
+        & (pl.col("village_code") == pl.col("village_code_next"))
+    )
+    assert same.height / pairs.height > 0.6
+
+
+def test_next_edition_new_people_get_fresh_niks():
+    previous = synth(households=400)
+    edition = next_edition(previous, changed=0.0, gone=0.0, new=0.2, births=0.0)
+    old = set(previous.filter(pl.col("nik") != "")["nik"])
+    arrived = edition.frame.join(
+        edition.truth.filter((pl.col("edition") == 2) & (pl.col("true_person") > previous.height)),
+        on=["household_id", "person_id"],
+    )
+    assert arrived.height > 0
+    assert not (set(arrived.filter(pl.col("nik") != "")["nik"]) & old)
+    assert arrived["household_id"].str.starts_with("N5-").all()
+
+
+def test_next_edition_refuses_bad_input():
+    previous = synth(households=20)
+    with pytest.raises(ValueError, match="changed must be between 0 and 1"):
+        next_edition(previous, changed=1.5)
+    with pytest.raises(ValueError, match="no column"):
+        next_edition(previous.drop("nik"))
+
+
+def test_command_writes_next_edition_and_truth(tmp_path, capsys):
+    first = tmp_path / "edition1.csv"
+    synth(households=120).write_csv(first)
+    second, truth = tmp_path / "edition2.parquet", tmp_path / "truth.csv"
+    call_command(
+        "synth_registry",
+        next_of=str(first),
+        out=str(second),
+        truth=str(truth),
+        seed=3,
+        changed=0.2,
+        gone=0.1,
+        new=0.1,
+    )
+    frame = pl.read_parquet(second)
+    truth_frame = pl.read_csv(truth, schema_overrides={"household_id": pl.String})
+    assert frame.columns == [c.name for c in COLUMNS]
+    assert truth_frame.filter(pl.col("edition") == 2).height == frame.height
+    assert "next edition" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="no such file"):
+        call_command("synth_registry", next_of=str(tmp_path / "nope.csv"), out=str(second))
+    with pytest.raises(CommandError, match="--regencies and --households"):
+        call_command("synth_registry", out=str(second))
