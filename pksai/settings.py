@@ -340,3 +340,7 @@ from pksai.ops.logs import logging_config  # noqa: E402
 LOGGING = logging_config(
     fmt=os.environ.get("LOG_FORMAT", "plain"), level=os.environ.get("LOG_LEVEL", "INFO")
 )
+# Record linkage (docs/linkage.md): pairs at or above the upper match probability link
+# automatically; pairs between the two wait for a data officer in the review queue.
+PKSAI_LINK_UPPER = float(os.environ.get("PKSAI_LINK_UPPER", "0.99"))
+PKSAI_LINK_LOWER = float(os.environ.get("PKSAI_LINK_LOWER", "0.80"))

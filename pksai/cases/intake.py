@@ -16,7 +16,8 @@ from pksai.accounts.scoping import require_perm, scope_for
 from pksai.areas.models import Area
 from pksai.audit.services import audit_record
 from pksai.cases.models import IntakeReport
-from pksai.registry.models import Household, Person
+from pksai.registry.identities import ensure_source, link_by_nik, refresh_identities
+from pksai.registry.models import Household, Identity, Person, Source
 
 SOURCE = "CASE"
 
@@ -63,6 +64,13 @@ def child_create(
         relationship="child",
         row_hash="-",
     )
+    ensure_source(SOURCE, kind=Source.Kind.CASE_INTAKE)
+    person.identity = Identity.objects.create(primary=person)
+    person.save(update_fields=["identity"])
+    # The same child may already be in the registry under a trusted NIK: one identity.
+    if nik:
+        refresh_identities(link_by_nik([person.pk]))
+        person.refresh_from_db(fields=["identity"])
     audit_record(action="create", actor=by, obj=person, detail={"source": SOURCE})
     return person
 

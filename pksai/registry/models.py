@@ -1,7 +1,12 @@
 """Households and people from social-registry extracts (BDT/DTKS and other sources).
 
-Rows are written only by the vectorised importer (services/imports.py), never one by one.
-Each row keeps where it came from (source, batch, row number) and its data-quality flags.
+Rows are written only by the vectorised importer (services.py), never one by one.
+Each row keeps where it came from (source, edition, batch, row number) and its data-quality
+flags. A source (DTKS, school data, case intake, ...) has editions; the newest edition of a
+source is current for the regencies it covers, and rows missing from it are kept but marked
+"not in the current registry" (``in_registry``). Rows of every source that are the same human
+share one ``Identity`` (linkage: docs/linkage.md); the identity's ``primary`` row is the one
+its attributes are taken from (survivorship rules in docs/linkage.md).
 """
 
 from django.conf import settings
@@ -15,6 +20,34 @@ def _choices(column: str) -> list[tuple[str, str]]:
     return [(c, c) for c in COLUMN_BY_NAME[column].codes]
 
 
+class Source(models.Model):
+    """Where registry rows come from. ``rank`` orders sources for survivorship: the lowest rank
+    (official registries) gives an identity its attributes; case intake never overwrites."""
+
+    class Kind(models.TextChoices):
+        OFFICIAL = "official", _("official social registry (DTKS/DTSEN)")
+        SCHOOL = "school", _("school data")
+        CASE_INTAKE = "case_intake", _("case intake")
+        PROPOSAL = "proposal", _("institution proposals (LKSA)")
+        OTHER = "other", _("other")
+
+    RANKS = {"official": 1, "school": 2, "proposal": 3, "other": 4, "case_intake": 5}
+
+    code = models.CharField(_("code"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.OFFICIAL)
+    rank = models.PositiveSmallIntegerField(_("survivorship rank"), default=1)
+    current_edition = models.CharField(_("current edition"), max_length=30, blank=True)
+
+    class Meta:
+        verbose_name = _("registry source")
+        verbose_name_plural = _("registry sources")
+        ordering = ["rank", "code"]
+
+    def __str__(self) -> str:
+        return self.name or self.code
+
+
 class ImportBatch(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", _("queued")
@@ -23,6 +56,25 @@ class ImportBatch(models.Model):
         FAILED = "failed", _("failed")
 
     source = models.CharField(_("source"), max_length=50)
+    edition = models.CharField(_("edition"), max_length=30, blank=True)
+    # Regencies the file covers (codes): rows of the source in them that the file lacks are
+    # retired when this is the newest edition.
+    coverage = models.JSONField(_("regencies covered"), default=list, blank=True)
+    retired = models.PositiveIntegerField(_("no longer in the registry"), default=0)
+    warnings = models.JSONField(_("warnings"), default=list, blank=True)
+    # The process running the import and when it last reported: a batch whose process is gone
+    # is not left "running" (services.recover_stale_batches).
+    worker_pid = models.PositiveIntegerField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    class Scoring(models.TextChoices):
+        NONE = "", _("not needed")
+        QUEUED = "queued", _("waiting")
+        RUNNING = "running", _("scoring")
+        DONE = "done", _("scored")
+        FAILED = "failed", _("failed")
+
+    scoring = models.CharField(_("scoring"), max_length=10, choices=Scoring.choices, blank=True)
+    scored = models.PositiveIntegerField(_("people scored"), default=0)
     file_name = models.CharField(_("file"), max_length=300)
     file_sha256 = models.CharField(max_length=64)
     mapping = models.JSONField(_("mapping"), default=dict, blank=True)
@@ -60,7 +112,28 @@ class ImportBatch(models.Model):
             "created": self.created,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "retired": self.retired,
         }
+
+
+class Identity(models.Model):
+    """One human across source rows and editions. ``primary`` is the row that gives the
+    identity its attributes (survivorship): the current row of the best-ranked source, newest
+    edition first. Links and unlinks are audited and reversible (LinkDecision)."""
+
+    primary = models.ForeignKey(
+        "Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    in_registry = models.BooleanField(_("in the current registry"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("person identity")
+        verbose_name_plural = _("person identities")
+
+    def __str__(self) -> str:
+        return f"#{self.pk}"
 
 
 class Household(models.Model):
@@ -114,6 +187,14 @@ class Household(models.Model):
 
 class Person(models.Model):
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="members")
+    identity = models.ForeignKey(
+        Identity, null=True, blank=True, on_delete=models.SET_NULL, related_name="rows"
+    )
+    edition = models.CharField(_("edition"), max_length=30, blank=True)
+    in_registry = models.BooleanField(_("in the current registry"), default=True)
+    retired_edition = models.CharField(
+        _("not in the registry since edition"), max_length=30, blank=True
+    )
     source = models.CharField(_("source"), max_length=50)
     household_key = models.CharField(max_length=50)
     person_key = models.CharField(_("member id"), max_length=50)
@@ -161,7 +242,44 @@ class Person(models.Model):
                 fields=["village"], name="person_village_prefix", opclasses=["varchar_pattern_ops"]
             ),
             models.Index(fields=["birth_date"], name="person_birth_date"),
+            models.Index(fields=["identity"], name="person_identity"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class LinkCandidate(models.Model):
+    """A pair of rows that may be the same human: waiting for a data officer (between the
+    two thresholds), or decided. Decisions are audited and can be reversed."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for review")
+        LINKED = "linked", _("linked")
+        APART = "apart", _("kept apart")
+
+    left = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    right = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    method = models.CharField(_("method"), max_length=20)
+    probability = models.FloatField(_("match probability"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    batch = models.ForeignKey(ImportBatch, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    village = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("possible match")
+        verbose_name_plural = _("possible matches")
+        constraints = [
+            models.UniqueConstraint(fields=["left", "right"], name="linkcandidate_pair"),
+        ]
+        indexes = [models.Index(fields=["status", "village"], name="linkcandidate_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.left_id}~{self.right_id} ({self.status})"

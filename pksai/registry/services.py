@@ -1,14 +1,19 @@
 """Importing registry extracts into the database: validate (Polars), diff against what is
-stored (one query per chunk of keys), upsert only new or changed rows (COPY/executemany).
+stored (one query per chunk of keys), upsert only new or changed rows (COPY/executemany),
+retire the rows a newer edition lacks, link rows into identities, score who changed.
 
-Re-importing the same file writes nothing; a corrected file updates rows in place
-(key: source + household id + person id)."""
+Re-importing the same edition writes nothing; a corrected file updates rows in place
+(key: source + household id + person id). A source's editions are YYYY-MM[-DD]; the newest
+edition imported for a regency is its current registry (docs/registry-format.md)."""
 
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
@@ -17,15 +22,24 @@ import yaml
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.db.models import Q
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from pksai.areas.models import Area
 from pksai.audit.personal_exports import PersonalExport
 from pksai.audit.services import audit_record
-from pksai.core.bulk import bulk_upsert
+from pksai.core.bulk import bulk_update, bulk_upsert
 from pksai.registry.codes import PERSON_COLUMNS
+from pksai.registry.identities import (
+    ensure_identities,
+    ensure_source,
+    link_by_nik,
+    link_probabilistic,
+    refresh_identities,
+)
 from pksai.registry.importer import (
     HOUSEHOLD_FIELDS,
     ROW,
@@ -53,17 +67,21 @@ def _sha256(path: Path) -> str:
 
 
 def _existing(
-    model, source: str, key_field: str, keys: list[str], fields: list[str]
+    model,
+    source: str,
+    key_field: str,
+    keys: list[str],
+    fields: list[str],
+    types: dict[str, pl.DataType] | None = None,
 ) -> pl.DataFrame:
+    schema = dict.fromkeys(fields, pl.String) | (types or {})
     frames = []
     for start in range(0, len(keys), KEY_CHUNK):
         rows = model.objects.filter(
             source=source, **{f"{key_field}__in": keys[start : start + KEY_CHUNK]}
         ).values_list(*fields)
-        frames.append(
-            pl.DataFrame(list(rows), schema=dict.fromkeys(fields, pl.String), orient="row")
-        )
-    return pl.concat(frames) if frames else pl.DataFrame(schema=dict.fromkeys(fields, pl.String))
+        frames.append(pl.DataFrame(list(rows), schema=schema, orient="row"))
+    return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
 
 
 def error_report_path(batch: ImportBatch) -> Path:
@@ -72,76 +90,267 @@ def error_report_path(batch: ImportBatch) -> Path:
     return directory / f"batch-{batch.pk}-errors.csv"
 
 
+EDITION_FORMAT = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
+EDITION_IN_NAME = re.compile(r"^(?P<source>.+?)[-_ ](?P<edition>\d{4}-\d{2}(?:-\d{2})?)$")
+STALE_AFTER = timedelta(minutes=10)
+
+
+def split_source(source: str, edition: str | None = None) -> tuple[str, str]:
+    """The source code and edition of an import. ``DTKS-2026-09`` without an edition is read
+    as source ``DTKS``, edition ``2026-09`` (so the next edition of the same data is the same
+    source). An edition is YYYY-MM or YYYY-MM-DD, so editions sort in time."""
+    source = (source or "").strip()
+    edition = (edition or "").strip()
+    if not edition:
+        match = EDITION_IN_NAME.match(source)
+        if match:
+            return match["source"], match["edition"]
+    if edition and not EDITION_FORMAT.match(edition):
+        raise ValidationError(
+            {
+                "edition": ValidationError(
+                    _("Write the edition as YYYY-MM or YYYY-MM-DD (e.g. 2026-09), not “%(e)s”."),
+                    code="edition",
+                    params={"e": edition},
+                )
+            }
+        )
+    return source, edition
+
+
+def _refuse_older_edition(source: str, edition: str, coverage: list[str]) -> None:
+    """An edition older than one already imported for the same regencies would bring back
+    people who have since left: refused (ExtractError, nothing written)."""
+    if not edition or not coverage:
+        return
+    area = Q()
+    for code in coverage:
+        area |= Q(village__code__startswith=code + ".")
+    newer = (
+        Person.objects.filter(area, source=source, edition__gt=edition)
+        .values_list("edition", flat=True)
+        .order_by("-edition")
+        .first()
+    )
+    if newer:
+        raise ExtractError(
+            _(
+                "Edition %(edition)s of %(source)s is older than edition %(newer)s already "
+                "imported for these regencies; nothing was imported."
+            )
+            % {"edition": edition, "source": source, "newer": newer}
+        )
+
+
+def recover_stale_batches() -> int:
+    """Batches still "running" or "queued-to-score" whose process is gone (no heartbeat for
+    STALE_AFTER) are marked failed, saying that nothing of them was written (the write is one
+    transaction). Called by the import pages, the import command and the worker."""
+    limit = timezone.now() - STALE_AFTER
+    stale = ImportBatch.objects.filter(status=ImportBatch.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True, created_at__lt=limit)
+    )
+    return stale.update(
+        status=ImportBatch.Status.FAILED,
+        finished_at=timezone.now(),
+        message=gettext_noop(
+            "The import stopped before it finished (its process ended); nothing of it was "
+            "written. Import the file again."
+        ),
+    )
+
+
 def registry_import(
     *,
     path: str | Path,
     source: str,
+    edition: str = "",
     mapping_path: str | Path | None = None,
     by=None,
     batch: ImportBatch | None = None,
     progress: Progress | None = None,
+    score: str = "background",
 ) -> ImportBatch:
-    """Import one extract. Bad rows are listed in the batch's error report; good rows are kept.
+    """Import one extract (one edition of one source). Bad rows are listed in the batch's
+    error report; good rows are kept. Rows of the source in the regencies the file covers
+    that it lacks become "not in the current registry" (kept, never deleted). Rows are linked
+    into identities, and the people created or changed are scored: ``score`` "background"
+    (a task, after commit), "now" (before returning; the command line) or "no".
 
-    Raises ExtractError (and marks the batch failed) only when the file cannot be read at all.
+    Raises ExtractError (and marks the batch failed) only when the file cannot be used at all.
     """
     path = Path(path)
+    source, edition = split_source(source, edition)
     report = progress or (lambda pct, msg: None)
     if batch is None:
         batch = ImportBatch.objects.create(
-            source=source, file_name=path.name, file_sha256=_sha256(path), created_by=by
+            source=source,
+            edition=edition,
+            file_name=path.name,
+            file_sha256=_sha256(path),
+            created_by=by,
         )
+    batch.source, batch.edition = source, edition
     batch.status = ImportBatch.Status.RUNNING
-    batch.save(update_fields=["status"])
+    batch.worker_pid = os.getpid()
+    batch.heartbeat_at = timezone.now()
+    batch.save(update_fields=["source", "edition", "status", "worker_pid", "heartbeat_at"])
 
     def step(pct: int, message: str) -> None:
-        ImportBatch.objects.filter(pk=batch.pk).update(progress=pct, message=message)
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            progress=pct, message=message, heartbeat_at=timezone.now()
+        )
         report(pct, message)
+
+    def fail(message: str) -> None:
+        batch.status = ImportBatch.Status.FAILED
+        batch.message = message
+        batch.finished_at = timezone.now()
+        batch.save()
 
     try:
         mapping = Mapping.load(mapping_path)
         batch.mapping = mapping.as_dict()
-        step(5, "reading")
-        frame = apply_mapping(read_extract(path), mapping)
+        step(5, gettext("Reading the file"))
+        frame = apply_mapping(read_extract(path, encoding=mapping.encoding), mapping)
         if frame.height == 0:
-            raise ExtractError(f"{path.name}: no rows")
+            raise ExtractError(gettext("%(file)s: the file has no rows.") % {"file": path.name})
+        step(20, gettext("Checking %(n)s rows") % {"n": f"{frame.height:,}"})
+        villages = pl.Series(
+            list(Area.objects.filter(level=Area.Level.VILLAGE).values_list("code", flat=True)),
+            dtype=pl.String,
+        )
+        checked = validate(
+            frame, villages=villages, today=timezone.localdate(), date_format=mapping.date_format
+        )
+        good = checked.good
+        coverage = sorted(set(good["village_code"].str.slice(0, 5).to_list()))
+        _refuse_older_edition(source, edition, coverage)
     except ExtractError as exc:
-        batch.status = ImportBatch.Status.FAILED
-        batch.message = str(exc)
-        batch.finished_at = timezone.now()
-        batch.save()
+        fail(str(exc))
         raise
 
-    step(20, f"validating {frame.height:,} rows")
-    villages = pl.Series(
-        list(Area.objects.filter(level=Area.Level.VILLAGE).values_list("code", flat=True)),
-        dtype=pl.String,
-    )
-    checked = validate(
-        frame, villages=villages, today=timezone.localdate(), date_format=mapping.date_format
-    )
-    good = checked.good
-
-    step(50, f"writing {good.height:,} accepted rows")
+    step(50, gettext("Writing %(n)s accepted rows") % {"n": f"{good.height:,}"})
     now = timezone.now()
-    with transaction.atomic():
-        counts = _write(batch, source, good, now)
-        batch.rows_read = checked.rows_read
-        batch.rows_accepted = good.height
-        batch.rows_rejected = checked.rejected_rows
-        batch.created, batch.updated, batch.unchanged = counts
-        if checked.errors.height:
-            report_file = error_report_path(batch)
-            write_error_report(checked.errors, report_file)
-            batch.error_report = str(report_file)
-        batch.status = ImportBatch.Status.DONE
-        batch.progress = 100
-        batch.message = "done"
-        batch.finished_at = timezone.now()
-        batch.save()
-        audit_record(action="create", actor=by, obj=batch, detail=batch.summary())
-    report(100, "done")
+    try:
+        with transaction.atomic():
+            ensure_source(source)
+            counts = _write(batch, source, edition, good, now)
+            retired = _retire_absent(source, edition, coverage, good, now) if edition else []
+            step(80, gettext("Linking people across sources"))
+            touched = _link(batch, retired, coverage)
+            batch.rows_read = checked.rows_read
+            batch.rows_accepted = good.height
+            batch.rows_rejected = checked.rejected_rows
+            batch.created, batch.updated, batch.unchanged = counts
+            batch.retired = len(retired)
+            batch.coverage = coverage
+            batch.warnings = list(getattr(checked, "warnings", None) or [])
+            if checked.errors.height:
+                report_file = error_report_path(batch)
+                write_error_report(checked.errors, report_file)
+                batch.error_report = str(report_file)
+            batch.status = ImportBatch.Status.DONE
+            batch.progress = 100
+            batch.message = gettext("Done")
+            batch.finished_at = timezone.now()
+            batch.scoring = ImportBatch.Scoring.QUEUED if touched else ImportBatch.Scoring.NONE
+            batch.save()
+            audit_record(action="create", actor=by, obj=batch, detail=batch.summary())
+            if touched and score == "background":
+                from pksai.registry.tasks import score_import
+
+                ids = sorted(touched)
+                transaction.on_commit(partial(score_import.enqueue, batch.pk, ids))
+    except Exception as exc:
+        fail(
+            gettext("The import failed and nothing of it was written: %(reason)s")
+            % {"reason": str(exc)[:500]}
+        )
+        raise
+    if touched and score == "now":
+        score_batch(batch=batch, identity_ids=sorted(touched))
+    report(100, gettext("Done"))
     return batch
+
+
+def score_batch(*, batch: ImportBatch, identity_ids: list[int]) -> ImportBatch:
+    """Score the identities an import touched; the batch shows the progress."""
+    from pksai.vulnerability.services import score_identities
+
+    ImportBatch.objects.filter(pk=batch.pk).update(scoring=ImportBatch.Scoring.RUNNING)
+    try:
+        run = score_identities(identity_ids, by=batch.created_by)
+    except Exception:
+        ImportBatch.objects.filter(pk=batch.pk).update(scoring=ImportBatch.Scoring.FAILED)
+        raise
+    batch.scoring = ImportBatch.Scoring.DONE
+    batch.scored = run.scored if run else 0
+    ImportBatch.objects.filter(pk=batch.pk).update(scoring=batch.scoring, scored=batch.scored)
+    return batch
+
+
+def _written_ids(batch: ImportBatch) -> tuple[list[int], list[int]]:
+    """(all rows this batch wrote, those it created)."""
+    rows = list(Person.objects.filter(batch=batch).values_list("pk", "identity_id").order_by("pk"))
+    return [pk for pk, _i in rows], [pk for pk, identity in rows if identity is None]
+
+
+def _identities_of(person_ids: list[int]) -> set[int]:
+    found: set[int] = set()
+    for start in range(0, len(person_ids), KEY_CHUNK):
+        chunk = person_ids[start : start + KEY_CHUNK]
+        found |= set(Person.objects.filter(pk__in=chunk).values_list("identity_id", flat=True))
+    found.discard(None)
+    return found
+
+
+def _link(batch: ImportBatch, retired: list[int], coverage: list[str]) -> set[int]:
+    """Identities for new rows, deterministic then probabilistic linkage of the rows written,
+    survivorship for every identity touched. Returns the identities touched (still existing)."""
+    written, created = _written_ids(batch)
+    ensure_identities()
+    touched = _identities_of(written) | _identities_of(retired)
+    touched |= link_by_nik(written, batch=batch)
+    linked, _queued = link_probabilistic(created, batch=batch, coverage=coverage)
+    touched |= linked
+    refresh_identities(touched)
+    return touched
+
+
+def _retire_absent(
+    source: str, edition: str, coverage: list[str], good: pl.DataFrame, now
+) -> list[int]:
+    """Rows of ``source`` in the covered regencies that this edition lacks: kept, marked not
+    in the current registry since ``edition``. Returns their ids."""
+    present = good.select(
+        pl.col("household_id").alias("household_key"), pl.col("person_id").alias("person_key")
+    )
+    retired: list[int] = []
+    schema = {"id": pl.Int64, "household_key": pl.String, "person_key": pl.String}
+    for regency in coverage:
+        stored = pl.DataFrame(
+            list(
+                Person.objects.filter(
+                    source=source, in_registry=True, village__code__startswith=regency + "."
+                ).values_list("pk", "household_key", "person_key")
+            ),
+            schema=schema,
+            orient="row",
+        )
+        gone = stored.join(present, on=["household_key", "person_key"], how="anti")
+        retired += gone["id"].to_list()
+    if retired:
+        bulk_update(
+            table=Person._meta.db_table,
+            frame=pl.DataFrame({"id": retired}).with_columns(
+                in_registry=pl.lit(False),
+                retired_edition=pl.lit(edition),
+                updated_at=pl.lit(now),
+            ),
+            key="id",
+        )
+    return retired
 
 
 def _upsert_rows(model, frame: pl.DataFrame, key: list[str], batch: ImportBatch, now) -> None:
@@ -164,7 +373,9 @@ def _upsert_rows(model, frame: pl.DataFrame, key: list[str], batch: ImportBatch,
     )
 
 
-def _write(batch: ImportBatch, source: str, good: pl.DataFrame, now) -> tuple[int, int, int]:
+def _write(
+    batch: ImportBatch, source: str, edition: str, good: pl.DataFrame, now
+) -> tuple[int, int, int]:
     """Upsert households then people; returns (created, updated, unchanged) people."""
     if good.is_empty():
         return 0, 0, 0
@@ -203,6 +414,9 @@ def _write(batch: ImportBatch, source: str, good: pl.DataFrame, now) -> tuple[in
         *[pl.col(c) for c in PERSON_FIELDS],
         pl.col("dq_flags"),
         pl.col(ROW).alias("source_row"),
+        edition=pl.lit(edition),
+        in_registry=pl.lit(True),
+        retired_edition=pl.lit(""),
     )
     people = people.with_columns(
         stable_hash(
@@ -220,8 +434,17 @@ def _write(batch: ImportBatch, source: str, good: pl.DataFrame, now) -> tuple[in
         source,
         "household_key",
         households["registry_id"].to_list(),
-        ["household_key", "person_key", "row_hash"],
+        ["household_key", "person_key", "row_hash", "in_registry"],
+        {"in_registry": pl.Boolean},
     )
+    # A row back in the registry after an edition without it is written again (reinstated),
+    # even when its content did not change.
+    stored_people = stored_people.with_columns(
+        pl.when(pl.col("in_registry"))
+        .then(pl.col("row_hash"))
+        .otherwise(pl.lit("-"))
+        .alias("row_hash")
+    ).drop("in_registry")
     known = people.join(
         stored_people.select("household_key", "person_key"),
         on=["household_key", "person_key"],
@@ -292,14 +515,16 @@ def _check_mapping(path: Path, name: str) -> None:
         ) from exc
 
 
-def registry_import_enqueue(*, upload, source: str, mapping_upload=None, by) -> ImportBatch:
+def registry_import_enqueue(
+    *, upload, source: str, edition: str = "", mapping_upload=None, by
+) -> ImportBatch:
     """Store the uploaded extract (and mapping), create a queued batch and hand it to the
     background worker once the transaction commits. Bad input is a ValidationError."""
     from pksai.registry.tasks import run_registry_import
 
-    source = (source or "").strip()
+    source, edition = split_source(source, edition)
     if not source:
-        raise ValidationError({"source": _("Name the registry source, e.g. DTKS-2026-09.")})
+        raise ValidationError({"source": _("Name the registry source, e.g. DTKS.")})
     max_length = ImportBatch._meta.get_field("source").max_length
     if len(source) > max_length:
         raise ValidationError(
@@ -327,13 +552,13 @@ def registry_import_enqueue(*, upload, source: str, mapping_upload=None, by) -> 
     file_name = Path(upload.name).name[: ImportBatch._meta.get_field("file_name").max_length]
     with transaction.atomic():
         batch = ImportBatch.objects.create(
-            source=source, file_name=file_name, file_sha256=sha256, created_by=by
+            source=source, edition=edition, file_name=file_name, file_sha256=sha256, created_by=by
         )
         audit_record(
             action="create",
             actor=by,
             obj=batch,
-            detail={"file": file_name, "sha256": sha256, "queued": True},
+            detail={"file": file_name, "sha256": sha256, "queued": True, "edition": edition},
         )
         transaction.on_commit(
             partial(
@@ -341,6 +566,7 @@ def registry_import_enqueue(*, upload, source: str, mapping_upload=None, by) -> 
                 batch.pk,
                 str(path),
                 str(mapping_path) if mapping_path else None,
+                translation.get_language(),
             )
         )
     return batch

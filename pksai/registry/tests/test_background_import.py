@@ -59,6 +59,7 @@ def test_upload_page_imports_in_the_background(
         "created": 3,
         "updated": 0,
         "unchanged": 0,
+        "retired": 0,
     }
     assert batch.file_name == "extract.csv" and batch.created_by == officer
     assert batch.source == "DTKS-2026-09" and len(batch.file_sha256) == 64
@@ -227,6 +228,7 @@ def test_api_upload_is_accepted_and_reports_status(
         "created": 3,
         "updated": 0,
         "unchanged": 0,
+        "retired": 0,
     }
     url = body["error_report_url"]
     assert url.endswith(f"/api/v1/registry/imports/{created['id']}/errors.csv")
@@ -264,8 +266,11 @@ def test_database_backend_runs_in_the_worker(settings, pilot_areas, tmp_path):
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.DONE
     assert (batch.rows_accepted, batch.rows_rejected, batch.created) == (3, 1, 3)
-    result = DBTaskResult.objects.get()
-    assert result.status == "SUCCESSFUL"
+    # The import ends by scoring what it brought in: a second task, run by the same worker.
+    assert batch.scoring == ImportBatch.Scoring.DONE and batch.scored == 3
+    results = DBTaskResult.objects.order_by("enqueued_at")
+    assert [r.task_path.rsplit(".", 1)[1] for r in results] == ["run_registry_import", "score_import"]
+    assert {r.status for r in results} == {"SUCCESSFUL"}
 
 
 def test_bad_mapping_is_a_form_error(client, officer, tmp_path, var_dir):
