@@ -86,7 +86,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pksai.settings")
 import django; django.setup()
 import polars as pl
 from pksai.vulnerability.rules import compile_ruleset, parse_ruleset, used_columns
-from pksai.vulnerability.services import DEFAULT_RULES, score_file
+from pksai.vulnerability.files import score_file
+from pksai.vulnerability.services import DEFAULT_RULES
 rules = compile_ruleset(parse_ruleset(DEFAULT_RULES.read_text()))
 cols = sorted(used_columns(rules.spec) | {{"sex"}})
 out = tempfile.mktemp(suffix=".parquet")

@@ -16,6 +16,7 @@ class Column:
     min_value: int | None = None
     max_value: int | None = None
     description: str = ""
+    max_length: int | None = None  # characters, as the model field holds (text kinds)
     extra: dict = field(default_factory=dict)
 
 
@@ -29,6 +30,7 @@ COLUMNS: tuple[Column, ...] = (
         True,
         "household",
         description="Household id in the source registry (e.g. BDT IDBDT).",
+        max_length=50,
     ),
     Column("kk_number", "kk", level="household", description="Family card number (16 digits)."),
     Column(
@@ -38,7 +40,13 @@ COLUMNS: tuple[Column, ...] = (
         "household",
         description="Kemendagri village code, 10 digits, dots optional (73.71.01.1001).",
     ),
-    Column("address", "text", level="household", description="Street, RT/RW, hamlet."),
+    Column(
+        "address",
+        "text",
+        level="household",
+        description="Street, RT/RW, hamlet.",
+        max_length=300,
+    ),
     Column(
         "welfare_decile",
         "int",
@@ -120,15 +128,27 @@ COLUMNS: tuple[Column, ...] = (
         description="Can get health treatment when needed.",
     ),
     # --- person ---
-    Column("person_id", "text", True, description="Member id within the household in the source."),
+    Column(
+        "person_id",
+        "text",
+        True,
+        description="Member id within the household in the source.",
+        max_length=50,
+    ),
     Column(
         "nik",
         "nik",
         description="National id number, 16 digits. Missing or inconsistent NIKs are flagged, not rejected; a malformed one is rejected.",
     ),
-    Column("name", "text", True),
+    Column("name", "text", True, max_length=200),
     Column("sex", "code", True, codes=("M", "F")),
-    Column("birth_date", "date", True, description="YYYY-MM-DD, not in the future."),
+    Column(
+        "birth_date",
+        "date",
+        True,
+        description="YYYY-MM-DD (or the mapping's date_format, or an Excel date cell); "
+        "not in the future, not before 1900-01-01, age at most 120 at the import date.",
+    ),
     Column(
         "relationship",
         "code",
@@ -175,6 +195,7 @@ COLUMNS: tuple[Column, ...] = (
         "codes",
         codes=("pkh", "bpnt", "pip", "kis", "blt", "pksa", "jslu", "jspaca"),
         description="Other assistance received, separated by ';'.",
+        max_length=100,
     ),
 )
 COLUMN_BY_NAME = {c.name: c for c in COLUMNS}

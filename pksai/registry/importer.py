@@ -1,22 +1,40 @@
-"""Reading and validating registry extracts — pure Polars, no database, one pass per column.
+"""Reading and validating registry extracts — pure Polars/DuckDB, no database, one pass per
+column (docs/registry-format.md).
 
-`read_extract` → `apply_mapping` → `validate` gives the typed good rows, the rejected cells
-(row, column, value, reason) and data-quality flags. Row numbers are the file's line numbers
-(the header is line 1, so the first person is row 2); for Parquet, the record number + 1.
+`read_extract` → `apply_mapping` → `validate` gives the typed good rows, the report of rejected
+and flagged cells (row, column, value, kind, code, params — reasons are rendered in the
+reader's language by pksai.registry.reasons) and data-quality flags. Row numbers are the file's
+line numbers (the header is line 1, so the first person is row 2; a record whose quoted text
+spans lines has the number of its first line); for XLSX the sheet's row number; for Parquet
+the record number + 1.
+
+What the reader learns besides the text travels in hidden columns (names starting ``__``):
+``__line_error``/``__line_params``/``__line_text`` for a CSV line that could not be read,
+``__number__<column>`` for cells that were numbers in a spreadsheet (a 16-digit NIK kept as a
+number has lost its last digits), ``__unknown__<header>`` and ``__missing__<column>`` (empty
+markers) for the header report.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import codecs
+import csv
+import logging
+import re
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import polars as pl
 import yaml
 
 from pksai.registry.codes import (
+    COLUMN_BY_NAME,
     COLUMNS,
     FALSE_WORDS,
     HOUSEHOLD_COLUMNS,
@@ -24,13 +42,64 @@ from pksai.registry.codes import (
     TRUE_WORDS,
     Column,
 )
+from pksai.registry.reasons import FLAGGED, REJECTED, REPORT_SCHEMA, params_json, render_reason
+
+logger = logging.getLogger(__name__)
 
 ROW = "__row"
+LINE_ERROR = "__line_error"
+LINE_PARAMS = "__line_params"
+LINE_TEXT = "__line_text"
+NUMBER = "__number__"
+UNKNOWN = "__unknown__"
+MISSING = "__missing__"
+ISO = "%Y-%m-%d"
 ERROR_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
+"""The rejected-cell frame of the smaller spreadsheet imports (registry.tabular)."""
+
+EARLIEST_DATE = date(1900, 1, 1)
+MAX_AGE = 120
+ENCODINGS = {
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "latin-1": "latin-1",
+    "latin1": "latin-1",
+    "iso-8859-1": "latin-1",
+    "cp1252": "cp1252",
+    "windows-1252": "cp1252",
+    "utf-16": "utf-16",
+}
+DELIMITERS = (",", ";", "\t", "|")
+# DuckDB's reject error types → our reason codes, the first listed wins for a line.
+LINE_ERRORS = {
+    "INVALID ENCODING": "line_encoding",
+    "INVALID UNICODE": "line_encoding",
+    "TOO MANY COLUMNS": "line_too_many_fields",
+    "MISSING COLUMNS": "line_too_few_fields",
+    "UNQUOTED VALUE": "line_quote",
+}
+ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$"
 
 
 class ExtractError(Exception):
-    """The file cannot be read as an extract at all (nothing is imported)."""
+    """The file cannot be read as an extract at all (nothing is imported).
+
+    Raised with a reason code and params (pksai.registry.reasons) the message is rendered in
+    the active language whenever it is shown; a plain message is shown as it is."""
+
+    def __init__(self, message: str = "", *, code: str = "", params: dict | None = None):
+        self.code = code
+        self.params = params or {}
+        super().__init__(message or code)
+
+    def __str__(self) -> str:
+        return render_reason(self.code, self.params) if self.code else super().__str__()
+
+
+def header_key(name: str) -> str:
+    """How headers are compared: case, spaces, dashes, dots and underscores do not matter
+    (``Birth Date``, ``birth-date`` and ``BIRTH_DATE`` are ``birth_date``)."""
+    return re.sub(r"[\s_\-.]+", "_", name.replace("\ufeff", "").strip().casefold()).strip("_")
 
 
 @dataclass(frozen=True)
@@ -40,83 +109,372 @@ class Mapping:
     columns: {NIK: nik, JNS_KEL: sex, IDBDT: household_id}
     values: {sex: {"1": M, "2": F}}
     date_format: "%d-%m-%Y"
+    encoding: latin-1
     """
 
     columns: dict[str, str]
     values: dict[str, dict[str, str]]
-    date_format: str = "%Y-%m-%d"
+    date_format: str = ISO
+    encoding: str = "utf-8"
 
     @classmethod
     def load(cls, path: str | Path | None) -> Mapping:
         if not path:
             return cls(columns={}, values={})
+        name = str(path)
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         if not isinstance(data, dict):
-            raise ExtractError(f"{path}: a mapping file is a YAML dictionary")
-        unknown = set(data) - {"columns", "values", "date_format"}
+            raise ExtractError(code="mapping_not_dict", params={"name": name})
+        unknown = set(data) - {"columns", "values", "date_format", "encoding"}
         if unknown:
-            raise ExtractError(f"{path}: unknown keys {sorted(unknown)}")
+            raise ExtractError(
+                code="mapping_unknown_keys", params={"name": name, "keys": sorted(unknown)}
+            )
         ours = {c.name for c in COLUMNS}
-        columns = {str(k): str(v) for k, v in (data.get("columns") or {}).items()}
-        bad = sorted(set(columns.values()) - ours) + sorted(set(data.get("values") or {}) - ours)
-        if bad:
-            raise ExtractError(f"{path}: maps onto unknown columns {bad}")
+        columns = {
+            header_key(str(k)): header_key(str(v)) for k, v in (data.get("columns") or {}).items()
+        }
         values = {
-            str(col): {str(k): str(v) for k, v in codes.items()}
+            header_key(str(col)): {str(k).strip().casefold(): str(v) for k, v in codes.items()}
             for col, codes in (data.get("values") or {}).items()
         }
-        return cls(columns, values, str(data.get("date_format") or "%Y-%m-%d"))
+        bad = sorted(set(columns.values()) - ours) + sorted(set(values) - ours)
+        if bad:
+            raise ExtractError(
+                code="mapping_unknown_columns", params={"name": name, "columns": bad}
+            )
+        encoding = str(data.get("encoding") or "utf-8").strip().lower()
+        if encoding not in ENCODINGS:
+            raise ExtractError(code="file_encoding", params={"encoding": encoding})
+        return cls(columns, values, str(data.get("date_format") or ISO), ENCODINGS[encoding])
 
     def as_dict(self) -> dict[str, Any]:
-        return {"columns": self.columns, "values": self.values, "date_format": self.date_format}
+        return {
+            "columns": self.columns,
+            "values": self.values,
+            "date_format": self.date_format,
+            "encoding": self.encoding,
+        }
 
 
-def read_extract(path: str | Path) -> pl.DataFrame:
-    """Every column as text, plus the row number."""
+# --- reading ---------------------------------------------------------------------------------
+
+
+def read_extract(path: str | Path, *, encoding: str = "utf-8") -> pl.DataFrame:
+    """Every column as text (spreadsheet numbers and dates as they look: ``3``,
+    ``1989-09-16 00:00:00``), the row number, and the hidden columns described above. A CSV
+    line that cannot be read is one row with ``__line_error`` set, not a failed file."""
     path = Path(path)
     suffix = path.suffix.lower()
+    if suffix not in {".csv", ".txt", ".parquet", ".xlsx", ".xlsm"}:
+        raise ExtractError(code="file_type", params={"name": path.name})
+    if encoding.lower() not in ENCODINGS:
+        raise ExtractError(code="file_encoding", params={"encoding": encoding})
     try:
         if suffix in {".csv", ".txt"}:
-            frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
+            frame = _read_csv(path, ENCODINGS[encoding.lower()])
         elif suffix == ".parquet":
-            frame = pl.read_parquet(path)
-            frame = frame.select(pl.all().cast(pl.String))
-        elif suffix in {".xlsx", ".xlsm"}:
-            frame = pl.read_excel(path, infer_schema_length=0)
-            frame = frame.select(pl.all().cast(pl.String))
+            frame = _read_parquet(path)
         else:
-            raise ExtractError(f"{path.name}: unsupported file type (use .csv, .xlsx or .parquet)")
+            frame = _read_xlsx(path)
     except ExtractError:
         raise
-    except Exception as exc:  # a corrupt or non-UTF-8 file: say so, import nothing
-        raise ExtractError(f"{path.name}: cannot be read ({exc})") from exc
+    except Exception as exc:  # a corrupt file: say so, import nothing
+        raise ExtractError(
+            code="file_unreadable", params={"name": path.name, "detail": str(exc)[:300]}
+        ) from exc
+    text = [c for c in frame.columns if not c.startswith("__")]
+    keep = pl.any_horizontal([pl.col(c).is_not_null() for c in text]) if text else pl.lit(False)
+    if LINE_ERROR in frame.columns:
+        keep = keep | pl.col(LINE_ERROR).is_not_null()
+    return frame.filter(keep).sort(ROW)
+
+
+def cell_text(schema: pl.Schema) -> list[pl.Expr]:
+    """Typed columns (Parquet, Excel) as the text a person would have typed: dates
+    ``YYYY-MM-DD``, whole numbers without ``.0``, booleans ``true``/``false``."""
+    exprs = []
+    for name, dtype in schema.items():
+        col = pl.col(name)
+        if dtype == pl.String:
+            continue
+        if dtype == pl.Date:
+            expr = col.dt.strftime(ISO)
+        elif isinstance(dtype, pl.Datetime):
+            expr = col.dt.strftime("%Y-%m-%d %H:%M:%S")
+        elif dtype.is_float():
+            whole = col.is_finite() & (col == col.floor()) & (col.abs() < 1e18)
+            expr = (
+                pl.when(whole)
+                .then(col.cast(pl.Int64, strict=False).cast(pl.String))
+                .otherwise(col.cast(pl.String))
+            )
+        elif dtype == pl.Boolean:
+            expr = pl.when(col).then(pl.lit("true")).when(~col).then(pl.lit("false"))
+        else:
+            expr = col.cast(pl.String)
+        exprs.append(expr.alias(name))
+    return exprs
+
+
+def _read_parquet(path: Path) -> pl.DataFrame:
+    frame = pl.read_parquet(path)
+    numbers = [n for n, t in frame.schema.items() if t.is_float()]
+    return (
+        frame.with_columns(
+            *cell_text(frame.schema),
+            *[pl.col(n).is_not_null().alias(NUMBER + n) for n in numbers],
+        )
+        .with_row_index(ROW, offset=2)
+        .with_columns(pl.col(ROW).cast(pl.Int64))
+    )
+
+
+def _read_xlsx(path: Path) -> pl.DataFrame:
+    import fastexcel
+
+    reader = fastexcel.read_excel(str(path))
+    sheet = reader.load_sheet(0, dtypes="string", skip_whitespace_tail_rows=True)
+    frame = sheet.to_polars()
+    # Columns that could hold a NIK or KK: which of their cells were number cells? (Loading a
+    # column as boolean keeps only number and boolean cells; text cells become null.)
+    long_digits = [
+        c for c in frame.columns if frame[c].str.contains(r"^\d{15,}$").fill_null(False).any()
+    ]
+    if long_digits:
+        kinds = reader.load_sheet(
+            0, dtypes="boolean", use_columns=long_digits, skip_whitespace_tail_rows=True
+        ).to_polars()
+        frame = frame.with_columns([kinds[c].is_not_null().alias(NUMBER + c) for c in long_digits])
     return frame.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
 
 
-def apply_mapping(frame: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
-    renamed = frame.rename({k: v for k, v in mapping.columns.items() if k in frame.columns})
-    ours = [c.name for c in COLUMNS]
-    missing_required = [c for c in REQUIRED if c not in renamed.columns]
-    if missing_required:
-        raise ExtractError(f"required columns missing from the file: {', '.join(missing_required)}")
-    present = [c for c in ours if c in renamed.columns]
-    frame = renamed.select(
-        ROW,
-        *[pl.col(c).str.strip_chars() for c in present],
-        *[pl.lit(None, dtype=pl.String).alias(c) for c in ours if c not in present],
+def _utf8_copy(path: Path, encoding: str, target: Path) -> None:
+    """Transcode a declared non-UTF-8 file, in blocks; undecodable bytes become U+FFFD (their
+    lines are rejected)."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    with path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as out:
+        for block in iter(lambda: src.read(1 << 22), b""):
+            out.write(decoder.decode(block))
+        out.write(decoder.decode(b"", final=True))
+
+
+def _read_csv(path: Path, encoding: str) -> pl.DataFrame:
+    if encoding != "utf-8":
+        with tempfile.TemporaryDirectory() as tmp:
+            utf8 = Path(tmp) / "extract.csv"
+            _utf8_copy(path, encoding, utf8)
+            return _read_utf8_csv(utf8, encoding)
+    return _read_utf8_csv(path, encoding)
+
+
+def _read_utf8_csv(path: Path, encoding: str) -> pl.DataFrame:
+    data = np.memmap(path, dtype=np.uint8, mode="r") if path.stat().st_size else np.zeros(0)
+    if data.size == 0:
+        raise ExtractError(code="file_empty", params={"name": path.name})
+    with path.open("rb") as f:
+        first = f.readline().decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
+    delimiter = max(DELIMITERS, key=first.count)
+    headers = next(csv.reader([first], delimiter=delimiter))
+    headers = [h.strip() or f"column_{i + 1}" for i, h in enumerate(headers)]
+    if len(set(headers)) != len(headers):
+        dupes = sorted({h for h in headers if headers.count(h) > 1})
+        raise ExtractError(code="duplicate_headers", params={"columns": ", ".join(dupes)})
+    names = [f"c{i}" for i in range(len(headers))]
+    columns = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
+    options = (
+        f"header=true, auto_detect=false, all_varchar=true, store_rejects=true, "
+        f"delim='{delimiter}', quote='\"', escape='\"', columns={columns}, "
+        f"max_line_size=10000000"
     )
-    frame = frame.with_columns(
-        [pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in ours]
+    with duckdb.connect() as con:
+        sql = f"SELECT * FROM read_csv(?, {options})"  # noqa: S608 (our options)
+        good = con.sql(sql, params=[str(path)]).pl()
+        rejects = con.sql(
+            "SELECT line_byte_position AS pos, error_type, csv_line FROM reject_errors"
+        ).pl()
+    good = good.rename(dict(zip(names, headers, strict=True)))
+    rejects = _line_rejects(rejects, encoding)
+
+    # Physical lines: where each starts; the blank ones DuckDB skips.
+    newlines = np.flatnonzero(data == 10)
+    starts = np.concatenate([[0], newlines + 1])
+    starts = starts[starts < data.size]
+    ends = np.minimum(np.append(newlines, data.size)[: starts.size], data.size)
+    lengths = ends - starts
+    last = np.minimum(starts, data.size - 1)
+    blank = (lengths == 0) | ((lengths == 1) & (data[last] == 13))
+    nonblank = np.flatnonzero(~blank)
+    nonblank = nonblank[nonblank > 0]  # line index 0 is the header
+
+    # Lines taken by rejected records (a record may span lines: count its non-blank ones).
+    reject_line = np.searchsorted(starts, rejects["pos"].to_numpy(), side="right") - 1
+    reject_span = rejects["span"].to_numpy().astype(np.int64)
+    first_at = np.searchsorted(nonblank, reject_line)
+    taken = np.repeat(first_at, reject_span) + (
+        np.arange(reject_span.sum()) - np.repeat(np.cumsum(reject_span) - reject_span, reject_span)
+    )
+    available = np.delete(nonblank, taken[taken < nonblank.size])
+
+    # Good records in order, each spanning 1 + its embedded line breaks (blank ones excluded).
+    text = [pl.col(h) for h in headers]
+    breaks = (
+        pl.sum_horizontal(
+            [c.str.count_matches(r"\n(?:[^\r\n]|\r[^\n]|\r?$)").fill_null(0) for c in text]
+        )
+        if text
+        else pl.lit(0)
+    )
+    spans = good.select((breaks + 1).cast(pl.Int64).alias("s"))["s"].to_numpy()
+    offsets = np.cumsum(spans) - spans
+    if spans.sum() != available.size:
+        logger.warning(
+            "%s: %d record lines expected, %d found; row numbers may be approximate",
+            path.name,
+            spans.sum(),
+            available.size,
+        )
+    line_index = available[np.minimum(offsets, max(available.size - 1, 0))] if spans.size else []
+    good = good.with_columns(pl.Series(ROW, np.asarray(line_index, dtype=np.int64) + 1))
+
+    # Cells that did not decode (declared encodings) reject their line too.
+    replaced = (
+        pl.any_horizontal([c.str.contains("\ufffd", literal=True) for c in text])
+        if text
+        else pl.lit(False)
+    )
+    undecodable = good.filter(replaced.fill_null(False)).select(
+        ROW,
+        pl.lit("line_encoding").alias(LINE_ERROR),
+        pl.lit(_json({"encoding": encoding})).alias(LINE_PARAMS),
+        pl.concat_str(text, separator=delimiter, ignore_nulls=True)
+        .str.slice(0, 200)
+        .alias(LINE_TEXT),
+    )
+    good = good.filter(~replaced.fill_null(False))
+    bad = rejects.select(
+        pl.Series(ROW, reject_line.astype(np.int64) + 1),
+        pl.col("code").alias(LINE_ERROR),
+        pl.col("params").alias(LINE_PARAMS),
+        pl.col("csv_line").str.strip_chars("\r\n").str.slice(0, 200).alias(LINE_TEXT),
+    )
+    return pl.concat([good, undecodable, bad], how="diagonal")
+
+
+def _json(params: dict) -> str:
+    import json
+
+    return json.dumps(params, ensure_ascii=False, sort_keys=True)
+
+
+def _line_rejects(rejects: pl.DataFrame, encoding: str) -> pl.DataFrame:
+    """DuckDB's rejected records (one per line: the first error by our priority) with our
+    reason code and the number of non-blank lines each spans."""
+    priority = {code: i for i, code in enumerate(LINE_ERRORS)}
+    return (
+        rejects.with_columns(
+            pl.col("error_type")
+            .replace_strict(LINE_ERRORS, default="line_unreadable")
+            .alias("code"),
+            pl.col("error_type").replace_strict(priority, default=99).alias("__p"),
+        )
+        .sort("pos", "__p")
+        .unique("pos", keep="first", maintain_order=True)
+        .with_columns(
+            params=pl.when(pl.col("code") == "line_encoding")
+            .then(pl.lit(_json({"encoding": encoding})))
+            .otherwise(pl.lit("{}")),
+            span=pl.col("csv_line")
+            .str.strip_chars("\r\n")
+            .str.split("\n")
+            .list.eval(pl.element().str.strip_chars("\r") != "")
+            .list.sum()
+            .clip(lower_bound=1)
+            .cast(pl.Int64),
+        )
+        .select("pos", "code", "params", "csv_line", "span")
+    )
+
+
+def line_problems(frame: pl.DataFrame) -> pl.DataFrame:
+    """The unreadable lines of a read extract as report rows (row, column, value, kind, code,
+    params)."""
+    if LINE_ERROR not in frame.columns:
+        return pl.DataFrame(schema=REPORT_SCHEMA)
+    return (
+        frame.filter(pl.col(LINE_ERROR).is_not_null())
+        .select(
+            pl.col(ROW).alias("row"),
+            pl.lit(None, dtype=pl.String).alias("column"),
+            pl.col(LINE_TEXT).alias("value"),
+            pl.lit(REJECTED).alias("kind"),
+            pl.col(LINE_ERROR).alias("code"),
+            pl.col(LINE_PARAMS).alias("params"),
+        )
+        .cast(REPORT_SCHEMA)
+    )
+
+
+# --- mapping and normalising ------------------------------------------------------------------
+
+
+def header_renames(headers: Iterable[str], mapping: Mapping) -> dict[str, str]:
+    """File header → our column name (mapping first, then our own names), compared with
+    ``header_key``. Two headers meaning the same column are a whole-file error."""
+    ours = {c.name for c in COLUMNS}
+    renames: dict[str, str] = {}
+    for header in headers:
+        key = header_key(header)
+        target = mapping.columns.get(key) or (key if key in ours else None)
+        if target:
+            renames[header] = target
+    targets = list(renames.values())
+    clashes = sorted({t for t in targets if targets.count(t) > 1})
+    if clashes:
+        both = [h for h, t in renames.items() if t in clashes]
+        raise ExtractError(code="duplicate_headers", params={"columns": ", ".join(both)})
+    return renames
+
+
+def clean_text(name: str) -> pl.Expr:
+    """Surrounding spaces removed; an empty cell is unknown (null)."""
+    text = pl.col(name).str.strip_chars()
+    return pl.when(text == "").then(None).otherwise(text).alias(name)
+
+
+def apply_mapping(frame: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
+    """Our columns (all of them, absent ones empty) as cleaned text, office codes replaced by
+    ours; unknown headers and absent optional columns are marked for the report."""
+    hidden = [c for c in frame.columns if c.startswith("__")]
+    headers = [c for c in frame.columns if not c.startswith("__")]
+    renames = header_renames(headers, mapping)
+    missing_required = [c for c in REQUIRED if c not in renames.values()]
+    if missing_required:
+        raise ExtractError(code="missing_required", params={"columns": ", ".join(missing_required)})
+    ours = [c.name for c in COLUMNS]
+    present = set(renames.values())
+    by_target = {t: h for h, t in renames.items()}
+    unknown = [h for h in headers if h not in renames]
+    out = frame.select(
+        ROW,
+        *[c for c in (LINE_ERROR, LINE_PARAMS, LINE_TEXT) if c in hidden],
+        *[pl.col(NUMBER + h).alias(NUMBER + renames[h]) for h in renames if NUMBER + h in hidden],
+        *[
+            clean_text(by_target[c]).alias(c) if c in present else pl.lit(None, pl.String).alias(c)
+            for c in ours
+        ],
+        *[pl.lit(None, pl.Null).alias(UNKNOWN + h) for h in unknown],
+        *[pl.lit(None, pl.Null).alias(MISSING + c) for c in ours if c not in present],
     )
     if mapping.values:
-        frame = frame.with_columns(
-            pl.col(col).replace(codes) for col, codes in mapping.values.items()
-        )
-    return frame
+        out = out.with_columns(_mapped_codes(col, codes) for col, codes in mapping.values.items())
+    return out
 
 
-def typed_expr(column: Column, date_format: str) -> pl.Expr:
-    """The text column converted to the type the column holds (invalid → null)."""
+def typed_expr(column: Column, date_format: str = ISO) -> pl.Expr:
+    """The (cleaned) text column converted to the type the column holds (invalid → null).
+    Codes are compared in any letter case; ISO dates (also an Excel date cell's
+    ``YYYY-MM-DD 00:00:00``) are accepted beside the mapping's ``date_format``."""
     raw = pl.col(column.name)
     match column.kind:
         case "bool":
@@ -129,9 +487,16 @@ def typed_expr(column: Column, date_format: str) -> pl.Expr:
                 .otherwise(None)
             )
         case "int":
-            return raw.cast(pl.Int64, strict=False)
+            return raw.str.replace(r"\.0+$", "").cast(pl.Int64, strict=False)
         case "date":
-            return raw.str.to_date(date_format, strict=False)
+            iso = (
+                pl.when(raw.str.contains(ISO_DATETIME))
+                .then(raw.str.slice(0, 10).str.to_date(ISO, strict=False))
+                .otherwise(None)
+            )
+            if date_format == ISO:
+                return iso
+            return pl.coalesce(raw.str.to_date(date_format, strict=False), iso)
         case "village":
             digits = raw.str.replace_all(".", "", literal=True)
             return pl.concat_str(
@@ -151,84 +516,219 @@ def typed_expr(column: Column, date_format: str) -> pl.Expr:
             return raw
 
 
-def _reason(column: Column, typed: pl.Expr, today: date, villages: pl.Series) -> pl.Expr:
-    """Null where the value is fine, else why not."""
+def normalised[F: (pl.DataFrame, pl.LazyFrame)](frame: F, mapping: Mapping | None = None) -> F:
+    """Our columns of a frame, typed: the one normalisation the importer (``apply_mapping`` +
+    ``validate``) and file scoring (pksai.vulnerability.files) share — headers matched with
+    ``header_key`` (and the mapping), typed cells as text (``cell_text``), cleaned, the
+    mapping's codes, codes in our letter case, yes/no words, whole numbers and dates
+    (``typed_expr``). Other columns pass through."""
+    mapping = mapping or Mapping({}, {})
+    names = frame.collect_schema().names()
+    frame = frame.rename(header_renames([n for n in names if not n.startswith("__")], mapping))
+    schema = frame.collect_schema()
+    ours = [n for n in schema.names() if n in COLUMN_BY_NAME]
+    frame = frame.with_columns(cell_text(pl.Schema({n: schema[n] for n in ours})))
+    frame = frame.with_columns([clean_text(n) for n in ours])
+    frame = frame.with_columns(
+        _mapped_codes(col, codes) for col, codes in mapping.values.items() if col in ours
+    )
+    return frame.with_columns(
+        [typed_expr(COLUMN_BY_NAME[n], mapping.date_format).alias(n) for n in ours]
+    )
+
+
+def _mapped_codes(column: str, codes: dict[str, str]) -> pl.Expr:
+    """An office's codes → ours (compared ignoring case and surrounding spaces)."""
+    return (
+        pl.col(column)
+        .str.strip_chars()
+        .str.to_lowercase()
+        .replace_strict(list(codes), list(codes.values()), default=pl.col(column))
+        .alias(column)
+    )
+
+
+# --- validating -------------------------------------------------------------------------------
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _checks(
+    column: Column,
+    typed: pl.Expr,
+    *,
+    today: date,
+    villages: pl.Series,
+    numbers: set[str],
+    date_format: str,
+) -> list[tuple[pl.Expr, str, dict[str, pl.Expr]]]:
+    """(failed, reason code, params) in the order they are tried; the first failing one is
+    the cell's reason."""
     raw = pl.col(column.name)
     present = raw.is_not_null()
-    checks: list[tuple[pl.Expr, pl.Expr]] = []
+    checks: list[tuple[pl.Expr, str, dict[str, pl.Expr]]] = []
     if column.required:
-        checks.append((~present, pl.lit("required value is empty")))
+        checks.append((~present, "required", {}))
+    if column.max_length is not None:
+        length = raw.str.len_chars()
+        checks.append(
+            (
+                present & (length > column.max_length),
+                "too_long",
+                {"length": length, "max": pl.lit(column.max_length)},
+            )
+        )
+    allowed = {"allowed": pl.lit(", ".join(column.codes))}
     match column.kind:
         case "bool":
-            checks.append((present & typed.is_null(), pl.lit("expected yes or no")))
+            checks.append((present & typed.is_null(), "not_bool", {}))
         case "int":
-            checks.append((present & typed.is_null(), pl.lit("expected a whole number")))
+            checks.append((present & typed.is_null(), "not_int", {}))
             if column.min_value is not None:
                 checks.append(
                     (
                         typed.is_not_null() & ~typed.is_between(column.min_value, column.max_value),
-                        pl.lit(f"out of range {column.min_value}–{column.max_value}"),
+                        "out_of_range",
+                        {"min": pl.lit(column.min_value), "max": pl.lit(column.max_value)},
                     )
                 )
         case "date":
-            checks.append((present & typed.is_null(), pl.lit("not a valid date")))
-            checks.append((typed > pl.lit(today), pl.lit("date is in the future")))
-        case "nik" | "kk":
+            checks.append((present & typed.is_null(), "not_date", {"format": pl.lit(date_format)}))
             checks.append(
-                (present & ~raw.str.contains(r"^\d{16}$"), pl.lit("must be exactly 16 digits"))
+                (typed < pl.lit(EARLIEST_DATE), "date_too_early", {"min": pl.lit("1900-01-01")})
             )
+            if column.name == "birth_date":
+                checks.append(
+                    (
+                        typed < pl.lit(_years_before(today, MAX_AGE)),
+                        "age_too_high",
+                        {"max": pl.lit(MAX_AGE)},
+                    )
+                )
+            checks.append((typed > pl.lit(today), "date_future", {}))
+        case "nik" | "kk":
+            if column.name in numbers:
+                checks.append(
+                    (
+                        present & pl.col(NUMBER + column.name).fill_null(False),
+                        "number_cell",
+                        {"digits": pl.lit(16)},
+                    )
+                )
+            checks.append((present & ~raw.str.contains(r"^\d{16}$"), "digits_16", {}))
         case "village":
             digits_ok = raw.str.replace_all(".", "", literal=True).str.contains(r"^\d{10}$")
-            checks.append((present & ~digits_ok, pl.lit("village code must have 10 digits")))
+            checks.append((present & ~digits_ok, "village_digits", {}))
             checks.append(
-                (
-                    present & digits_ok & ~typed.is_in(villages.implode()),
-                    pl.lit("unknown village code"),
-                )
+                (present & digits_ok & ~typed.is_in(villages.implode()), "village_unknown", {})
             )
         case "code":
-            allowed = ", ".join(column.codes)
-            checks.append(
-                (present & ~typed.is_in(column.codes), pl.lit(f"unknown code (allowed: {allowed})"))
-            )
+            checks.append((present & ~typed.is_in(column.codes), "unknown_code", allowed))
         case "codes":
             parts = typed.str.split(";").list.eval(pl.element().filter(pl.element() != ""))
             bad = parts.list.eval(~pl.element().is_in(column.codes)).list.any()
-            allowed = ", ".join(column.codes)
-            checks.append((present & bad, pl.lit(f"unknown code (allowed: {allowed})")))
-    expr = pl.lit(None, dtype=pl.String)
-    for failed, why in reversed(checks):
-        expr = pl.when(failed).then(why).otherwise(expr)
-    return expr
+            checks.append((present & bad, "unknown_code", allowed))
+    return checks
+
+
+def _cell_report(
+    frame: pl.DataFrame, checks: list[tuple[pl.Expr, str, dict[str, pl.Expr]]], column: str
+) -> pl.DataFrame:
+    code = pl.lit(None, dtype=pl.String)
+    params = pl.lit(None, dtype=pl.String)
+    for failed, why, args in reversed(checks):
+        hit = failed.fill_null(False)
+        code = pl.when(hit).then(pl.lit(why)).otherwise(code)
+        params = pl.when(hit).then(params_json(**args)).otherwise(params)
+    return (
+        frame.select(
+            pl.col(ROW).alias("row"),
+            pl.lit(column).alias("column"),
+            pl.col(column).alias("value"),
+            pl.lit(REJECTED).alias("kind"),
+            code.alias("code"),
+            params.alias("params"),
+        )
+        .filter(pl.col("code").is_not_null())
+        .cast(REPORT_SCHEMA)
+    )
 
 
 @dataclass
 class Validated:
     good: pl.DataFrame  # typed, one row per accepted person, with ROW and dq_flags
-    errors: pl.DataFrame  # row, column, value, reason (one row per bad cell)
+    errors: pl.DataFrame  # the report: row, column, value, kind, code, params (one per cell)
     rows_read: int
+    unknown_columns: list[str] = field(default_factory=list)  # headers we do not know
+    missing_columns: list[str] = field(default_factory=list)  # optional columns not in the file
 
     @property
     def rejected_rows(self) -> int:
-        return self.errors["row"].n_unique() if self.errors.height else 0
+        rejected = self.errors.filter(pl.col("kind") == REJECTED)
+        return rejected["row"].n_unique() if rejected.height else 0
+
+    @property
+    def flagged_cells(self) -> int:
+        return self.errors.filter(pl.col("kind") == FLAGGED).height
+
+    @property
+    def warnings(self) -> list[dict[str, Any]]:
+        """What to tell before anything is written, language-neutral (store as JSON; show with
+        ``reasons.render_reason(w["code"], w["params"])``)."""
+        out: list[dict[str, Any]] = []
+        if self.unknown_columns:
+            out.append(
+                {
+                    "code": "unknown_columns",
+                    "params": {"columns": ", ".join(self.unknown_columns)},
+                }
+            )
+        if self.missing_columns:
+            out.append(
+                {
+                    "code": "missing_columns",
+                    "params": {"columns": ", ".join(self.missing_columns)},
+                }
+            )
+        conflicts = self.errors.filter(pl.col("code") == "household_conflict")
+        if conflicts.height:
+            out.append(
+                {
+                    "code": "household_conflicts",
+                    "params": {"cells": conflicts.height, "rows": conflicts["row"].n_unique()},
+                }
+            )
+        return out
 
 
 def validate(
-    frame: pl.DataFrame, *, villages: pl.Series, today: date, date_format: str = "%Y-%m-%d"
+    frame: pl.DataFrame, *, villages: pl.Series, today: date, date_format: str = ISO
 ) -> Validated:
+    unknown = [c.removeprefix(UNKNOWN) for c in frame.columns if c.startswith(UNKNOWN)]
+    missing = [c.removeprefix(MISSING) for c in frame.columns if c.startswith(MISSING)]
+    numbers = {c.removeprefix(NUMBER) for c in frame.columns if c.startswith(NUMBER)}
+    lines = line_problems(frame)
+    if LINE_ERROR in frame.columns:
+        frame = frame.filter(pl.col(LINE_ERROR).is_null())
+
     typed = frame.with_columns([typed_expr(c, date_format).alias(f"__t_{c.name}") for c in COLUMNS])
-    reasons = typed.with_columns(
-        [
-            _reason(c, pl.col(f"__t_{c.name}"), today, villages).alias(f"__r_{c.name}")
-            for c in COLUMNS
-        ]
-    )
-    cell_errors = [
-        reasons.filter(pl.col(f"__r_{c.name}").is_not_null()).select(
-            pl.col(ROW).alias("row"),
-            pl.lit(c.name).alias("column"),
-            pl.col(c.name).alias("value"),
-            pl.col(f"__r_{c.name}").alias("reason"),
+    cells = [
+        _cell_report(
+            typed,
+            _checks(
+                c,
+                pl.col(f"__t_{c.name}"),
+                today=today,
+                villages=villages,
+                numbers=numbers,
+                date_format=date_format,
+            ),
+            c.name,
         )
         for c in COLUMNS
     ]
@@ -243,27 +743,72 @@ def validate(
             pl.concat_str(pl.col("household_id"), pl.col("person_id"), separator="/").alias(
                 "value"
             ),
-            pl.concat_str(pl.lit("duplicate of row "), pl.col("__first").cast(pl.String)).alias(
-                "reason"
-            ),
+            pl.lit(REJECTED).alias("kind"),
+            pl.lit("duplicate").alias("code"),
+            params_json(first=pl.col("__first")).alias("params"),
         )
+        .cast(REPORT_SCHEMA)
     )
-    errors = (
-        pl.concat([*cell_errors, duplicates], how="vertical")
-        .cast(ERROR_SCHEMA)
-        .sort("row", "column")
+    rejected = pl.concat([lines, *cells, duplicates], how="vertical")
+    accepted = typed.join(rejected.select(pl.col("row").alias(ROW)).unique(), on=ROW, how="anti")
+    conflicts = _household_conflicts(accepted)
+    header = _header_report(unknown, missing)
+    errors = pl.concat([header, rejected, conflicts], how="vertical").sort(
+        "row", "column", "kind", nulls_last=False
     )
-
     good = (
-        typed.join(errors.select(pl.col("row").alias(ROW)).unique(), on=ROW, how="anti")
-        .select(ROW, *[pl.col(f"__t_{c.name}").alias(c.name) for c in COLUMNS])
-        .pipe(_with_quality_flags)
+        accepted.select(ROW, *[pl.col(f"__t_{c.name}").alias(c.name) for c in COLUMNS])
+        .pipe(_with_quality_flags, conflicts)
+        .sort(ROW)
     )
-    return Validated(good=good, errors=errors, rows_read=frame.height)
+    rows_read = frame.height + lines.height
+    return Validated(
+        good=good,
+        errors=errors,
+        rows_read=rows_read,
+        unknown_columns=unknown,
+        missing_columns=missing,
+    )
 
 
-def _with_quality_flags(frame: pl.DataFrame) -> pl.DataFrame:
-    """NIK problems are flagged, not rejected: people move, and registries are imperfect."""
+def _header_report(unknown: list[str], missing: list[str]) -> pl.DataFrame:
+    rows = [(1, h, None, FLAGGED, "unknown_column", "{}") for h in unknown] + [
+        (1, c, None, FLAGGED, "missing_column", "{}") for c in missing
+    ]
+    return pl.DataFrame(rows, schema=REPORT_SCHEMA, orient="row")
+
+
+def _household_conflicts(accepted: pl.DataFrame) -> pl.DataFrame:
+    """Household columns whose value differs from the household's first accepted row (whose
+    values the household keeps): one flagged cell each."""
+    parts = []
+    ordered = accepted.sort(ROW)
+    first_row = pl.col(ROW).first().over("household_id")
+    for name in HOUSEHOLD_COLUMNS:
+        if name == "household_id":
+            continue
+        typed = pl.col(f"__t_{name}")
+        parts.append(
+            ordered.filter(typed.ne_missing(typed.first().over("household_id"))).select(
+                pl.col(ROW).alias("row"),
+                pl.lit(name).alias("column"),
+                pl.col(name).alias("value"),
+                pl.lit(FLAGGED).alias("kind"),
+                pl.lit("household_conflict").alias("code"),
+                params_json(
+                    first=first_row,
+                    kept=pl.col(name).first().over("household_id").fill_null("—"),
+                ).alias("params"),
+            )
+        )
+    if not parts:
+        return pl.DataFrame(schema=REPORT_SCHEMA)
+    return pl.concat([p.cast(REPORT_SCHEMA) for p in parts])
+
+
+def _with_quality_flags(frame: pl.DataFrame, conflicts: pl.DataFrame) -> pl.DataFrame:
+    """NIK problems are flagged, not rejected: people move, and registries are imperfect.
+    A row whose household columns disagree with the household's first row is flagged too."""
     nik = pl.col("nik")
     day = nik.str.slice(6, 2).cast(pl.Int32, strict=False)
     is_female_code = day > 40
@@ -272,6 +817,7 @@ def _with_quality_flags(frame: pl.DataFrame) -> pl.DataFrame:
         nik.str.slice(8, 2),
         nik.str.slice(10, 2),
     )
+    conflicting = conflicts["row"].unique().implode()
     flags = {
         "nik_missing": nik.is_null(),
         "nik_region_mismatch": nik.is_not_null()
@@ -283,6 +829,7 @@ def _with_quality_flags(frame: pl.DataFrame) -> pl.DataFrame:
         & (nik_birth != pl.col("birth_date").dt.strftime("%d%m%y")),
         "nik_sex_mismatch": nik.is_not_null() & (is_female_code != (pl.col("sex") == "F")),
         "nik_duplicate": nik.is_not_null() & (pl.len().over("nik") > 1),
+        "household_conflict": pl.col(ROW).is_in(conflicting),
     }
     return frame.with_columns(
         pl.concat_str(

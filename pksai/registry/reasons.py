@@ -74,6 +74,14 @@ REASONS: dict[str, Any] = {
     # --- header ---
     "unknown_column": _("column not in the exchange format: ignored"),
     "missing_column": _("optional column not in the file: empty for everyone"),
+    # --- warnings on the whole import (Validated.warnings) ---
+    "unknown_columns": _("columns not in the exchange format, ignored: %(columns)s"),
+    "missing_columns": _("optional columns not in the file, empty for everyone: %(columns)s"),
+    "household_conflicts": _(
+        "%(cells)s household cells on %(rows)s rows differ from the household's first row "
+        "(flagged household_conflict; the first row's values are kept)"
+    ),
+    "bad_lines": _("%(name)s: lines %(lines)s cannot be read (%(reason)s)"),
     # --- whole file (ExtractError) ---
     "file_unreadable": _("%(name)s: cannot be read (%(detail)s)"),
     "file_type": _("%(name)s: unsupported file type (use .csv, .xlsx or .parquet)"),

@@ -5,6 +5,7 @@ larger reader (pksai/registry/importer.py), which this builds on."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -14,7 +15,15 @@ from typing import Any
 import polars as pl
 from django.utils.translation import gettext as _
 
-from pksai.registry.importer import ERROR_SCHEMA, ROW, ExtractError, read_extract
+from pksai.registry.importer import (
+    ERROR_SCHEMA,
+    LINE_ERROR,
+    LINE_PARAMS,
+    ROW,
+    ExtractError,
+    read_extract,
+)
+from pksai.registry.reasons import render_reason
 
 SPREADSHEETS = (".csv", ".xlsx")
 
@@ -24,7 +33,7 @@ def normalised_headers(frame: pl.DataFrame) -> pl.DataFrame:
     renames = {
         c: c.replace("\ufeff", "").strip().lower().replace(" ", "_").replace("-", "_")
         for c in frame.columns
-        if c != ROW
+        if not c.startswith("__")
     }
     if len(set(renames.values())) != len(renames):
         raise ExtractError(_("the file has two columns of the same name"))
@@ -44,7 +53,7 @@ def read_table(
             _("%(name)s: unsupported file type (use .csv or .xlsx)") % {"name": name}
         )
     if path is not None:
-        return normalised_headers(read_extract(path)), name
+        return _text_only(read_extract(path), name), name
     with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
         if hasattr(upload, "chunks"):
             for chunk in upload.chunks():
@@ -52,7 +61,29 @@ def read_table(
         else:
             shutil.copyfileobj(upload, tmp)
         tmp.flush()
-        return normalised_headers(read_extract(tmp.name)), name
+        return _text_only(read_extract(tmp.name), name), name
+
+
+def _text_only(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+    """The text columns and row number of a read file, headers normalised. These imports keep
+    a file whole: a CSV line that cannot be read fails the file, naming the lines."""
+    if LINE_ERROR in frame.columns:
+        bad = frame.filter(pl.col(LINE_ERROR).is_not_null())
+        if bad.height:
+            first = bad.row(0, named=True)
+            lines = ", ".join(str(r) for r in bad[ROW].head(10).to_list())
+            raise ExtractError(
+                code="bad_lines",
+                params={
+                    "name": name,
+                    "lines": lines + (" …" if bad.height > 10 else ""),
+                    "reason": render_reason(
+                        first[LINE_ERROR], json.loads(first[LINE_PARAMS] or "{}")
+                    ),
+                },
+            )
+    frame = frame.select(c for c in frame.columns if c == ROW or not c.startswith("__"))
+    return normalised_headers(frame)
 
 
 @dataclass

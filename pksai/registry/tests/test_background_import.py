@@ -146,7 +146,7 @@ def test_unreadable_file_leaves_the_batch_failed(
         )
     batch = ImportBatch.objects.get()
     assert batch.status == ImportBatch.Status.FAILED
-    assert "required columns missing" in batch.message
+    assert "household_id, village_code" in batch.message  # the missing required columns
     page = client.get(f"/registry/imports/{batch.pk}/")
     assert page.status_code == 200 and "hx-trigger" not in page.text
 

@@ -4,9 +4,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from pksai.areas.tests.factories import make_areas
 from pksai.registry.models import Household, ImportBatch, Person
+from pksai.registry.reasons import read_error_report
 from pksai.registry.services import registry_import
 
 HEADER = [
@@ -260,8 +262,11 @@ def test_bad_rows_are_listed_and_good_rows_kept(villages, tmp_path):
         "Nur Aisyah",
         "Andi",
     }
-    errors = pl.read_csv(batch.error_report)
-    assert errors.columns == ["row", "column", "value", "reason"]
+    stored = pl.read_csv(batch.error_report)
+    assert stored.columns == ["row", "column", "value", "kind", "code", "params"]  # no language
+    with translation.override("en"):
+        errors = read_error_report(batch.error_report)
+    assert errors.columns == ["row", "column", "value", "kind", "reason"]
     by_row = {r["row"]: (r["column"], r["reason"]) for r in errors.iter_rows(named=True)}
     assert by_row[5] == ("nik", "must be exactly 16 digits")
     assert by_row[6] == ("village_code", "unknown village code")
@@ -333,7 +338,7 @@ def test_command_exits_non_zero_only_when_nothing_can_be_read(villages, tmp_path
     assert "read 4, accepted 3, rejected 1" in out.out
     assert "[100%]" in out.err
     missing = write_csv(tmp_path / "nohead.csv", [["x"]], header=["something"])
-    with pytest.raises(CommandError, match="required columns missing"):
+    with translation.override("en"), pytest.raises(CommandError, match="required columns missing"):
         call_command("import_registry", str(missing), "--source", "DTKS")
     assert ImportBatch.objects.filter(status="failed").count() == 1
 
