@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 
 from pksai.cases.models import Concern
-from pksai.programs.rules import CompiledProgramRules, parse_program_rules
+from pksai.programs.rules import CompiledProgramRules, ProgramRulesSpec, parse_program_rules
 from pksai.registry.codes import COLUMNS
 from pksai.vulnerability.rules import compile_ruleset, parse_ruleset
 
@@ -377,3 +377,59 @@ def test_every_condition_label_has_both_languages(program):
     spec = parse_program_rules((RULES / f"{program}.yaml").read_text())
     for condition in [*spec.eligibility, *spec.exclusions]:
         assert isinstance(condition.label, dict) and set(condition.label) == {"id", "en"}
+
+
+# --- rolling the corrected defaults out to a database that already uses the old ones ------
+
+
+@pytest.mark.django_db
+def test_the_migration_replaces_an_active_shipped_default_but_not_an_officials_rules(monkeypatch):
+    import hashlib
+    import importlib
+
+    from django.apps import apps
+
+    from pksai.audit.models import AuditEvent
+    from pksai.vulnerability.models import RuleSet
+
+    migration = importlib.import_module("pksai.programs.migrations.0007_rules_table3")
+    old = "name: JSLU default 2026\npurpose: program\nprogram: jslu\neligibility: []\n"
+    path, _earlier = migration.SHIPPED["program:jslu"]
+    monkeypatch.setitem(
+        migration.SHIPPED, "program:jslu", (path, {hashlib.sha256(old.encode()).hexdigest()})
+    )
+    RuleSet.objects.filter(purpose__in=["program:jslu", "program:jspaca"]).delete()
+    shipped = RuleSet.objects.create(
+        purpose="program:jslu",
+        version=1,
+        name="JSLU default 2026",
+        source_text=old,
+        spec={},
+        status="active",
+    )
+    own = "name: Our JSPACA rules\n"
+    officials = RuleSet.objects.create(
+        purpose="program:jspaca",
+        version=1,
+        name="Ours",
+        source_text=own,
+        spec={},
+        status="active",
+    )
+    migration.forward(apps, None)
+    new = RuleSet.objects.get(purpose="program:jslu", status="active")
+    assert new.version == 2 and new.source_text == (RULES / "jslu.yaml").read_text()
+    # the stored spec is the YAML as loaded: it validates to the same rules
+    assert ProgramRulesSpec.model_validate(new.spec) == parse_program_rules(new.source_text)
+    shipped.refresh_from_db()
+    officials.refresh_from_db()
+    assert shipped.status == "retired" and officials.status == "active"
+    assert AuditEvent.objects.filter(
+        object_type="vulnerability.ruleset", object_id=str(new.pk), detail__activated=True
+    ).exists()
+    migration.forward(apps, None)  # a second run changes nothing
+    assert RuleSet.objects.filter(purpose="program:jslu").count() == 2
+    migration.backward(apps, None)
+    shipped.refresh_from_db()
+    new.refresh_from_db()
+    assert shipped.status == "active" and new.status == "retired"
