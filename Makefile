@@ -34,9 +34,11 @@ run: install var/secret_key ## install, migrate, load areas + demo data, serve o
 
 test: install var/secret_key ## the whole suite (DATABASE_URL selects the database; SQLite by default)
 	@scripts/ensure-chromium
+	@scripts/ensure-haproxy
 	$(VENV)/bin/pytest -n auto --create-db
 
 test-fast: install var/secret_key ## the suite without the browser tests
+	@scripts/ensure-haproxy
 	$(VENV)/bin/pytest -n auto --create-db -m "not browser"
 
 lint: install ## ruff

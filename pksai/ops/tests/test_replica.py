@@ -48,7 +48,7 @@ def copy_primary_into(database: dict) -> None:
     args, env = _pg_env(connection.settings_dict)
     target_args, _env = _pg_env({**connection.settings_dict, "NAME": database["NAME"]})
     dump = subprocess.run(  # noqa: S603
-        ["pg_dump", *args, "--format=custom"],
+        ["pg_dump", *args, "--format=custom"],  # noqa: S607
         env=env,
         capture_output=True,
         check=True,  # noqa: S607
