@@ -152,6 +152,8 @@ ROLES: tuple[Role, ...] = (
         + (
             "registry.view_importbatch",
             "registry.add_importbatch",
+            "registry.view_linkcandidate",
+            "registry.change_linkcandidate",
             "vulnerability.add_ruleset",
             "vulnerability.change_ruleset",
             "referrals.view_provider",

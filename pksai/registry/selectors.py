@@ -9,9 +9,9 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import Http404
 
-from pksai.accounts.scoping import get_scoped_or_404, scoped
+from pksai.accounts.scoping import get_scoped_or_404, require_perm, scope_for, scoped
 from pksai.areas.codes import normalise_area_code
-from pksai.registry.models import Household, ImportBatch, Person
+from pksai.registry.models import Household, ImportBatch, LinkCandidate, Person
 
 VIEW_PERSON = "registry.view_person"
 VIEW_HOUSEHOLD = "registry.view_household"
@@ -87,3 +87,74 @@ def import_batch_get(*, user, pk: int) -> ImportBatch:
         return import_batch_list(user=user).get(pk=pk)
     except ImportBatch.DoesNotExist:
         raise Http404("No registry import matches the given query.") from None
+
+
+# --- identities and the linkage review queue ---------------------------------------------------
+
+VIEW_LINKS = "registry.view_linkcandidate"
+CHANGE_LINKS = "registry.change_linkcandidate"
+
+
+def identity_rows(*, user, person: Person) -> tuple[list[Person], int]:
+    """The registry rows behind ``person``'s identity that the user may see (sources,
+    editions, whether each is still in the current registry), and how many other rows lie
+    outside the user's scope (counted, never shown)."""
+    if person.identity_id is None:
+        return [person], 0
+    rows = Person.objects.filter(identity_id=person.identity_id).select_related("village")
+    visible = list(
+        scoped(rows, user, perm=VIEW_PERSON, area_field="village").order_by(
+            "-in_registry", "source", "-edition", "pk"
+        )
+    )
+    return visible, rows.count() - len(visible)
+
+
+def link_candidate_list(*, user, status: str = LinkCandidate.Status.PENDING):
+    """Pairs in the review queue (or decided), both records inside the user's scope, most
+    likely first."""
+    scope = scope_for(user)
+    require_perm(user, VIEW_LINKS)
+    return (
+        LinkCandidate.objects.filter(status=status)
+        .filter(scope.q("left__village"), scope.q("right__village"))
+        .select_related("left", "right", "left__village", "right__village", "decided_by")
+        .order_by("-probability", "pk")
+    )
+
+
+def link_candidate_get(*, user, pk: int) -> LinkCandidate:
+    """One pair, 404 (audited, like every denial) unless both records lie in the user's
+    scope."""
+    pair = get_scoped_or_404(
+        LinkCandidate.objects.select_related(
+            "left__household", "right__household", "left__village", "right__village"
+        ),
+        user,
+        perm=VIEW_LINKS,
+        area_field="left__village",
+        pk=pk,
+    )
+    if not scope_for(user).covers(pair.right.village_id):
+        from pksai.audit.services import audit_record
+
+        audit_record(
+            action="permission_denied",
+            object_type="registry.linkcandidate",
+            object_id=str(pk),
+            detail={"reason": "out of area"},
+        )
+        raise Http404("No possible match matches the given query.")
+    return pair
+
+
+def household_heads(person_ids: list[int]) -> dict[int, list[str]]:
+    """For each person, the names of the head and spouse of their household (the parents a
+    reviewer compares), in one query."""
+    rows = Person.objects.filter(
+        household__members__pk__in=person_ids, relationship__in=["head", "spouse"]
+    ).values_list("household__members__pk", "name", "relationship")
+    heads: dict[int, list[str]] = {}
+    for member, name, _relationship in sorted(rows, key=lambda r: (r[0], r[2] != "head")):
+        heads.setdefault(member, []).append(name)
+    return heads
