@@ -3,8 +3,10 @@ audited (the ids returned are recorded)."""
 
 from datetime import date, datetime
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.urls import reverse
+from django.utils import translation
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
@@ -173,13 +175,17 @@ def get_import(request, pk: int):
     summary="The rejected cells of an import as CSV (row, column, value, reason)",
     description=(
         "Personal data: `purpose` (a short free text) is required (400 without it); it is "
-        "recorded in the audit row and, with who and when, in the X-PKSAI-Watermark header."
+        "recorded in the audit row and, with who and when, in the X-PKSAI-Watermark header. "
+        "Reasons are in the requester's language (Indonesian unless the language cookie or "
+        "`lang=en` says English)."
     ),
 )
-def get_import_errors(request, pk: int, purpose: str = ""):
+def get_import_errors(request, pk: int, purpose: str = "", lang: str = ""):
     batch = selectors.import_batch_get(user=request.auth, pk=pk)
     export = PersonalExport(user=request.auth, purpose=export_purpose({"purpose": purpose}))
-    report = services.import_batch_error_report(batch=batch, export=export)
-    response = HttpResponse(report_csv(report), content_type="text/csv; charset=utf-8")
+    lang = lang if lang in dict(settings.LANGUAGES) else translation.get_language()
+    with translation.override(lang):
+        report = services.import_batch_error_report(batch=batch, export=export)
+        response = HttpResponse(report_csv(report), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-errors.csv"'
     return export.stamp_response(response)

@@ -782,23 +782,25 @@ def _household_conflicts(accepted: pl.DataFrame) -> pl.DataFrame:
     """Household columns whose value differs from the household's first accepted row (whose
     values the household keeps): one flagged cell each."""
     parts = []
-    ordered = accepted.sort(ROW)
-    first_row = pl.col(ROW).first().over("household_id")
+    ordered = accepted.sort(ROW).with_columns(
+        pl.col(ROW).first().over("household_id").alias("__first")
+    )
     for name in HOUSEHOLD_COLUMNS:
         if name == "household_id":
             continue
         typed = pl.col(f"__t_{name}")
+        first = ordered.with_columns(
+            typed.ne_missing(typed.first().over("household_id")).alias("__differs"),
+            pl.col(name).first().over("household_id").fill_null("—").alias("__kept"),
+        )
         parts.append(
-            ordered.filter(typed.ne_missing(typed.first().over("household_id"))).select(
+            first.filter("__differs").select(
                 pl.col(ROW).alias("row"),
                 pl.lit(name).alias("column"),
                 pl.col(name).alias("value"),
                 pl.lit(FLAGGED).alias("kind"),
                 pl.lit("household_conflict").alias("code"),
-                params_json(
-                    first=first_row,
-                    kept=pl.col(name).first().over("household_id").fill_null("—"),
-                ).alias("params"),
+                params_json(first=pl.col("__first"), kept=pl.col("__kept")).alias("params"),
             )
         )
     if not parts:

@@ -2,12 +2,14 @@
 rows. The import itself runs in the background worker (pksai.registry.tasks)."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -15,7 +17,7 @@ from pksai.accounts.scoping import require_perm
 from pksai.audit.personal_exports import PersonalExport, export_purpose
 from pksai.registry import selectors, services
 from pksai.registry.models import ImportBatch
-from pksai.registry.reasons import report_csv
+from pksai.registry.reasons import render_reason, report_csv
 
 FINISHED = (ImportBatch.Status.DONE, ImportBatch.Status.FAILED)
 
@@ -38,8 +40,25 @@ class ImportUploadForm(forms.Form):
     )
 
 
+def _reader_language(request) -> str:
+    """The requester's language (cookie, else Indonesian); ``?lang=en`` for one download."""
+    lang = request.GET.get("lang") or translation.get_language()
+    return lang if lang in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def _warnings(batch: ImportBatch) -> list[str]:
+    """The batch's warnings (stored as reason codes + params) in the reader's language."""
+    out = []
+    for warning in getattr(batch, "warnings", None) or []:
+        if isinstance(warning, dict):
+            out.append(render_reason(warning.get("code", ""), warning.get("params") or {}))
+        else:
+            out.append(str(warning))
+    return out
+
+
 def _progress_context(batch: ImportBatch) -> dict:
-    return {"batch": batch, "polling": batch.status not in FINISHED}
+    return {"batch": batch, "polling": batch.status not in FINISHED, "warnings": _warnings(batch)}
 
 
 @login_required
@@ -93,7 +112,8 @@ def import_errors(request, pk: int):
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return redirect("registry:import_detail", pk=batch.pk)
-    report = services.import_batch_error_report(batch=batch, export=export)
-    response = HttpResponse(report_csv(report), content_type="text/csv; charset=utf-8")
+    with translation.override(_reader_language(request)):
+        report = services.import_batch_error_report(batch=batch, export=export)
+        response = HttpResponse(report_csv(report), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-errors.csv"'
     return export.stamp_response(response)
