@@ -359,6 +359,7 @@ def test_the_same_model_scores_on_spark(tmp_path):
         .getOrCreate()
     )
     try:
+        spark.sparkContext.setCheckpointDir(str(tmp_path / "checkpoints"))
         db_api = SparkAPI(spark_session=spark)
         tables = []
         for records, name in ((new, "a_new"), (existing, "b_existing")):
