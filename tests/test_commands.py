@@ -1,0 +1,751 @@
+"""Every documented `pksai` command (README, "The `pksai` command") run through the real console
+entry point on a tiny database, asserting what it did: the rows it wrote, the files it made,
+what it printed — not only that it exited 0.
+
+Most run in-process through ``pksai.cli.main`` (what the installed `pksai` script calls), so
+they share the test database and its transaction. ``migrate``, ``sync-roles``, ``score-file``
+and ``serve`` also run as the installed console script in a subprocess, on a fresh database
+that the script migrates itself (a subprocess cannot see the test database: SQLite's is in
+memory, PostgreSQL's rows sit in the test's open transaction).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import polars as pl
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import connection, connections
+from django.db.migrations.loader import MigrationLoader
+from django.utils import timezone
+
+from pksai.accounts.models import ApiToken, Organisation
+from pksai.accounts.roles import ROLES
+from pksai.accounts.tests.factories import make_user
+from pksai.areas.models import Area
+from pksai.cases.tests.conftest import team  # noqa: F401  (the case-work team fixture)
+from pksai.cli import main
+from pksai.programs.models import Program
+from pksai.vulnerability.services import DEFAULT_RULES
+
+# The console script installed beside this interpreter (.venv/bin/pksai).
+CONSOLE_SCRIPT = Path(sys.executable).with_name("pksai")
+
+# Each documented command → the test(s) below that run it. A test keeps this list and
+# README's table in step, so a newly documented command needs a test here.
+TESTED = {
+    "migrate": ["test_migrate", "test_migrate_console_script_builds_a_fresh_database"],
+    "load-areas": ["test_load_areas"],
+    "demo": ["test_demo_on_an_empty_database"],
+    "import-registry": ["test_import_registry"],
+    "synth-registry": ["test_synth_registry"],
+    "score": ["test_score_and_rules"],
+    "score-file": ["test_score_file", "test_score_file_console_script_needs_no_database"],
+    "rules": ["test_score_and_rules"],
+    "vulnerability-estimates": ["test_vulnerability_estimates"],
+    "case-alerts": ["test_case_alerts"],
+    "import-providers": ["test_import_providers"],
+    "program-rules": ["test_program_rules"],
+    "import-proposals": ["test_import_proposals"],
+    "import-spending": ["test_import_spending_and_report"],
+    "report": ["test_import_spending_and_report"],
+    "sync-roles": ["test_sync_roles", "test_sync_roles_console_script"],
+    "issue-token": ["test_issue_token"],
+    "serve": ["test_serve_answers_http_and_sigterm_stops_every_process"],
+    "db_worker": ["test_db_worker_runs_queued_tasks"],
+}
+
+
+# --- running a command -------------------------------------------------------------------
+
+
+@dataclass
+class Ran:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def pksai(capsys, monkeypatch):
+    """``pksai(*argv, code=0)``: run ``pksai ARGV`` in-process through the console entry point
+    and return its exit code and output; fails the test if the exit code is not ``code``."""
+    # A command run from the command line closes every connection when it ends (the process
+    # exits next); here that would drop the test's transaction on PostgreSQL.
+    monkeypatch.setattr(connections, "close_all", lambda: None)
+
+    def run(*argv: object, code: int = 0) -> Ran:
+        capsys.readouterr()
+        try:
+            main(["pksai", *map(str, argv)])
+            exit_code = 0
+        except SystemExit as exc:
+            exit_code = exc.code if isinstance(exc.code, int) else 1
+        out, err = capsys.readouterr()
+        shown = " ".join(map(str, argv))
+        assert exit_code == code, f"pksai {shown} exited {exit_code}:\n{err or out}"
+        return Ran(exit_code, out, err)
+
+    return run
+
+
+def console(*argv: str, url: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """The installed console script in a subprocess, on the database at ``url``."""
+    return subprocess.run(  # noqa: S603
+        [str(CONSOLE_SCRIPT), *argv],
+        env={**os.environ, "DATABASE_URL": url},
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def sql(url: str, query: str, params: tuple = ()) -> list[tuple]:
+    """A query on the subprocesses' database (committed)."""
+    if url.startswith("sqlite"):
+        with closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as db:
+            rows = db.execute(query, params).fetchall()
+            db.commit()
+            return rows
+    import psycopg
+
+    with psycopg.connect(url) as db:
+        cursor = db.execute(query.replace("?", "%s"), params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def _postgres_admin():
+    import psycopg
+
+    s = connection.settings_dict
+    return psycopg.connect(
+        dbname="postgres",
+        host=s["HOST"] or None,
+        port=s["PORT"] or None,
+        user=s["USER"] or None,
+        password=s["PASSWORD"] or None,
+        autocommit=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def cli_db(django_db_setup, tmp_path_factory):
+    """A fresh, empty database migrated by the console script (`pksai migrate`); yields its
+    URL and the migrate run. PostgreSQL: a database beside the test database, dropped after."""
+    if connection.vendor == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('cli') / 'pksai.sqlite3'}"
+        name = None
+    else:
+        s = connection.settings_dict
+        name = f"{s['NAME']}_cli"[:63]
+        with _postgres_admin() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}"')
+        auth = quote(s["USER"] or "", safe="")
+        if s["PASSWORD"]:
+            auth += ":" + quote(s["PASSWORD"], safe="")
+        url = f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{name}"
+    migrated = console("migrate", "--no-input", url=url)
+    yield url, migrated
+    if name:
+        with _postgres_admin() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --- tiny data -----------------------------------------------------------------------------
+
+# A registry extract in the exchange format (docs/registry-format.md): two households in
+# Bontorannu (73.71.01.1001), three children among five people.
+EXTRACT = (
+    "household_id,village_code,floor_type,meals_per_day,person_id,name,sex,birth_date,"
+    "relationship,school_participation\n"
+    "H1,7371011001,earth,1,1,Daeng Baso,M,1980-03-12,head,completed\n"
+    "H1,7371011001,earth,1,2,Nur Aisyah,F,2014-07-05,child,never\n"
+    "H1,7371011001,earth,1,3,Ical,M,2019-01-10,child,\n"
+    "H2,73.71.01.1001,cement,3,1,Ibu Ros,F,1985-05-05,head,completed\n"
+    "H2,73.71.01.1001,cement,3,2,Andi,M,2012-01-30,child,attending\n"
+)
+CHILDREN = 3
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def children_scored(ruleset) -> int:
+    """People with a risk level under ``ruleset`` (only the children should have one)."""
+    return ruleset.scores.exclude(risk_level="").count()
+
+
+@pytest.fixture
+def registry(pksai, pilot_areas, tmp_path):
+    """The extract imported with `pksai import-registry`."""
+    pksai("import-registry", write(tmp_path / "extract.csv", EXTRACT), "--source", "DTKS-TEST")
+
+
+def test_every_documented_command_has_a_test():
+    readme = (settings.BASE_DIR / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## The `pksai` command", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| `pksai ([a-z_-]+)", table, flags=re.MULTILINE))
+    assert documented == set(TESTED)
+    defined = {name for name, value in globals().items() if callable(value)}
+    assert {t for tests in TESTED.values() for t in tests} <= defined
+
+
+# --- database and reference data --------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_migrate(pksai):
+    assert pksai("migrate", "--check").code == 0  # nothing unapplied
+    assert "No migrations to apply" in pksai("migrate", "--no-input").out
+
+
+def test_migrate_console_script_builds_a_fresh_database(cli_db):
+    url, migrated = cli_db
+    assert migrated.returncode == 0, migrated.stderr
+    assert "Applying accounts.0001_initial... OK" in migrated.stdout
+    applied = set(sql(url, "SELECT app, name FROM django_migrations"))
+    assert set(MigrationLoader(None, ignore_no_migrations=True).disk_migrations) <= applied
+    # the data migrations ran, and migrate gave every role its group
+    programs = f"SELECT code FROM {Program._meta.db_table}"  # noqa: S608  (a model's table)
+    assert ("pksa",) in sql(url, programs)
+    groups = {name for (name,) in sql(url, "SELECT name FROM auth_group")}
+    assert {role.slug for role in ROLES} <= groups
+
+
+@pytest.mark.django_db
+def test_load_areas(pksai):
+    out = pksai("load-areas").out
+    by_level = {level: Area.objects.filter(level=level).count() for level in Area.Level.values}
+    assert by_level[Area.Level.PROVINCE] == 38 and by_level[Area.Level.REGENCY] == 514
+    assert by_level[Area.Level.DISTRICT] == 7_285 and by_level[Area.Level.VILLAGE] == 83_762
+    assert "83,762" in out and "91,599" in out  # what it loaded, and the total read
+    assert Area.objects.get(code="73.71").name == "Kota Makassar"
+
+    again = pksai("load-areas", "--if-empty").out
+    assert "nothing to do" in again.lower() and "91,599" not in again
+    assert Area.objects.count() == sum(by_level.values())
+
+
+@pytest.mark.django_db
+def test_sync_roles(pksai):
+    coordinator = Group.objects.get(name="coordinator")
+    wanted = coordinator.permissions.count()
+    assert wanted > 0
+    coordinator.permissions.clear()
+    Group.objects.filter(name="auditor").delete()
+
+    out = pksai("sync-roles").out
+    assert coordinator.permissions.count() == wanted
+    assert Group.objects.get(name="auditor").permissions.exists()
+    assert re.search(rf"^coordinator\s+{wanted} permissions$", out, flags=re.MULTILINE)
+    assert len(out.splitlines()) == len(ROLES)
+
+
+def test_sync_roles_console_script(cli_db):
+    url, _ = cli_db
+    ((group,),) = sql(url, "SELECT id FROM auth_group WHERE name = ?", ("supervisor",))
+    sql(url, "DELETE FROM auth_group_permissions WHERE group_id = ?", (group,))
+
+    ran = console("sync-roles", url=url)
+    assert ran.returncode == 0, ran.stderr
+    (role,) = [r for r in ROLES if r.slug == "supervisor"]
+    count = "SELECT count(*) FROM auth_group_permissions WHERE group_id = ?"
+    assert sql(url, count, (group,)) == [(len(role.permissions),)]
+    assert "supervisor" in ran.stdout and f"{len(role.permissions)} permissions" in ran.stdout
+
+
+# --- demo --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_demo_on_an_empty_database(pksai, settings, tmp_path):
+    from pksai.accounts.models import User
+    from pksai.cases.models import Case
+    from pksai.grievances.models import Complaint
+    from pksai.monitoring.models import BudgetLine
+    from pksai.payments.models import PaymentCycle
+    from pksai.programs.models import Beneficiary
+    from pksai.referrals.models import Provider, Referral
+    from pksai.registry.models import Household
+    from pksai.vulnerability.models import Score
+
+    settings.PKSAI_NOTIFY_LOG = tmp_path / "notifications.log"
+    assert not Area.objects.exists() and not User.objects.exists()
+
+    out = pksai("demo", "--households", 60).out
+    assert Area.objects.filter(level=Area.Level.VILLAGE).count() == 83_762  # loaded first
+    assert Household.objects.count() == 60
+    assert Score.objects.exists()
+    assert User.objects.filter(username="gowa.coordinator").exists()
+    assert User.objects.get(username="national.auditor").is_national
+    assert Case.objects.values("stage").distinct().count() > 3  # cases in many stages
+    assert Provider.objects.exists() and Referral.objects.exists()
+    assert Beneficiary.objects.exists() and PaymentCycle.objects.exists()
+    assert Complaint.objects.exists() and BudgetLine.objects.exists()
+    assert "gowa.coordinator" in out
+
+    users = User.objects.count()
+    again = pksai("demo", "--if-empty").out
+    assert "gowa.coordinator" not in again
+    assert User.objects.count() == users and Household.objects.count() == 60
+
+
+# --- registry and vulnerability ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_synth_registry(pksai, pilot_areas, tmp_path):
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    out = pksai(
+        "synth-registry", "--regencies", "7371", "--households", 6, "--seed", 3, "--out", first
+    ).out
+    frame = pl.read_csv(first, infer_schema=False)
+    assert frame["household_id"].n_unique() == 6
+    assert frame["village_code"].str.replace_all(r"\.", "").str.starts_with("7371").all()
+    assert f"{frame.height:,} rows" in out
+    pksai("synth-registry", "--regencies", "73.71", "--households", 6, "--seed", 3, "--out", second)
+    assert first.read_bytes() == second.read_bytes()  # same seed, same file
+
+    bad = pksai(
+        "synth-registry", "--regencies", "7371", "--households", 6, "--out", "x.txt", code=1
+    )
+    assert ".csv" in bad.err and not Path("x.txt").exists()
+    missing = pksai(
+        "synth-registry", "--regencies", "3372", "--households", 6, "--out", first, code=1
+    )
+    assert "33.72" in missing.err
+
+
+@pytest.mark.django_db
+def test_import_registry(pksai, pilot_areas, tmp_path):
+    from pksai.registry.models import Household, Person
+
+    extract = write(tmp_path / "extract.csv", EXTRACT)
+    pksai("import-registry", extract, "--source", "DTKS-TEST")
+    assert Household.objects.count() == 2 and Person.objects.count() == 5
+    child = Person.objects.get(name="Nur Aisyah")
+    assert (child.village_id, child.sex, child.birth_date) == (
+        "73.71.01.1001",
+        "F",
+        date(2014, 7, 5),
+    )
+
+    pksai("import-registry", extract, "--source", "DTKS-TEST")  # re-import changes nothing
+    assert Person.objects.count() == 5
+    assert Person.objects.get(pk=child.pk).name == "Nur Aisyah"
+
+    missing = pksai("import-registry", tmp_path / "none.csv", "--source", "DTKS-TEST", code=1)
+    assert "none.csv" in missing.err
+    assert Person.objects.count() == 5
+
+
+@pytest.mark.django_db
+def test_score_and_rules(pksai, registry, tmp_path):
+    from pksai.vulnerability.models import RuleSet, Score
+
+    scored = pksai("score").out
+    (v1,) = RuleSet.objects.filter(purpose="vulnerability")
+    assert (v1.version, v1.status) == (1, RuleSet.Status.ACTIVE)
+    assert children_scored(v1) == CHILDREN
+    assert "PKSAI default" in scored
+
+    listed = pksai("rules", "list").out
+    assert re.search(r"^v1\s+active\s", listed, flags=re.MULTILINE)
+
+    text = DEFAULT_RULES.read_text(encoding="utf-8").replace(
+        "name: PKSAI default 2026", "name: Command test rules"
+    )
+    pksai("rules", "upload", write(tmp_path / "rules.yaml", text))
+    v2 = RuleSet.objects.get(purpose="vulnerability", version=2)
+    assert (v2.name, v2.status) == ("Command test rules", RuleSet.Status.DRAFT)
+    bad = pksai("rules", "upload", write(tmp_path / "bad.yaml", "name: x\n"), code=1)
+    assert bad.err.strip()
+    assert RuleSet.objects.filter(purpose="vulnerability").count() == 2
+
+    preview = pksai("rules", "preview", 2).out
+    assert "73.71" in preview or "Kota Makassar" in preview
+    assert not Score.objects.filter(ruleset=v2).exists()  # a preview writes nothing
+
+    # score with a version that is not (yet) active
+    pksai("score", "--ruleset-version", 2)
+    assert children_scored(v2) == CHILDREN
+    unknown = pksai("score", "--ruleset-version", 9, code=1)
+    assert "9" in unknown.err
+
+    pksai("rules", "activate", 2)
+    v1.refresh_from_db()
+    v2.refresh_from_db()
+    assert (v1.status, v2.status) == (RuleSet.Status.RETIRED, RuleSet.Status.ACTIVE)
+    assert re.search(r"^v2\s+active\s", pksai("rules", "list").out, flags=re.MULTILINE)
+    pksai("rules", "activate", code=1)  # needs a version
+
+
+@pytest.mark.django_db
+def test_vulnerability_estimates(pksai, registry, tmp_path):
+    pksai("score")
+    frame = pl.read_csv(
+        io.StringIO(pksai("vulnerability-estimates", "--level", "regency", "--format", "csv").out)
+    )
+    assert frame.columns == ["area_code", "area_name", "risk", "girls", "boys", "total"]
+    assert set(frame["area_code"].cast(pl.String)) == {"73.71"}
+    assert set(frame["risk"]) <= {"high", "medium", "low"}  # children only
+    assert frame["total"].sum() == CHILDREN and frame["girls"].sum() == 1
+
+    out = tmp_path / "estimates.xlsx"
+    pksai("vulnerability-estimates", "--level", "village", "--format", "xlsx", "--out", out)
+    sheet = pl.read_excel(out)
+    assert set(sheet["area_code"]) == {"73.71.01.1001"} and sheet["total"].sum() == CHILDREN
+    assert "--out" in pksai("vulnerability-estimates", "--format", "xlsx", code=1).err
+
+
+def test_score_file_console_script_needs_no_database(tmp_path):
+    """Run as the installed script, with a database URL that cannot be opened."""
+    extract = write(tmp_path / "extract.csv", EXTRACT)
+    out = tmp_path / "scores.parquet"
+    ran = console(
+        "score-file", str(extract), "--out", str(out), url="sqlite:////nonexistent/dir/no.sqlite3"
+    )
+    assert ran.returncode == 0, ran.stderr
+    scores = pl.read_parquet(out)
+    assert {"household_id", "person_id", "risk_level", "criteria_count"} <= set(scores.columns)
+    # the children (the rules' population) each get a risk level
+    assert scores.filter(pl.col("risk_level").is_not_null()).height == CHILDREN
+    assert str(out) in ran.stdout
+
+
+def test_score_file(pksai, tmp_path):
+    out = tmp_path / "scores.parquet"
+    pksai("score-file", write(tmp_path / "extract.csv", EXTRACT), "--out", out)
+    scores = pl.read_parquet(out).sort("household_id", "person_id")
+    assert scores["risk_level"].to_list() == [None, "medium", "low", None, "low"]
+    rules = write(tmp_path / "r.yaml", "name: broken\n")
+    broken = pksai("score-file", tmp_path / "extract.csv", "--out", out, "--rules", rules, code=1)
+    assert "criteria" in broken.err  # what the rule file lacks
+    missing = pksai("score-file", tmp_path / "none.csv", "--out", out, code=1)
+    assert "none.csv" in missing.err
+
+
+# --- cases, referrals, programs, finance ---------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_case_alerts(pksai, team, settings, tmp_path):  # noqa: F811
+    from pksai.cases.models import Alert, Case
+    from pksai.cases.tests.factories import register
+    from pksai.grievances import services as grievances
+    from pksai.grievances.models import Complaint, Level
+
+    settings.PKSAI_NOTIFY_LOG = tmp_path / "notifications.log"
+    case = register(team)
+    complaint = grievances.complaint_submit_public(
+        grievances.ComplaintInput(
+            category="mistargeting",
+            description="Tetangga saya kaya tetapi menerima bantuan setiap bulan.",
+            area_code="73.71.01",
+        ),
+        sender="10.0.0.1",
+    )
+    Alert.objects.all().delete()
+    quiet = pksai("case-alerts").out
+    assert re.search(r"\b0\b.*\b0\b.*\b0\b", quiet, flags=re.DOTALL) and not Alert.objects.exists()
+
+    past = timezone.now() - timedelta(hours=1)
+    Case.objects.filter(pk=case.pk).update(stage_due_at=past)
+    Complaint.objects.filter(pk=complaint.pk).update(due_at=past)
+    out = pksai("case-alerts").out
+    assert set(Alert.objects.values_list("user__username", flat=True)) == {"sw", "spv"}
+    assert Complaint.objects.get(pk=complaint.pk).level == Level.PROVINCE
+    assert out.startswith("1 ")
+    pksai("case-alerts")  # once per due date
+    assert Alert.objects.count() == 2
+
+
+PROVIDERS = (
+    "name,sector,area_code,address,phone,email,services,catchment,contact_person,"
+    "opening_hours,active\n"
+    "Puskesmas Mariso,health_centre,73.71.01,,,,health_check,,,,\n"
+    "Nowhere,hospital,99.99,,,,,,,,\n"
+)
+
+
+@pytest.mark.django_db
+def test_import_providers(pksai, pilot_areas, tmp_path):
+    from pksai.referrals.models import Provider
+
+    errors = tmp_path / "rejected.csv"
+    pksai("import-providers", write(tmp_path / "p.csv", PROVIDERS), "--errors", errors)
+    provider = Provider.objects.get()
+    assert provider.organisation.name == "Puskesmas Mariso"
+    assert provider.organisation.area_id == "73.71.01"
+    assert "99.99" in errors.read_text(encoding="utf-8")
+    pksai("import-providers", tmp_path / "p.csv", "--errors", errors)
+    assert Provider.objects.count() == 1
+    assert "none.csv" in pksai("import-providers", tmp_path / "none.csv", code=1).err
+
+
+@pytest.mark.django_db
+def test_program_rules(pksai, tmp_path):
+    from pksai.vulnerability.models import RuleSet
+
+    listed = pksai("program-rules", "list", "--program", "jspaca").out
+    assert re.search(r"^v1\s+active\s.*JSPACA", listed, flags=re.MULTILINE)
+
+    shipped = settings.BASE_DIR / "pksai" / "programs" / "rules" / "jspaca.yaml"
+    text = shipped.read_text(encoding="utf-8").replace(
+        "name: JSPACA default 2026", "name: JSPACA command test"
+    )
+    pksai("program-rules", "upload", write(tmp_path / "j.yaml", text), "--program", "jspaca")
+    draft = RuleSet.objects.get(purpose="program:jspaca", version=2)
+    assert (draft.name, draft.status) == ("JSPACA command test", RuleSet.Status.DRAFT)
+    # a file for another program is refused
+    pksai("program-rules", "upload", tmp_path / "j.yaml", "--program", "jslu", code=1)
+    assert not RuleSet.objects.filter(purpose="program:jslu", version=2).exists()
+
+    pksai("program-rules", "activate", 2, "--program", "jspaca")
+    statuses = dict(
+        RuleSet.objects.filter(purpose="program:jspaca").values_list("version", "status")
+    )
+    assert statuses == {1: RuleSet.Status.RETIRED, 2: RuleSet.Status.ACTIVE}
+    assert "nope" in pksai("program-rules", "list", "--program", "nope", code=1).err
+
+
+@pytest.mark.django_db
+def test_import_proposals(pksai, pilot_areas, tmp_path):
+    from pksai.programs.models import Nomination
+    from pksai.programs.tests.factories import make_person
+
+    make_user("po", roles=["program_officer"], scope=["73.71"])
+    lksa = Organisation.objects.create(
+        name="LKSA Harapan Bangsa", kind=Organisation.Kind.LKSA, area_id="73.71"
+    )
+    ani = make_person("Ani Lestari", nik="7371010101150001", birth=date(2015, 5, 1), sex="F")
+    proposals = write(
+        tmp_path / "proposals.csv",
+        "nik,person_id,name,dependency,assistive_device_needed,bedridden,fixed_income,"
+        "in_institution,notes\n"
+        "7371010101150001,,Ani Lestari,total,,,,,\n"
+        "7371019999999999,,Nobody,,,,,,\n",
+    )
+    args = ("--program", "pksa", "--year", 2026, "--partner", lksa.pk, "--user", "po")
+    out = pksai("import-proposals", proposals, *args).out
+    nomination = Nomination.objects.get()
+    assert (nomination.person, nomination.year, nomination.program.code) == (ani, 2026, "pksa")
+    assert "3\tnik\t7371019999999999" in out  # the rejected row: row, column, value, reason
+    pksai("import-proposals", proposals, *args)
+    assert Nomination.objects.count() == 1
+    pksai(
+        "import-proposals",
+        proposals,
+        "--program",
+        "pksa",
+        "--partner",
+        lksa.pk,
+        "--user",
+        "x",
+        code=1,
+    )
+
+
+BN = 1_000_000_000
+SPENDING = (
+    "program,year,level,category,budget,realised,jan,feb,mar,apr,may,jun,jul,aug,sep,oct,nov,"
+    "dec,beneficiaries,civil_servants\n"
+    f"pksa,2009,central,benefits,{180 * BN},{169 * BN},,,,,,,,,,,,,169306,69\n"
+    f"pksa,2009,central,salaries,{3 * BN},{29 * BN // 10},,,,,,,,,,,,,,\n"
+    f"pksa,2009,central,administration,{35 * BN},{311 * BN // 10},,,,,,,,,,,,,,\n"
+    f"jslu,2009,central,benefits,100,60,{','.join(['10'] * 6 + ['0'] * 6)},10,\n"
+)
+
+
+@pytest.mark.django_db
+def test_import_spending_and_report(pksai, pilot_areas, tmp_path):
+    from pksai.monitoring.models import BudgetLine
+
+    make_user("finance", roles=["program_officer"], national=True)
+    lines = write(tmp_path / "spending.csv", SPENDING)
+    pksai("import-spending", lines, "--user", "finance")
+    assert BudgetLine.objects.filter(year=2009).count() == 4
+    pksai("import-spending", lines, "--user", "finance")  # a re-run changes nothing
+    assert BudgetLine.objects.count() == 4
+    pksai("import-spending", lines, "--user", "nobody", code=1)
+
+    efficiency = json.loads(pksai("report", "efficiency", "--year", 2009, "--program", "pksa").out)
+    (pksa,) = efficiency
+    assert pksa["unit_cost"] == 1_199_012  # 203 bn ÷ 169,306 beneficiaries (finance tests)
+    assert pksa["admin_overhead_ratio"] == "16.7"
+
+    execution = json.loads(pksai("report", "execution", "--year", 2009).out)
+    jslu = {row["level"]: row["ratio"] for row in execution if row["program"] == "jslu"}
+    assert jslu["central"] == "60.0"
+
+    months = pksai(
+        "report", "execution-by-month", "--year", 2009, "--program", "jslu", "--format", "csv"
+    ).out
+    frame = pl.read_csv(io.StringIO(months))
+    assert frame.height == 12 and frame["cumulative"].max() == 60
+    assert "nope" in pksai("report", "execution", "--year", 2009, "--program", "nope", code=1).err
+
+
+@pytest.mark.django_db
+def test_issue_token(pksai, pilot_areas, client):
+    make_user("integration", roles=["coordinator"], scope=["73.71"])
+    raw = pksai("issue-token", "integration", "--name", "dashboard").out.strip()
+    token = ApiToken.objects.get()
+    assert (token.name, token.user.username, token.revoked_at) == ("dashboard", "integration", None)
+    assert raw.startswith("pksai_") and token.prefix in raw
+    assert raw not in str(ApiToken.objects.values_list().get())  # only a hash is stored
+    bearer = {"Authorization": f"Bearer {raw}"}
+    assert client.get("/api/v1/areas/?code=7371", headers=bearer).status_code == 200
+
+    pksai("issue-token", "integration", "--revoke", token.prefix)
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert client.get("/api/v1/areas/?code=7371", headers=bearer).status_code == 401
+    assert "nobody" in pksai("issue-token", "nobody", code=1).err
+
+
+# --- background work and the server ------------------------------------------------------
+
+
+@pytest.fixture
+def keep_signal_handlers():
+    """db_worker installs its own SIGINT/SIGTERM handlers; give pytest its own back."""
+    kept = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    yield
+    for number, handler in kept.items():
+        signal.signal(number, handler)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_db_worker_runs_queued_tasks(pksai, settings, registry, keep_signal_handlers):
+    from django_tasks_db.models import DBTaskResult
+
+    from pksai.vulnerability.services import ruleset_create
+    from pksai.vulnerability.tasks import rescore_all
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    text = DEFAULT_RULES.read_text(encoding="utf-8").replace("PKSAI default 2026", "Worker")
+    ruleset = ruleset_create(text=text)
+    rescore_all.enqueue(ruleset.pk)
+    queued = DBTaskResult.objects.get()
+    assert queued.status == "READY" and not ruleset.scores.exists()
+
+    pksai("db_worker", "--batch", "--no-startup-delay", "--no-reload", "--interval", "0.1")
+    queued.refresh_from_db()
+    assert queued.status == "SUCCESSFUL"
+    assert queued.return_value["version"] == ruleset.version
+    assert children_scored(ruleset) == CHILDREN
+
+
+def _processes() -> dict[int, int]:
+    """Live (not zombie) processes → their parent, from /proc."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        state, parent = stat.rsplit(")", 1)[1].split()[:2]  # after "pid (comm)"
+        if state != "Z":
+            found[int(entry.name)] = int(parent)
+    return found
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every live process started by ``pid``, its children's children included (whatever
+    session or process group they put themselves in)."""
+    parents = _processes()
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _free_port() -> int:
+    with closing(socket.socket()) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_answers_http_and_sigterm_stops_every_process(cli_db, tmp_path):
+    """`pksai serve 127.0.0.1:PORT` as the console script: it answers HTTP there, starts the
+    background work beside the web server, and SIGTERM stops it and every process it started
+    within 10 s."""
+    url, _ = cli_db
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(  # noqa: S603
+            [str(CONSOLE_SCRIPT), "serve", f"127.0.0.1:{port}"],
+            env={**os.environ, "DATABASE_URL": url},
+            cwd=settings.BASE_DIR,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    started: set[int] = set()
+    try:
+        status, page = 0, ""
+        deadline = time.monotonic() + 120
+        while not status and time.monotonic() < deadline and process.poll() is None:
+            try:
+                with urllib.request.urlopen(  # noqa: S310
+                    f"http://127.0.0.1:{port}/accounts/login/", timeout=5
+                ) as response:
+                    status, page = response.status, response.read().decode()
+            except urllib.error.HTTPError as exc:
+                status = exc.code
+            except OSError:
+                time.sleep(0.5)
+        assert status == 200, log.read_text(errors="replace")
+        assert "csrfmiddlewaretoken" in page and 'name="password"' in page
+
+        time.sleep(2)  # let the processes it starts beside the web server come up
+        started = _descendants(process.pid)
+        assert len(started) >= 2, "the web server and the background work run beside it"
+
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pytest.fail("serve still runs 10 s after SIGTERM")
+        deadline = time.monotonic() + 10
+        while (left := started & set(_processes())) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not left, f"still running 10 s after SIGTERM: {left}"
+    finally:
+        # whatever is left of the processes this test started
+        for pid in (started | _descendants(process.pid)) & set(_processes()):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if process.poll() is None:
+            process.kill()
+            process.wait()
