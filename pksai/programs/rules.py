@@ -40,9 +40,10 @@ PROFILE = {
     "in_institution",
     "other_assistance",  # receives another permanent government assistance (flag)
     "has_case",
-    "risk_level",  # the active vulnerability score: 'high' | 'medium' | 'low'
-    "neglect",
-    "pmt_score",
+    # the person's active vulnerability score (docs/vulnerability-rules.md, "Who gets what"):
+    "risk_level",  # children: 'high' | 'medium' | 'low'; empty for adults
+    "neglect",  # children and the elderly; empty for others
+    "pmt_score",  # everyone: the household's proxy-means score
     "criteria_count",
 }
 CONCERNS = {f"concern_{c}" for c in Concern.values}
