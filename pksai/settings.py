@@ -152,6 +152,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["OPTIONS"]["connect_timeout"] = int(
         os.environ.get("PKSAI_DB_CONNECT_TIMEOUT", "5")
     )
+    # pg_stat_activity shows which process holds a connection (`pksai serve` names its own).
+    DATABASES["default"]["OPTIONS"]["application_name"] = os.environ.get(
+        "PKSAI_DB_APPLICATION_NAME", "pksai"
+    )
     if statement_ms := int(os.environ.get("PKSAI_DB_STATEMENT_TIMEOUT_MS", "0")):
         # `pksai serve` sets this for the web server only (its request timeout), so a slow
         # page cannot hold a connection forever while long jobs in the worker may run.

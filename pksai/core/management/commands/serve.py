@@ -4,6 +4,7 @@ import subprocess
 import sys
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from pksai.core.server import SHUTDOWN_SECONDS, gunicorn_argv
@@ -41,11 +42,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, addrport: str, workers=None, threads=None, **options):
         bind = addrport if ":" in addrport else f"127.0.0.1:{addrport}"
-        commands = {"web server": gunicorn_argv(bind=bind, workers=workers, threads=threads)}
+        # name → (command line, application name its database connections carry)
+        commands = {
+            "web server": (gunicorn_argv(bind=bind, workers=workers, threads=threads), "web")
+        }
         if not options["no_worker"]:
-            commands["task worker"] = [sys.executable, "-m", "pksai", "worker"]
+            commands["task worker"] = ([sys.executable, "-m", "pksai", "worker"], "worker")
         if not options["no_scheduler"]:
-            commands["scheduler"] = [sys.executable, "-m", "pksai", "scheduler"]
+            commands["scheduler"] = ([sys.executable, "-m", "pksai", "scheduler"], "scheduler")
 
         stopping: list[int] = []
 
@@ -55,17 +59,20 @@ class Command(BaseCommand):
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, on_signal)
 
-        env = os.environ.copy()
-        # A page may not hold its database connection longer than the request timeout.
-        env.setdefault("PKSAI_DB_STATEMENT_TIMEOUT_MS", str(self._web_timeout() * 1000))
         children: dict[str, subprocess.Popen] = {}
         try:
-            for name, argv in commands.items():
+            for name, (argv, role) in commands.items():
+                env = {**os.environ, "PKSAI_DB_APPLICATION_NAME": f"pksai-{role}"}
+                if role == "web":
+                    # A page may not hold its database connection past the request timeout.
+                    env.setdefault(
+                        "PKSAI_DB_STATEMENT_TIMEOUT_MS", str(settings.WEB_TIMEOUT * 1000)
+                    )
                 # Each child leads its own process group, so a stop reaches its children too
                 # (gunicorn's workers) and a terminal's Ctrl-C reaches only us, who forward it.
                 children[name] = subprocess.Popen(  # noqa: S603
                     argv,
-                    env=env if name == "web server" else None,
+                    env=env,
                     start_new_session=True,
                     preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
                 )
@@ -82,12 +89,6 @@ class Command(BaseCommand):
             self._stop(children)
         if not stopping and children:
             raise CommandError("a process ended unexpectedly", returncode=1)
-
-    @staticmethod
-    def _web_timeout() -> int:
-        from django.conf import settings
-
-        return settings.WEB_TIMEOUT
 
     def _stop(self, children: dict[str, "subprocess.Popen"]) -> None:
         """SIGTERM to every child's process group, wait up to SHUTDOWN_SECONDS, then SIGKILL
