@@ -382,7 +382,7 @@ def test_score_and_rules(pksai, registry, tmp_path):
     v2 = RuleSet.objects.get(purpose="vulnerability", version=2)
     assert (v2.name, v2.status) == ("Command test rules", RuleSet.Status.DRAFT)
     bad = pksai("rules", "upload", write(tmp_path / "bad.yaml", "name: x\n"), code=1)
-    assert bad.err.strip()
+    assert "criteria" in bad.err  # what the file lacks
     assert RuleSet.objects.filter(purpose="vulnerability").count() == 2
 
     preview = pksai("rules", "preview", 2).out
@@ -393,7 +393,8 @@ def test_score_and_rules(pksai, registry, tmp_path):
     pksai("score", "--ruleset-version", 2)
     assert children_scored(v2) == CHILDREN
     unknown = pksai("score", "--ruleset-version", 9, code=1)
-    assert "9" in unknown.err
+    assert re.search(r"\b9\b", unknown.err)
+    assert not RuleSet.objects.filter(version=9).exists()
 
     pksai("rules", "activate", 2)
     v1.refresh_from_db()
@@ -440,7 +441,8 @@ def test_score_file(pksai, tmp_path):
     out = tmp_path / "scores.parquet"
     pksai("score-file", write(tmp_path / "extract.csv", EXTRACT), "--out", out)
     scores = pl.read_parquet(out).sort("household_id", "person_id")
-    assert scores["risk_level"].to_list() == [None, "medium", "low", None, "low"]
+    # the children (the rules' population) get a risk level, the two adults none
+    assert [level is None for level in scores["risk_level"]] == [True, False, False, True, False]
     rules = write(tmp_path / "r.yaml", "name: broken\n")
     broken = pksai("score-file", tmp_path / "extract.csv", "--out", out, "--rules", rules, code=1)
     assert "criteria" in broken.err  # what the rule file lacks
@@ -478,7 +480,7 @@ def test_case_alerts(pksai, team, settings, tmp_path):  # noqa: F811
     out = pksai("case-alerts").out
     assert set(Alert.objects.values_list("user__username", flat=True)) == {"sw", "spv"}
     assert Complaint.objects.get(pk=complaint.pk).level == Level.PROVINCE
-    assert out.startswith("1 ")
+    assert re.match(r"1\b", out)  # one case newly overdue
     pksai("case-alerts")  # once per due date
     assert Alert.objects.count() == 2
 
@@ -556,17 +558,9 @@ def test_import_proposals(pksai, pilot_areas, tmp_path):
     assert "3\tnik\t7371019999999999" in out  # the rejected row: row, column, value, reason
     pksai("import-proposals", proposals, *args)
     assert Nomination.objects.count() == 1
-    pksai(
-        "import-proposals",
-        proposals,
-        "--program",
-        "pksa",
-        "--partner",
-        lksa.pk,
-        "--user",
-        "x",
-        code=1,
-    )
+    unknown_user = pksai("import-proposals", proposals, *args[:-1], "nobody", code=1)
+    assert "nobody" in unknown_user.err
+    assert Nomination.objects.count() == 1
 
 
 BN = 1_000_000_000
@@ -590,7 +584,7 @@ def test_import_spending_and_report(pksai, pilot_areas, tmp_path):
     assert BudgetLine.objects.filter(year=2009).count() == 4
     pksai("import-spending", lines, "--user", "finance")  # a re-run changes nothing
     assert BudgetLine.objects.count() == 4
-    pksai("import-spending", lines, "--user", "nobody", code=1)
+    assert "nobody" in pksai("import-spending", lines, "--user", "nobody", code=1).err
 
     efficiency = json.loads(pksai("report", "efficiency", "--year", 2009, "--program", "pksa").out)
     (pksa,) = efficiency
