@@ -122,8 +122,10 @@ def _live_cases():
 def _reached(param: int | None) -> Q:
     """The meaning of ``vulnerable_reached`` (a live case or an enrolment); the counting runs
     as the two disjoint parts of ``_reached_parts``."""
-    with_case = _live_cases().filter(child=OuterRef("person_id"))
-    enrolled = Beneficiary.objects.filter(person=OuterRef("person_id"))
+    # A score belongs to an identity; its case or enrolment may sit on another record of the
+    # same person (a child first recorded at case intake, linked to the registry later).
+    with_case = _live_cases().filter(child__identity=OuterRef("identity_id"))
+    enrolled = Beneficiary.objects.filter(person__identity=OuterRef("identity_id"))
     return _active_vulnerability_children(param) & (Q(Exists(with_case)) | Q(Exists(enrolled)))
 
 
@@ -134,12 +136,12 @@ def _reached_parts(param: int | None) -> tuple[Q, ...]:
     # times, ~10 s). Two disjoint parts — children with a live case; enrolled children without
     # one — are each a hash semi-join over the case or enrolment table (~1.3 s each).
     children = _active_vulnerability_children(param)
-    live = _live_cases().values("child_id")
-    with_case = _live_cases().filter(child=OuterRef("person_id"))
-    enrolled = Beneficiary.objects.values("person_id")
+    live = _live_cases().values("child__identity_id")
+    with_case = _live_cases().filter(child__identity=OuterRef("identity_id"))
+    enrolled = Beneficiary.objects.values("person__identity_id")
     return (
-        children & Q(person_id__in=live),
-        children & Q(person_id__in=enrolled) & ~Q(Exists(with_case)),
+        children & Q(identity_id__in=live),
+        children & Q(identity_id__in=enrolled) & ~Q(Exists(with_case)),
     )
 
 

@@ -30,4 +30,4 @@ def demo_registry(*, households: int = 2_000, seed: int = 2017) -> ImportBatch |
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "registry-demo.parquet"
     frame.write_parquet(path)
-    return registry_import(path=path, source=DEMO_SOURCE)
+    return registry_import(path=path, source=DEMO_SOURCE, edition="2026-01", score="no")

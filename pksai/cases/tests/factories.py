@@ -3,7 +3,7 @@ from datetime import date
 from django.utils import timezone
 
 from pksai.cases import selectors, services
-from pksai.registry.models import Household, Person
+from pksai.registry.models import Household, Identity, Person
 
 
 def make_child(
@@ -19,7 +19,7 @@ def make_child(
     household = Household.objects.create(
         source="TEST", registry_id=f"T{n}", village_id=village, row_hash="-"
     )
-    return Person.objects.create(
+    person = Person.objects.create(
         household=household,
         source="TEST",
         household_key=f"T{n}",
@@ -32,6 +32,9 @@ def make_child(
         relationship="child",
         row_hash="-",
     )
+    person.identity = Identity.objects.create(primary=person)
+    person.save(update_fields=["identity"])
+    return person
 
 
 def assess(case, by, *, risk: str = "high"):

@@ -47,6 +47,7 @@ def test_vulnerable_reached_through_a_live_case_or_an_enrolment_once(owner):
     Score.objects.bulk_create(
         Score(
             person=child,
+            identity_id=child.identity_id,
             ruleset=ruleset,
             village_id="73.71.01.1001",
             sex="F",
