@@ -258,7 +258,7 @@ def _comparisons() -> list[Any]:
     import splink.comparison_library as cl
 
     def same(column: str) -> str:
-        return f'"{column}_l" = "{column}_r"'
+        return f"{column}_l = {column}_r"  # plain identifiers: the same SQL in every dialect
 
     name = cl.CustomComparison(
         output_column_name="name",
@@ -271,7 +271,7 @@ def _comparisons() -> list[Any]:
             ).configure(label_for_charts="same words in another order, or a typo"),
             cll.And(
                 cll.CustomLevel(same("name_first")),
-                cll.CustomLevel('"name_tokens_l" = 1 OR "name_tokens_r" = 1'),
+                cll.CustomLevel("name_tokens_l = 1 OR name_tokens_r = 1"),
             ).configure(label_for_charts="one is a single name, the other's first name"),
             cll.JaroWinklerLevel("name_norm", 0.88),
             cll.Or(
@@ -283,7 +283,7 @@ def _comparisons() -> list[Any]:
     y, m, d = "birth_year", "birth_month", "birth_day"
     one_field = (
         f"({same(y)} AND {same(m)}) OR ({same(y)} AND {same(d)}) OR ({same(m)} AND {same(d)})"
-        f' OR ({same(y)} AND "{m}_l" = "{d}_r" AND "{d}_l" = "{m}_r")'
+        f" OR ({same(y)} AND {m}_l = {d}_r AND {d}_l = {m}_r)"
     )
     birth = cl.CustomComparison(
         output_column_name="birth_date",

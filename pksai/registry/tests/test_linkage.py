@@ -346,6 +346,7 @@ def test_model_settings_for_duckdb_and_spark_carry_the_trained_parameters():
 def test_the_same_model_scores_on_spark(tmp_path):
     from pyspark.sql import SparkSession
     from splink import Linker, SparkAPI
+    from splink.backends.spark import similarity_jar_location
 
     kk = "7371011203150003"
     new = frame(record(1, name="Siti Aminah", kk_number=kk))
@@ -356,6 +357,7 @@ def test_the_same_model_scores_on_spark(tmp_path):
         .appName("pksai-linkage-test")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.jars", similarity_jar_location())  # splink's Jaro-Winkler UDF
         .getOrCreate()
     )
     try:
