@@ -318,14 +318,15 @@ def _read_utf8_csv(path: Path, encoding: str) -> pl.DataFrame:
 
     # Good records in order, each spanning 1 + its embedded line breaks (blank ones excluded).
     text = [pl.col(h) for h in headers]
-    breaks = (
-        pl.sum_horizontal(
+    spans = np.ones(good.height, dtype=np.int64)
+    multiline = good.select(
+        pl.any_horizontal([c.str.contains("\n", literal=True) for c in text]).fill_null(False)
+    ).to_series()
+    if multiline.any():
+        breaks = pl.sum_horizontal(
             [c.str.count_matches(r"\n(?:[^\r\n]|\r[^\n]|\r?$)").fill_null(0) for c in text]
         )
-        if text
-        else pl.lit(0)
-    )
-    spans = good.select((breaks + 1).cast(pl.Int64).alias("s"))["s"].to_numpy()
+        spans = good.select((breaks + 1).cast(pl.Int64).alias("s"))["s"].to_numpy()
     offsets = np.cumsum(spans) - spans
     if spans.sum() != available.size:
         logger.warning(
@@ -337,10 +338,11 @@ def _read_utf8_csv(path: Path, encoding: str) -> pl.DataFrame:
     line_index = available[np.minimum(offsets, max(available.size - 1, 0))] if spans.size else []
     good = good.with_columns(pl.Series(ROW, np.asarray(line_index, dtype=np.int64) + 1))
 
-    # Cells that did not decode (declared encodings) reject their line too.
+    # Cells that did not decode (declared encodings) reject their line too. (DuckDB itself
+    # rejects the lines of a UTF-8 file that are not UTF-8.)
     replaced = (
         pl.any_horizontal([c.str.contains("\ufffd", literal=True) for c in text])
-        if text
+        if text and encoding != "utf-8"
         else pl.lit(False)
     )
     undecodable = good.filter(replaced.fill_null(False)).select(
@@ -640,23 +642,20 @@ def _cell_report(
     frame: pl.DataFrame, checks: list[tuple[pl.Expr, str, dict[str, pl.Expr]]], column: str
 ) -> pl.DataFrame:
     code = pl.lit(None, dtype=pl.String)
+    for failed, why, _args in reversed(checks):
+        code = pl.when(failed.fill_null(False)).then(pl.lit(why)).otherwise(code)
+    failing = frame.with_columns(code.alias("__code")).filter(pl.col("__code").is_not_null())
     params = pl.lit(None, dtype=pl.String)
-    for failed, why, args in reversed(checks):
-        hit = failed.fill_null(False)
-        code = pl.when(hit).then(pl.lit(why)).otherwise(code)
-        params = pl.when(hit).then(params_json(**args)).otherwise(params)
-    return (
-        frame.select(
-            pl.col(ROW).alias("row"),
-            pl.lit(column).alias("column"),
-            pl.col(column).alias("value"),
-            pl.lit(REJECTED).alias("kind"),
-            code.alias("code"),
-            params.alias("params"),
-        )
-        .filter(pl.col("code").is_not_null())
-        .cast(REPORT_SCHEMA)
-    )
+    for _failed, why, args in reversed(checks):  # on the failing cells only
+        params = pl.when(pl.col("__code") == why).then(params_json(**args)).otherwise(params)
+    return failing.select(
+        pl.col(ROW).alias("row"),
+        pl.lit(column).alias("column"),
+        pl.col(column).alias("value"),
+        pl.lit(REJECTED).alias("kind"),
+        pl.col("__code").alias("code"),
+        params.alias("params"),
+    ).cast(REPORT_SCHEMA)
 
 
 @dataclass
@@ -780,29 +779,32 @@ def _header_report(unknown: list[str], missing: list[str]) -> pl.DataFrame:
 
 def _household_conflicts(accepted: pl.DataFrame) -> pl.DataFrame:
     """Household columns whose value differs from the household's first accepted row (whose
-    values the household keeps): one flagged cell each."""
-    parts = []
-    ordered = accepted.sort(ROW).with_columns(
-        pl.col(ROW).first().over("household_id").alias("__first")
+    values the household keeps): one flagged cell each. One group-by and one join for all
+    columns; the per-column work is on the (few) rows that differ."""
+    names = [n for n in HOUSEHOLD_COLUMNS if n != "household_id"]
+    ordered = accepted.select(ROW, "household_id", *names, *[f"__t_{n}" for n in names]).sort(ROW)
+    firsts = ordered.group_by("household_id", maintain_order=True).agg(
+        pl.col(ROW).first().alias("__first"),
+        *[pl.col(f"__t_{n}").first().alias(f"__f_{n}") for n in names],
+        *[pl.col(n).first().alias(f"__k_{n}") for n in names],
     )
-    for name in HOUSEHOLD_COLUMNS:
-        if name == "household_id":
-            continue
-        typed = pl.col(f"__t_{name}")
-        first = ordered.with_columns(
-            typed.ne_missing(typed.first().over("household_id")).alias("__differs"),
-            pl.col(name).first().over("household_id").fill_null("—").alias("__kept"),
+    differs = {n: pl.col(f"__t_{n}").ne_missing(pl.col(f"__f_{n}")) for n in names}
+    candidates = ordered.join(firsts, on="household_id", how="left").filter(
+        pl.any_horizontal(list(differs.values()))
+    )
+    parts = [
+        candidates.filter(differs[n]).select(
+            pl.col(ROW).alias("row"),
+            pl.lit(n).alias("column"),
+            pl.col(n).alias("value"),
+            pl.lit(FLAGGED).alias("kind"),
+            pl.lit("household_conflict").alias("code"),
+            params_json(first=pl.col("__first"), kept=pl.col(f"__k_{n}").fill_null("—")).alias(
+                "params"
+            ),
         )
-        parts.append(
-            first.filter("__differs").select(
-                pl.col(ROW).alias("row"),
-                pl.lit(name).alias("column"),
-                pl.col(name).alias("value"),
-                pl.lit(FLAGGED).alias("kind"),
-                pl.lit("household_conflict").alias("code"),
-                params_json(first=pl.col("__first"), kept=pl.col("__kept")).alias("params"),
-            )
-        )
+        for n in names
+    ]
     if not parts:
         return pl.DataFrame(schema=REPORT_SCHEMA)
     return pl.concat([p.cast(REPORT_SCHEMA) for p in parts])

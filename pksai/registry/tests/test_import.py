@@ -347,7 +347,10 @@ def test_format_document_lists_every_column_and_code():
     from pksai.registry.codes import COLUMNS
 
     doc = (Path(__file__).resolve().parents[3] / "docs" / "registry-format.md").read_text()
+    rows = {line.split("|")[1].strip(): line for line in doc.splitlines() if line.startswith("| `")}
     for column in COLUMNS:
         assert f"`{column.name}`" in doc
+        if column.max_length is not None:
+            assert f"at most {column.max_length} characters" in rows[f"`{column.name}`"]
         for code in column.codes:
             assert f"`{code}`" in doc, (column.name, code)
