@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, IntegerField, Q, Value, When
 
 from pksai.accounts.demo import PILOT_SITES
 from pksai.accounts.models import User
@@ -137,10 +137,23 @@ def _nominate_disabled(officer: User, program: Program, code: str) -> int:
         default=Value(2),
         output_field=IntegerField(),
     )
+    # An enumerator proposes first those no income support reaches yet (Table 3: JSPACA is
+    # for people "not already receiving income support"); a few covered ones stay on the list
+    # and are excluded by the rules, as in the field.
+    supported = Case(
+        When(
+            Q(other_programs__contains="pkh")
+            | Q(other_programs__contains="bpnt")
+            | Q(other_programs__contains="blt"),
+            then=Value(1),
+        ),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
     people = list(
         adults.filter(disability_severity__in=["severe", "moderate", "mild"])
-        .annotate(severity_rank=severity)
-        .order_by("severity_rank", "birth_date", "id")[:NOMINEES]
+        .annotate(severity_rank=severity, supported=supported)
+        .order_by("severity_rank", "supported", "birth_date", "id")[:NOMINEES]
     )
     people = people or list(adults.order_by("birth_date", "id")[:2])
     for i, person in enumerate(people):

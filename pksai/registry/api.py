@@ -7,7 +7,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import translation
-from ninja import File, Form, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
@@ -118,6 +118,8 @@ def get_household(request, pk: int):
 class ImportBatchOut(Schema):
     id: int
     source: str
+    edition: str
+    coverage: list[str]
     file_name: str
     status: str
     progress: int
@@ -126,6 +128,11 @@ class ImportBatchOut(Schema):
     created_at: datetime
     finished_at: datetime | None
     error_report_url: str | None
+    scoring: str = Field(
+        description="Scoring of the people the import created or changed: '' (nothing to "
+        "score), queued, running, done or failed."
+    )
+    scored: int
 
     @staticmethod
     def resolve_counts(obj) -> dict[str, int]:
@@ -145,20 +152,23 @@ class ImportBatchOut(Schema):
     response={202: ImportBatchOut},
     summary="Upload an extract; it is imported in the background",
     description=(
-        "Multipart form: `file` (.csv, .xlsx or .parquet), `source` (e.g. DTKS-2026-09) and "
+        "Multipart form: `file` (.csv, .xlsx or .parquet), `source` (e.g. DTKS), `edition` "
+        "(YYYY-MM or YYYY-MM-DD; `source` DTKS-2026-09 without an edition means the same) and "
         "optionally `mapping` (YAML). Answers 202 with the queued batch; poll "
-        "`GET /registry/imports/{id}/` until `status` is `done` or `failed`."
+        "`GET /registry/imports/{id}/` until `status` is `done` or `failed`, then `scoring` "
+        "until `done`."
     ),
 )
 def create_import(
     request,
     source: Form[str],
     file: File[UploadedFile],
+    edition: Form[str] = "",
     mapping: File[UploadedFile | None] = None,
 ):
     require_perm(request.auth, selectors.ADD_IMPORT)
     batch = services.registry_import_enqueue(
-        upload=file, source=source, mapping_upload=mapping, by=request.auth
+        upload=file, source=source, edition=edition, mapping_upload=mapping, by=request.auth
     )
     batch.refresh_from_db()  # the immediate backend may already have run it
     return Status(202, batch)

@@ -30,7 +30,17 @@ class ImportUploadForm(forms.Form):
     source = forms.CharField(
         label=_("Source"),
         max_length=50,
-        help_text=_("The registry and its edition, e.g. DTKS-2026-09."),
+        help_text=_("The registry the file comes from, e.g. DTKS, DTSEN or a school's data."),
+    )
+    edition = forms.CharField(
+        label=_("Edition (optional)"),
+        max_length=10,
+        required=False,
+        help_text=_(
+            "Month of the extract, e.g. 2026-09. People of the regencies in the file who are "
+            "missing from a newer edition are kept, marked as no longer in the registry."
+        ),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "2026-09"}),
     )
     mapping = forms.FileField(
         label=_("Mapping (YAML, optional)"),
@@ -58,7 +68,12 @@ def _warnings(batch: ImportBatch) -> list[str]:
 
 
 def _progress_context(batch: ImportBatch) -> dict:
-    return {"batch": batch, "polling": batch.status not in FINISHED, "warnings": _warnings(batch)}
+    scoring = batch.scoring in (ImportBatch.Scoring.QUEUED, ImportBatch.Scoring.RUNNING)
+    return {
+        "batch": batch,
+        "polling": batch.status not in FINISHED or scoring,
+        "warnings": _warnings(batch),
+    }
 
 
 @login_required
@@ -75,6 +90,7 @@ def import_list(request):
                 batch = services.registry_import_enqueue(
                     upload=form.cleaned_data["file"],
                     source=form.cleaned_data["source"],
+                    edition=form.cleaned_data["edition"],
                     mapping_upload=form.cleaned_data["mapping"],
                     by=request.user,
                 )

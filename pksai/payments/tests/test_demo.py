@@ -19,10 +19,15 @@ from pksai.payments.models import (
 )
 from pksai.programs.demo import demo_programs
 from pksai.programs.models import Suspension
+from pksai.registry.models import Person
 from pksai.vulnerability.services import score_people
 
 
 def test_demo_payments_is_idempotent(pilot_sites):  # noqa: F811
+    # The test registry is tiny: its only severely disabled adults receive PKH/BPNT, which
+    # Table 3 excludes from JSPACA ("not currently receiving other assistance from
+    # government"). Here they receive none, so the demo has JSPACA beneficiaries to pay.
+    Person.objects.filter(disability_severity="severe").update(other_programs="")
     score_people()
     demo_programs()
     today = date(2026, 11, 23)

@@ -269,7 +269,10 @@ def test_database_backend_runs_in_the_worker(settings, pilot_areas, tmp_path):
     # The import ends by scoring what it brought in: a second task, run by the same worker.
     assert batch.scoring == ImportBatch.Scoring.DONE and batch.scored == 3
     results = DBTaskResult.objects.order_by("enqueued_at")
-    assert [r.task_path.rsplit(".", 1)[1] for r in results] == ["run_registry_import", "score_import"]
+    assert [r.task_path.rsplit(".", 1)[1] for r in results] == [
+        "run_registry_import",
+        "score_import",
+    ]
     assert {r.status for r in results} == {"SUCCESSFUL"}
 
 
