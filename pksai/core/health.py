@@ -53,8 +53,6 @@ def readiness() -> dict[str, dict]:
         logger.warning("readiness check failed", exc_info=True)
         failed = {"ok": False, "detail": f"database error: {type(exc).__name__}"}
         return {"database": failed, "migrations": dict(failed), "worker": dict(failed)}
-    finally:
-        connections[DEFAULT_DB_ALIAS].close()
 
 
 def _check_database() -> dict:
