@@ -13,6 +13,8 @@ PKSAI_NOTIFIER  dotted path of the complaint notifier (SMS/e-mail to complainant
                pksai.grievances.notifiers.LogFileNotifier, which appends to var/notifications.log)
 PKSAI_PUBLIC_COMPLAINTS_PER_HOUR  public complaint form submissions per sender and hour (5)
 PKSAI_SUPPRESS_BELOW  published tables suppress counts below this (5), with complements
+PKSAI_WEB_WORKERS, PKSAI_WEB_THREADS, PKSAI_WEB_TIMEOUT, PKSAI_DB_POOL*, PKSAI_MAX_*_BYTES,
+PKSAI_READY_WORKER_STALE_SECONDS, PKSAI_SCHEDULER_EVERY  the server (decision 0015, README)
 """
 
 import os
