@@ -149,7 +149,13 @@ def render_report(report: pl.DataFrame) -> pl.DataFrame:
 def read_error_report(path: str | Path) -> pl.DataFrame:
     """A stored error report as (row, column, value, kind, reason) in the active language.
     Reports written before reasons were stored as codes (row, column, value, reason) are
-    returned as they are, every cell rejected."""
+    returned as they are, every cell rejected. ``path``: a local path, or the report's name in
+    the shared ``imports`` storage (``ImportBatch.error_report``)."""
+    if not Path(path).is_absolute() and not Path(path).is_file():
+        from pksai.core import files
+
+        with files.local_copy("imports", str(path)) as local:
+            return read_error_report(local)
     frame = pl.read_csv(path, infer_schema=False)
     if "code" not in frame.columns:
         return (

@@ -11,15 +11,16 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
 import polars as pl
 import yaml
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
@@ -31,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from pksai.areas.models import Area
 from pksai.audit.personal_exports import PersonalExport
 from pksai.audit.services import audit_record
+from pksai.core import files
 from pksai.core.bulk import bulk_update, bulk_upsert
 from pksai.registry.codes import PERSON_COLUMNS
 from pksai.registry.identities import (
@@ -84,10 +86,26 @@ def _existing(
     return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
 
 
-def error_report_path(batch: ImportBatch) -> Path:
-    directory = Path(settings.VAR_DIR) / "imports"
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory / f"batch-{batch.pk}-errors.csv"
+def error_report_name(batch: ImportBatch) -> str:
+    """Where a batch's error report is kept in the ``imports`` storage (shared by every app
+    server: a directory or object storage, pksai.core.files)."""
+    return f"reports/batch-{batch.pk}-errors.csv"
+
+
+@contextmanager
+def error_report_file(batch: ImportBatch) -> Iterator[Path | None]:
+    """A local path holding the batch's error report (None when it has none). Reports of
+    earlier versions were kept under an absolute path; those are still found."""
+    name = batch.error_report
+    if not name:
+        yield None
+    elif Path(name).is_absolute():
+        yield Path(name) if Path(name).is_file() else None
+    elif not files.exists("imports", name):
+        yield None
+    else:
+        with files.local_copy("imports", name) as path:
+            yield path
 
 
 EDITION_FORMAT = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
@@ -247,9 +265,12 @@ def registry_import(
             batch.coverage = coverage
             batch.warnings = list(getattr(checked, "warnings", None) or [])
             if checked.errors.height:
-                report_file = error_report_path(batch)
-                write_error_report(checked.errors, report_file)
-                batch.error_report = str(report_file)
+                with tempfile.TemporaryDirectory(prefix="pksai-") as tmp:
+                    report_file = Path(tmp) / "errors.csv"
+                    write_error_report(checked.errors, report_file)
+                    batch.error_report = files.save_bytes(
+                        "imports", error_report_name(batch), report_file.read_bytes()
+                    )
             batch.status = ImportBatch.Status.DONE
             batch.progress = 100
             batch.message = gettext("Done")
@@ -468,15 +489,10 @@ EXTRACT_SUFFIXES = (".csv", ".xlsx", ".parquet")
 MAPPING_SUFFIXES = (".yaml", ".yml")
 
 
-def upload_dir() -> Path:
-    directory = Path(settings.VAR_DIR) / "imports" / "uploads"
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
-
-
-def _store_upload(upload, *, field: str, suffixes: tuple[str, ...]) -> tuple[Path, str]:
-    """Write an uploaded file under a generated name (keeping its extension); returns the
-    stored path and its SHA-256."""
+def _store_upload(upload, *, field: str, suffixes: tuple[str, ...]) -> tuple[str, str]:
+    """Keep an uploaded file in the shared ``imports`` storage under a generated name (keeping
+    its extension), so any worker on any machine can read it; returns the stored name and its
+    SHA-256."""
     suffix = Path(upload.name or "").suffix.lower()
     if suffix not in suffixes:
         raise ValidationError(
@@ -490,20 +506,20 @@ def _store_upload(upload, *, field: str, suffixes: tuple[str, ...]) -> tuple[Pat
         )
     if not upload.size:
         raise ValidationError({field: ValidationError(_("The file is empty."), code="empty")})
-    target = upload_dir() / f"{uuid.uuid4().hex}{suffix}"
     digest = hashlib.sha256()
-    with target.open("xb") as out:
-        for chunk in upload.chunks():
-            digest.update(chunk)
-            out.write(chunk)
-    return target, digest.hexdigest()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    name = files.save_chunks("imports", f"uploads/{uuid.uuid4().hex}{suffix}", upload)
+    return name, digest.hexdigest()
 
 
-def _check_mapping(path: Path, name: str) -> None:
+def _check_mapping(stored: str, name: str) -> None:
     try:
-        Mapping.load(path)
+        with files.local_copy("imports", stored) as path:
+            Mapping.load(path)
     except (ExtractError, yaml.YAMLError, UnicodeDecodeError) as exc:
-        reason = str(exc).replace(str(path), name)
+        reason = str(exc).replace(str(files.local_path("imports", stored) or stored), name)
         raise ValidationError(
             {
                 "mapping": ValidationError(
@@ -545,9 +561,9 @@ def registry_import_enqueue(
             )
             _check_mapping(mapping_path, Path(mapping_upload.name).name)
         except ValidationError:
-            path.unlink(missing_ok=True)
+            files.delete("imports", path)
             if mapping_path is not None:
-                mapping_path.unlink(missing_ok=True)
+                files.delete("imports", mapping_path)
             raise
     file_name = Path(upload.name).name[: ImportBatch._meta.get_field("file_name").max_length]
     with transaction.atomic():
@@ -577,11 +593,11 @@ def import_batch_error_report(*, batch: ImportBatch, export: PersonalExport) -> 
     language: pksai.registry.reasons) for download or display. The reported cells
     hold names and NIKs, so the caller states a purpose (``export``), which the audit row
     records. Http404 when the batch has none."""
-    report = Path(batch.error_report) if batch.error_report else None
-    if report is None or not report.is_file():
-        raise Http404("This import has no error report.")
-    export.audit(
-        obj=batch,
-        detail={"file": "errors.csv", "format": "csv", "rows_rejected": batch.rows_rejected},
-    )
-    return read_error_report(report)
+    with error_report_file(batch) as report:
+        if report is None:
+            raise Http404("This import has no error report.")
+        export.audit(
+            obj=batch,
+            detail={"file": "errors.csv", "format": "csv", "rows_rejected": batch.rows_rejected},
+        )
+        return read_error_report(report)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import ExitStack, nullcontext
 from pathlib import Path
 
 from django.conf import settings
@@ -11,11 +12,18 @@ from django.tasks import task
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from pksai.core import files
 from pksai.registry.importer import ExtractError
 from pksai.registry.models import ImportBatch
 from pksai.registry.services import registry_import, score_batch
 
 logger = logging.getLogger(__name__)
+
+
+def _local(name: str):
+    if Path(name).is_absolute():
+        return nullcontext(Path(name))
+    return files.local_copy("imports", name)
 
 
 @task()
@@ -28,21 +36,25 @@ def run_registry_import(
     batch = ImportBatch.objects.select_related("created_by").get(pk=batch_id)
     if batch.status in (ImportBatch.Status.DONE, ImportBatch.Status.FAILED):
         return {"batch": batch_id, "status": str(batch.status), "skipped": True}
-    with translation.override(language or settings.LANGUAGE_CODE):
+    with translation.override(language or settings.LANGUAGE_CODE), ExitStack() as stack:
         try:
+            # ``path``/``mapping_path`` are names in the shared ``imports`` storage (absolute
+            # paths from earlier versions still work): a local copy where the storage has none.
+            local = stack.enter_context(_local(path))
+            mapping_local = stack.enter_context(_local(mapping_path)) if mapping_path else None
             batch = registry_import(
-                path=path,
+                path=local,
                 source=batch.source,
                 edition=batch.edition,
-                mapping_path=mapping_path,
+                mapping_path=mapping_local,
                 by=batch.created_by,
                 batch=batch,
             )
         except ExtractError as exc:
             # registry_import has marked the batch failed; show the uploaded name, not ours.
-            message = (
-                str(exc).replace(path, batch.file_name).replace(Path(path).name, batch.file_name)
-            )
+            message = str(exc)
+            for shown in (str(local), path, Path(path).name):
+                message = message.replace(shown, batch.file_name)
             ImportBatch.objects.filter(pk=batch_id).update(message=message)
             logger.info("Registry import %s failed: %s", batch_id, message)
             return {"batch": batch_id, "status": "failed", "message": message}

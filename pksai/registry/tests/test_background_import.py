@@ -62,7 +62,8 @@ def test_upload_page_imports_in_the_background(
         "retired": 0,
     }
     assert batch.file_name == "extract.csv" and batch.created_by == officer
-    assert batch.source == "DTKS-2026-09" and len(batch.file_sha256) == 64
+    # "DTKS-2026-09" names the source and its edition.
+    assert (batch.source, batch.edition) == ("DTKS", "2026-09") and len(batch.file_sha256) == 64
     assert Person.objects.filter(batch=batch).count() == 3
     stored = list((var_dir / "imports" / "uploads").iterdir())
     assert len(stored) == 1 and stored[0].suffix == ".csv" and stored[0].name != "extract.csv"

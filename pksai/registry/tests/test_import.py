@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 from django.utils import translation
 
 from pksai.areas.tests.factories import make_areas
+from pksai.core import files
 from pksai.registry.models import Household, ImportBatch, Person
 from pksai.registry.reasons import read_error_report
 from pksai.registry.services import registry_import
@@ -262,7 +263,7 @@ def test_bad_rows_are_listed_and_good_rows_kept(villages, tmp_path):
         "Nur Aisyah",
         "Andi",
     }
-    stored = pl.read_csv(batch.error_report)
+    stored = pl.read_csv(files.local_path("imports", batch.error_report))
     assert stored.columns == ["row", "column", "value", "kind", "code", "params"]  # no language
     with translation.override("en"):
         errors = read_error_report(batch.error_report)

@@ -12,6 +12,7 @@ import xlsxwriter
 from django.utils import translation
 
 from pksai.areas.tests.factories import make_areas
+from pksai.core import files
 from pksai.registry.importer import (
     ExtractError,
     Mapping,
@@ -243,7 +244,7 @@ def test_error_report_is_stored_as_codes_and_rendered_in_the_reader_language(
     rows = [r.copy() for r in GOOD]
     rows[1][HEADER.index("name")] = ""
     batch = registry_import(path=write_csv(tmp_path / "x.csv", rows), source="DTKS")
-    stored = pl.read_csv(batch.error_report, infer_schema=False)
+    stored = pl.read_csv(files.local_path("imports", batch.error_report), infer_schema=False)
     assert stored.columns == ["row", "column", "value", "kind", "code", "params"]
     assert stored.filter(pl.col("column") == "name")["code"].to_list() == ["required"]
     with translation.override("en"):
