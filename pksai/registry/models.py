@@ -66,6 +66,7 @@ class ImportBatch(models.Model):
     # is not left "running" (services.recover_stale_batches).
     worker_pid = models.PositiveIntegerField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+
     class Scoring(models.TextChoices):
         NONE = "", _("not needed")
         QUEUED = "queued", _("waiting")

@@ -6,155 +6,249 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('areas', '0001_initial'),
-        ('registry', '0002_person_name_trigram'),
+        ("areas", "0001_initial"),
+        ("registry", "0002_person_name_trigram"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LinkCandidate',
+            name="LinkCandidate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('method', models.CharField(max_length=20, verbose_name='method')),
-                ('probability', models.FloatField(verbose_name='match probability')),
-                ('status', models.CharField(choices=[('pending', 'waiting for review'), ('linked', 'linked'), ('apart', 'kept apart')], default='pending', max_length=10, verbose_name='status')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("method", models.CharField(max_length=20, verbose_name="method")),
+                ("probability", models.FloatField(verbose_name="match probability")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "waiting for review"),
+                            ("linked", "linked"),
+                            ("apart", "kept apart"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'verbose_name': 'possible match',
-                'verbose_name_plural': 'possible matches',
+                "verbose_name": "possible match",
+                "verbose_name_plural": "possible matches",
             },
         ),
         migrations.CreateModel(
-            name='Source',
+            name="Source",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=50, unique=True, verbose_name='code')),
-                ('name', models.CharField(blank=True, max_length=200, verbose_name='name')),
-                ('kind', models.CharField(choices=[('official', 'official social registry (DTKS/DTSEN)'), ('school', 'school data'), ('case_intake', 'case intake'), ('proposal', 'institution proposals (LKSA)'), ('other', 'other')], default='official', max_length=20, verbose_name='kind')),
-                ('rank', models.PositiveSmallIntegerField(default=1, verbose_name='survivorship rank')),
-                ('current_edition', models.CharField(blank=True, max_length=30, verbose_name='current edition')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=50, unique=True, verbose_name="code")),
+                ("name", models.CharField(blank=True, max_length=200, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("official", "official social registry (DTKS/DTSEN)"),
+                            ("school", "school data"),
+                            ("case_intake", "case intake"),
+                            ("proposal", "institution proposals (LKSA)"),
+                            ("other", "other"),
+                        ],
+                        default="official",
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "rank",
+                    models.PositiveSmallIntegerField(default=1, verbose_name="survivorship rank"),
+                ),
+                (
+                    "current_edition",
+                    models.CharField(blank=True, max_length=30, verbose_name="current edition"),
+                ),
             ],
             options={
-                'verbose_name': 'registry source',
-                'verbose_name_plural': 'registry sources',
-                'ordering': ['rank', 'code'],
+                "verbose_name": "registry source",
+                "verbose_name_plural": "registry sources",
+                "ordering": ["rank", "code"],
             },
         ),
         migrations.AddField(
-            model_name='importbatch',
-            name='coverage',
-            field=models.JSONField(blank=True, default=list, verbose_name='regencies covered'),
+            model_name="importbatch",
+            name="coverage",
+            field=models.JSONField(blank=True, default=list, verbose_name="regencies covered"),
         ),
         migrations.AddField(
-            model_name='importbatch',
-            name='edition',
-            field=models.CharField(blank=True, max_length=30, verbose_name='edition'),
+            model_name="importbatch",
+            name="edition",
+            field=models.CharField(blank=True, max_length=30, verbose_name="edition"),
         ),
         migrations.AddField(
-            model_name='importbatch',
-            name='heartbeat_at',
+            model_name="importbatch",
+            name="heartbeat_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='importbatch',
-            name='retired',
-            field=models.PositiveIntegerField(default=0, verbose_name='no longer in the registry'),
+            model_name="importbatch",
+            name="retired",
+            field=models.PositiveIntegerField(default=0, verbose_name="no longer in the registry"),
         ),
         migrations.AddField(
-            model_name='importbatch',
-            name='scored',
-            field=models.PositiveIntegerField(default=0, verbose_name='people scored'),
+            model_name="importbatch",
+            name="scored",
+            field=models.PositiveIntegerField(default=0, verbose_name="people scored"),
         ),
         migrations.AddField(
-            model_name='importbatch',
-            name='scoring',
-            field=models.CharField(blank=True, choices=[('', 'not needed'), ('queued', 'waiting'), ('running', 'scoring'), ('done', 'scored'), ('failed', 'failed')], max_length=10, verbose_name='scoring'),
+            model_name="importbatch",
+            name="scoring",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("", "not needed"),
+                    ("queued", "waiting"),
+                    ("running", "scoring"),
+                    ("done", "scored"),
+                    ("failed", "failed"),
+                ],
+                max_length=10,
+                verbose_name="scoring",
+            ),
         ),
         migrations.AddField(
-            model_name='importbatch',
-            name='warnings',
-            field=models.JSONField(blank=True, default=list, verbose_name='warnings'),
+            model_name="importbatch",
+            name="warnings",
+            field=models.JSONField(blank=True, default=list, verbose_name="warnings"),
         ),
         migrations.AddField(
-            model_name='importbatch',
-            name='worker_pid',
+            model_name="importbatch",
+            name="worker_pid",
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='person',
-            name='edition',
-            field=models.CharField(blank=True, max_length=30, verbose_name='edition'),
+            model_name="person",
+            name="edition",
+            field=models.CharField(blank=True, max_length=30, verbose_name="edition"),
         ),
         migrations.AddField(
-            model_name='person',
-            name='in_registry',
-            field=models.BooleanField(default=True, verbose_name='in the current registry'),
+            model_name="person",
+            name="in_registry",
+            field=models.BooleanField(default=True, verbose_name="in the current registry"),
         ),
         migrations.AddField(
-            model_name='person',
-            name='retired_edition',
-            field=models.CharField(blank=True, max_length=30, verbose_name='not in the registry since edition'),
+            model_name="person",
+            name="retired_edition",
+            field=models.CharField(
+                blank=True, max_length=30, verbose_name="not in the registry since edition"
+            ),
         ),
         migrations.CreateModel(
-            name='Identity',
+            name="Identity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('in_registry', models.BooleanField(default=True, verbose_name='in the current registry')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('primary', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='registry.person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "in_registry",
+                    models.BooleanField(default=True, verbose_name="in the current registry"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "primary",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="registry.person",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'person identity',
-                'verbose_name_plural': 'person identities',
+                "verbose_name": "person identity",
+                "verbose_name_plural": "person identities",
             },
         ),
         migrations.AddField(
-            model_name='person',
-            name='identity',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='rows', to='registry.identity'),
+            model_name="person",
+            name="identity",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="rows",
+                to="registry.identity",
+            ),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['identity'], name='person_identity'),
+            model_name="person",
+            index=models.Index(fields=["identity"], name="person_identity"),
         ),
         migrations.AddField(
-            model_name='linkcandidate',
-            name='batch',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='registry.importbatch'),
+            model_name="linkcandidate",
+            name="batch",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="registry.importbatch",
+            ),
         ),
         migrations.AddField(
-            model_name='linkcandidate',
-            name='decided_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="linkcandidate",
+            name="decided_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='linkcandidate',
-            name='left',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='registry.person'),
+            model_name="linkcandidate",
+            name="left",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="registry.person"
+            ),
         ),
         migrations.AddField(
-            model_name='linkcandidate',
-            name='right',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='registry.person'),
+            model_name="linkcandidate",
+            name="right",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="registry.person"
+            ),
         ),
         migrations.AddField(
-            model_name='linkcandidate',
-            name='village',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='areas.area'),
+            model_name="linkcandidate",
+            name="village",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="areas.area"
+            ),
         ),
         migrations.AddIndex(
-            model_name='linkcandidate',
-            index=models.Index(fields=['status', 'village'], name='linkcandidate_queue'),
+            model_name="linkcandidate",
+            index=models.Index(fields=["status", "village"], name="linkcandidate_queue"),
         ),
         migrations.AddConstraint(
-            model_name='linkcandidate',
-            constraint=models.UniqueConstraint(fields=('left', 'right'), name='linkcandidate_pair'),
+            model_name="linkcandidate",
+            constraint=models.UniqueConstraint(fields=("left", "right"), name="linkcandidate_pair"),
         ),
     ]
 
