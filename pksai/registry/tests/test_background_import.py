@@ -295,3 +295,42 @@ def test_openapi_documents_the_upload(client, db):
     body = schema["paths"]["/api/v1/registry/imports/"]["post"]["requestBody"]["content"]
     properties = body["multipart/form-data"]["schema"]["properties"]
     assert {"file", "source", "mapping"} <= properties.keys()
+
+
+def test_uploaded_out_of_school_children_appear_among_vulnerable_children_without_another_step(
+    client, officer, tmp_path, var_dir, django_capture_on_commit_callbacks
+):
+    """Issue 15: a file uploaded on the import page leads, with no other step (no rule set
+    activated by hand, no `pksai score`), to its out-of-school children under "Anak rentan"."""
+    from pksai.registry.tests.test_import import HEADER
+
+    row = dict(zip(HEADER, GOOD[1], strict=True))
+    row.update(
+        household_id="H7",
+        person_id="3",
+        nik="",
+        name="Putri Dg Ngai",
+        birth_date="2013-02-14",
+        school_participation="never",  # never enrolled: out of school
+        meals_per_day="1",
+    )
+    path = write_csv(tmp_path / "school.csv", [*GOOD, list(row.values())])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.force_login(officer)
+        client.post(
+            "/registry/imports/",
+            {
+                "file": SimpleUploadedFile("dtks.csv", path.read_bytes(), content_type="text/csv"),
+                "source": "DTKS",
+                "edition": "2026-09",
+            },
+        )
+    batch = ImportBatch.objects.get()
+    assert batch.status == ImportBatch.Status.DONE and batch.scoring == ImportBatch.Scoring.DONE
+    estimates = client.get("/vulnerability/")
+    assert estimates.status_code == 200 and "Kota Makassar" in estimates.text
+    outreach = client.get("/vulnerability/outreach/7371011001/")
+    assert outreach.status_code == 200 and "Putri Dg Ngai" in outreach.text
+    putri = Person.objects.get(name="Putri Dg Ngai")
+    child = client.get(f"/vulnerability/children/{putri.pk}/")
+    assert 'data-rule="not_in_school"' in child.text
