@@ -71,6 +71,8 @@ TESTED = {
     "issue-token": ["test_issue_token"],
     "serve": ["test_serve_answers_http_and_sigterm_stops_every_process"],
     "db_worker": ["test_db_worker_runs_queued_tasks"],
+    "worker": ["test_worker_runs_queued_tasks_and_reports_a_heartbeat"],
+    "scheduler": ["test_scheduler_once_alerts_overdue_cases"],
 }
 
 
@@ -652,6 +654,45 @@ def test_db_worker_runs_queued_tasks(pksai, settings, registry, keep_signal_hand
     assert queued.status == "SUCCESSFUL"
     assert queued.return_value["version"] == ruleset.version
     assert children_scored(ruleset) == CHILDREN
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_runs_queued_tasks_and_reports_a_heartbeat(
+    pksai, settings, registry, keep_signal_handlers, monkeypatch
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from pksai.core import heartbeat
+    from pksai.core.models import Heartbeat
+    from pksai.vulnerability.services import ruleset_ensure_default
+    from pksai.vulnerability.tasks import rescore_all
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    beats = []
+    recorded = heartbeat.heartbeat_record
+    monkeypatch.setattr(
+        heartbeat, "heartbeat_record", lambda **kw: beats.append(kw["kind"]) or recorded(**kw)
+    )
+    rescore_all.enqueue(ruleset_ensure_default().pk)
+    pksai("worker", "--batch", "--no-startup-delay", "--no-reload", "--interval", "0.1")
+    assert DBTaskResult.objects.get().status == "SUCCESSFUL"
+    assert beats and beats[0] == Heartbeat.Kind.WORKER
+    assert not Heartbeat.objects.exists()  # a clean stop removes the row
+
+
+@pytest.mark.django_db(transaction=True)
+def test_scheduler_once_alerts_overdue_cases(pksai, team, keep_signal_handlers):  # noqa: F811
+    from pksai.cases.models import Alert, Case
+    from pksai.cases.tests.factories import register
+
+    case = register(team)
+    Alert.objects.all().delete()
+    Case.objects.filter(pk=case.pk).update(stage_due_at=timezone.now() - timedelta(hours=1))
+    out = pksai("scheduler", "--once").out
+    assert re.search(r"^1 case\(s\)", out, flags=re.MULTILINE), out
+    assert set(Alert.objects.values_list("user__username", flat=True)) == {"sw", "spv"}
+    pksai("scheduler", "--once")  # once per due date
+    assert Alert.objects.count() == 2
 
 
 def _processes() -> dict[int, int]:
