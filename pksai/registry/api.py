@@ -176,6 +176,7 @@ def create_import(
 
 @router.get("/imports/{pk}/", response=ImportBatchOut, summary="One import: status and counts")
 def get_import(request, pk: int):
+    services.recover_stale_batches()
     return selectors.import_batch_get(user=request.auth, pk=pk)
 
 

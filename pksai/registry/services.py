@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ from pathlib import Path
 import polars as pl
 import yaml
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import DatabaseError, connections, models, transaction
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone, translation
@@ -110,7 +111,37 @@ def error_report_file(batch: ImportBatch) -> Iterator[Path | None]:
 
 EDITION_FORMAT = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 EDITION_IN_NAME = re.compile(r"^(?P<source>.+?)[-_ ](?P<edition>\d{4}-\d{2}(?:-\d{2})?)$")
-STALE_AFTER = timedelta(minutes=10)
+STALE_AFTER = timedelta(minutes=5)  # no heartbeat for this long: the process is gone
+HEARTBEAT_EVERY = 30  # seconds
+
+
+@contextmanager
+def _heartbeat() -> Iterator[None]:
+    """While an import runs, a thread stamps this process's running batches every
+    HEARTBEAT_EVERY seconds (its own database connection), so a batch whose process died is
+    told from a long one that is still writing."""
+    stop = threading.Event()
+    pid = os.getpid()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(HEARTBEAT_EVERY):
+                try:
+                    ImportBatch.objects.filter(
+                        status=ImportBatch.Status.RUNNING, worker_pid=pid
+                    ).update(heartbeat_at=timezone.now())
+                except DatabaseError:  # e.g. SQLite busy with the import's own write
+                    continue
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=beat, name="pksai-import-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def split_source(source: str, edition: str | None = None) -> tuple[str, str]:
@@ -161,9 +192,9 @@ def _refuse_older_edition(source: str, edition: str, coverage: list[str]) -> Non
 
 
 def recover_stale_batches() -> int:
-    """Batches still "running" or "queued-to-score" whose process is gone (no heartbeat for
-    STALE_AFTER) are marked failed, saying that nothing of them was written (the write is one
-    transaction). Called by the import pages, the import command and the worker."""
+    """Batches still "running" whose process is gone (no heartbeat for STALE_AFTER) are
+    marked failed, saying that nothing of them was written (the write is one transaction).
+    Called by the import pages and API, and the import command."""
     limit = timezone.now() - STALE_AFTER
     stale = ImportBatch.objects.filter(status=ImportBatch.Status.RUNNING).filter(
         Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True, created_at__lt=limit)
@@ -178,7 +209,13 @@ def recover_stale_batches() -> int:
     )
 
 
-def registry_import(
+def registry_import(**options) -> ImportBatch:
+    """Import one extract (see ``_registry_import``), with a heartbeat while it runs."""
+    with _heartbeat():
+        return _registry_import(**options)
+
+
+def _registry_import(
     *,
     path: str | Path,
     source: str,

@@ -79,6 +79,7 @@ def _progress_context(batch: ImportBatch) -> dict:
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_list(request):
+    services.recover_stale_batches()
     batches = selectors.import_batch_list(user=request.user)
     can_upload = request.user.has_perm(selectors.ADD_IMPORT)
     form = ImportUploadForm() if can_upload else None
@@ -105,6 +106,7 @@ def import_list(request):
 @login_required
 @require_GET
 def import_detail(request, pk: int):
+    services.recover_stale_batches()
     batch = selectors.import_batch_get(user=request.user, pk=pk)
     return render(request, "registry/import_detail.html", _progress_context(batch))
 

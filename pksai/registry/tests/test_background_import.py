@@ -334,3 +334,39 @@ def test_uploaded_out_of_school_children_appear_among_vulnerable_children_withou
     putri = Person.objects.get(name="Putri Dg Ngai")
     child = client.get(f"/vulnerability/children/{putri.pk}/")
     assert 'data-rule="not_in_school"' in child.text
+
+
+def test_a_batch_whose_process_died_does_not_stay_running(client, officer, tmp_path):
+    """A killed import (no heartbeat for STALE_AFTER) is shown failed, saying nothing of it
+    was written; one still beating stays running."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from pksai.registry.services import STALE_AFTER
+
+    long_ago = timezone.now() - STALE_AFTER - timedelta(minutes=1)
+    dead = ImportBatch.objects.create(
+        source="DTKS",
+        file_name="big.csv",
+        file_sha256="0" * 64,
+        status=ImportBatch.Status.RUNNING,
+        worker_pid=999_999,
+        heartbeat_at=long_ago,
+        created_by=officer,
+    )
+    alive = ImportBatch.objects.create(
+        source="DTKS",
+        file_name="busy.csv",
+        file_sha256="1" * 64,
+        status=ImportBatch.Status.RUNNING,
+        heartbeat_at=timezone.now(),
+        created_by=officer,
+    )
+    client.force_login(officer)
+    page = client.get(f"/registry/imports/{dead.pk}/")
+    dead.refresh_from_db(), alive.refresh_from_db()
+    assert dead.status == ImportBatch.Status.FAILED and dead.finished_at is not None
+    assert "nothing of it was written" in dead.message
+    assert alive.status == ImportBatch.Status.RUNNING
+    assert page.status_code == 200
