@@ -1,3 +1,6 @@
+import os
+
+from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands import db_worker
 
 from pksai.core.heartbeat import HeartbeatThread
@@ -17,6 +20,10 @@ class Command(db_worker.Command):
     requires_system_checks = []
 
     def handle(self, *args, **options):
+        if options.get("reload") and not options.get("batch"):
+            if os.environ.get(DJANGO_AUTORELOAD_ENV) != "true":
+                # The autoreloader's watching parent: only the child it runs does the work.
+                return super().handle(*args, **options)
         heartbeat = HeartbeatThread(kind=Heartbeat.Kind.WORKER)
         heartbeat.start()
         try:
