@@ -1,0 +1,417 @@
+"""Registry import on PostgreSQL: BENCH_IMPORT_PEOPLE people (default 1,000,000) against a COPY
+floor of the same rows, a re-import of the same edition and the next edition, with where the
+time goes and the peak memory of each step.
+
+Runs on its own PostgreSQL database, created and dropped here: BENCH_IMPORT_DATABASE_URL, else
+the server of BENCH_DATABASE_URL when that is PostgreSQL, else postgres://postgres@127.0.0.1:5432
+(database pksai_bench_import). Skipped, saying why, when that server cannot be reached.
+
+Each step runs in its own process (``python -m benchmarks.bench_import STEP …``) so its peak
+memory (maxrss) is its own; a step taking longer than BENCH_IMPORT_TIMEOUT seconds (default
+1200) is stopped and the steps after it are skipped. Data generation is not timed.
+
+* **COPY floor**: the rows the first import wrote (the same columns of registry_household and
+  registry_person, read back as text) written by Polars as CSV into COPY, in one transaction,
+  into empty copies of both tables (``LIKE … INCLUDING ALL``: same indexes, unique and check
+  constraints; no foreign keys). The importer's goal is at most 3× this.
+* **first import**: ``registry_import`` of the synthetic extract (CSV) into an empty registry.
+* **re-import**: the same file and edition again (writes nothing).
+* **next edition**: ``synth_next_edition`` of the first (people gone, moved, renamed, born,
+  new), a year later: retires, creates, updates, links.
+
+For the first import the wall time is split by wrapping the importer's own calls with timers
+(read, validate, diff queries, hashes, COPY upserts, retire, identities, linkage, commit).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+PEOPLE = int(os.environ.get("BENCH_IMPORT_PEOPLE", "1000000"))
+TIMEOUT = int(os.environ.get("BENCH_IMPORT_TIMEOUT", "1200"))
+FORMAT = os.environ.get("BENCH_IMPORT_FORMAT", "csv")  # or parquet
+DATABASE = "pksai_bench_import"
+REGENCIES = ["7371", "7306", "3372", "3310", "3504"]
+SOURCE = "DTKS"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- the parent: database, steps, table ------------------------------------------------------
+
+
+def _database_url() -> str:
+    url = os.environ.get("BENCH_IMPORT_DATABASE_URL")
+    if url:
+        return url
+    bench = os.environ.get("BENCH_DATABASE_URL", "")
+    if bench.startswith(("postgres://", "postgresql://")):
+        parts = urlsplit(bench)
+        return urlunsplit((parts.scheme, parts.netloc, f"/{DATABASE}", parts.query, ""))
+    return f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
+
+
+def _server(url: str) -> dict:
+    """psycopg connection arguments for the server's maintenance database."""
+    parts = urlsplit(url)
+    return {
+        "host": parts.hostname or "127.0.0.1",
+        "port": parts.port or 5432,
+        "user": parts.username or "postgres",
+        "password": parts.password or None,
+        "dbname": "postgres",
+        "connect_timeout": 5,
+        "autocommit": True,
+    }
+
+
+def _admin(url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(**_server(url)) as conn:
+        conn.execute(sql)
+
+
+def _step(name: str, url: str, workdir: Path, *args: str) -> dict | None:
+    """Run one step in its own process; its result (JSON), or None when it failed."""
+    result = workdir / f"{name}-{time.monotonic_ns()}.json"
+    env = os.environ | {
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "pksai.settings",
+        "PKSAI_DB_POOL": "0",
+        "PKSAI_DB_APPLICATION_NAME": "pksai-bench-import",
+    }
+    env.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
+    command = [sys.executable, "-m", "benchmarks.bench_import", name, str(result), *args]
+    try:
+        done = subprocess.run(  # noqa: S603 (our own module)
+            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=TIMEOUT
+        )
+    except subprocess.TimeoutExpired:
+        print(f"  {name}: stopped after {TIMEOUT} s (BENCH_IMPORT_TIMEOUT); later steps skipped")
+        return None
+    if done.returncode != 0 or not result.exists():
+        tail = "\n    ".join((done.stderr or done.stdout).strip().splitlines()[-15:])
+        print(f"  {name}: failed (exit {done.returncode}); later steps skipped\n    {tail}")
+        return None
+    return json.loads(result.read_text())
+
+
+def run() -> None:
+    import psycopg
+
+    url = _database_url()
+    shown = urlsplit(url)._replace(netloc=urlsplit(url).hostname or "").geturl()
+    try:
+        _admin(url, f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        _admin(url, f'CREATE DATABASE "{DATABASE}"')
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"  skipped: PostgreSQL for {shown} is not reachable ({reason})")
+        return
+    workdir = Path(tempfile.mkdtemp(prefix="pksai-bench-import-"))
+    try:
+        _run(url, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        try:
+            _admin(url, f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        except psycopg.Error as exc:
+            print(f"  could not drop {DATABASE}: {exc}")
+
+
+def _run(url: str, workdir: Path) -> None:
+    prepared = _step("prepare", url, workdir, str(PEOPLE))
+    if prepared is None:
+        return
+    print(
+        f"  data: edition {prepared['first_edition']} {prepared['first_rows']:,} people "
+        f"({prepared['households']:,} households), edition {prepared['next_edition']} "
+        f"{prepared['next_rows']:,} people, {FORMAT}, {len(REGENCIES)} regencies "
+        f"({prepared['seconds']:.1f} s with migrate and areas, not timed)"
+    )
+    first = _step("import", url, workdir, prepared["first"], prepared["first_edition"])
+    floor = first and _step("floor", url, workdir, json.dumps(first["columns"]))
+    again = floor and _step("import", url, workdir, prepared["first"], prepared["first_edition"])
+    after = again and _step("import", url, workdir, prepared["next"], prepared["next_edition"])
+
+    rows = prepared["first_rows"]
+    print(f"  {'step':<26}{'wall s':>9}{'people/s':>11}{'× floor':>9}{'peak MB':>9}  written")
+    if floor:
+        print(
+            f"  {'COPY floor':<26}{floor['seconds']:>9.1f}{rows / floor['seconds']:>11,.0f}"
+            f"{1:>9.2f}{floor['peak_mb']:>9,.0f}  "
+            f"{floor['households']:,} households + {floor['people']:,} people "
+            f"(households {floor['household_seconds']:.1f} s, people "
+            f"{floor['person_seconds']:.1f} s, commit {floor['commit_seconds']:.1f} s)"
+        )
+    for label, step, count in (
+        ("first import", first, rows),
+        ("re-import (same edition)", again, rows),
+        ("next edition", after, prepared["next_rows"]),
+    ):
+        if not step:
+            continue
+        ratio = f"{step['seconds'] / floor['seconds']:>9.2f}" if floor else f"{'–':>9}"
+        print(
+            f"  {label:<26}{step['seconds']:>9.1f}{count / step['seconds']:>11,.0f}{ratio}"
+            f"{step['peak_mb']:>9,.0f}  created {step['created']:,}, updated "
+            f"{step['updated']:,}, unchanged {step['unchanged']:,}, retired "
+            f"{step['retired']:,}, rejected {step['rejected']:,}"
+        )
+    for label, step in (("first import", first), ("next edition", after)):
+        if not step:
+            continue
+        phases, inner = step["phases"], step["inside_write"]
+        listed = ", ".join(f"{k} {v:.1f}" for k, v in phases.items() if v >= 0.05)
+        within = ", ".join(f"{k} {v:.1f}" for k, v in inner.items() if v >= 0.05)
+        print(f"  where the {label}'s {step['seconds']:.1f} s go (s): {listed}")
+        print(f"    of which _write: {within}")
+        sql = ", ".join(f"{k} {v:.1f}" for k, v in step["statements"].items() if v >= 0.05)
+        print(f"    SQL statements (executed through Django, not COPY): {sql}")
+    if first and floor:
+        verdict = "within" if first["seconds"] <= 3 * floor["seconds"] else "above"
+        print(
+            f"  first import / COPY floor = {first['seconds'] / floor['seconds']:.2f} "
+            f"({verdict} the goal of 3×)"
+        )
+
+
+# --- the steps, each in its own process --------------------------------------------------------
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _prepare(workdir: Path, people: str) -> dict:
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from pksai.areas.models import Area
+    from pksai.areas.services import areas_load
+    from pksai.registry.synth import synth_registry_for_regencies
+    from pksai.registry.synth_editions import synth_next_edition
+
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    if not Area.objects.filter(level=Area.Level.VILLAGE).exists():
+        areas_load()
+    # The first edition a year ago, the next one today: births since are not in the future.
+    today = timezone.localdate()
+    households = max(1, round(int(people) / 4.24))
+    first = synth_registry_for_regencies(
+        regencies=REGENCIES, households=households, seed=1, today=today - timedelta(days=365)
+    )
+    following = synth_next_edition(first, seed=2, today=today).frame
+    out = {}
+    for name, frame in (("first", first), ("next", following)):
+        path = workdir / f"{name}.{FORMAT}"
+        frame.write_parquet(path) if FORMAT == "parquet" else frame.write_csv(path)
+        out[name] = str(path)
+    return out | {
+        "first_rows": first.height,
+        "next_rows": following.height,
+        "households": households,
+        "first_edition": f"{today - timedelta(days=365):%Y-%m}",
+        "next_edition": f"{today:%Y-%m}",
+        "seconds": time.perf_counter() - started,
+    }
+
+
+class _Timers:
+    """Wall time of named calls, replacing module attributes by timed wrappers (the importer's
+    code is unchanged; only the names it calls are wrapped). Nested timed calls count in both."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def wrap(self, module, name: str, label: str | None = None, by_table: bool = False) -> None:
+        original = getattr(module, name)
+
+        def timed(*args, **kwargs):
+            key = label or name
+            if by_table:
+                table = kwargs.get("table") or getattr(args[0], "_meta", None)
+                key = f"{key} {getattr(table, 'db_table', table)}"
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.seconds[key] = self.seconds.get(key, 0.0) + time.perf_counter() - started
+
+        setattr(module, name, timed)
+
+
+def _statement_kind(sql: str) -> str:
+    """``INSERT registry_person``, ``UPDATE registry_identity``, ``SELECT registry_person``…"""
+    words = re.sub(r"[\"`]", "", sql).split()
+    verb = words[0].upper() if words else "?"
+    upper = [w.upper() for w in words]
+    after = {"INSERT": "INTO", "DELETE": "FROM", "SELECT": "FROM", "UPDATE": "UPDATE"}
+    anchor = after.get(verb)
+    if anchor in upper:
+        at = upper.index(anchor)
+        if at + 1 < len(words):
+            name = words[at + 1].strip("(),;")
+            if name.startswith("_stage_"):
+                name = "staging"
+            return f"{verb} {name}"
+    return verb
+
+
+def _import(path: str, edition: str) -> dict:
+    from django.db import connection
+
+    from pksai.registry import services
+
+    timers = _Timers()
+    for name, label in (
+        ("_sha256", "file sha256"),
+        ("read_extract", "read"),
+        ("apply_mapping", "mapping"),
+        ("validate", "validate"),
+        ("_refuse_older_edition", "older-edition check"),
+        ("_existing", "diff queries"),
+        ("stable_hash", "row hashes"),
+        ("_retire_absent", "retire"),
+        ("_written_ids", "written ids"),
+        ("ensure_identities", "ensure_identities"),
+        ("_identities_of", "identities_of"),
+        ("link_by_nik", "link_by_nik"),
+        ("link_probabilistic", "link_probabilistic"),
+        ("refresh_identities", "refresh_identities"),
+        ("audit_record", "audit"),
+        ("write_error_report", "error report"),
+    ):
+        timers.wrap(services, name, label)
+    columns: dict[str, list[str]] = {}
+    upsert = services.bulk_upsert
+
+    def recording_upsert(*, table, frame, **kwargs):
+        columns[table] = list(frame.columns)
+        return upsert(table=table, frame=frame, **kwargs)
+
+    services.bulk_upsert = recording_upsert
+    timers.wrap(services, "bulk_upsert", "COPY upsert", by_table=True)
+    timers.wrap(services, "_write", "_write")
+    connection.ensure_connection()
+    timers.wrap(connection, "commit", "commit")
+
+    statements: dict[str, float] = {}
+
+    def timed_sql(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            key = _statement_kind(sql)
+            statements[key] = statements.get(key, 0.0) + time.perf_counter() - started
+
+    started = time.perf_counter()
+    with connection.execute_wrapper(timed_sql):
+        batch = services.registry_import(path=path, source=SOURCE, edition=edition, score="no")
+    seconds = time.perf_counter() - started
+    inner = ("diff queries", "row hashes", "COPY upsert")
+    ordered = sorted(timers.seconds.items(), key=lambda kv: -kv[1])
+    inside_write = {k: v for k, v in ordered if k.startswith(inner)}
+    phases = {k: v for k, v in ordered if k not in inside_write}
+    phases["other"] = max(seconds - sum(phases.values()), 0.0)
+    inside_write["Polars frames (rest)"] = max(
+        phases.get("_write", 0.0) - sum(inside_write.values()), 0.0
+    )
+    return {
+        "seconds": seconds,
+        "peak_mb": _peak_mb(),
+        "created": batch.created,
+        "updated": batch.updated,
+        "unchanged": batch.unchanged,
+        "retired": batch.retired,
+        "rejected": batch.rows_rejected,
+        "status": batch.status,
+        "phases": phases,
+        "inside_write": inside_write,
+        "statements": dict(sorted(statements.items(), key=lambda kv: -kv[1])[:8]),
+        "columns": columns,
+    }
+
+
+def _floor(columns_json: str) -> dict:
+    import io
+
+    import polars as pl
+    from django.db import connection, transaction
+
+    columns: dict[str, list[str]] = json.loads(columns_json)
+    qn = connection.ops.quote_name
+    frames = {}
+    with connection.cursor() as cursor:
+        for table, names in columns.items():
+            listed = ", ".join(qn(c) for c in names)
+            buffer = io.BytesIO()
+            with cursor.cursor.copy(
+                f"COPY (SELECT {listed} FROM {qn(table)} ORDER BY id) TO STDOUT WITH (FORMAT csv)"  # noqa: S608
+            ) as copy:
+                for block in copy:
+                    buffer.write(block)
+            buffer.seek(0)
+            frames[table] = pl.read_csv(
+                buffer, has_header=False, new_columns=names, infer_schema=False
+            )
+            cursor.execute(f"DROP TABLE IF EXISTS {qn('floor_' + table)}")
+            cursor.execute(f"CREATE TABLE {qn('floor_' + table)} (LIKE {qn(table)} INCLUDING ALL)")
+    seconds = {}
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table, frame in frames.items():
+            listed = ", ".join(qn(c) for c in frame.columns)
+            begun = time.perf_counter()
+            for part in frame.iter_slices(50_000):
+                with cursor.cursor.copy(
+                    f"COPY {qn('floor_' + table)} ({listed}) FROM STDIN WITH (FORMAT csv)"
+                ) as copy:
+                    copy.write(part.write_csv(include_header=False, null_value=""))
+            seconds[table] = time.perf_counter() - begun
+        begun = time.perf_counter()
+    commit = time.perf_counter() - begun
+    total = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        for table in frames:
+            cursor.execute(f"DROP TABLE {qn('floor_' + table)}")
+    return {
+        "seconds": total,
+        "commit_seconds": commit,
+        "household_seconds": seconds.get("registry_household", 0.0),
+        "person_seconds": seconds.get("registry_person", 0.0),
+        "households": frames["registry_household"].height,
+        "people": frames["registry_person"].height,
+        "peak_mb": _peak_mb(),
+    }
+
+
+def _main() -> int:
+    import django
+
+    django.setup()
+    step, result, *args = sys.argv[1:]
+    if step == "prepare":
+        out = _prepare(Path(result).parent, *args)
+    else:
+        out = {"import": _import, "floor": _floor}[step](*args)
+    Path(result).write_text(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main())
