@@ -275,10 +275,13 @@ MEASURES: dict[str, Measure] = {
             Nomination,
             "area",
             None,
+            # People no longer in the current registry leave the coverage denominator; each
+            # person once, whichever of their records was nominated (issue 15).
+            lambda _p: Q(person__in_registry=True),
             program="program__code",
             sex="person__sex",
             birth="person__birth_date",
-            aggregate=lambda: Count("person", distinct=True),
+            aggregate=lambda: Count("person__identity", distinct=True),
         ),
         Measure(
             "facilitators",

@@ -1,7 +1,7 @@
 from datetime import date
 
 from pksai.programs.models import Nomination, Program
-from pksai.registry.models import Household, Person
+from pksai.registry.models import Household, Identity, Person
 
 
 def make_person(
@@ -18,7 +18,7 @@ def make_person(
     household = Household.objects.create(
         source="TEST", registry_id=f"P{n}", village_id=village, row_hash="-", welfare_decile=decile
     )
-    return Person.objects.create(
+    created = Person.objects.create(
         household=household,
         source="TEST",
         household_key=f"P{n}",
@@ -32,6 +32,9 @@ def make_person(
         row_hash="-",
         **person,
     )
+    created.identity = Identity.objects.create(primary=created)
+    created.save(update_fields=["identity"])
+    return created
 
 
 def nominate_disabled(by, name: str, *, disability_type="physical", dependency="total", **kw):
