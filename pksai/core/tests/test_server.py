@@ -187,3 +187,53 @@ def test_500_requests_from_20_threads_stay_within_the_connection_pool(tmp_path):
     assert statuses.count(401) == 250 and statuses.count(200) == 250, set(statuses)
     assert 0 < peak[0] <= workers * pool_max, peak[0]
     assert after <= workers * pool_max
+
+
+def test_the_openapi_schema_is_built_once_per_process(client, monkeypatch):
+    from ninja import NinjaAPI
+
+    from pksai.api.base import api
+
+    built = []
+    original = NinjaAPI.get_openapi_schema
+
+    def counting(self, **kwargs):
+        built.append(kwargs)
+        return original(self, **kwargs)
+
+    monkeypatch.setattr(NinjaAPI, "get_openapi_schema", counting)
+    monkeypatch.setattr(api, "_schemas", {})
+    first = client.get("/api/v1/openapi.json")
+    second = client.get("/api/v1/openapi.json")
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content and b'"openapi"' in first.content
+    assert len(built) == 1
+
+
+def _imported(argv: list[str], env: dict) -> set[str]:
+    """Modules a `pksai` command imports (python -X importtime), run as a subprocess."""
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-X", "importtime", "-m", "pksai", *argv],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    return {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if "|" in line}
+
+
+HEAVY = {"polars", "duckdb", "fpdf", "pygal", "pksai.api.urls"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_light_commands_skip_the_system_checks_and_the_heavy_libraries(tmp_path):
+    env = {"DATABASE_URL": subprocess_database_url(tmp_path)}
+    for argv in (["--help"], ["help", "case-alerts"], ["scheduler", "--once"], ["case-alerts"]):
+        assert not (_imported(argv, env) & HEAVY), argv
+    # The system checks import the URL configuration and with it the views' libraries.
+    assert {"pksai.api.urls", "polars"} <= _imported(["check"], env)
