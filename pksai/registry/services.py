@@ -53,7 +53,7 @@ from pksai.registry.importer import (
     stable_hash,
     validate,
 )
-from pksai.registry.models import Household, ImportBatch, Person
+from pksai.registry.models import Household, ImportBatch, Person, Source
 from pksai.registry.reasons import read_error_report, write_error_report
 
 Progress = Callable[[int, str], None]
@@ -290,6 +290,10 @@ def _registry_import(
     try:
         with transaction.atomic():
             ensure_source(source)
+            if edition:
+                Source.objects.filter(code=source, current_edition__lt=edition).update(
+                    current_edition=edition
+                )
             counts = _write(batch, source, edition, good, now)
             retired = _retire_absent(source, edition, coverage, good, now) if edition else []
             step(80, gettext("Linking people across sources"))

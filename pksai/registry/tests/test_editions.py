@@ -38,6 +38,7 @@ def test_next_edition_updates_retires_and_links_without_duplicates(pilot_areas, 
     assert (first.source, first.edition, first.created) == ("DTKS", "2026-03", 3)
     assert first.coverage == ["73.71"] and first.scoring == ImportBatch.Scoring.QUEUED
     assert Source.objects.get(code="DTKS").kind == Source.Kind.OFFICIAL
+    assert Source.objects.get(code="DTKS").current_edition == "2026-03"
 
     second = registry_import(path=write_csv(tmp_path / "e2.csv", EDITION_2), source="DTKS-2026-09")
     assert (second.created, second.updated, second.unchanged, second.retired) == (1, 1, 1, 1)
