@@ -59,36 +59,59 @@ class Command(BaseCommand):
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, on_signal)
 
+        def start(name: str) -> subprocess.Popen:
+            argv, role = commands[name]
+            env = {**os.environ, "PKSAI_DB_APPLICATION_NAME": f"pksai-{role}"}
+            if role == "web":
+                # A page may not hold its database connection past the request timeout.
+                env.setdefault("PKSAI_DB_STATEMENT_TIMEOUT_MS", str(settings.WEB_TIMEOUT * 1000))
+            # Each child leads its own process group, so a stop reaches its children too
+            # (gunicorn's workers) and a terminal's Ctrl-C reaches only us, who forward it.
+            child = subprocess.Popen(  # noqa: S603
+                argv,
+                env=env,
+                start_new_session=True,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
+            )
+            started_at[name] = time.monotonic()
+            self.stdout.write(f"{name} started (pid {child.pid}).")
+            return child
+
         children: dict[str, subprocess.Popen] = {}
+        started_at: dict[str, float] = {}
+        restarts: dict[str, int] = {}  # quick failures in a row, for the back-off
+        restart_at: dict[str, float] = {}
+        failed = ""
         try:
-            for name, (argv, role) in commands.items():
-                env = {**os.environ, "PKSAI_DB_APPLICATION_NAME": f"pksai-{role}"}
-                if role == "web":
-                    # A page may not hold its database connection past the request timeout.
-                    env.setdefault(
-                        "PKSAI_DB_STATEMENT_TIMEOUT_MS", str(settings.WEB_TIMEOUT * 1000)
-                    )
-                # Each child leads its own process group, so a stop reaches its children too
-                # (gunicorn's workers) and a terminal's Ctrl-C reaches only us, who forward it.
-                children[name] = subprocess.Popen(  # noqa: S603
-                    argv,
-                    env=env,
-                    start_new_session=True,
-                    preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
-                )
-                self.stdout.write(f"{name} started (pid {children[name].pid}).")
+            for name in commands:
+                children[name] = start(name)
             self.stdout.write(f"Serving on http://{bind}/ — Ctrl-C to stop.")
-            while not stopping:
-                ended = [name for name, child in children.items() if child.poll() is not None]
-                if ended:
-                    code = children[ended[0]].returncode
-                    self.stderr.write(f"{ended[0]} stopped (exit {code}); stopping the others.")
-                    break
+            while not stopping and not failed:
+                now = time.monotonic()
+                for name, child in children.items():
+                    if child.poll() is None:
+                        continue
+                    if name == "web server":
+                        failed = f"{name} stopped (exit {child.returncode})"
+                        break
+                    if name not in restart_at:
+                        # The worker or the scheduler died (e.g. the database went away):
+                        # start it again after a pause that grows while it keeps failing.
+                        quick = now - started_at[name] < 60
+                        restarts[name] = restarts.get(name, 0) + 1 if quick else 1
+                        pause = min(60, 2 ** restarts[name])
+                        restart_at[name] = now + pause
+                        self.stderr.write(
+                            f"{name} stopped (exit {child.returncode}); restarting in {pause} s."
+                        )
+                    elif now >= restart_at[name]:
+                        del restart_at[name]
+                        children[name] = start(name)
                 time.sleep(0.2)
         finally:
             self._stop(children)
-        if not stopping and children:
-            raise CommandError("a process ended unexpectedly", returncode=1)
+        if failed:
+            raise CommandError(f"{failed}; stopped the others.", returncode=1)
 
     def _stop(self, children: dict[str, "subprocess.Popen"]) -> None:
         """SIGTERM to every child's process group, wait up to SHUTDOWN_SECONDS, then SIGKILL
