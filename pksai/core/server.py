@@ -8,6 +8,7 @@ runs the app (gunicorn itself has no body limit).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import sys
@@ -83,11 +84,15 @@ def gunicorn_argv(
         "--max-requests-jitter",
         "500",
         *(["--worker-tmp-dir", SHM] if os.path.isdir(SHM) else []),
+        # Hooks for Prometheus' multiprocess metrics (they do nothing unless it is set up).
+        *(["--config", f"python:{HOOKS}"] if importlib.util.find_spec(HOOKS) else []),
         "--no-control-socket",
         "--error-logfile",
         "-",
     ]
 
+
+HOOKS = "pksai.ops.gunicorn_conf"
 
 # gunicorn's documented choice for its worker heartbeat files (memory, not disk).
 SHM = "/dev/shm"  # noqa: S108
