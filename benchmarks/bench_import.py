@@ -1,10 +1,13 @@
-"""Registry import on PostgreSQL: BENCH_IMPORT_PEOPLE people (default 1,000,000) against a COPY
-floor of the same rows, a re-import of the same edition and the next edition, with where the
-time goes and the peak memory of each step.
+"""Registry import on PostgreSQL vs a COPY floor: first import, re-import, next edition.
 
-Runs on its own PostgreSQL database, created and dropped here: BENCH_IMPORT_DATABASE_URL, else
-the server of BENCH_DATABASE_URL when that is PostgreSQL, else postgres://postgres@127.0.0.1:5432
-(database pksai_bench_import). Skipped, saying why, when that server cannot be reached.
+BENCH_IMPORT_PEOPLE people (default 1,000,000) in BENCH_IMPORT_FORMAT (csv, default, or
+parquet), against a COPY floor of the same rows, with where the time goes and the peak memory
+of each step.
+
+Runs on its own PostgreSQL database, created (dropped first if it exists) and dropped here: the
+database of BENCH_IMPORT_DATABASE_URL, else pksai_bench_import on the server of
+BENCH_DATABASE_URL when that is PostgreSQL, else on postgres://postgres@127.0.0.1:5432.
+Skipped, saying why, when that server cannot be reached.
 
 Each step runs in its own process (``python -m benchmarks.bench_import STEP …``) so its peak
 memory (maxrss) is its own; a step taking longer than BENCH_IMPORT_TIMEOUT seconds (default
@@ -112,10 +115,12 @@ def run() -> None:
     import psycopg
 
     url = _database_url()
-    shown = urlsplit(url)._replace(netloc=urlsplit(url).hostname or "").geturl()
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/") or DATABASE
+    shown = f"{parts.hostname or '127.0.0.1'}:{parts.port or 5432}/{name}"
     try:
-        _admin(url, f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        _admin(url, f'CREATE DATABASE "{DATABASE}"')
+        _admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _admin(url, f'CREATE DATABASE "{name}"')
     except psycopg.Error as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"  skipped: PostgreSQL for {shown} is not reachable ({reason})")
@@ -126,9 +131,22 @@ def run() -> None:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         try:
-            _admin(url, f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+            _admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         except psycopg.Error as exc:
-            print(f"  could not drop {DATABASE}: {exc}")
+            print(f"  could not drop {name}: {exc}")
+
+
+def _row(label: str, step: dict | None, count: int, floor: dict | None) -> None:
+    if not step:
+        return
+    ratio = f"{step['seconds'] / floor['seconds']:>9.2f}" if floor else f"{'–':>9}"
+    print(
+        f"  {label:<26}{step['seconds']:>9.1f}{count / step['seconds']:>11,.0f}{ratio}"
+        f"{step['peak_mb']:>9,.0f}  created {step['created']:,}, updated "
+        f"{step['updated']:,}, unchanged {step['unchanged']:,}, retired "
+        f"{step['retired']:,}, rejected {step['rejected']:,}",
+        flush=True,
+    )
 
 
 def _run(url: str, workdir: Path) -> None:
@@ -139,37 +157,30 @@ def _run(url: str, workdir: Path) -> None:
         f"  data: edition {prepared['first_edition']} {prepared['first_rows']:,} people "
         f"({prepared['households']:,} households), edition {prepared['next_edition']} "
         f"{prepared['next_rows']:,} people, {FORMAT}, {len(REGENCIES)} regencies "
-        f"({prepared['seconds']:.1f} s with migrate and areas, not timed)"
+        f"({prepared['seconds']:.1f} s with migrate and areas, not timed)",
+        flush=True,
+    )
+    rows = prepared["first_rows"]
+    print(
+        f"  {'step':<26}{'wall s':>9}{'people/s':>11}{'× floor':>9}{'peak MB':>9}  written",
+        flush=True,
     )
     first = _step("import", url, workdir, prepared["first"], prepared["first_edition"])
     floor = first and _step("floor", url, workdir, json.dumps(first["columns"]))
-    again = floor and _step("import", url, workdir, prepared["first"], prepared["first_edition"])
-    after = again and _step("import", url, workdir, prepared["next"], prepared["next_edition"])
-
-    rows = prepared["first_rows"]
-    print(f"  {'step':<26}{'wall s':>9}{'people/s':>11}{'× floor':>9}{'peak MB':>9}  written")
     if floor:
         print(
             f"  {'COPY floor':<26}{floor['seconds']:>9.1f}{rows / floor['seconds']:>11,.0f}"
             f"{1:>9.2f}{floor['peak_mb']:>9,.0f}  "
             f"{floor['households']:,} households + {floor['people']:,} people "
             f"(households {floor['household_seconds']:.1f} s, people "
-            f"{floor['person_seconds']:.1f} s, commit {floor['commit_seconds']:.1f} s)"
+            f"{floor['person_seconds']:.1f} s, commit {floor['commit_seconds']:.1f} s)",
+            flush=True,
         )
-    for label, step, count in (
-        ("first import", first, rows),
-        ("re-import (same edition)", again, rows),
-        ("next edition", after, prepared["next_rows"]),
-    ):
-        if not step:
-            continue
-        ratio = f"{step['seconds'] / floor['seconds']:>9.2f}" if floor else f"{'–':>9}"
-        print(
-            f"  {label:<26}{step['seconds']:>9.1f}{count / step['seconds']:>11,.0f}{ratio}"
-            f"{step['peak_mb']:>9,.0f}  created {step['created']:,}, updated "
-            f"{step['updated']:,}, unchanged {step['unchanged']:,}, retired "
-            f"{step['retired']:,}, rejected {step['rejected']:,}"
-        )
+    _row("first import", first, rows, floor)
+    again = floor and _step("import", url, workdir, prepared["first"], prepared["first_edition"])
+    _row("re-import (same edition)", again, rows, floor)
+    after = again and _step("import", url, workdir, prepared["next"], prepared["next_edition"])
+    _row("next edition", after, prepared["next_rows"], floor)
     for label, step in (("first import", first), ("next edition", after)):
         if not step:
             continue
