@@ -343,7 +343,8 @@ def _read_utf8_csv(path: Path, encoding: str) -> pl.DataFrame:
     replaced = (
         pl.any_horizontal([c.str.contains("\ufffd", literal=True) for c in text])
         if text and encoding != "utf-8"
-        else pl.lit(False)
+        # a column, not a scalar: Polars 2.1 refuses a scalar predicate on 16,384+ rows
+        else pl.repeat(False, pl.len())
     )
     undecodable = good.filter(replaced.fill_null(False)).select(
         ROW,

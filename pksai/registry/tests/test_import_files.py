@@ -355,3 +355,15 @@ def test_score_file_and_score_people_agree_on_upper_case_codes(tmp_path, pilot_a
     }
     assert from_db and {k: from_file[k] for k in from_db} == from_db
     assert any(level for level in from_db.values())  # children were given a level
+
+
+def test_a_csv_of_many_rows_imports(villages, tmp_path):
+    """Polars refuses a scalar filter predicate on frames of 16,384 rows or more: a large
+    UTF-8 CSV once failed as "cannot be read" (found by benchmarks/bench_import.py)."""
+    rows = []
+    for i in range(17_000):
+        row = list(GOOD[2])
+        row[0] = f"B{i}"
+        rows.append(row)
+    batch = registry_import(path=write_csv(tmp_path / "big.csv", rows), source="BIG", score="no")
+    assert (batch.rows_accepted, batch.rows_rejected) == (17_000, 0)
