@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 import polars as pl
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -287,6 +288,14 @@ def link_probabilistic(
 
     upper = settings.PKSAI_LINK_UPPER
     lower = settings.PKSAI_LINK_LOWER
+    if coverage and batch is not None:
+        # Nothing to compare with (a first import): skip reading every new row.
+        area = Q()
+        for regency in coverage:
+            area |= Q(village__code__startswith=regency + ".")
+        others = Person.objects.filter(area, in_registry=True).exclude(batch=batch)
+        if not others.exists():
+            return set(), 0
     new = _linkage_records(person_ids=person_ids)
     if new.is_empty():
         return set(), 0

@@ -196,17 +196,24 @@ def recover_stale_batches() -> int:
     marked failed, saying that nothing of them was written (the write is one transaction).
     Called by the import pages and API, and the import command."""
     limit = timezone.now() - STALE_AFTER
-    stale = ImportBatch.objects.filter(status=ImportBatch.Status.RUNNING).filter(
-        Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True, created_at__lt=limit)
-    )
-    return stale.update(
-        status=ImportBatch.Status.FAILED,
-        finished_at=timezone.now(),
-        message=gettext_noop(
-            "The import stopped before it finished (its process ended); nothing of it was "
-            "written. Import the file again."
-        ),
-    )
+    with transaction.atomic():
+        # A batch row locked by a running import is alive by definition: skip it, never wait.
+        stale = list(
+            ImportBatch.objects.select_for_update(skip_locked=True)
+            .filter(status=ImportBatch.Status.RUNNING)
+            .filter(Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True, created_at__lt=limit))
+            .values_list("pk", flat=True)
+        )
+        if not stale:
+            return 0
+        return ImportBatch.objects.filter(pk__in=stale).update(
+            status=ImportBatch.Status.FAILED,
+            finished_at=timezone.now(),
+            message=gettext_noop(
+                "The import stopped before it finished (its process ended); nothing of it was "
+                "written. Import the file again."
+            ),
+        )
 
 
 def registry_import(**options) -> ImportBatch:
@@ -296,7 +303,9 @@ def _registry_import(
                 )
             counts = _write(batch, source, edition, good, now)
             retired = _retire_absent(source, edition, coverage, good, now) if edition else []
-            step(80, gettext("Linking people across sources"))
+            # Progress on the screen only: updating the batch row here would lock it until
+            # the commit, and the heartbeat and the import pages would wait for it.
+            report(80, gettext("Linking people across sources"))
             touched = _link(batch, retired, coverage)
             batch.rows_read = checked.rows_read
             batch.rows_accepted = good.height
