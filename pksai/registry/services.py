@@ -37,6 +37,7 @@ from pksai.core import files
 from pksai.core.bulk import bulk_update, bulk_upsert
 from pksai.registry.codes import PERSON_COLUMNS
 from pksai.registry.identities import (
+    analyse,
     ensure_identities,
     ensure_source,
     link_by_nik,
@@ -302,6 +303,7 @@ def _registry_import(
                     current_edition=edition
                 )
             counts = _write(batch, source, edition, good, now)
+            analyse()
             retired = _retire_absent(source, edition, coverage, good, now) if edition else []
             # Progress on the screen only: updating the batch row here would lock it until
             # the commit, and the heartbeat and the import pages would wait for it.
