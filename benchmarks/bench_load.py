@@ -35,6 +35,7 @@ import csv
 import importlib.util
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -45,6 +46,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -297,6 +299,18 @@ def _table(label: str, stats: Path) -> list[dict]:
     return rows
 
 
+def _server_errors(log: Path) -> None:
+    """The exceptions the server logged (the last line of each traceback), most frequent first."""
+    lines = log.read_text(errors="replace").splitlines()
+    found = Counter(
+        line.strip()[:160]
+        for before, line in zip(lines, lines[1:], strict=False)
+        if before.startswith("  ") and re.match(r"^[\w.]+(Error|Exception|Timeout)\b", line)
+    )
+    for text, count in found.most_common(3):
+        print(f"    server log: {text} × {count}")
+
+
 def _verdict(label: str, rows: list[dict]) -> None:
     def number(value: str) -> float:
         return float(value) if value not in ("", "N/A") else float("inf")
@@ -377,6 +391,8 @@ def _run(url: str, workdir: Path) -> None:
         base = f"http://127.0.0.1:{port}"
         log = workdir / f"server-{index}.log"
         argv = [sys.executable, "-m", "pksai", command[0], f"127.0.0.1:{port}", *command[1:]]
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"  {label.split(' (')[0]}: machine load average before the run {load}")
         process = _start(argv, env, log)
         try:
             if not _wait_ready(base, process, log):
@@ -387,6 +403,7 @@ def _run(url: str, workdir: Path) -> None:
             _stop(process)
         if stats:
             results.append((label, _table(label, stats)))
+            _server_errors(log)
     for label, rows in results:
         _verdict(label.split(" (")[0], rows)
 

@@ -152,6 +152,8 @@ class Case(models.Model):
             ),
             models.Index(fields=["owner", "stage", "stage_due_at"], name="case_owner_queue"),
             models.Index(fields=["supervisor", "stage_due_at"], name="case_supervisor_queue"),
+            # the case list's order (newest first): its first page without sorting the scope
+            models.Index(fields=["-created_at", "-id"], name="case_list_order"),
         ]
         permissions = [
             ("triage_case", "Can triage a case"),
