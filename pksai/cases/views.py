@@ -35,6 +35,7 @@ from pksai.cases.forms import (
 from pksai.cases.models import Alert, Case, Channel, Concern
 from pksai.cases.services import ConflictError
 from pksai.cases.workflow import Stage
+from pksai.core.paging import CappedPaginator
 from pksai.registry.models import Person
 
 PAGE_SIZE = 50
@@ -66,7 +67,7 @@ def case_list_view(request):
         "response": g.get("response", ""),
     }
     qs = selectors.case_list(user=request.user, **filters)
-    page = Paginator(qs, PAGE_SIZE).get_page(g.get("page"))
+    page = CappedPaginator(qs, PAGE_SIZE).get_page(g.get("page"))
     now = timezone.now()
     for case in page:
         case.shown_name = selectors.display_name(case, request.user)

@@ -1,0 +1,28 @@
+"""Paging lists that may hold a million rows: count at most ``cap`` of them.
+
+Counting every case in a national or city scope costs half a second at a million cases (the
+load test, issue 16); nobody pages past a few hundred pages. ``CappedPaginator`` counts up to
+``cap`` + 1 rows (an index range, not a full count) and says "more than …" beyond it; the
+user narrows the list with its filters instead.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.core.paginator import Paginator
+
+
+class CappedPaginator(Paginator):
+    def __init__(self, object_list, per_page, *, cap: int = 10_000, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.cap = cap
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.order_by()[: self.cap + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        """True when there are more rows than were counted."""
+        return self.count > self.cap
