@@ -53,6 +53,7 @@ LINE_TEXT = "__line_text"
 NUMBER = "__number__"
 UNKNOWN = "__unknown__"
 MISSING = "__missing__"
+CONFLICT = "__conflict"
 ISO = "%Y-%m-%d"
 ERROR_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
 """The rejected-cell frame of the smaller spreadsheet imports (registry.tabular)."""
@@ -788,8 +789,17 @@ class Validated:
 
 
 def validate(
-    frame: pl.DataFrame, *, villages: pl.Series, today: date, date_format: str = ISO
+    frame: pl.DataFrame,
+    *,
+    villages: pl.Series,
+    today: date,
+    date_format: str = ISO,
+    flags: bool = True,
 ) -> Validated:
+    """Check every cell and row. With ``flags`` the good rows carry their data-quality flags
+    (``dq_flags``, NIKs shared within ``frame``); without, a ``__conflict`` column instead, for
+    ``quality_flags`` to finish once the whole file's shared NIKs are known (one part of a
+    large file: every row of a household is in the same part)."""
     unknown = [c.removeprefix(UNKNOWN) for c in frame.columns if c.startswith(UNKNOWN)]
     missing = [c.removeprefix(MISSING) for c in frame.columns if c.startswith(MISSING)]
     numbers = {c.removeprefix(NUMBER) for c in frame.columns if c.startswith(NUMBER)}
@@ -839,9 +849,11 @@ def validate(
     )
     good = (
         accepted.select(ROW, *[pl.col(f"__t_{c.name}").alias(c.name) for c in COLUMNS])
-        .pipe(_with_quality_flags, conflicts)
+        .with_columns(pl.col(ROW).is_in(conflicts["row"].unique().implode()).alias(CONFLICT))
         .sort(ROW)
     )
+    if flags:
+        good = quality_flags(good)
     rows_read = frame.height + lines.height
     return Validated(
         good=good,
@@ -892,9 +904,11 @@ def _household_conflicts(accepted: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([p.cast(REPORT_SCHEMA) for p in parts])
 
 
-def _with_quality_flags(frame: pl.DataFrame, conflicts: pl.DataFrame) -> pl.DataFrame:
+def quality_flags(frame: pl.DataFrame, *, shared_niks: pl.Series | None = None) -> pl.DataFrame:
     """NIK problems are flagged, not rejected: people move, and registries are imperfect.
-    A row whose household columns disagree with the household's first row is flagged too."""
+    A row whose household columns disagree with the household's first row is flagged too
+    (``__conflict``, dropped). A NIK is a duplicate when it is in ``shared_niks`` (the whole
+    file's), or else when two rows of ``frame`` have it."""
     nik = pl.col("nik")
     day = nik.str.slice(6, 2).cast(pl.Int32, strict=False)
     is_female_code = day > 40
@@ -903,7 +917,6 @@ def _with_quality_flags(frame: pl.DataFrame, conflicts: pl.DataFrame) -> pl.Data
         nik.str.slice(8, 2),
         nik.str.slice(10, 2),
     )
-    conflicting = conflicts["row"].unique().implode()
     flags = {
         "nik_missing": nik.is_null(),
         "nik_region_mismatch": nik.is_not_null()
@@ -914,8 +927,9 @@ def _with_quality_flags(frame: pl.DataFrame, conflicts: pl.DataFrame) -> pl.Data
         "nik_birthdate_mismatch": nik.is_not_null()
         & (nik_birth != pl.col("birth_date").dt.strftime("%d%m%y")),
         "nik_sex_mismatch": nik.is_not_null() & (is_female_code != (pl.col("sex") == "F")),
-        "nik_duplicate": nik.is_not_null() & (pl.len().over("nik") > 1),
-        "household_conflict": pl.col(ROW).is_in(conflicting),
+        "nik_duplicate": nik.is_not_null()
+        & (pl.len().over("nik") > 1 if shared_niks is None else nik.is_in(shared_niks.implode())),
+        "household_conflict": pl.col(CONFLICT),
     }
     return frame.with_columns(
         pl.concat_str(
@@ -923,7 +937,7 @@ def _with_quality_flags(frame: pl.DataFrame, conflicts: pl.DataFrame) -> pl.Data
             separator=";",
             ignore_nulls=True,
         ).alias("dq_flags")
-    )
+    ).drop(CONFLICT)
 
 
 def stable_hash(frame: pl.DataFrame, columns: list[str], *, key: bool = False) -> pl.Series:

@@ -20,6 +20,7 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import yaml
 from django.core.exceptions import ValidationError
@@ -35,6 +36,7 @@ from pksai.audit.personal_exports import PersonalExport
 from pksai.audit.services import audit_record
 from pksai.core import files
 from pksai.core.bulk import bulk_update, bulk_upsert
+from pksai.registry.chunks import CHUNK_ROWS, CheckedExtract, check_extract
 from pksai.registry.codes import PERSON_COLUMNS
 from pksai.registry.identities import (
     ensure_identities,
@@ -48,10 +50,9 @@ from pksai.registry.importer import (
     ROW,
     ExtractError,
     Mapping,
-    apply_mapping,
-    read_extract,
+    duckdb_config,
+    sql_text,
     stable_hash,
-    validate,
 )
 from pksai.registry.models import Household, ImportBatch, Person
 from pksai.registry.reasons import read_error_report, write_error_report
@@ -191,15 +192,35 @@ def _refuse_older_edition(source: str, edition: str, coverage: list[str]) -> Non
         )
 
 
+def stopped_message(batch: ImportBatch) -> str:
+    """What a batch that did not finish says about what of it was written."""
+    if not batch.chunks_done:
+        return gettext(
+            "The import stopped before it finished; nothing of it was written. "
+            "Import the file again."
+        )
+    if batch.chunks_done < batch.chunks:
+        return gettext(
+            "The import stopped after %(done)s of %(n)s parts: the %(rows)s rows those parts "
+            "created or updated are in the registry (not yet linked); nobody was retired. "
+            "Import the same file again to finish: it resumes."
+        ) % {"done": batch.chunks_done, "n": batch.chunks, "rows": f"{batch.rows_written:,}"}
+    return gettext(
+        "The import stopped after writing all %(n)s parts (%(rows)s rows created or updated) "
+        "but before retiring the absent and linking; nobody was retired. Import the same file "
+        "again to finish: it resumes."
+    ) % {"n": batch.chunks, "rows": f"{batch.rows_written:,}"}
+
+
 def recover_stale_batches() -> int:
     """Batches still "running" whose process is gone (no heartbeat for STALE_AFTER) are
-    marked failed, saying that nothing of them was written (the write is one transaction).
-    Called by the import pages and API, and the import command."""
+    marked failed, saying what of them was written (``stopped_message``: the parts already
+    committed). Called by the import pages and API, and the import command."""
     limit = timezone.now() - STALE_AFTER
     stale = ImportBatch.objects.filter(status=ImportBatch.Status.RUNNING).filter(
         Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True, created_at__lt=limit)
     )
-    return stale.update(
+    count = stale.filter(chunks_done=0).update(
         status=ImportBatch.Status.FAILED,
         finished_at=timezone.now(),
         message=gettext_noop(
@@ -207,12 +228,36 @@ def recover_stale_batches() -> int:
             "written. Import the file again."
         ),
     )
+    for batch in stale.filter(chunks_done__gt=0):
+        batch.status = ImportBatch.Status.FAILED
+        batch.finished_at = timezone.now()
+        batch.message = stopped_message(batch)
+        batch.save(update_fields=["status", "finished_at", "message"])
+        count += 1
+    return count
 
 
 def registry_import(**options) -> ImportBatch:
     """Import one extract (see ``_registry_import``), with a heartbeat while it runs."""
     with _heartbeat():
         return _registry_import(**options)
+
+
+def _unfinished(batch: ImportBatch) -> list[ImportBatch]:
+    """Earlier imports of the same file (source, edition, SHA-256) that stopped after writing
+    some of their parts: this one finishes them."""
+    return list(
+        ImportBatch.objects.filter(
+            source=batch.source,
+            edition=batch.edition,
+            file_sha256=batch.file_sha256,
+            status=ImportBatch.Status.FAILED,
+            chunks_done__gt=0,
+            finished_by__isnull=True,
+        )
+        .exclude(pk=batch.pk)
+        .order_by("pk")
+    )
 
 
 def _registry_import(
@@ -225,12 +270,19 @@ def _registry_import(
     batch: ImportBatch | None = None,
     progress: Progress | None = None,
     score: str = "background",
+    rows_per_chunk: int = CHUNK_ROWS,
 ) -> ImportBatch:
     """Import one extract (one edition of one source). Bad rows are listed in the batch's
     error report; good rows are kept. Rows of the source in the regencies the file covers
     that it lacks become "not in the current registry" (kept, never deleted). Rows are linked
     into identities, and the people created or changed are scored: ``score`` "background"
     (a task, after commit), "now" (before returning; the command line) or "no".
+
+    The file is checked in parts of whole households (``chunks.check_extract``: bounded
+    memory), then each part is written in its own transaction, the batch counting the parts
+    written; retiring the absent and linking follow the last part, in one transaction. An
+    import that stops half-way says how far it got (``stopped_message``); importing the same
+    file again writes nothing for the parts already written and finishes it.
 
     Raises ExtractError (and marks the batch failed) only when the file cannot be used at all.
     """
@@ -263,73 +315,141 @@ def _registry_import(
         batch.finished_at = timezone.now()
         batch.save()
 
-    try:
-        mapping = Mapping.load(mapping_path)
-        batch.mapping = mapping.as_dict()
-        step(5, gettext("Reading the file"))
-        frame = apply_mapping(read_extract(path, encoding=mapping.encoding), mapping)
-        if frame.height == 0:
-            raise ExtractError(gettext("%(file)s: the file has no rows.") % {"file": path.name})
-        step(20, gettext("Checking %(n)s rows") % {"n": f"{frame.height:,}"})
-        villages = pl.Series(
-            list(Area.objects.filter(level=Area.Level.VILLAGE).values_list("code", flat=True)),
-            dtype=pl.String,
-        )
-        checked = validate(
-            frame, villages=villages, today=timezone.localdate(), date_format=mapping.date_format
-        )
-        good = checked.good
-        coverage = sorted(set(good["village_code"].str.slice(0, 5).to_list()))
-        _refuse_older_edition(source, edition, coverage)
-    except ExtractError as exc:
-        fail(str(exc))
-        raise
-
-    step(50, gettext("Writing %(n)s accepted rows") % {"n": f"{good.height:,}"})
-    now = timezone.now()
-    try:
-        with transaction.atomic():
-            ensure_source(source)
-            counts = _write(batch, source, edition, good, now)
-            retired = _retire_absent(source, edition, coverage, good, now) if edition else []
-            step(80, gettext("Linking people across sources"))
-            touched = _link(batch, retired, coverage)
-            batch.rows_read = checked.rows_read
-            batch.rows_accepted = good.height
-            batch.rows_rejected = checked.rejected_rows
-            batch.created, batch.updated, batch.unchanged = counts
-            batch.retired = len(retired)
-            batch.coverage = coverage
-            batch.warnings = list(getattr(checked, "warnings", None) or [])
-            if checked.errors.height:
-                with tempfile.TemporaryDirectory(prefix="pksai-") as tmp:
-                    report_file = Path(tmp) / "errors.csv"
-                    write_error_report(checked.errors, report_file)
-                    batch.error_report = files.save_bytes(
-                        "imports", error_report_name(batch), report_file.read_bytes()
-                    )
-            batch.status = ImportBatch.Status.DONE
-            batch.progress = 100
-            batch.message = gettext("Done")
-            batch.finished_at = timezone.now()
-            batch.scoring = ImportBatch.Scoring.QUEUED if touched else ImportBatch.Scoring.NONE
-            batch.save()
-            audit_record(action="create", actor=by, obj=batch, detail=batch.summary())
-            if touched and score == "background":
-                from pksai.registry.tasks import score_import
-
-                ids = sorted(touched)
-                transaction.on_commit(partial(score_import.enqueue, batch.pk, ids))
-    except Exception as exc:
-        fail(
-            gettext("The import failed and nothing of it was written: %(reason)s")
-            % {"reason": str(exc)[:500]}
-        )
-        raise
+    with tempfile.TemporaryDirectory(prefix="pksai-import-") as tmp:
+        try:
+            mapping = Mapping.load(mapping_path)
+            batch.mapping = mapping.as_dict()
+            step(5, gettext("Reading the file"))
+            villages = pl.Series(
+                list(Area.objects.filter(level=Area.Level.VILLAGE).values_list("code", flat=True)),
+                dtype=pl.String,
+            )
+            checked = check_extract(
+                path,
+                mapping,
+                workdir=Path(tmp),
+                villages=villages,
+                today=timezone.localdate(),
+                rows_per_chunk=rows_per_chunk,
+                progress=lambda k, n: step(
+                    5 + 45 * k // n,
+                    gettext("Checking part %(k)s of %(n)s") % {"k": k, "n": n},
+                ),
+            )
+            if checked.rows_read == 0:
+                raise ExtractError(gettext("%(file)s: the file has no rows.") % {"file": path.name})
+            _refuse_older_edition(source, edition, checked.coverage)
+        except ExtractError as exc:
+            fail(str(exc))
+            raise
+        try:
+            touched = _write_checked(batch, source, edition, checked, step=step, by=by, score=score)
+        except Exception as exc:
+            batch.refresh_from_db()  # what the committed parts counted
+            batch.mapping = mapping.as_dict()
+            reason = str(exc)[:500]
+            if batch.chunks_done:
+                fail(stopped_message(batch) + " " + reason)
+            else:
+                fail(
+                    gettext("The import failed and nothing of it was written: %(reason)s")
+                    % {"reason": reason}
+                )
+            raise
     if touched and score == "now":
         score_batch(batch=batch, identity_ids=sorted(touched))
     report(100, gettext("Done"))
     return batch
+
+
+def _write_checked(
+    batch: ImportBatch,
+    source: str,
+    edition: str,
+    checked: CheckedExtract,
+    *,
+    step: Callable[[int, str], None],
+    by,
+    score: str,
+) -> set[int]:
+    """Write the parts, one transaction each, then retire, link and finish the batch in one
+    more. Returns the identities touched."""
+    n = checked.chunks
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        chunks=n, chunks_done=0, rows_written=0, created=0, updated=0, unchanged=0
+    )
+    batch.chunks, batch.chunks_done, batch.rows_written = n, 0, 0
+    ensure_source(source)
+    created = updated = unchanged = 0
+    for k in range(n):
+        step(
+            50 + 30 * k // max(n, 1),
+            gettext("Writing part %(k)s of %(n)s (%(rows)s rows)")
+            % {"k": k + 1, "n": n, "rows": f"{checked.chunk_rows[k]:,}"},
+        )
+        good = checked.good(k)
+        with transaction.atomic():
+            c, u, same = _write(batch, source, edition, good, timezone.now())
+            created, updated, unchanged = created + c, updated + u, unchanged + same
+            batch.chunks_done, batch.rows_written = k + 1, created + updated
+            ImportBatch.objects.filter(pk=batch.pk).update(
+                chunks_done=k + 1,
+                rows_written=created + updated,
+                created=created,
+                updated=updated,
+                unchanged=unchanged,
+                heartbeat_at=timezone.now(),
+            )
+        del good
+    step(80, gettext("Linking people across sources"))
+    now = timezone.now()
+    with transaction.atomic():
+        # Earlier imports of this file that stopped half-way: their rows are this import's
+        # (they count as created or updated here, not as unchanged).
+        earlier = _unfinished(batch)
+        for previous in earlier:
+            Person.objects.filter(batch=previous).update(batch=batch)
+            Household.objects.filter(batch=previous).update(batch=batch)
+            created += previous.created
+            updated += previous.updated
+            unchanged -= previous.created + previous.updated
+            previous.finished_by = batch
+            previous.message = gettext("Finished by import #%(pk)s.") % {"pk": batch.pk}
+            previous.save(update_fields=["finished_by", "message"])
+        retired = (
+            _retire_absent(source, edition, checked.coverage, checked.goods, now) if edition else []
+        )
+        touched = _link(batch, retired, checked.coverage)
+        batch.rows_read = checked.rows_read
+        batch.rows_accepted = checked.rows_accepted
+        batch.rows_rejected = checked.rows_rejected
+        batch.created, batch.updated, batch.unchanged = created, updated, max(unchanged, 0)
+        batch.rows_written = created + updated
+        batch.retired = len(retired)
+        batch.coverage = checked.coverage
+        batch.warnings = checked.warnings
+        if checked.has_errors:
+            report_file = checked.workdir / "errors.csv"
+            write_error_report(checked.errors(), report_file)
+            batch.error_report = files.save_bytes(
+                "imports", error_report_name(batch), report_file.read_bytes()
+            )
+        batch.status = ImportBatch.Status.DONE
+        batch.progress = 100
+        batch.message = gettext("Done")
+        batch.finished_at = timezone.now()
+        batch.scoring = ImportBatch.Scoring.QUEUED if touched else ImportBatch.Scoring.NONE
+        batch.save()
+        detail = batch.summary()
+        if earlier:
+            detail["finished"] = [previous.pk for previous in earlier]
+        audit_record(action="create", actor=by, obj=batch, detail=detail)
+        if touched and score == "background":
+            from pksai.registry.tasks import score_import
+
+            ids = sorted(touched)
+            transaction.on_commit(partial(score_import.enqueue, batch.pk, ids))
+    return touched
 
 
 def score_batch(*, batch: ImportBatch, identity_ids: list[int]) -> ImportBatch:
@@ -376,28 +496,40 @@ def _link(batch: ImportBatch, retired: list[int], coverage: list[str]) -> set[in
     return touched
 
 
-def _retire_absent(
-    source: str, edition: str, coverage: list[str], good: pl.DataFrame, now
-) -> list[int]:
-    """Rows of ``source`` in the covered regencies that this edition lacks: kept, marked not
-    in the current registry since ``edition``. Returns their ids."""
-    present = good.select(
-        pl.col("household_id").alias("household_key"), pl.col("person_id").alias("person_key")
-    )
+def _retire_absent(source: str, edition: str, coverage: list[str], goods: str, now) -> list[int]:
+    """Rows of ``source`` in the covered regencies that this edition lacks (its accepted rows
+    are the Parquet files ``goods``): kept, marked not in the current registry since
+    ``edition``. Returns their ids. The file's keys are compared in DuckDB (bounded memory),
+    one regency at a time."""
     retired: list[int] = []
     schema = {"id": pl.Int64, "household_key": pl.String, "person_key": pl.String}
-    for regency in coverage:
-        stored = pl.DataFrame(
-            list(
-                Person.objects.filter(
-                    source=source, in_registry=True, village__code__startswith=regency + "."
-                ).values_list("pk", "household_key", "person_key")
-            ),
-            schema=schema,
-            orient="row",
+    with (
+        tempfile.TemporaryDirectory(prefix="pksai-") as tmp,
+        duckdb.connect(config=duckdb_config(tmp)) as con,
+    ):
+        con.execute(
+            "CREATE TABLE present AS SELECT DISTINCT household_id AS household_key, "  # noqa: S608
+            f"person_id AS person_key FROM read_parquet({sql_text(goods)})"
         )
-        gone = stored.join(present, on=["household_key", "person_key"], how="anti")
-        retired += gone["id"].to_list()
+        for regency in coverage:
+            stored = pl.DataFrame(
+                list(
+                    Person.objects.filter(
+                        source=source, in_registry=True, village__code__startswith=regency + "."
+                    ).values_list("pk", "household_key", "person_key")
+                ),
+                schema=schema,
+                orient="row",
+            )
+            con.register("stored", stored)
+            gone = con.execute(
+                "SELECT s.id FROM stored s WHERE NOT EXISTS (SELECT 1 FROM present p "
+                "WHERE p.household_key = s.household_key AND p.person_key = s.person_key) "
+                "ORDER BY s.id"
+            ).fetchnumpy()["id"]
+            con.unregister("stored")
+            retired += [int(i) for i in gone]
+            del stored
     if retired:
         bulk_update(
             table=Person._meta.db_table,
