@@ -131,6 +131,13 @@ def _show(people: int, done: dict, data: dict, label: str = "") -> None:
         f"({data['seconds']:.0f} s, {data['mb']:.0f} MB; created {done['created']:,}, "
         f"unchanged {done['unchanged']:,}, rejected {done['rejected']:,}){label}"
     )
+    before = done.get("peak_before_mb", {})
+    print(
+        "  "
+        + " " * 11
+        + " peak MB when each phase began: "
+        + ", ".join(f"{k} {v:.0f}" for k, v in before.items())
+    )
 
 
 # --- the steps (each in its own process) ------------------------------------------------------
@@ -185,10 +192,12 @@ def _import(path: str) -> dict:
     from pksai.registry.services import registry_import
 
     marks: dict[str, float] = {}
+    peaks: dict[str, float] = {}  # the peak memory when the phase began
 
     def progress(pct: int, message: str) -> None:
         phase = "check" if pct < 50 else "write" if pct < 80 else "link" if pct < 100 else "end"
         marks.setdefault(phase, time.perf_counter())
+        peaks.setdefault(phase, _peak_mb())
 
     started = time.perf_counter()
     batch = registry_import(path=path, source="DTKS-2026-03", score="no", progress=progress)
@@ -200,6 +209,7 @@ def _import(path: str) -> dict:
         "seconds": ended - started,
         "phases": phases,
         "peak_mb": _peak_mb(),
+        "peak_before_mb": peaks,
         "chunks": batch.chunks,
         "created": batch.created,
         "unchanged": batch.unchanged,

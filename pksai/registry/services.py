@@ -9,6 +9,7 @@ edition imported for a regency is its current registry (docs/registry-format.md)
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import tempfile
@@ -24,8 +25,8 @@ import duckdb
 import polars as pl
 import yaml
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connections, models, transaction
-from django.db.models import Q
+from django.db import DatabaseError, connection, connections, models, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
@@ -59,6 +60,8 @@ from pksai.registry.reasons import read_error_report, write_error_report
 
 Progress = Callable[[int, str], None]
 KEY_CHUNK = 5_000
+LINK_SLICE = 200_000
+ANALYZE_AFTER = 100_000  # rows written: refresh the planner's statistics
 PERSON_FIELDS = [c for c in PERSON_COLUMNS if c != "person_id"]
 
 
@@ -402,6 +405,9 @@ def _write_checked(
             )
         del good
     step(80, gettext("Linking people across sources"))
+    if connection.vendor == "postgresql" and created + updated > ANALYZE_AFTER:
+        with connection.cursor() as cursor:  # the planner should know the tables grew
+            cursor.execute("ANALYZE registry_household, registry_person")
     now = timezone.now()
     with transaction.atomic():
         # Earlier imports of this file that stopped half-way: their rows are this import's
@@ -468,10 +474,21 @@ def score_batch(*, batch: ImportBatch, identity_ids: list[int]) -> ImportBatch:
     return batch
 
 
-def _written_ids(batch: ImportBatch) -> tuple[list[int], list[int]]:
-    """(all rows this batch wrote, those it created)."""
-    rows = list(Person.objects.filter(batch=batch).values_list("pk", "identity_id").order_by("pk"))
-    return [pk for pk, _i in rows], [pk for pk, identity in rows if identity is None]
+def _written_ids(batch: ImportBatch) -> pl.DataFrame:
+    """The rows this batch wrote (id, and whether it created them: no identity yet), read
+    in slices (a server-side cursor on PostgreSQL)."""
+    schema = {"id": pl.Int64, "created": pl.Boolean}
+    rows = (
+        Person.objects.filter(batch=batch)
+        .order_by("pk")
+        .values_list("pk", "identity_id")
+        .iterator(chunk_size=LINK_SLICE)
+    )
+    parts = [
+        pl.DataFrame([(pk, identity is None) for pk, identity in part], schema=schema, orient="row")
+        for part in itertools.batched(rows, LINK_SLICE)
+    ]
+    return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
 
 
 def _identities_of(person_ids: list[int]) -> set[int]:
@@ -483,16 +500,51 @@ def _identities_of(person_ids: list[int]) -> set[int]:
     return found
 
 
+def _sharing_a_nik(batch: ImportBatch) -> list[int]:
+    """The rows this batch wrote whose NIK another row carries too."""
+    others = Person.objects.filter(nik=OuterRef("nik")).exclude(pk=OuterRef("pk"))
+    return list(
+        Person.objects.filter(batch=batch)
+        .exclude(nik="")
+        .filter(Exists(others))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _others_in(coverage: list[str], created: int) -> bool:
+    """Are there current rows in these regencies besides the ``created`` ones (all current
+    and in them)? When not, probabilistic linkage has nothing to compare with."""
+    area = Q()
+    for code in coverage:
+        area |= Q(village__code__startswith=code + ".")
+    return Person.objects.filter(area, in_registry=True).count() > created
+
+
 def _link(batch: ImportBatch, retired: list[int], coverage: list[str]) -> set[int]:
     """Identities for new rows, deterministic then probabilistic linkage of the rows written,
-    survivorship for every identity touched. Returns the identities touched (still existing)."""
-    written, created = _written_ids(batch)
+    survivorship for every identity touched. Returns the identities touched (still existing).
+    Deterministic linkage and survivorship go LINK_SLICE rows at a time (bounded memory)."""
+    created = _written_ids(batch).filter(pl.col("created"))["id"]
     ensure_identities()
-    touched = _identities_of(written) | _identities_of(retired)
-    touched |= link_by_nik(written, batch=batch)
-    linked, _queued = link_probabilistic(created, batch=batch, coverage=coverage)
-    touched |= linked
-    refresh_identities(touched)
+    touched = _identities_of(retired)
+    touched.update(
+        Person.objects.filter(batch=batch)
+        .order_by()
+        .values_list("identity_id", flat=True)
+        .distinct()
+        .iterator(chunk_size=LINK_SLICE)
+    )
+    # Only rows whose NIK another row has can link by NIK (one query, not one per row).
+    shared = _sharing_a_nik(batch)
+    for start in range(0, len(shared), LINK_SLICE):
+        touched |= link_by_nik(shared[start : start + LINK_SLICE], batch=batch)
+    if created.len() and _others_in(coverage, created.len()):
+        linked, _queued = link_probabilistic(created.to_list(), batch=batch, coverage=coverage)
+        touched |= linked
+    ordered = sorted(touched)
+    for start in range(0, len(ordered), LINK_SLICE):
+        refresh_identities(ordered[start : start + LINK_SLICE])
     return touched
 
 
