@@ -12,6 +12,7 @@ from pksai.registry.importer import read_extract, validate
 from pksai.registry.models import Household, Identity, ImportBatch, LinkCandidate, Person
 from pksai.registry.services import error_report_file, recover_stale_batches, registry_import
 from pksai.registry.synth import synth_registry
+from pksai.registry.tests.test_api import bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -176,11 +177,14 @@ def test_a_stopped_import_says_how_far_it_got_and_the_same_file_finishes_it(
     assert _state() == clean_state
 
 
-def test_a_stale_batch_that_wrote_parts_says_so(db):
+def test_a_stale_batch_that_wrote_parts_says_so_on_the_page_and_api(client, pilot_areas):
     from datetime import timedelta
 
     from django.utils import timezone
 
+    from pksai.accounts.tests.factories import make_user
+
+    officer = make_user("officer", roles=["data_officer"], scope=["73.71"])
     long_ago = timezone.now() - services.STALE_AFTER - timedelta(minutes=1)
     dead = ImportBatch.objects.create(
         source="DTKS",
@@ -191,9 +195,15 @@ def test_a_stale_batch_that_wrote_parts_says_so(db):
         chunks=40,
         chunks_done=17,
         rows_written=4_250_000,
+        created_by=officer,
     )
     assert recover_stale_batches() == 1
     dead.refresh_from_db()
     assert dead.status == ImportBatch.Status.FAILED
     assert "stopped after 17 of 40 parts" in dead.message and "4,250,000" in dead.message
     assert "nobody was retired" in dead.message
+    client.force_login(officer)
+    page = client.get(f"/registry/imports/{dead.pk}/").content.decode()
+    assert "Stopped after 17 of 40 parts" in page and "Nothing was imported" not in page
+    body = client.get(f"/api/v1/registry/imports/{dead.pk}/", headers=bearer(officer)).json()
+    assert (body["chunks"], body["chunks_done"], body["rows_written"]) == (40, 17, 4_250_000)
