@@ -133,6 +133,15 @@ class ImportBatchOut(Schema):
         "score), queued, running, done or failed."
     )
     scored: int
+    chunks: int = Field(description="Parts of whole households the file is written in.")
+    chunks_done: int = Field(
+        description="Parts written so far (each in its own transaction). A failed import with "
+        "parts written resumes when the same file is imported again."
+    )
+    rows_written: int = Field(description="Rows the parts written so far created or updated.")
+    finished_by_id: int | None = Field(
+        None, description="The import that finished this stopped one, if any."
+    )
 
     @staticmethod
     def resolve_counts(obj) -> dict[str, int]:

@@ -53,6 +53,7 @@ LINE_TEXT = "__line_text"
 NUMBER = "__number__"
 UNKNOWN = "__unknown__"
 MISSING = "__missing__"
+CONFLICT = "__conflict"
 ISO = "%Y-%m-%d"
 ERROR_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
 """The rejected-cell frame of the smaller spreadsheet imports (registry.tabular)."""
@@ -163,7 +164,17 @@ class Mapping:
 def read_extract(path: str | Path, *, encoding: str = "utf-8") -> pl.DataFrame:
     """Every column as text (spreadsheet numbers and dates as they look: ``3``,
     ``1989-09-16 00:00:00``), the row number, and the hidden columns described above. A CSV
-    line that cannot be read is one row with ``__line_error`` set, not a failed file."""
+    line that cannot be read is one row with ``__line_error`` set, not a failed file.
+    (The whole file in memory: large imports use ``stage_extract`` instead.)"""
+    with tempfile.TemporaryDirectory(prefix="pksai-") as tmp:
+        staged = stage_extract(path, Path(tmp) / "extract.parquet", encoding=encoding)
+        return pl.read_parquet(staged).sort(ROW)
+
+
+def stage_extract(path: str | Path, target: Path, *, encoding: str = "utf-8") -> Path:
+    """``read_extract`` written to the Parquet file ``target`` (rows in no particular order)
+    instead of returned: a CSV or Parquet extract streams through DuckDB or Polars in
+    bounded memory, whatever its size."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in {".csv", ".txt", ".parquet", ".xlsx", ".xlsm"}:
@@ -172,22 +183,28 @@ def read_extract(path: str | Path, *, encoding: str = "utf-8") -> pl.DataFrame:
         raise ExtractError(code="file_encoding", params={"encoding": encoding})
     try:
         if suffix in {".csv", ".txt"}:
-            frame = _read_csv(path, ENCODINGS[encoding.lower()])
+            _stage_csv(path, ENCODINGS[encoding.lower()], target)
         elif suffix == ".parquet":
-            frame = _read_parquet(path)
+            _stage_frame(_scan_parquet(path), target)
         else:
-            frame = _read_xlsx(path)
+            _stage_frame(_read_xlsx(path).lazy(), target)
     except ExtractError:
         raise
     except Exception as exc:  # a corrupt file: say so, import nothing
         raise ExtractError(
             code="file_unreadable", params={"name": path.name, "detail": str(exc)[:300]}
         ) from exc
-    text = [c for c in frame.columns if not c.startswith("__")]
+    return target
+
+
+def _stage_frame(frame: pl.LazyFrame, target: Path) -> None:
+    """Rows with any text (or a line error) only, streamed to Parquet."""
+    names = frame.collect_schema().names()
+    text = [c for c in names if not c.startswith("__")]
     keep = pl.any_horizontal([pl.col(c).is_not_null() for c in text]) if text else pl.lit(False)
-    if LINE_ERROR in frame.columns:
+    if LINE_ERROR in names:
         keep = keep | pl.col(LINE_ERROR).is_not_null()
-    return frame.filter(keep).sort(ROW)
+    frame.filter(keep).sink_parquet(target)
 
 
 def cell_text(schema: pl.Schema) -> list[pl.Expr]:
@@ -217,12 +234,13 @@ def cell_text(schema: pl.Schema) -> list[pl.Expr]:
     return exprs
 
 
-def _read_parquet(path: Path) -> pl.DataFrame:
-    frame = pl.read_parquet(path)
-    numbers = [n for n, t in frame.schema.items() if t.is_float()]
+def _scan_parquet(path: Path) -> pl.LazyFrame:
+    frame = pl.scan_parquet(path)
+    schema = frame.collect_schema()
+    numbers = [n for n, t in schema.items() if t.is_float()]
     return (
         frame.with_columns(
-            *cell_text(frame.schema),
+            *cell_text(schema),
             *[pl.col(n).is_not_null().alias(NUMBER + n) for n in numbers],
         )
         .with_row_index(ROW, offset=2)
@@ -259,18 +277,63 @@ def _utf8_copy(path: Path, encoding: str, target: Path) -> None:
         out.write(decoder.decode(b"", final=True))
 
 
-def _read_csv(path: Path, encoding: str) -> pl.DataFrame:
+def _stage_csv(path: Path, encoding: str, target: Path) -> None:
     if encoding != "utf-8":
-        with tempfile.TemporaryDirectory() as tmp:
+        with tempfile.TemporaryDirectory(prefix="pksai-") as tmp:
             utf8 = Path(tmp) / "extract.csv"
             _utf8_copy(path, encoding, utf8)
-            return _read_utf8_csv(utf8, encoding)
-    return _read_utf8_csv(path, encoding)
+            _stage_utf8_csv(utf8, encoding, target)
+            return
+    _stage_utf8_csv(path, encoding, target)
 
 
-def _read_utf8_csv(path: Path, encoding: str) -> pl.DataFrame:
-    data = np.memmap(path, dtype=np.uint8, mode="r") if path.stat().st_size else np.zeros(0)
-    if data.size == 0:
+LINE_BLOCK = 1 << 24  # bytes read at a time when finding where lines start
+
+
+def duckdb_config(tmp: str | Path) -> dict[str, str]:
+    """DuckDB for whole-file work: bounded memory, spilling to ``tmp``, rows kept in order."""
+    return {
+        "memory_limit": "1GB",
+        "temp_directory": str(tmp),
+        "preserve_insertion_order": "true",
+    }
+
+
+def sql_text(value: str | Path) -> str:
+    """A SQL string literal (for the file names of COPY, which takes no parameters)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _physical_lines(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(where each physical line starts, which lines are blank — empty or a lone CR), read
+    in blocks: about 10 bytes of memory a line, whatever the file's size."""
+    size = path.stat().st_size
+    newline_parts, cr_parts = [], []
+    previous = 0  # the last byte of the block before
+    with path.open("rb") as f:
+        offset = 0
+        while block := f.read(LINE_BLOCK):
+            data = np.frombuffer(block, dtype=np.uint8)
+            at = np.flatnonzero(data == 10)
+            before = np.where(at > 0, data[np.maximum(at - 1, 0)], previous)
+            newline_parts.append(at + offset)
+            cr_parts.append(before == 13)
+            previous = int(data[-1])
+            offset += data.size
+    newlines = np.concatenate(newline_parts) if newline_parts else np.zeros(0, np.int64)
+    cr_before = np.concatenate(cr_parts) if cr_parts else np.zeros(0, bool)
+    del newline_parts, cr_parts
+    starts = np.concatenate([[0], newlines + 1])
+    starts = starts[starts < size]
+    lengths = np.append(newlines, size)[: starts.size] - starts
+    # A one-byte line's byte is the one before its end (its newline, or the end of the file).
+    cr_end = np.append(cr_before, previous == 13)[: starts.size]
+    blank = (lengths == 0) | ((lengths == 1) & cr_end)
+    return starts, blank
+
+
+def _stage_utf8_csv(path: Path, encoding: str, target: Path) -> None:
+    if not path.stat().st_size:
         raise ExtractError(code="file_empty", params={"name": path.name})
     with path.open("rb") as f:
         first = f.readline().decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
@@ -284,84 +347,103 @@ def _read_utf8_csv(path: Path, encoding: str) -> pl.DataFrame:
     columns = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
     options = (
         f"header=true, auto_detect=false, all_varchar=true, store_rejects=true, "
-        f"delim='{delimiter}', quote='\"', escape='\"', columns={columns}, "
+        f"delim={sql_text(delimiter)}, quote='\"', escape='\"', columns={columns}, "
         f"max_line_size=10000000"
     )
-    with duckdb.connect() as con:
-        sql = f"SELECT * FROM read_csv(?, {options})"  # noqa: S608 (our options)
-        good = con.sql(sql, params=[str(path)]).pl()
+    with (
+        tempfile.TemporaryDirectory(prefix="pksai-") as tmp,
+        duckdb.connect(config=duckdb_config(tmp)) as con,
+    ):
+        records = sql_text(Path(tmp) / "records.parquet")
+        con.execute(
+            f"COPY (SELECT * FROM read_csv({sql_text(path)}, {options})) "  # noqa: S608 (ours)
+            f"TO {records} (FORMAT parquet)"
+        )
         rejects = con.sql(
             "SELECT line_byte_position AS pos, error_type, csv_line FROM reject_errors"
         ).pl()
-    good = good.rename(dict(zip(names, headers, strict=True)))
-    rejects = _line_rejects(rejects, encoding)
+        rejects = _line_rejects(rejects, encoding)
+        count = con.execute(f"SELECT count(*) FROM read_parquet({records})").fetchone()[0]  # noqa: S608
 
-    # Physical lines: where each starts; the blank ones DuckDB skips.
-    newlines = np.flatnonzero(data == 10)
-    starts = np.concatenate([[0], newlines + 1])
-    starts = starts[starts < data.size]
-    ends = np.minimum(np.append(newlines, data.size)[: starts.size], data.size)
-    lengths = ends - starts
-    last = np.minimum(starts, data.size - 1)
-    blank = (lengths == 0) | ((lengths == 1) & (data[last] == 13))
-    nonblank = np.flatnonzero(~blank)
-    nonblank = nonblank[nonblank > 0]  # line index 0 is the header
+        # Good records in order, each spanning 1 + its embedded line breaks (blank ones
+        # excluded): only the few records holding a line break are looked at.
+        spans = np.ones(count, dtype=np.int64)
+        if names:
+            has_break = " OR ".join(f"strpos({n}, chr(10)) > 0" for n in names)
+            breaks = " + ".join(
+                f"coalesce(len(regexp_extract_all({n}, '\\n(?:[^\\r\\n]|\\r[^\\n]|\\r?$)')), 0)"
+                for n in names
+            )
+            multiline = con.execute(
+                f"SELECT file_row_number AS i, 1 + {breaks} AS s "  # noqa: S608 (ours)
+                f"FROM read_parquet({records}, file_row_number=true) WHERE {has_break}"
+            ).fetchnumpy()
+            spans[multiline["i"].astype(np.int64)] = multiline["s"].astype(np.int64)
 
-    # Lines taken by rejected records (a record may span lines: count its non-blank ones).
-    reject_line = np.searchsorted(starts, rejects["pos"].to_numpy(), side="right") - 1
-    reject_span = rejects["span"].to_numpy().astype(np.int64)
-    first_at = np.searchsorted(nonblank, reject_line)
-    taken = np.repeat(first_at, reject_span) + (
-        np.arange(reject_span.sum()) - np.repeat(np.cumsum(reject_span) - reject_span, reject_span)
-    )
-    available = np.delete(nonblank, taken[taken < nonblank.size])
+        # Physical lines: where each starts; the blank ones DuckDB skips.
+        starts, blank = _physical_lines(path)
+        nonblank = np.flatnonzero(~blank)
+        del blank
+        nonblank = nonblank[nonblank > 0]  # line index 0 is the header
 
-    # Good records in order, each spanning 1 + its embedded line breaks (blank ones excluded).
-    text = [pl.col(h) for h in headers]
-    spans = np.ones(good.height, dtype=np.int64)
-    multiline = good.select(
-        pl.any_horizontal([c.str.contains("\n", literal=True) for c in text]).fill_null(False)
-    ).to_series()
-    if multiline.any():
-        breaks = pl.sum_horizontal(
-            [c.str.count_matches(r"\n(?:[^\r\n]|\r[^\n]|\r?$)").fill_null(0) for c in text]
+        # Lines taken by rejected records (a record may span lines: count its non-blank ones).
+        reject_line = np.searchsorted(starts, rejects["pos"].to_numpy(), side="right") - 1
+        del starts
+        reject_span = rejects["span"].to_numpy().astype(np.int64)
+        first_at = np.searchsorted(nonblank, reject_line)
+        taken = np.repeat(first_at, reject_span) + (
+            np.arange(reject_span.sum())
+            - np.repeat(np.cumsum(reject_span) - reject_span, reject_span)
         )
-        spans = good.select((breaks + 1).cast(pl.Int64).alias("s"))["s"].to_numpy()
-    offsets = np.cumsum(spans) - spans
-    if spans.sum() != available.size:
-        logger.warning(
-            "%s: %d record lines expected, %d found; row numbers may be approximate",
-            path.name,
-            spans.sum(),
-            available.size,
+        available = np.delete(nonblank, taken[taken < nonblank.size])
+        del nonblank
+        offsets = np.cumsum(spans) - spans
+        if spans.sum() != available.size:
+            logger.warning(
+                "%s: %d record lines expected, %d found; row numbers may be approximate",
+                path.name,
+                spans.sum(),
+                available.size,
+            )
+        line_index = (
+            available[np.minimum(offsets, max(available.size - 1, 0))]
+            if spans.size
+            else np.zeros(0, np.int64)
         )
-    line_index = available[np.minimum(offsets, max(available.size - 1, 0))] if spans.size else []
-    good = good.with_columns(pl.Series(ROW, np.asarray(line_index, dtype=np.int64) + 1))
+        del available, offsets, spans
+        numbers = pl.DataFrame({"n": np.asarray(line_index, dtype=np.int64) + 1})
+        con.register("numbers", numbers)
 
-    # Cells that did not decode (declared encodings) reject their line too. (DuckDB itself
-    # rejects the lines of a UTF-8 file that are not UTF-8.)
-    replaced = (
-        pl.any_horizontal([c.str.contains("\ufffd", literal=True) for c in text])
-        if text and encoding != "utf-8"
-        # a column, not a scalar: Polars 2.1 refuses a scalar predicate on 16,384+ rows
-        else pl.repeat(False, pl.len())
-    )
-    undecodable = good.filter(replaced.fill_null(False)).select(
-        ROW,
-        pl.lit("line_encoding").alias(LINE_ERROR),
-        pl.lit(_json({"encoding": encoding})).alias(LINE_PARAMS),
-        pl.concat_str(text, separator=delimiter, ignore_nulls=True)
-        .str.slice(0, 200)
-        .alias(LINE_TEXT),
-    )
-    good = good.filter(~replaced.fill_null(False))
-    bad = rejects.select(
-        pl.Series(ROW, reject_line.astype(np.int64) + 1),
-        pl.col("code").alias(LINE_ERROR),
-        pl.col("params").alias(LINE_PARAMS),
-        pl.col("csv_line").str.strip_chars("\r\n").str.slice(0, 200).alias(LINE_TEXT),
-    )
-    return pl.concat([good, undecodable, bad], how="diagonal")
+        # Cells that did not decode (declared encodings) reject their line too. (DuckDB itself
+        # rejects the lines of a UTF-8 file that are not UTF-8.)
+        quoted = ['"' + h.replace('"', '""') + '"' for h in headers]
+        if encoding != "utf-8" and names:
+            bad = "(" + " OR ".join(f"coalesce(strpos({n}, '\ufffd') > 0, false)" for n in names)
+            bad += ")"
+        else:
+            bad = "false"
+        text = ", ".join(
+            f"CASE WHEN {bad} THEN NULL ELSE {n} END AS {q}"
+            for n, q in zip(names, quoted, strict=True)
+        )
+        anything = f"coalesce({', '.join(names)}) IS NOT NULL OR {bad}" if names else bad
+        params = sql_text(_json({"encoding": encoding}))
+        rejected = rejects.select(
+            pl.Series(ROW, reject_line.astype(np.int64) + 1),
+            pl.col("code").alias(LINE_ERROR),
+            pl.col("params").alias(LINE_PARAMS),
+            pl.col("csv_line").str.strip_chars("\r\n").str.slice(0, 200).alias(LINE_TEXT),
+        )
+        con.register("rejected", rejected)
+        con.execute(
+            f'COPY (SELECT {text + ", " if text else ""}n AS "{ROW}", '  # noqa: S608 (ours)
+            f"CASE WHEN {bad} THEN 'line_encoding' END AS \"{LINE_ERROR}\", "
+            f'CASE WHEN {bad} THEN {params} END AS "{LINE_PARAMS}", '
+            f"CASE WHEN {bad} THEN left(concat_ws({sql_text(delimiter)}, "
+            f'{", ".join(names) or "NULL"}), 200) END AS "{LINE_TEXT}" '
+            f"FROM read_parquet({records}) POSITIONAL JOIN numbers WHERE {anything} "
+            f"UNION ALL BY NAME SELECT * FROM rejected) TO {sql_text(target)} (FORMAT parquet)"
+        )
 
 
 def _json(params: dict) -> str:
@@ -707,8 +789,17 @@ class Validated:
 
 
 def validate(
-    frame: pl.DataFrame, *, villages: pl.Series, today: date, date_format: str = ISO
+    frame: pl.DataFrame,
+    *,
+    villages: pl.Series,
+    today: date,
+    date_format: str = ISO,
+    flags: bool = True,
 ) -> Validated:
+    """Check every cell and row. With ``flags`` the good rows carry their data-quality flags
+    (``dq_flags``, NIKs shared within ``frame``); without, a ``__conflict`` column instead, for
+    ``quality_flags`` to finish once the whole file's shared NIKs are known (one part of a
+    large file: every row of a household is in the same part)."""
     unknown = [c.removeprefix(UNKNOWN) for c in frame.columns if c.startswith(UNKNOWN)]
     missing = [c.removeprefix(MISSING) for c in frame.columns if c.startswith(MISSING)]
     numbers = {c.removeprefix(NUMBER) for c in frame.columns if c.startswith(NUMBER)}
@@ -758,9 +849,11 @@ def validate(
     )
     good = (
         accepted.select(ROW, *[pl.col(f"__t_{c.name}").alias(c.name) for c in COLUMNS])
-        .pipe(_with_quality_flags, conflicts)
+        .with_columns(pl.col(ROW).is_in(conflicts["row"].unique().implode()).alias(CONFLICT))
         .sort(ROW)
     )
+    if flags:
+        good = quality_flags(good)
     rows_read = frame.height + lines.height
     return Validated(
         good=good,
@@ -811,9 +904,11 @@ def _household_conflicts(accepted: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([p.cast(REPORT_SCHEMA) for p in parts])
 
 
-def _with_quality_flags(frame: pl.DataFrame, conflicts: pl.DataFrame) -> pl.DataFrame:
+def quality_flags(frame: pl.DataFrame, *, shared_niks: pl.Series | None = None) -> pl.DataFrame:
     """NIK problems are flagged, not rejected: people move, and registries are imperfect.
-    A row whose household columns disagree with the household's first row is flagged too."""
+    A row whose household columns disagree with the household's first row is flagged too
+    (``__conflict``, dropped). A NIK is a duplicate when it is in ``shared_niks`` (the whole
+    file's), or else when two rows of ``frame`` have it."""
     nik = pl.col("nik")
     day = nik.str.slice(6, 2).cast(pl.Int32, strict=False)
     is_female_code = day > 40
@@ -822,7 +917,6 @@ def _with_quality_flags(frame: pl.DataFrame, conflicts: pl.DataFrame) -> pl.Data
         nik.str.slice(8, 2),
         nik.str.slice(10, 2),
     )
-    conflicting = conflicts["row"].unique().implode()
     flags = {
         "nik_missing": nik.is_null(),
         "nik_region_mismatch": nik.is_not_null()
@@ -833,8 +927,9 @@ def _with_quality_flags(frame: pl.DataFrame, conflicts: pl.DataFrame) -> pl.Data
         "nik_birthdate_mismatch": nik.is_not_null()
         & (nik_birth != pl.col("birth_date").dt.strftime("%d%m%y")),
         "nik_sex_mismatch": nik.is_not_null() & (is_female_code != (pl.col("sex") == "F")),
-        "nik_duplicate": nik.is_not_null() & (pl.len().over("nik") > 1),
-        "household_conflict": pl.col(ROW).is_in(conflicting),
+        "nik_duplicate": nik.is_not_null()
+        & (pl.len().over("nik") > 1 if shared_niks is None else nik.is_in(shared_niks.implode())),
+        "household_conflict": pl.col(CONFLICT),
     }
     return frame.with_columns(
         pl.concat_str(
@@ -842,7 +937,7 @@ def _with_quality_flags(frame: pl.DataFrame, conflicts: pl.DataFrame) -> pl.Data
             separator=";",
             ignore_nulls=True,
         ).alias("dq_flags")
-    )
+    ).drop(CONFLICT)
 
 
 def stable_hash(frame: pl.DataFrame, columns: list[str], *, key: bool = False) -> pl.Series:

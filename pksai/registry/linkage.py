@@ -41,7 +41,7 @@ MODEL_PATH = Path(__file__).parent / "data" / "linkage_model.json"
 LINK_MATCH_SHARE = 0.5
 DEDUPE_MATCH_SHARE = 0.01
 
-# Data-quality flags (importer._with_quality_flags) that make a NIK untrustworthy. A NIK of
+# Data-quality flags (importer.quality_flags) that make a NIK untrustworthy. A NIK of
 # another district is still trusted: people move, the NIK stays.
 UNTRUSTED_NIK_FLAGS = ("nik_missing", "nik_duplicate", "nik_birthdate_mismatch", "nik_sex_mismatch")
 

@@ -66,6 +66,21 @@ class ImportBatch(models.Model):
     # is not left "running" (services.recover_stale_batches).
     worker_pid = models.PositiveIntegerField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # A large file is written in parts of whole households, each in its own transaction:
+    # how many parts, how many are written and the rows they wrote (created or updated). A
+    # batch stopped half-way says so; importing the same file again resumes it and, once
+    # finished, takes its rows over (``finished_by``).
+    chunks = models.PositiveIntegerField(_("parts"), default=0)
+    chunks_done = models.PositiveIntegerField(_("parts written"), default=0)
+    rows_written = models.PositiveIntegerField(_("rows written"), default=0)
+    finished_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("finished by"),
+    )
 
     class Scoring(models.TextChoices):
         NONE = "", _("not needed")

@@ -9,6 +9,7 @@ edition imported for a regency is its current registry (docs/registry-format.md)
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import tempfile
@@ -20,11 +21,12 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import yaml
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connections, models, transaction
-from django.db.models import Q
+from django.db import DatabaseError, connection, connections, models, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
@@ -35,9 +37,9 @@ from pksai.audit.personal_exports import PersonalExport
 from pksai.audit.services import audit_record
 from pksai.core import files
 from pksai.core.bulk import bulk_update, bulk_upsert
+from pksai.registry.chunks import CHUNK_ROWS, CheckedExtract, check_extract
 from pksai.registry.codes import PERSON_COLUMNS
 from pksai.registry.identities import (
-    analyse,
     ensure_identities,
     ensure_source,
     link_by_nik,
@@ -49,16 +51,17 @@ from pksai.registry.importer import (
     ROW,
     ExtractError,
     Mapping,
-    apply_mapping,
-    read_extract,
+    duckdb_config,
+    sql_text,
     stable_hash,
-    validate,
 )
 from pksai.registry.models import Household, ImportBatch, Person, Source
 from pksai.registry.reasons import read_error_report, write_error_report
 
 Progress = Callable[[int, str], None]
 KEY_CHUNK = 5_000
+LINK_SLICE = 200_000
+ANALYZE_AFTER = 100_000  # rows written: refresh the planner's statistics
 PERSON_FIELDS = [c for c in PERSON_COLUMNS if c != "person_id"]
 
 
@@ -192,22 +195,44 @@ def _refuse_older_edition(source: str, edition: str, coverage: list[str]) -> Non
         )
 
 
+def stopped_message(batch: ImportBatch) -> str:
+    """What a batch that did not finish says about what of it was written."""
+    if not batch.chunks_done:
+        return gettext(
+            "The import stopped before it finished; nothing of it was written. "
+            "Import the file again."
+        )
+    if batch.chunks_done < batch.chunks:
+        return gettext(
+            "The import stopped after %(done)s of %(n)s parts: the %(rows)s rows those parts "
+            "created or updated are in the registry (not yet linked); nobody was retired. "
+            "Import the same file again to finish: it resumes."
+        ) % {"done": batch.chunks_done, "n": batch.chunks, "rows": f"{batch.rows_written:,}"}
+    return gettext(
+        "The import stopped after writing all %(n)s parts (%(rows)s rows created or updated) "
+        "but before retiring the absent and linking; nobody was retired. Import the same file "
+        "again to finish: it resumes."
+    ) % {"n": batch.chunks, "rows": f"{batch.rows_written:,}"}
+
+
 def recover_stale_batches() -> int:
     """Batches still "running" whose process is gone (no heartbeat for STALE_AFTER) are
-    marked failed, saying that nothing of them was written (the write is one transaction).
-    Called by the import pages and API, and the import command."""
+    marked failed, saying what of them was written (``stopped_message``: the parts already
+    committed). Called by the import pages and API, and the import command."""
     limit = timezone.now() - STALE_AFTER
     with transaction.atomic():
         # A batch row locked by a running import is alive by definition: skip it, never wait.
-        stale = list(
-            ImportBatch.objects.select_for_update(skip_locked=True)
-            .filter(status=ImportBatch.Status.RUNNING)
-            .filter(Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True, created_at__lt=limit))
-            .values_list("pk", flat=True)
+        stale = ImportBatch.objects.filter(
+            pk__in=list(
+                ImportBatch.objects.select_for_update(skip_locked=True)
+                .filter(status=ImportBatch.Status.RUNNING)
+                .filter(
+                    Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True, created_at__lt=limit)
+                )
+                .values_list("pk", flat=True)
+            )
         )
-        if not stale:
-            return 0
-        return ImportBatch.objects.filter(pk__in=stale).update(
+        count = stale.filter(chunks_done=0).update(
             status=ImportBatch.Status.FAILED,
             finished_at=timezone.now(),
             message=gettext_noop(
@@ -215,12 +240,36 @@ def recover_stale_batches() -> int:
                 "written. Import the file again."
             ),
         )
+        for batch in stale.filter(chunks_done__gt=0):
+            batch.status = ImportBatch.Status.FAILED
+            batch.finished_at = timezone.now()
+            batch.message = stopped_message(batch)
+            batch.save(update_fields=["status", "finished_at", "message"])
+            count += 1
+        return count
 
 
 def registry_import(**options) -> ImportBatch:
     """Import one extract (see ``_registry_import``), with a heartbeat while it runs."""
     with _heartbeat():
         return _registry_import(**options)
+
+
+def _unfinished(batch: ImportBatch) -> list[ImportBatch]:
+    """Earlier imports of the same file (source, edition, SHA-256) that stopped after writing
+    some of their parts: this one finishes them."""
+    return list(
+        ImportBatch.objects.filter(
+            source=batch.source,
+            edition=batch.edition,
+            file_sha256=batch.file_sha256,
+            status=ImportBatch.Status.FAILED,
+            chunks_done__gt=0,
+            finished_by__isnull=True,
+        )
+        .exclude(pk=batch.pk)
+        .order_by("pk")
+    )
 
 
 def _registry_import(
@@ -233,12 +282,19 @@ def _registry_import(
     batch: ImportBatch | None = None,
     progress: Progress | None = None,
     score: str = "background",
+    rows_per_chunk: int = CHUNK_ROWS,
 ) -> ImportBatch:
     """Import one extract (one edition of one source). Bad rows are listed in the batch's
     error report; good rows are kept. Rows of the source in the regencies the file covers
     that it lacks become "not in the current registry" (kept, never deleted). Rows are linked
     into identities, and the people created or changed are scored: ``score`` "background"
     (a task, after commit), "now" (before returning; the command line) or "no".
+
+    The file is checked in parts of whole households (``chunks.check_extract``: bounded
+    memory), then each part is written in its own transaction, the batch counting the parts
+    written; retiring the absent and linking follow the last part, in one transaction. An
+    import that stops half-way says how far it got (``stopped_message``); importing the same
+    file again writes nothing for the parts already written and finishes it.
 
     Raises ExtractError (and marks the batch failed) only when the file cannot be used at all.
     """
@@ -271,80 +327,148 @@ def _registry_import(
         batch.finished_at = timezone.now()
         batch.save()
 
-    try:
-        mapping = Mapping.load(mapping_path)
-        batch.mapping = mapping.as_dict()
-        step(5, gettext("Reading the file"))
-        frame = apply_mapping(read_extract(path, encoding=mapping.encoding), mapping)
-        if frame.height == 0:
-            raise ExtractError(gettext("%(file)s: the file has no rows.") % {"file": path.name})
-        step(20, gettext("Checking %(n)s rows") % {"n": f"{frame.height:,}"})
-        villages = pl.Series(
-            list(Area.objects.filter(level=Area.Level.VILLAGE).values_list("code", flat=True)),
-            dtype=pl.String,
-        )
-        checked = validate(
-            frame, villages=villages, today=timezone.localdate(), date_format=mapping.date_format
-        )
-        good = checked.good
-        coverage = sorted(set(good["village_code"].str.slice(0, 5).to_list()))
-        _refuse_older_edition(source, edition, coverage)
-    except ExtractError as exc:
-        fail(str(exc))
-        raise
-
-    step(50, gettext("Writing %(n)s accepted rows") % {"n": f"{good.height:,}"})
-    now = timezone.now()
-    try:
-        with transaction.atomic():
-            ensure_source(source)
-            if edition:
-                Source.objects.filter(code=source, current_edition__lt=edition).update(
-                    current_edition=edition
+    with tempfile.TemporaryDirectory(prefix="pksai-import-") as tmp:
+        try:
+            mapping = Mapping.load(mapping_path)
+            batch.mapping = mapping.as_dict()
+            step(5, gettext("Reading the file"))
+            villages = pl.Series(
+                list(Area.objects.filter(level=Area.Level.VILLAGE).values_list("code", flat=True)),
+                dtype=pl.String,
+            )
+            checked = check_extract(
+                path,
+                mapping,
+                workdir=Path(tmp),
+                villages=villages,
+                today=timezone.localdate(),
+                rows_per_chunk=rows_per_chunk,
+                progress=lambda k, n: step(
+                    5 + 45 * k // n,
+                    gettext("Checking part %(k)s of %(n)s") % {"k": k, "n": n},
+                ),
+            )
+            if checked.rows_read == 0:
+                raise ExtractError(gettext("%(file)s: the file has no rows.") % {"file": path.name})
+            _refuse_older_edition(source, edition, checked.coverage)
+        except ExtractError as exc:
+            fail(str(exc))
+            raise
+        try:
+            touched = _write_checked(batch, source, edition, checked, step=step, by=by, score=score)
+        except Exception as exc:
+            batch.refresh_from_db()  # what the committed parts counted
+            batch.mapping = mapping.as_dict()
+            reason = str(exc)[:500]
+            if batch.chunks_done:
+                fail(stopped_message(batch) + " " + reason)
+            else:
+                fail(
+                    gettext("The import failed and nothing of it was written: %(reason)s")
+                    % {"reason": reason}
                 )
-            counts = _write(batch, source, edition, good, now)
-            analyse()
-            retired = _retire_absent(source, edition, coverage, good, now) if edition else []
-            # Progress on the screen only: updating the batch row here would lock it until
-            # the commit, and the heartbeat and the import pages would wait for it.
-            report(80, gettext("Linking people across sources"))
-            touched = _link(batch, retired, coverage)
-            batch.rows_read = checked.rows_read
-            batch.rows_accepted = good.height
-            batch.rows_rejected = checked.rejected_rows
-            batch.created, batch.updated, batch.unchanged = counts
-            batch.retired = len(retired)
-            batch.coverage = coverage
-            batch.warnings = list(getattr(checked, "warnings", None) or [])
-            if checked.errors.height:
-                with tempfile.TemporaryDirectory(prefix="pksai-") as tmp:
-                    report_file = Path(tmp) / "errors.csv"
-                    write_error_report(checked.errors, report_file)
-                    batch.error_report = files.save_bytes(
-                        "imports", error_report_name(batch), report_file.read_bytes()
-                    )
-            batch.status = ImportBatch.Status.DONE
-            batch.progress = 100
-            batch.message = gettext("Done")
-            batch.finished_at = timezone.now()
-            batch.scoring = ImportBatch.Scoring.QUEUED if touched else ImportBatch.Scoring.NONE
-            batch.save()
-            audit_record(action="create", actor=by, obj=batch, detail=batch.summary())
-            if touched and score == "background":
-                from pksai.registry.tasks import score_import
-
-                ids = sorted(touched)
-                transaction.on_commit(partial(score_import.enqueue, batch.pk, ids))
-    except Exception as exc:
-        fail(
-            gettext("The import failed and nothing of it was written: %(reason)s")
-            % {"reason": str(exc)[:500]}
-        )
-        raise
+            raise
     if touched and score == "now":
         score_batch(batch=batch, identity_ids=sorted(touched))
     report(100, gettext("Done"))
     return batch
+
+
+def _write_checked(
+    batch: ImportBatch,
+    source: str,
+    edition: str,
+    checked: CheckedExtract,
+    *,
+    step: Callable[[int, str], None],
+    by,
+    score: str,
+) -> set[int]:
+    """Write the parts, one transaction each, then retire, link and finish the batch in one
+    more. Returns the identities touched."""
+    n = checked.chunks
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        chunks=n, chunks_done=0, rows_written=0, created=0, updated=0, unchanged=0
+    )
+    batch.chunks, batch.chunks_done, batch.rows_written = n, 0, 0
+    ensure_source(source)
+    if edition:
+        Source.objects.filter(code=source, current_edition__lt=edition).update(
+            current_edition=edition
+        )
+    created = updated = unchanged = 0
+    for k in range(n):
+        step(
+            50 + 30 * k // max(n, 1),
+            gettext("Writing part %(k)s of %(n)s (%(rows)s rows)")
+            % {"k": k + 1, "n": n, "rows": f"{checked.chunk_rows[k]:,}"},
+        )
+        good = checked.good(k)
+        with transaction.atomic():
+            c, u, same = _write(batch, source, edition, good, timezone.now())
+            created, updated, unchanged = created + c, updated + u, unchanged + same
+            batch.chunks_done, batch.rows_written = k + 1, created + updated
+            ImportBatch.objects.filter(pk=batch.pk).update(
+                chunks_done=k + 1,
+                rows_written=created + updated,
+                created=created,
+                updated=updated,
+                unchanged=unchanged,
+                heartbeat_at=timezone.now(),
+            )
+        del good
+    step(80, gettext("Linking people across sources"))
+    if connection.vendor == "postgresql" and created + updated > ANALYZE_AFTER:
+        with connection.cursor() as cursor:  # the planner should know the tables grew
+            cursor.execute("ANALYZE registry_household, registry_person")
+    now = timezone.now()
+    with transaction.atomic():
+        # Earlier imports of this file that stopped half-way: their rows are this import's
+        # (they count as created or updated here, not as unchanged).
+        earlier = _unfinished(batch)
+        for previous in earlier:
+            Person.objects.filter(batch=previous).update(batch=batch)
+            Household.objects.filter(batch=previous).update(batch=batch)
+            created += previous.created
+            updated += previous.updated
+            unchanged -= previous.created + previous.updated
+            previous.finished_by = batch
+            previous.message = gettext("Finished by import #%(pk)s.") % {"pk": batch.pk}
+            previous.save(update_fields=["finished_by", "message"])
+        retired = (
+            _retire_absent(source, edition, checked.coverage, checked.goods, now) if edition else []
+        )
+        touched = _link(batch, retired, checked.coverage)
+        batch.rows_read = checked.rows_read
+        batch.rows_accepted = checked.rows_accepted
+        batch.rows_rejected = checked.rows_rejected
+        batch.created, batch.updated, batch.unchanged = created, updated, max(unchanged, 0)
+        batch.rows_written = created + updated
+        batch.retired = len(retired)
+        batch.coverage = checked.coverage
+        batch.warnings = checked.warnings
+        if checked.has_errors:
+            report_file = checked.workdir / "errors.csv"
+            write_error_report(checked.errors(), report_file)
+            batch.error_report = files.save_bytes(
+                "imports", error_report_name(batch), report_file.read_bytes()
+            )
+        batch.status = ImportBatch.Status.DONE
+        batch.progress = 100
+        batch.message = gettext("Done")
+        batch.finished_at = timezone.now()
+        batch.scoring = ImportBatch.Scoring.QUEUED if touched else ImportBatch.Scoring.NONE
+        batch.save()
+        detail = batch.summary()
+        if earlier:
+            detail["finished"] = [previous.pk for previous in earlier]
+        audit_record(action="create", actor=by, obj=batch, detail=detail)
+        if touched and score == "background":
+            from pksai.registry.tasks import score_import
+
+            ids = sorted(touched)
+            transaction.on_commit(partial(score_import.enqueue, batch.pk, ids))
+    return touched
 
 
 def score_batch(*, batch: ImportBatch, identity_ids: list[int]) -> ImportBatch:
@@ -363,10 +487,21 @@ def score_batch(*, batch: ImportBatch, identity_ids: list[int]) -> ImportBatch:
     return batch
 
 
-def _written_ids(batch: ImportBatch) -> tuple[list[int], list[int]]:
-    """(all rows this batch wrote, those it created)."""
-    rows = list(Person.objects.filter(batch=batch).values_list("pk", "identity_id").order_by("pk"))
-    return [pk for pk, _i in rows], [pk for pk, identity in rows if identity is None]
+def _written_ids(batch: ImportBatch) -> pl.DataFrame:
+    """The rows this batch wrote (id, and whether it created them: no identity yet), read
+    in slices (a server-side cursor on PostgreSQL)."""
+    schema = {"id": pl.Int64, "created": pl.Boolean}
+    rows = (
+        Person.objects.filter(batch=batch)
+        .order_by("pk")
+        .values_list("pk", "identity_id")
+        .iterator(chunk_size=LINK_SLICE)
+    )
+    parts = [
+        pl.DataFrame([(pk, identity is None) for pk, identity in part], schema=schema, orient="row")
+        for part in itertools.batched(rows, LINK_SLICE)
+    ]
+    return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
 
 
 def _identities_of(person_ids: list[int]) -> set[int]:
@@ -378,41 +513,88 @@ def _identities_of(person_ids: list[int]) -> set[int]:
     return found
 
 
+def _sharing_a_nik(batch: ImportBatch) -> list[int]:
+    """The rows this batch wrote whose NIK another row carries too."""
+    others = Person.objects.filter(nik=OuterRef("nik")).exclude(pk=OuterRef("pk"))
+    return list(
+        Person.objects.filter(batch=batch)
+        .exclude(nik="")
+        .filter(Exists(others))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _others_in(coverage: list[str], created: int) -> bool:
+    """Are there current rows in these regencies besides the ``created`` ones (all current
+    and in them)? When not, probabilistic linkage has nothing to compare with."""
+    area = Q()
+    for code in coverage:
+        area |= Q(village__code__startswith=code + ".")
+    return Person.objects.filter(area, in_registry=True).count() > created
+
+
 def _link(batch: ImportBatch, retired: list[int], coverage: list[str]) -> set[int]:
     """Identities for new rows, deterministic then probabilistic linkage of the rows written,
-    survivorship for every identity touched. Returns the identities touched (still existing)."""
-    written, created = _written_ids(batch)
+    survivorship for every identity touched. Returns the identities touched (still existing).
+    Deterministic linkage and survivorship go LINK_SLICE rows at a time (bounded memory)."""
+    created = _written_ids(batch).filter(pl.col("created"))["id"]
     ensure_identities()
-    touched = _identities_of(written) | _identities_of(retired)
-    touched |= link_by_nik(written, batch=batch)
-    linked, _queued = link_probabilistic(created, batch=batch, coverage=coverage)
-    touched |= linked
-    refresh_identities(touched)
+    touched = _identities_of(retired)
+    touched.update(
+        Person.objects.filter(batch=batch)
+        .order_by()
+        .values_list("identity_id", flat=True)
+        .distinct()
+        .iterator(chunk_size=LINK_SLICE)
+    )
+    # Only rows whose NIK another row has can link by NIK (one query, not one per row).
+    shared = _sharing_a_nik(batch)
+    for start in range(0, len(shared), LINK_SLICE):
+        touched |= link_by_nik(shared[start : start + LINK_SLICE], batch=batch)
+    if created.len() and _others_in(coverage, created.len()):
+        linked, _queued = link_probabilistic(created.to_list(), batch=batch, coverage=coverage)
+        touched |= linked
+    ordered = sorted(touched)
+    for start in range(0, len(ordered), LINK_SLICE):
+        refresh_identities(ordered[start : start + LINK_SLICE])
     return touched
 
 
-def _retire_absent(
-    source: str, edition: str, coverage: list[str], good: pl.DataFrame, now
-) -> list[int]:
-    """Rows of ``source`` in the covered regencies that this edition lacks: kept, marked not
-    in the current registry since ``edition``. Returns their ids."""
-    present = good.select(
-        pl.col("household_id").alias("household_key"), pl.col("person_id").alias("person_key")
-    )
+def _retire_absent(source: str, edition: str, coverage: list[str], goods: str, now) -> list[int]:
+    """Rows of ``source`` in the covered regencies that this edition lacks (its accepted rows
+    are the Parquet files ``goods``): kept, marked not in the current registry since
+    ``edition``. Returns their ids. The file's keys are compared in DuckDB (bounded memory),
+    one regency at a time."""
     retired: list[int] = []
     schema = {"id": pl.Int64, "household_key": pl.String, "person_key": pl.String}
-    for regency in coverage:
-        stored = pl.DataFrame(
-            list(
-                Person.objects.filter(
-                    source=source, in_registry=True, village__code__startswith=regency + "."
-                ).values_list("pk", "household_key", "person_key")
-            ),
-            schema=schema,
-            orient="row",
+    with (
+        tempfile.TemporaryDirectory(prefix="pksai-") as tmp,
+        duckdb.connect(config=duckdb_config(tmp)) as con,
+    ):
+        con.execute(
+            "CREATE TABLE present AS SELECT DISTINCT household_id AS household_key, "  # noqa: S608
+            f"person_id AS person_key FROM read_parquet({sql_text(goods)})"
         )
-        gone = stored.join(present, on=["household_key", "person_key"], how="anti")
-        retired += gone["id"].to_list()
+        for regency in coverage:
+            stored = pl.DataFrame(
+                list(
+                    Person.objects.filter(
+                        source=source, in_registry=True, village__code__startswith=regency + "."
+                    ).values_list("pk", "household_key", "person_key")
+                ),
+                schema=schema,
+                orient="row",
+            )
+            con.register("stored", stored)
+            gone = con.execute(
+                "SELECT s.id FROM stored s WHERE NOT EXISTS (SELECT 1 FROM present p "
+                "WHERE p.household_key = s.household_key AND p.person_key = s.person_key) "
+                "ORDER BY s.id"
+            ).fetchnumpy()["id"]
+            con.unregister("stored")
+            retired += [int(i) for i in gone]
+            del stored
     if retired:
         bulk_update(
             table=Person._meta.db_table,

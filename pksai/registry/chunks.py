@@ -1,0 +1,180 @@
+"""Checking a registry extract of any size in bounded memory: staged once to Parquet
+(``importer.stage_extract``), split into parts of whole households (a household never
+straddles two parts), each part mapped and validated on its own (``importer.validate``), the
+results kept as Parquet files in a working directory. What needs the whole file is answered
+there, in DuckDB, from narrow columns: which NIKs more than one accepted row carries, which
+person keys the file holds (for retiring the absent), the error report.
+
+Duplicate person keys and household conflicts are within a household, so within a part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from pksai.registry.importer import (
+    ROW,
+    Mapping,
+    apply_mapping,
+    duckdb_config,
+    header_renames,
+    quality_flags,
+    sql_text,
+    stage_extract,
+    validate,
+)
+from pksai.registry.reasons import REJECTED, REPORT_SCHEMA
+
+CHUNK_ROWS = 250_000
+"""Rows a part holds (more when one household is larger)."""
+CHUNK = "__chunk"
+
+
+@dataclass
+class CheckedExtract:
+    """A checked extract: counts, the regencies covered, the warnings, and per part the
+    accepted rows (``good``); the rest is in ``workdir``."""
+
+    workdir: Path
+    chunks: int = 0
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    chunk_rows: list[int] = field(default_factory=list)  # accepted rows of each part
+    coverage: list[str] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    has_errors: bool = False
+    shared_niks: pl.Series = field(default_factory=lambda: pl.Series("nik", [], pl.String))
+
+    def _good_path(self, k: int) -> Path:
+        return self.workdir / f"good-{k:06d}.parquet"
+
+    def _errors_path(self, k: int) -> Path:
+        return self.workdir / f"errors-{k:06d}.parquet"
+
+    @property
+    def goods(self) -> str:
+        """Every part's accepted rows (a glob for DuckDB)."""
+        return str(self.workdir / "good-*.parquet")
+
+    def good(self, k: int) -> pl.DataFrame:
+        """Part ``k``'s accepted rows, typed, with their data-quality flags."""
+        return quality_flags(pl.read_parquet(self._good_path(k)), shared_niks=self.shared_niks)
+
+    def errors(self) -> pl.DataFrame:
+        """The error report (as ``validate`` gives it) of the whole file."""
+        frames = [pl.read_parquet(self._errors_path(k)) for k in range(self.chunks)]
+        if not frames:
+            return pl.DataFrame(schema=REPORT_SCHEMA)
+        return pl.concat(frames).sort(
+            "row", "column", "kind", nulls_last=False, maintain_order=True
+        )
+
+
+def _household_parts(staged: Path, household: str, target: Path, rows_per_chunk: int) -> int:
+    """The staged rows sorted into parts of whole households (``__chunk``), each part in row
+    order; returns the number of parts. Households are told apart by their id without any
+    spaces (coarser than the importer's cleaning, so one household is never split)."""
+    column = '"' + household.replace('"', '""') + '"'
+    with duckdb.connect(config=duckdb_config(target.parent)) as con:
+        con.execute(
+            f"""COPY (
+                WITH keyed AS (
+                    SELECT *, regexp_replace(coalesce({column}, ''), '[\\s\\p{{Z}}]', '', 'g')
+                        AS __hh
+                    FROM read_parquet({sql_text(staged)})
+                ),
+                sizes AS (SELECT __hh, count(*) AS n FROM keyed GROUP BY __hh),
+                parts AS (
+                    SELECT __hh,
+                        (sum(n) OVER (ORDER BY __hh ROWS UNBOUNDED PRECEDING) - n)
+                            // {int(rows_per_chunk)} AS {CHUNK}
+                    FROM sizes
+                )
+                SELECT keyed.* EXCLUDE (__hh), parts.{CHUNK}
+                FROM keyed JOIN parts USING (__hh)
+                ORDER BY {CHUNK}, "{ROW}"
+            ) TO {sql_text(target)} (FORMAT parquet, ROW_GROUP_SIZE 50000)"""  # noqa: S608 (ours)
+        )
+        query = f"SELECT max({CHUNK}) FROM read_parquet({sql_text(target)})"  # noqa: S608
+        parts = con.execute(query).fetchone()
+    return 0 if parts[0] is None else int(parts[0]) + 1
+
+
+def check_extract(
+    path: Path,
+    mapping: Mapping,
+    *,
+    workdir: Path,
+    villages: pl.Series,
+    today: date,
+    rows_per_chunk: int = CHUNK_ROWS,
+    progress: Callable[[int, int], None] | None = None,
+) -> CheckedExtract:
+    """Stage, split and validate the extract at ``path`` part by part (``progress(k, n)``
+    after each part). Raises ExtractError when the file cannot be used at all."""
+    staged = stage_extract(path, workdir / "extract.parquet", encoding=mapping.encoding)
+    schema = pl.read_parquet_schema(staged)
+    # The header checks (a required column absent, two headers for one column) first.
+    apply_mapping(pl.DataFrame(schema=schema), mapping)
+    renames = header_renames([c for c in schema if not c.startswith("__")], mapping)
+    household = {t: h for h, t in renames.items()}["household_id"]
+    parts = workdir / "parts.parquet"
+    checked = CheckedExtract(workdir=workdir)
+    checked.chunks = _household_parts(staged, household, parts, rows_per_chunk)
+    staged.unlink()
+    coverage: set[str] = set()
+    conflict_cells = conflict_rows = 0
+    for k in range(checked.chunks):
+        frame = pl.scan_parquet(parts).filter(pl.col(CHUNK) == k).drop(CHUNK).collect()
+        result = validate(
+            apply_mapping(frame, mapping),
+            villages=villages,
+            today=today,
+            date_format=mapping.date_format,
+            flags=False,
+        )
+        del frame
+        errors = result.errors
+        if k == 0:
+            checked.warnings = [w for w in result.warnings if w["code"] != "household_conflicts"]
+        else:  # the header's report (row 1) is the first part's
+            errors = errors.filter(pl.col("row") != 1)
+        conflicts = errors.filter(pl.col("code") == "household_conflict")
+        conflict_cells += conflicts.height
+        conflict_rows += conflicts["row"].n_unique()
+        errors.write_parquet(checked._errors_path(k))
+        result.good.write_parquet(checked._good_path(k))
+        checked.has_errors |= errors.height > 0
+        checked.rows_read += result.rows_read
+        checked.rows_accepted += result.good.height
+        checked.chunk_rows.append(result.good.height)
+        rejected = errors.filter(pl.col("kind") == REJECTED)
+        checked.rows_rejected += rejected["row"].n_unique() if rejected.height else 0
+        coverage |= set(result.good["village_code"].str.slice(0, 5).unique().to_list())
+        if progress:
+            progress(k + 1, checked.chunks)
+    parts.unlink()
+    if conflict_cells:
+        checked.warnings.append(
+            {
+                "code": "household_conflicts",
+                "params": {"cells": conflict_cells, "rows": conflict_rows},
+            }
+        )
+    checked.coverage = sorted(c for c in coverage if c)
+    if checked.chunks:
+        with duckdb.connect(config=duckdb_config(workdir)) as con:
+            checked.shared_niks = con.execute(
+                f"SELECT nik FROM read_parquet({sql_text(checked.goods)}) "  # noqa: S608 (ours)
+                "WHERE nik IS NOT NULL GROUP BY nik HAVING count(*) > 1"
+            ).fetchnumpy()["nik"]
+            checked.shared_niks = pl.Series("nik", list(checked.shared_niks), pl.String)
+    return checked
