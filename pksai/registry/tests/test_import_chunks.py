@@ -6,6 +6,7 @@ from datetime import date
 
 import polars as pl
 import pytest
+from django.utils import translation
 
 from pksai.registry import services
 from pksai.registry.importer import read_extract, validate
@@ -124,6 +125,14 @@ def test_parts_give_what_the_whole_file_gives(pilot_areas, tmp_path, settings):
     assert written["row"].cast(pl.Int64).to_list() == whole.errors["row"].to_list()
 
 
+@pytest.fixture
+def english():
+    """These tests read the batch's messages, written in the language active at the time."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.mark.usefixtures("english")
 def test_a_stopped_import_says_how_far_it_got_and_the_same_file_finishes_it(
     pilot_areas, tmp_path, monkeypatch
 ):
@@ -177,6 +186,7 @@ def test_a_stopped_import_says_how_far_it_got_and_the_same_file_finishes_it(
     assert _state() == clean_state
 
 
+@pytest.mark.usefixtures("english")
 def test_a_stale_batch_that_wrote_parts_says_so_on_the_page_and_api(client, pilot_areas):
     from datetime import timedelta
 
@@ -203,6 +213,7 @@ def test_a_stale_batch_that_wrote_parts_says_so_on_the_page_and_api(client, pilo
     assert "stopped after 17 of 40 parts" in dead.message and "4,250,000" in dead.message
     assert "nobody was retired" in dead.message
     client.force_login(officer)
+    client.cookies["django_language"] = "en"
     page = client.get(f"/registry/imports/{dead.pk}/").content.decode()
     assert "Stopped after 17 of 40 parts" in page and "Nothing was imported" not in page
     body = client.get(f"/api/v1/registry/imports/{dead.pk}/", headers=bearer(officer)).json()
