@@ -668,6 +668,9 @@ def test_worker_runs_queued_tasks_and_reports_a_heartbeat(
     from pksai.vulnerability.tasks import rescore_all
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    # The first beat comes before any task; no later one may race the task for the
+    # in-memory SQLite test database (its table locks do not wait).
+    settings.WORKER_HEARTBEAT_SECONDS = 3600
     beats = []
     recorded = heartbeat.heartbeat_record
     monkeypatch.setattr(

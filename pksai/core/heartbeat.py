@@ -57,16 +57,22 @@ class HeartbeatThread(threading.Thread):
         self.started_at = timezone.now()
         self._stopping = threading.Event()
 
-    def beat(self) -> None:
+    def beat(self, *, close: bool = True) -> None:
         try:
             heartbeat_record(process_id=self.process_id, kind=self.kind, started_at=self.started_at)
         except DatabaseError:
             logger.warning("%s heartbeat could not be written", self.kind, exc_info=True)
         finally:
-            connection.close()  # give the connection back (to the pool) between beats
+            if close:
+                connection.close()  # give the connection back (to the pool) between beats
+
+    def start(self) -> None:
+        """The first beat in the caller's thread, before any work starts (so it never races
+        the work for the database); then one every ``every`` seconds from the thread."""
+        self.beat(close=False)
+        super().start()
 
     def run(self) -> None:
-        self.beat()
         while not self._stopping.wait(self.every):
             self.beat()
 

@@ -128,8 +128,10 @@ def _heartbeat() -> Iterator[None]:
     pid = os.getpid()
 
     def beat() -> None:
+        beaten = False
         try:
             while not stop.wait(HEARTBEAT_EVERY):
+                beaten = True
                 try:
                     ImportBatch.objects.filter(
                         status=ImportBatch.Status.RUNNING, worker_pid=pid
@@ -137,7 +139,8 @@ def _heartbeat() -> Iterator[None]:
                 except DatabaseError:  # e.g. SQLite busy with the import's own write
                     continue
         finally:
-            connections.close_all()
+            if beaten:  # this thread's own connection only
+                connections.close_all()
 
     thread = threading.Thread(target=beat, name="pksai-import-heartbeat", daemon=True)
     thread.start()
