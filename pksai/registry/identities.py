@@ -408,81 +408,92 @@ def _identity_ids_of(*people: Person) -> set[int]:
     return {p.identity_id for p in people if p.identity_id}
 
 
+def _locked(candidate: LinkCandidate, *, unless: str, message: str) -> LinkCandidate:
+    """The pair, row-locked; a ValidationError when it already has status ``unless``."""
+    candidate = LinkCandidate.objects.select_for_update().get(pk=candidate.pk)
+    if candidate.status == unless:
+        raise ValidationError(message)
+    return candidate
+
+
+def _decide(
+    candidate: LinkCandidate, *, status: str, by, touched: set[int], detail: dict
+) -> LinkCandidate:
+    """Record a decision on the pair (who and when, or neither when reopened), recompute the
+    identities it touched, audit it and rescore them."""
+    candidate.status = status
+    pending = status == LinkCandidate.Status.PENDING
+    candidate.decided_at = None if pending else timezone.now()
+    candidate.decided_by = None if pending else by
+    candidate.save(update_fields=["status", "decided_at", "decided_by"])
+    refresh_identities(touched)
+    audit_record(action="update", actor=by, obj=candidate, detail=detail)
+    _rescore(touched)
+    return candidate
+
+
 @transaction.atomic
 def candidate_link(*, candidate: LinkCandidate, by) -> LinkCandidate:
     """Link the pair: the right row's whole identity joins the left row's."""
-    candidate = LinkCandidate.objects.select_for_update().get(pk=candidate.pk)
-    if candidate.status == LinkCandidate.Status.LINKED:
-        raise ValidationError(_("These two records are already linked."))
+    candidate = _locked(
+        candidate,
+        unless=LinkCandidate.Status.LINKED,
+        message=_("These two records are already linked."),
+    )
     left, right = candidate.left, candidate.right
     touched = _identity_ids_of(left, right)
     if left.identity_id != right.identity_id:
         Person.objects.filter(identity_id=right.identity_id).update(
             identity_id=left.identity_id, updated_at=timezone.now()
         )
-    candidate.status = LinkCandidate.Status.LINKED
-    candidate.decided_at = timezone.now()
-    candidate.decided_by = by
-    candidate.save(update_fields=["status", "decided_at", "decided_by"])
-    refresh_identities(touched)
-    audit_record(
-        action="update",
-        actor=by,
-        obj=candidate,
+    return _decide(
+        candidate,
+        status=LinkCandidate.Status.LINKED,
+        by=by,
+        touched=touched,
         detail={"decision": "linked", "left": left.pk, "right": right.pk},
     )
-    _rescore(touched | _identity_ids_of(left))
-    return candidate
 
 
 @transaction.atomic
 def candidate_keep_apart(*, candidate: LinkCandidate, by) -> LinkCandidate:
     """Keep the pair apart: if they were linked, the right row leaves with a new identity
     (taking its cases, nominations and payments with it). Later imports respect it."""
-    candidate = LinkCandidate.objects.select_for_update().get(pk=candidate.pk)
-    if candidate.status == LinkCandidate.Status.APART:
-        raise ValidationError(_("These two records are already kept apart."))
+    candidate = _locked(
+        candidate,
+        unless=LinkCandidate.Status.APART,
+        message=_("These two records are already kept apart."),
+    )
     touched = _identity_ids_of(candidate.left, candidate.right)
     if candidate.left.identity_id == candidate.right.identity_id:
         touched |= _split_off(candidate.right)
-    candidate.status = LinkCandidate.Status.APART
-    candidate.decided_at = timezone.now()
-    candidate.decided_by = by
-    candidate.save(update_fields=["status", "decided_at", "decided_by"])
-    refresh_identities(touched)
-    audit_record(
-        action="update",
-        actor=by,
-        obj=candidate,
+    return _decide(
+        candidate,
+        status=LinkCandidate.Status.APART,
+        by=by,
+        touched=touched,
         detail={"decision": "apart", "left": candidate.left_id, "right": candidate.right_id},
     )
-    _rescore(touched)
-    return candidate
 
 
 @transaction.atomic
 def candidate_reopen(*, candidate: LinkCandidate, by) -> LinkCandidate:
     """Undo a decision: the pair waits for review again (a link is undone first)."""
-    candidate = LinkCandidate.objects.select_for_update().get(pk=candidate.pk)
-    if candidate.status == LinkCandidate.Status.PENDING:
-        raise ValidationError(_("This pair is already waiting for review."))
+    candidate = _locked(
+        candidate,
+        unless=LinkCandidate.Status.PENDING,
+        message=_("This pair is already waiting for review."),
+    )
     touched = _identity_ids_of(candidate.left, candidate.right)
     if candidate.status == LinkCandidate.Status.LINKED:
         touched |= _split_off(candidate.right)
-    previous = candidate.status
-    candidate.status = LinkCandidate.Status.PENDING
-    candidate.decided_at = None
-    candidate.decided_by = None
-    candidate.save(update_fields=["status", "decided_at", "decided_by"])
-    refresh_identities(touched)
-    audit_record(
-        action="update",
-        actor=by,
-        obj=candidate,
-        detail={"decision": "reopened", "was": previous},
+    return _decide(
+        candidate,
+        status=LinkCandidate.Status.PENDING,
+        by=by,
+        touched=touched,
+        detail={"decision": "reopened", "was": candidate.status},
     )
-    _rescore(touched)
-    return candidate
 
 
 @transaction.atomic
