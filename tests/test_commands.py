@@ -16,7 +16,6 @@ import json
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -43,6 +42,7 @@ from pksai.accounts.tests.factories import make_user
 from pksai.areas.models import Area
 from pksai.cases.tests.conftest import team  # noqa: F401  (the case-work team fixture)
 from pksai.cli import main
+from pksai.core.tests.processes import descendants, free_port, live_processes
 from pksai.programs.models import Program
 from pksai.vulnerability.services import DEFAULT_RULES
 
@@ -698,45 +698,12 @@ def test_scheduler_once_alerts_overdue_cases(pksai, team, keep_signal_handlers):
     assert Alert.objects.count() == 2
 
 
-def _processes() -> dict[int, int]:
-    """Live (not zombie) processes → their parent, from /proc."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        state, parent = stat.rsplit(")", 1)[1].split()[:2]  # after "pid (comm)"
-        if state != "Z":
-            found[int(entry.name)] = int(parent)
-    return found
-
-
-def _descendants(pid: int) -> set[int]:
-    """Every live process started by ``pid``, its children's children included (whatever
-    session or process group they put themselves in)."""
-    parents = _processes()
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def _free_port() -> int:
-    with closing(socket.socket()) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_serve_answers_http_and_sigterm_stops_every_process(cli_db, tmp_path):
     """`pksai serve 127.0.0.1:PORT` as the console script: it answers HTTP there, starts the
     background work beside the web server, and SIGTERM stops it and every process it started
     within 10 s."""
     url, _ = cli_db
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "serve.log"
     with log.open("w") as output:
         process = subprocess.Popen(  # noqa: S603
@@ -765,7 +732,7 @@ def test_serve_answers_http_and_sigterm_stops_every_process(cli_db, tmp_path):
         assert "csrfmiddlewaretoken" in page and 'name="password"' in page
 
         time.sleep(2)  # let the processes it starts beside the web server come up
-        started = _descendants(process.pid)
+        started = descendants(process.pid)
         assert len(started) >= 2, "the web server and the background work run beside it"
 
         process.send_signal(signal.SIGTERM)
@@ -774,12 +741,12 @@ def test_serve_answers_http_and_sigterm_stops_every_process(cli_db, tmp_path):
         except subprocess.TimeoutExpired:
             pytest.fail("serve still runs 10 s after SIGTERM")
         deadline = time.monotonic() + 10
-        while (left := started & set(_processes())) and time.monotonic() < deadline:
+        while (left := started & set(live_processes())) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not left, f"still running 10 s after SIGTERM: {left}"
     finally:
         # whatever is left of the processes this test started
-        for pid in (started | _descendants(process.pid)) & set(_processes()):
+        for pid in (started | descendants(process.pid)) & set(live_processes()):
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
