@@ -86,29 +86,55 @@ def _admin(url: str, sql: str) -> None:
         conn.execute(sql)
 
 
-def _step(name: str, url: str, workdir: Path, *args: str) -> dict | None:
-    """Run one step in its own process; its result (JSON), or None when it failed."""
+def run_step(
+    module: str,
+    name: str,
+    url: str,
+    workdir: Path,
+    *args: str,
+    timeout: int,
+    timeout_hint: str,
+    failure_hint: str = "",
+    env: dict[str, str] | None = None,
+) -> dict | None:
+    """Run one step of a bench ``module`` (``python -m module name result.json *args``) in its
+    own process, so its peak memory is its own; its result (JSON), or None when it failed or
+    ran over ``timeout`` seconds (``timeout_hint`` says which setting and what follows)."""
     result = workdir / f"{name}-{time.monotonic_ns()}.json"
     env = os.environ | {
         "DATABASE_URL": url,
         "DJANGO_SETTINGS_MODULE": "pksai.settings",
         "PKSAI_DB_POOL": "0",
-        "PKSAI_DB_APPLICATION_NAME": "pksai-bench-import",
+        **(env or {}),
     }
     env.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
-    command = [sys.executable, "-m", "benchmarks.bench_import", name, str(result), *args]
+    command = [sys.executable, "-m", module, name, str(result), *args]
     try:
         done = subprocess.run(  # noqa: S603 (our own module)
-            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=TIMEOUT
+            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
         )
     except subprocess.TimeoutExpired:
-        print(f"  {name}: stopped after {TIMEOUT} s (BENCH_IMPORT_TIMEOUT); later steps skipped")
+        print(f"  {name}: stopped after {timeout} s ({timeout_hint})")
         return None
     if done.returncode != 0 or not result.exists():
         tail = "\n    ".join((done.stderr or done.stdout).strip().splitlines()[-15:])
-        print(f"  {name}: failed (exit {done.returncode}); later steps skipped\n    {tail}")
+        print(f"  {name}: failed (exit {done.returncode}){failure_hint}\n    {tail}")
         return None
     return json.loads(result.read_text())
+
+
+def _step(name: str, url: str, workdir: Path, *args: str) -> dict | None:
+    return run_step(
+        "benchmarks.bench_import",
+        name,
+        url,
+        workdir,
+        *args,
+        timeout=TIMEOUT,
+        timeout_hint="BENCH_IMPORT_TIMEOUT; later steps skipped",
+        failure_hint="; later steps skipped",
+        env={"PKSAI_DB_APPLICATION_NAME": "pksai-bench-import"},
+    )
 
 
 def run() -> None:
@@ -290,9 +316,7 @@ def _import(path: str, edition: str) -> dict:
     timers = _Timers()
     for name, label in (
         ("_sha256", "file sha256"),
-        ("read_extract", "read"),
-        ("apply_mapping", "mapping"),
-        ("validate", "validate"),
+        ("check_extract", "read + check (in parts)"),
         ("_refuse_older_edition", "older-edition check"),
         ("_existing", "diff queries"),
         ("stable_hash", "row hashes"),

@@ -18,14 +18,13 @@ from __future__ import annotations
 import json
 import os
 import resource
-import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
+
+from benchmarks.bench_import import _admin, run_step
 
 SIZES = [int(s) for s in os.environ.get("BENCH_SCALE_PEOPLE", "500000,1000000").split(",") if s]
 TIMEOUT = int(os.environ.get("BENCH_SCALE_TIMEOUT", "3600"))
@@ -43,44 +42,16 @@ def _database_url() -> str:
     )
 
 
-def _admin(url: str, sql: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    with psycopg.connect(
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 5432,
-        user=parts.username or "postgres",
-        password=parts.password or None,
-        dbname="postgres",
-        connect_timeout=5,
-        autocommit=True,
-    ) as conn:
-        conn.execute(sql)
-
-
 def _step(name: str, url: str, workdir: Path, *args: str) -> dict | None:
-    """Run one step in its own process; its result (JSON), or None when it failed."""
-    result = workdir / f"{name}-{time.monotonic_ns()}.json"
-    env = os.environ | {
-        "DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "pksai.settings",
-        "PKSAI_DB_POOL": "0",
-    }
-    env.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
-    command = [sys.executable, "-m", "benchmarks.bench_import_scale", name, str(result), *args]
-    try:
-        done = subprocess.run(  # noqa: S603 (our own module)
-            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=TIMEOUT
-        )
-    except subprocess.TimeoutExpired:
-        print(f"  {name}: stopped after {TIMEOUT} s (BENCH_SCALE_TIMEOUT); larger sizes skipped")
-        return None
-    if done.returncode != 0 or not result.exists():
-        tail = "\n    ".join((done.stderr or done.stdout).strip().splitlines()[-15:])
-        print(f"  {name}: failed (exit {done.returncode})\n    {tail}")
-        return None
-    return json.loads(result.read_text())
+    return run_step(
+        "benchmarks.bench_import_scale",
+        name,
+        url,
+        workdir,
+        *args,
+        timeout=TIMEOUT,
+        timeout_hint="BENCH_SCALE_TIMEOUT; larger sizes skipped",
+    )
 
 
 def run() -> None:
