@@ -8,20 +8,26 @@ not assigned do not see it at all."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from difflib import SequenceMatcher
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 
 from pksai.accounts.models import User
-from pksai.accounts.scoping import require_perm, scoped
+from pksai.accounts.scoping import require_perm, scope_for, scoped
 from pksai.areas.codes import area_q, normalise_area_code
 from pksai.cases.models import Case, FollowUp, IntakeReport
-from pksai.cases.workflow import OPEN_STAGES, OWN_APPROVALS, Transition, available_transitions
+from pksai.cases.workflow import (
+    OPEN_STAGES,
+    OWN_APPROVALS,
+    Stage,
+    Transition,
+    available_transitions,
+)
 from pksai.registry.models import Person
 
 VIEW_CASE = "cases.view_case"
@@ -173,24 +179,167 @@ class QueueItem:
             return self.follow_up.due_date < timezone.localdate()
         return self.due is not None and self.due < now
 
+    @property
+    def due_at(self) -> datetime | None:
+        """The due moment (a follow-up is due at the start of its day), for sorting."""
+        if self.follow_up is not None:
+            return timezone.make_aware(datetime.combine(self.due, time.min))
+        return self.due
 
-def work_queue(*, user) -> list[QueueItem]:
-    """The user's open cases and pending follow-ups, earliest due first (so overdue first)."""
+
+# Counts on the home page stop here ("999+"): an exact count past it helps nobody and costs
+# a scan of the user's whole area at a million cases.
+COUNT_CAP = 999
+APPROVE = "cases.approve_case"
+APPROVAL_STAGES = (Stage.PLAN_REVIEW, Stage.CLOSURE_REVIEW)
+
+
+def capped_count(qs: QuerySet, cap: int = COUNT_CAP) -> int:
+    """How many rows ``qs`` has, counting at most ``cap`` + 1 (an index range, not a scan)."""
+    return qs.order_by()[: cap + 1].count()
+
+
+def _by_due(qs: QuerySet, field: str = "stage_due_at") -> QuerySet:
+    """Earliest due first, undated last, then by id: the order of the queue indexes."""
+    return qs.order_by(F(field).asc(nulls_last=True), "id")
+
+
+class WorkQueue:
+    """A user's work — open cases and pending follow-ups — earliest due first, read a page at a
+    time. Each part is one indexed query with a LIMIT (``case_owner_queue``, the follow-up due
+    date); a page merges the first ``offset + limit`` rows of each, so the cost follows the page,
+    not the caseload. Works with Django's Paginator (``count()`` is capped at COUNT_CAP)."""
+
+    def __init__(self, cases: QuerySet[Case], follow_ups: QuerySet[FollowUp]):
+        self.cases = _by_due(cases.select_related("child", "owner", "area"))
+        self.follow_ups = _by_due(
+            follow_ups.select_related("case", "case__child", "case__owner"), "due_date"
+        )
+
+    def count(self) -> int:
+        return min(capped_count(self.cases) + capped_count(self.follow_ups), COUNT_CAP + 1)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            return self[index : index + 1][0]
+        start, stop = index.start or 0, index.stop
+        if stop is None:
+            stop = start + COUNT_CAP
+        items = [QueueItem("case", c.stage_due_at, c) for c in self.cases[:stop]]
+        items += [QueueItem("follow_up", f.due_date, f.case, f) for f in self.follow_ups[:stop]]
+        items.sort(key=lambda item: (item.due_at is None, item.due_at or 0, item.case.pk))
+        return items[start:stop]
+
+
+def _my_cases(user) -> QuerySet[Case]:
     require_perm(user, VIEW_CASE)
-    cases = Case.objects.filter(owner=user, stage__in=OPEN_STAGES).select_related("child")
-    items = [QueueItem("case", c.stage_due_at, c) for c in cases]
-    follow_ups = FollowUp.objects.filter(case__owner=user, done_at__isnull=True).select_related(
-        "case", "case__child"
+    return Case.objects.filter(owner=user, stage__in=OPEN_STAGES)
+
+
+def _my_follow_ups(user) -> QuerySet[FollowUp]:
+    return FollowUp.objects.filter(case__owner=user, done_at__isnull=True)
+
+
+def my_work(*, user) -> WorkQueue:
+    """Everything the user owns that waits: open cases and pending follow-ups."""
+    return WorkQueue(_my_cases(user), _my_follow_ups(user))
+
+
+def my_overdue(*, user) -> WorkQueue:
+    """The user's open cases whose stage is past due, and follow-ups past their day."""
+    now, today = timezone.now(), timezone.localdate()
+    return WorkQueue(
+        _my_cases(user).filter(stage_due_at__lt=now),
+        _my_follow_ups(user).filter(due_date__lt=today),
     )
-    items += [QueueItem("follow_up", f.due_date, f.case, f) for f in follow_ups]
 
-    def key(item: QueueItem):
-        due = item.due
-        if item.follow_up is not None:
-            due = timezone.make_aware(datetime.combine(due, time.min))
-        return (due is None, due)
 
-    return sorted(items, key=key)
+def my_due_this_week(*, user, days: int = 7) -> WorkQueue:
+    """The user's open cases and follow-ups that fall due in the next ``days`` days (not yet
+    overdue)."""
+    now, today = timezone.now(), timezone.localdate()
+    return WorkQueue(
+        _my_cases(user).filter(stage_due_at__gte=now, stage_due_at__lt=now + timedelta(days=days)),
+        _my_follow_ups(user).filter(due_date__gte=today, due_date__lt=today + timedelta(days=days)),
+    )
+
+
+def my_later(*, user, days: int = 7) -> WorkQueue:
+    """The user's open cases and follow-ups due after the next ``days`` days, or undated."""
+    now, today = timezone.now(), timezone.localdate()
+    return WorkQueue(
+        _my_cases(user).filter(
+            Q(stage_due_at__gte=now + timedelta(days=days)) | Q(stage_due_at__isnull=True)
+        ),
+        _my_follow_ups(user).filter(due_date__gte=today + timedelta(days=days)),
+    )
+
+
+def work_queue(*, user, limit: int = 50) -> list[QueueItem]:
+    """The user's first ``limit`` open cases and pending follow-ups, earliest due first (so
+    overdue first). Bounded: a page of my_work, never the whole caseload."""
+    return my_work(user=user)[:limit]
+
+
+def is_coordinator(user) -> bool:
+    """Who takes cases that have no supervisor: a user who may approve and open every case in
+    their area (cases.approve_case + cases.view_restricted_case: the coordinator role)."""
+    return user.has_perm(APPROVE) and user.has_perm(VIEW_RESTRICTED)
+
+
+def awaiting_approval(*, user) -> QuerySet[Case]:
+    """Plans and closures waiting for the user's decision: cases in "plan awaiting approval" or
+    "closure awaiting approval" whose supervisor is the user — or, for a coordinator, that have
+    no supervisor — inside the user's area scope, never the user's own cases (nobody approves
+    their own work). Computed from the cases' stages, so an item leaves the queue the moment
+    it is approved or sent back. Earliest due first (index ``case_supervisor_queue``)."""
+    require_perm(user, APPROVE)
+    mine = Q(supervisor=user)
+    if is_coordinator(user):
+        mine |= Q(supervisor__isnull=True)
+    qs = scoped(Case.objects.all(), user, perm=VIEW_CASE, area_field="area")
+    qs = qs.filter(mine, stage__in=APPROVAL_STAGES).exclude(owner=user)
+    return _by_due(qs.select_related("child", "owner", "area"))
+
+
+def unassigned(*, user) -> QuerySet[Case]:
+    """For a coordinator: open cases in their area registered without a supervisor (nobody
+    would approve their plan or closure). Those already waiting for approval are in
+    awaiting_approval instead. Earliest due first; an item leaves when a supervisor is set."""
+    require_perm(user, APPROVE)
+    if not is_coordinator(user):
+        return Case.objects.none()
+    waiting = OPEN_STAGES - set(APPROVAL_STAGES)
+    qs = scoped(Case.objects.all(), user, perm=VIEW_CASE, area_field="area")
+    qs = qs.filter(supervisor__isnull=True, stage__in=waiting)
+    return _by_due(qs.select_related("child", "owner", "area"))
+
+
+def case_approvers(*, case: Case) -> list[User]:
+    """Who decides the case's plan and closure: its supervisor, else the coordinators of its
+    area — those whose scope names the nearest area above the case (its regency before its
+    province). The people to notify when a case has no supervisor."""
+    if case.supervisor_id is not None:
+        return [case.supervisor]
+    parts = case.area_id.split(".")
+    above = [".".join(parts[: i + 1]) for i in range(len(parts))]
+    candidates = (
+        colleagues(codes=[case.area_id], perm=APPROVE)
+        .filter(scope_areas__code__in=above)
+        .prefetch_related("scope_areas")
+    )
+    coordinators = [u for u in candidates if u.has_perm(VIEW_RESTRICTED)]
+    if not coordinators:
+        return []
+
+    def depth(user) -> int:
+        return max(len(a.code.split(".")) for a in user.scope_areas.all() if a.code in above)
+
+    nearest = max(depth(u) for u in coordinators)
+    return sorted((u for u in coordinators if depth(u) == nearest), key=lambda u: u.pk)
 
 
 def team_overdue(*, user) -> list[dict]:
@@ -239,6 +388,50 @@ def child_candidates(
     pool = list(people.filter(birth_date=birth_date, village_id=village)[:200])
     scored = [(SequenceMatcher(None, name.lower(), p.name.lower()).ratio(), p) for p in pool]
     return [p for ratio, p in sorted(scored, key=lambda s: -s[0]) if ratio >= 0.6][:5]
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    """An open case of a child being registered again, as the registering user may see it:
+    ``in_scope`` — in their areas (they may add the new report to it); ``can_open`` — they may
+    also open it (not restricted, or restricted and theirs). Outside their areas only the
+    number and the regency are shown, so the two offices can talk."""
+
+    case: Case
+    in_scope: bool
+    can_open: bool
+
+
+def open_cases_of_child(*, user, child: Person, limit: int = 5) -> list[OpenCase]:
+    """Open cases of the same child: the same registry row, or any row linked to the same
+    identity (registry.Identity: the same human in another source or edition). The duplicate
+    check of case registration. At most ``limit``, newest first; both lookups are indexed
+    (case.child, person.identity)."""
+    require_perm(user, "cases.add_case")
+    same = Q(child_id=child.pk)
+    if child.identity_id is not None:
+        same |= Q(child__identity_id=child.identity_id)
+    cases = Case.objects.filter(same, stage__in=OPEN_STAGES).order_by("-created_at", "-id")
+    return open_cases_seen_by(user=user, cases=list(cases[:limit]))
+
+
+def open_cases_seen_by(*, user, cases: list[Case]) -> list[OpenCase]:
+    """``cases`` (found by the duplicate check) as ``user`` may see them."""
+    require_perm(user, "cases.add_case")
+    rows = Case.objects.filter(pk__in=[c.pk for c in cases]).select_related(
+        "owner", "supervisor", "area", "regency", "child"
+    )
+    scope = scope_for(user)
+    found = []
+    for case in sorted(rows, key=lambda c: (c.created_at, c.pk), reverse=True):
+        in_scope = scope.covers(case.area_id)
+        can_open = (
+            in_scope
+            and user.has_perm(VIEW_CASE)
+            and (not case.restricted or sees_restricted_fields(case, user))
+        )
+        found.append(OpenCase(case=case, in_scope=in_scope, can_open=can_open))
+    return found
 
 
 def intake_reports(*, user, status: str = "pending"):

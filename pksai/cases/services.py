@@ -23,6 +23,7 @@ from pksai.accounts.models import User
 from pksai.accounts.scoping import require_perm, scope_for
 from pksai.areas.models import Area
 from pksai.audit.services import audit_record
+from pksai.cases import selectors
 from pksai.cases.custom_fields import clean_extra
 from pksai.cases.models import (
     RESTRICTED_CONCERNS,
@@ -33,16 +34,18 @@ from pksai.cases.models import (
     CaseCounter,
     CaseEvent,
     CasePlan,
+    Channel,
     CustomField,
     EmergencyAction,
     FollowUp,
     FollowUpInterval,
     Guardian,
+    Note,
     PlanAction,
     SlaRule,
 )
 from pksai.cases.workflow import OPEN_STAGES, OWN_APPROVALS, TRANSITIONS, Stage
-from pksai.registry.models import Person
+from pksai.registry.models import Identity, Person
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +146,34 @@ def alert_overdue(*, now=None) -> int:
     return len(cases)
 
 
+class DuplicateCaseError(ValidationError):
+    """The child already has an open case: registering a second one needs a reason.
+    ``cases`` are the open cases found (newest first)."""
+
+    def __init__(self, cases: list[Case]):
+        self.cases = cases
+        super().__init__(
+            _(
+                "This child already has an open case %(numbers)s. Open that case or add the "
+                "report to it; to register a new case anyway, give the reason."
+            )
+            % {"numbers": ", ".join(c.number for c in cases)},
+            code="duplicate_case",
+        )
+
+
+def _open_cases_of(child: Person) -> list[Case]:
+    """Open cases of ``child``'s registry row or of any row of the same identity, with the
+    identity (else the person) locked so two registrations of one child cannot cross."""
+    if child.identity_id is not None:
+        Identity.objects.select_for_update().filter(pk=child.identity_id).first()
+        same = Q(child_id=child.pk) | Q(child__identity_id=child.identity_id)
+    else:
+        Person.objects.select_for_update().filter(pk=child.pk).first()
+        same = Q(child_id=child.pk)
+    return list(Case.objects.filter(same, stage__in=OPEN_STAGES).order_by("-created_at", "-id")[:5])
+
+
 @transaction.atomic
 def case_register(
     *,
@@ -162,16 +193,34 @@ def case_register(
     sensitive: bool = False,
     extra: dict | None = None,
     guardians: list[dict] | None = None,
+    duplicate_reason: str = "",
 ) -> Case:
     """Register a report about ``child`` (an existing registry person, found with
     selectors.child_candidates or created by registry services). The case starts awaiting
-    triage, due by the SLA (24 hours for reports of violence by default)."""
+    triage, due by the SLA (24 hours for reports of violence by default).
+
+    One open case per child: if the child — the same registry row or another row of the same
+    identity — already has an open case, registration is refused with DuplicateCaseError
+    (the intake page then offers to open that case or add the report to it:
+    case_add_report). ``duplicate_reason`` registers a second case anyway; the reason goes on
+    the new case's timeline and into the audit log.
+
+    Someone is always responsible for approving: without a ``supervisor`` the case goes to
+    the coordinators of its area (selectors.case_approvers: the nearest level above the
+    village, normally the regency's), who are told at once and see it under "No supervisor yet"
+    until they assign one — and under "Awaiting my approval" when its plan or closure waits.
+    A district office registers reports as they come in, often before the coordinator has
+    decided who supervises, so the field stays optional (docs/case-management.md)."""
     require_perm(by, "cases.add_case")
     if not scope_for(by).covers(child.village_id):
         raise PermissionDenied("child outside the user's area scope")
     if not concerns:
         raise ValidationError(_("Choose at least one concern."))
     extra_values = clean_extra(CustomField.Form.INTAKE, extra or {})
+    duplicate_reason = duplicate_reason.strip()
+    duplicates = _open_cases_of(child)
+    if duplicates and not duplicate_reason:
+        raise DuplicateCaseError(duplicates)
     area = child.village
     regency = Area.objects.get(code=".".join(area.code.split(".")[:2]))
     concern_set = set(concerns)
@@ -209,11 +258,86 @@ def case_register(
         if (g.get("name") or "").strip()
     )
     _event(case, by, "registered", summary, to_stage=Stage.TRIAGE)
+    detail: dict = {"concerns": sorted(concern_set)}
+    if duplicates:
+        numbers = ", ".join(c.number for c in duplicates)
+        _event(case, by, "duplicate_registered", f"{numbers}: {duplicate_reason}")
+        detail |= {"open_cases": [c.number for c in duplicates], "reason": duplicate_reason}
     if case.owner != by:
         _alert(
             case.owner, case, _("New case %(n)s assigned to you for triage.") % {"n": case.number}
         )
-    audit_record(action="create", actor=by, obj=case, detail={"concerns": sorted(concern_set)})
+    if supervisor is None:
+        coordinators = selectors.case_approvers(case=case)
+        for coordinator in coordinators:
+            _alert(
+                coordinator,
+                case,
+                _("New case %(n)s has no supervisor: choose one.") % {"n": case.number},
+            )
+        detail["no_supervisor"] = [u.get_username() for u in coordinators]
+    audit_record(action="create", actor=by, obj=case, detail=detail)
+    return case
+
+
+@transaction.atomic
+def case_add_report(
+    *,
+    case: Case,
+    by: User,
+    channel: str,
+    summary: str,
+    concerns: list[str],
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    reporter_relation: str = "",
+    reporter_anonymous: bool = False,
+    sensitive: bool = False,
+) -> Case:
+    """Add a new report about a child to the child's open case instead of opening a second
+    one: the report goes on the case's timeline ("Report added", with how it came in), new
+    concerns join the case's (a restricting concern restricts it), the reporter's contact is
+    kept as a note (a restricted field), and the owner and supervisor are told. Registration
+    staff may do this for any open case in their area, even a restricted one they cannot
+    open: they add to it without reading it."""
+    require_perm(by, "cases.add_case")
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("owner", "supervisor")
+        .get(pk=case.pk)
+    )
+    if not scope_for(by).covers(case.area_id):
+        raise PermissionDenied("case outside the user's area scope")
+    if case.stage not in OPEN_STAGES:
+        raise ValidationError(_("Case %(n)s is no longer open.") % {"n": case.number})
+    if not concerns:
+        raise ValidationError(_("Choose at least one concern."))
+    if not summary.strip():
+        raise ValidationError(_("Write what was reported."))
+    known = set(case.concerns.values_list("category", flat=True))
+    added = sorted(set(concerns) - known)
+    CaseConcern.objects.bulk_create(CaseConcern(case=case, category=c) for c in added)
+    if not case.restricted and (sensitive or set(added) & RESTRICTED_CONCERNS):
+        case.restricted = True
+        _save(case, ["restricted"], case.version)
+    channel_label = dict(Channel.choices).get(channel, channel)
+    _event(case, by, "report_added", f"{channel_label}: {summary.strip()}")
+    reporter = ", ".join(p for p in (reporter_name, reporter_relation, reporter_phone) if p)
+    if reporter and not reporter_anonymous:
+        Note.objects.create(
+            case=case,
+            by=by,
+            text=_("Reporter of the added report: %(who)s") % {"who": reporter},
+        )
+    for user in {case.owner, case.supervisor} - {None, by}:
+        _alert(
+            user,
+            case,
+            _("A new report about the child was added to case %(n)s.") % {"n": case.number},
+        )
+    audit_record(
+        action="update", actor=by, obj=case, detail={"report_added": True, "concerns": added}
+    )
     return case
 
 
