@@ -265,6 +265,19 @@ class CaseDetailOut(CaseOut):
         return _transitions(obj, _user(context))
 
 
+class OpenCaseOut(Schema):
+    number: str
+    id: int | None = Field(description="Only for a case the caller may open.")
+    stage: str | None = Field(description="Only for a case in the caller's area.")
+    owner: str | None = Field(description="Only for a case in the caller's area.")
+    regency: str
+
+
+class DuplicateOut(Schema):
+    detail: str
+    open_cases: list[OpenCaseOut]
+
+
 class QueueItemOut(Schema):
     kind: str = Field(description="case or follow_up")
     due: datetime | date | None
@@ -315,6 +328,13 @@ class CaseIn(Schema):
     owner: str | None = Field(None, description="Username; the caller if absent.")
     supervisor: str | None = Field(None, description="Username.")
     extra: dict = Field(default_factory=dict, description="Administrator-defined intake fields.")
+    duplicate_reason: str = Field(
+        "",
+        max_length=1000,
+        description="Register although the child already has an open case: why a second "
+        "case is needed (kept on the new case's timeline). Without it such a request is "
+        "refused with 409 and the open cases.",
+    )
 
 
 class TransitionIn(Schema):
@@ -436,9 +456,12 @@ def get_case(request, pk: int):
 
 @router.post(
     "/",
-    response={201: CaseOut},
+    response={201: CaseOut, 409: DuplicateOut},
     summary="Register a report about a child in the registry",
-    description="The case starts awaiting triage, due by the SLA.",
+    description="The case starts awaiting triage, due by the SLA. Without a supervisor the "
+    "coordinators of the area are told and approve. 409 if the child (the same registry row "
+    "or the same linked identity) already has an open case, unless `duplicate_reason` says "
+    "why a second case is needed.",
 )
 def register_case(request, payload: CaseIn):
     child = registry_selectors.person_get(user=request.auth, pk=payload.child_id)
@@ -454,23 +477,45 @@ def register_case(request, payload: CaseIn):
             perm="cases.approve_case",
             field="supervisor",
         )
-    case = services.case_register(
-        by=request.auth,
-        child=child,
-        channel=payload.channel,
-        summary=payload.summary,
-        concerns=payload.concerns,
-        owner=owner,
-        supervisor=supervisor,
-        reporter_anonymous=payload.reporter_anonymous,
-        reporter_name=payload.reporter_name,
-        reporter_phone=payload.reporter_phone,
-        reporter_relation=payload.reporter_relation,
-        consent_given=payload.consent_given,
-        consent_notes=payload.consent_notes,
-        sensitive=payload.sensitive,
-        extra=payload.extra,
-    )
+    try:
+        case = services.case_register(
+            by=request.auth,
+            child=child,
+            channel=payload.channel,
+            summary=payload.summary,
+            concerns=payload.concerns,
+            owner=owner,
+            supervisor=supervisor,
+            reporter_anonymous=payload.reporter_anonymous,
+            reporter_name=payload.reporter_name,
+            reporter_phone=payload.reporter_phone,
+            reporter_relation=payload.reporter_relation,
+            consent_given=payload.consent_given,
+            consent_notes=payload.consent_notes,
+            sensitive=payload.sensitive,
+            extra=payload.extra,
+            duplicate_reason=payload.duplicate_reason,
+        )
+    except services.DuplicateCaseError as refused:
+        seen = selectors.open_cases_seen_by(user=request.auth, cases=refused.cases)
+        return Status(
+            409,
+            {
+                "detail": " ".join(refused.messages)
+                + " "
+                + _("Send duplicate_reason to register a new case anyway."),
+                "open_cases": [
+                    {
+                        "number": o.case.number,
+                        "id": o.case.pk if o.can_open else None,
+                        "stage": o.case.stage if o.in_scope else None,
+                        "owner": o.case.owner.get_username() if o.in_scope else None,
+                        "regency": o.case.regency.name,
+                    }
+                    for o in seen
+                ],
+            },
+        )
     return Status(201, _case_out(case))
 
 

@@ -64,6 +64,9 @@ class _Story:
             owner=self.team.worker,
             supervisor=self.team.supervisor,
             consent_given=True,
+            # a small demo registry gives some children two stories: say why (one open case
+            # per child otherwise; ignored for a child without one)
+            duplicate_reason="Demo: the registry has fewer children than stories.",
             **kwargs,
         )
         self.started = when

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from pksai.accounts.models import User
-from pksai.accounts.scoping import get_scoped_or_404, require_perm, scope_for
+from pksai.accounts.scoping import get_scoped_or_404, require_perm, scope_for, scoped
 from pksai.audit.services import audit_record
 from pksai.cases import intake, selectors, services
 from pksai.cases.forms import (
@@ -34,6 +35,7 @@ from pksai.cases.forms import (
 )
 from pksai.cases.models import Alert, Case, Channel, Concern
 from pksai.cases.services import ConflictError
+from pksai.cases.views_intake import DuplicateForm
 from pksai.cases.workflow import Stage
 from pksai.core.paging import CappedPaginator
 from pksai.registry.models import Person
@@ -109,6 +111,10 @@ def case_list_view(request):
 
 @login_required
 def case_new(request):
+    """The intake form. Finds the child (possible existing records first), then registers the
+    case — unless the child already has an open case: then the page shows that case and
+    offers to open it, to add this report to it, or to register a new case anyway with a
+    reason (services.case_register refuses a silent second case)."""
     require_perm(request.user, "cases.add_case")
     scope = scope_for(request.user)
     codes = list(scope.area_codes) if not scope.national else []
@@ -140,9 +146,25 @@ def case_new(request):
     form = IntakeForm(
         request.POST or None, initial=initial, workers=workers, supervisors=supervisors
     )
+    form.fields["supervisor"].widget.attrs["aria-describedby"] = "supervisor-hint"
+    duplicate = DuplicateForm(request.POST or None)
     candidates = []
-    if request.method == "POST" and form.is_valid():
+    # a child already chosen: say at once whether they have an open case
+    open_cases = selectors.open_cases_of_child(user=request.user, child=person) if person else []
+    if request.method == "POST" and form.is_valid() and duplicate.is_valid():
         data = form.cleaned_data
+        add_to = duplicate.cleaned_data["add_to_case"]
+        if add_to:
+            target = get_object_or_404(
+                scoped(Case.objects.all(), request.user, perm="cases.add_case", area_field="area"),
+                pk=add_to,
+            )
+            try:
+                return _add_report(request, form, target, report)
+            except ValidationError as error:  # e.g. the case was closed meanwhile
+                form.add_service_errors(error)
+                open_cases = selectors.open_cases_seen_by(user=request.user, cases=[target])
+        reason = duplicate.cleaned_data["duplicate_reason"]
         try:
             with transaction.atomic():
                 child = person
@@ -183,25 +205,78 @@ def case_new(request):
                     sensitive=data["sensitive"],
                     extra=form.extra_values(),
                     guardians=form.guardians(),
+                    duplicate_reason=reason if duplicate.cleaned_data["register_anyway"] else "",
                 )
                 if report is not None:
                     intake.intake_report_register(by=request.user, report=report, case=case)
         except _ShowCandidates:
             pass
+        except services.DuplicateCaseError as refused:
+            open_cases = selectors.open_cases_seen_by(user=request.user, cases=refused.cases)
+            if duplicate.cleaned_data["register_anyway"]:
+                duplicate.add_error(
+                    "duplicate_reason", _("Say why this child needs a second case.")
+                )
         except ValidationError as error:
             form.add_service_errors(error)
         except PermissionDenied:
             form.add_error("child_village", _("This village is outside your area."))
         else:
             messages.success(request, _("Case %(n)s registered.") % {"n": case.number})
+            if case.supervisor_id is None:
+                messages.info(
+                    request,
+                    _("No supervisor was chosen: the coordinator was told and will choose one."),
+                )
             return redirect("cases:detail", case.pk)
     status = 400 if request.method == "POST" else 200
+    if request.method == "POST" and open_cases:
+        status = 409  # the child's open case: the user decides
     return render(
         request,
         "cases/new.html",
-        {"form": form, "person": person, "candidates": candidates, "report": report},
+        {
+            "form": form,
+            "person": person,
+            "candidates": candidates,
+            "report": report,
+            "open_cases": open_cases,
+            "duplicate": duplicate,
+            "create_new": form.is_bound and form.is_valid() and form.cleaned_data["create_new"],
+        },
         status=status,
     )
+
+
+def _add_report(request, form: IntakeForm, case: Case, report):
+    """Add the filled-in report to the child's open ``case`` (chosen on the duplicate warning)
+    instead of registering a second case; a report from the intake queue is marked registered
+    with that case. A refusal (ValidationError) propagates with nothing saved."""
+    data = form.cleaned_data
+    with transaction.atomic():
+        services.case_add_report(
+            case=case,
+            by=request.user,
+            channel=data["channel"],
+            summary=data["summary"],
+            concerns=data["concerns"],
+            reporter_name=data["reporter_name"],
+            reporter_phone=data["reporter_phone"],
+            reporter_relation=data["reporter_relation"],
+            reporter_anonymous=data["reporter_anonymous"],
+            sensitive=data["sensitive"],
+        )
+        if report is not None:
+            intake.intake_report_register(by=request.user, report=report, case=case)
+    messages.success(
+        request,
+        _("The report was added to case %(n)s; its social worker was told.") % {"n": case.number},
+    )
+    try:
+        selectors.case_get(user=request.user, pk=case.pk)
+    except Http404:  # restricted and not theirs: they added to it without reading it
+        return redirect("cases:intake_reports" if report is not None else "cases:list")
+    return redirect("cases:detail", case.pk)
 
 
 def _intake_team(data: dict, child: Person) -> tuple[User | None, User | None]:

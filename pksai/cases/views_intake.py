@@ -30,6 +30,20 @@ class RegisterForm(forms.Form):
     case_number = forms.CharField(label=gettext_lazy("Case number"), max_length=20)
 
 
+class DuplicateForm(forms.Form):
+    """The choice on the intake page when the child already has an open case: add this
+    report to that case, or register a new case anyway with the reason."""
+
+    add_to_case = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    register_anyway = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    duplicate_reason = forms.CharField(
+        label=gettext_lazy("Why this child needs a second case"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class DismissForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Why dismissed"), max_length=300)
 

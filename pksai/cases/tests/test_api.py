@@ -247,7 +247,13 @@ def test_register_via_api(client, team):
     assert outsider.status_code == 400 and "gw" in str(outsider.json()["detail"])
     assert post(client, URL, team["staff"], {**body, "concerns": ["bogus"]}).status_code == 422
     assert post(client, URL, team["staff"], {**body, "concerns": []}).status_code == 422
-    restricted = post(client, URL, team["staff"], {**body, "concerns": ["sexual_violence"]})
+    other_child = make_child("Lain")  # one open case per child (test_queues: the 409)
+    restricted = post(
+        client,
+        URL,
+        team["staff"],
+        {**body, "child_id": other_child.pk, "concerns": ["sexual_violence"]},
+    )
     assert restricted.json()["restricted"] is True
     assert Case.objects.count() == 2
 
