@@ -425,7 +425,12 @@ def list_cases(request, filters: Query[CaseFilters]):
     return selectors.case_list(user=request.auth, **filters.dict()).prefetch_related("concerns")
 
 
-@router.get("/queue/", response=list[QueueItemOut], summary="The caller's work queue")
+@router.get(
+    "/queue/",
+    response=list[QueueItemOut],
+    summary="The caller's work queue",
+    description="The caller's first 50 open cases and pending follow-ups, earliest due first.",
+)
 def queue(request):
     items = selectors.work_queue(user=request.auth)
     return [

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from difflib import SequenceMatcher
 
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
@@ -208,16 +208,22 @@ class WorkQueue:
     """A user's work — open cases and pending follow-ups — earliest due first, read a page at a
     time. Each part is one indexed query with a LIMIT (``case_owner_queue``, the follow-up due
     date); a page merges the first ``offset + limit`` rows of each, so the cost follows the page,
-    not the caseload. Works with Django's Paginator (``count()`` is capped at COUNT_CAP)."""
+    not the caseload. ``cases`` may be several querysets (e.g. dated and undated cases: an OR of
+    the two would keep PostgreSQL from reading the due-date index in order). Works with Django's
+    Paginator (``count()`` is capped at COUNT_CAP + 1)."""
 
-    def __init__(self, cases: QuerySet[Case], follow_ups: QuerySet[FollowUp]):
-        self.cases = _by_due(cases.select_related("child", "owner", "area"))
+    def __init__(
+        self, cases: QuerySet[Case] | list[QuerySet[Case]], follow_ups: QuerySet[FollowUp]
+    ):
+        parts = cases if isinstance(cases, list) else [cases]
+        self.cases = [_by_due(qs.select_related("child", "owner", "area")) for qs in parts]
         self.follow_ups = _by_due(
             follow_ups.select_related("case", "case__child", "case__owner"), "due_date"
         )
 
     def count(self) -> int:
-        return min(capped_count(self.cases) + capped_count(self.follow_ups), COUNT_CAP + 1)
+        parts = [*self.cases, self.follow_ups]
+        return min(sum(capped_count(qs) for qs in parts), COUNT_CAP + 1)
 
     def __len__(self) -> int:
         return self.count()
@@ -228,15 +234,20 @@ class WorkQueue:
         start, stop = index.start or 0, index.stop
         if stop is None:
             stop = start + COUNT_CAP
-        items = [QueueItem("case", c.stage_due_at, c) for c in self.cases[:stop]]
+        items = [QueueItem("case", c.stage_due_at, c) for qs in self.cases for c in qs[:stop]]
         items += [QueueItem("follow_up", f.due_date, f.case, f) for f in self.follow_ups[:stop]]
         items.sort(key=lambda item: (item.due_at is None, item.due_at or 0, item.case.pk))
         return items[start:stop]
 
 
 def _my_cases(user) -> QuerySet[Case]:
+    """Open cases the user owns. A case in post-service monitoring is listed by its pending
+    follow-ups; only when none is left does the case itself wait (to be closed)."""
     require_perm(user, VIEW_CASE)
-    return Case.objects.filter(owner=user, stage__in=OPEN_STAGES)
+    pending = FollowUp.objects.filter(case=OuterRef("pk"), done_at__isnull=True)
+    return Case.objects.filter(owner=user, stage__in=OPEN_STAGES).exclude(
+        Q(stage=Stage.FOLLOW_UP) & Exists(pending)
+    )
 
 
 def _my_follow_ups(user) -> QuerySet[FollowUp]:
@@ -271,9 +282,10 @@ def my_later(*, user, days: int = 7) -> WorkQueue:
     """The user's open cases and follow-ups due after the next ``days`` days, or undated."""
     now, today = timezone.now(), timezone.localdate()
     return WorkQueue(
-        _my_cases(user).filter(
-            Q(stage_due_at__gte=now + timedelta(days=days)) | Q(stage_due_at__isnull=True)
-        ),
+        [
+            _my_cases(user).filter(stage_due_at__gte=now + timedelta(days=days)),
+            _my_cases(user).filter(stage_due_at__isnull=True),
+        ],
         _my_follow_ups(user).filter(due_date__gte=today + timedelta(days=days)),
     )
 

@@ -213,18 +213,36 @@ def home(request):
             tile("mine", _("My open work"), mine)
         context["later_count"] = _count(later)
         context["queue"] = context["overdue"] + context["week"] + context["later"]
-        context["alerts"] = list(
-            user.alerts.filter(read_at__isnull=True).select_related("case")[:10]
-        )
+        # approvers who own no case are not shown an empty "My work"
+        context["show_work"] = bool(context["queue"]) or not user.has_perm("cases.approve_case")
+        unread = user.alerts.filter(read_at__isnull=True)
+        alerts = list(unread.select_related("case")[: SHORT + 1])
+        context["alerts"], context["alerts_more"] = alerts[:SHORT], len(alerts) > SHORT
         if user.has_perm("cases.approve_case"):
             context["team"] = cases.team_overdue(user=user)
         context["facilitates"] = user.facilitated.filter(status="active").exists()
+    if user.has_perm("cases.add_case"):
+        from pksai.cases import selectors as cases
+
+        reports = cases.intake_reports(user=user)
+        waiting = _count(reports)
+        if waiting or not user.has_perm("cases.change_case"):  # registration staff: always
+            tiles.append(
+                Tile(
+                    "intake",
+                    _("Reports to register"),
+                    waiting,
+                    reverse("cases:intake_reports"),
+                    "waiting",
+                )
+            )
     if user.has_perm("referrals.view_referral"):
         from pksai.referrals import selectors as referrals
 
         back = referrals.to_handle(user=user)
         context["referrals_back"] = list(back[:SHORT])
-        context["referrals_tile"] = tile("referrals", _("Referrals came back"), back, "waiting")
+        if context["referrals_back"] or not user.has_perm("cases.approve_case"):
+            context["referrals_tile"] = tile("referrals", _("Referrals came back"), back, "waiting")
         if user.has_perm("cases.approve_case"):
             context["referrals_overdue"] = list(referrals.overdue_for_supervisor(user=user)[:50])
     if user.has_perm("programs.view_beneficiary"):

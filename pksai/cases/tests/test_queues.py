@@ -205,6 +205,24 @@ def test_home_tiles_and_lists_per_role(client, team):
     assert review.number not in client.get("/my-queues/approvals/").text
 
 
+def test_registration_staff_see_the_reports_waiting_for_them(client, team):
+    login(client, team["worker"])  # a worker gets the tile only when reports wait
+    assert all(t.key != "intake" for t in client.get("/").context["tiles"])
+    login(client, team["staff"])
+    tile = next(t for t in client.get("/").context["tiles"] if t.key == "intake")
+    assert (tile.count, tile.url) == (0, "/cases/intake-reports/")
+    IntakeReport.objects.create(
+        source="complaint", reference="ADU-1", area_id="73.71.01", summary="Laporan warga."
+    )
+    IntakeReport.objects.create(
+        source="complaint", reference="ADU-2", area_id="73.06.01", summary="Di Gowa."
+    )
+    tile = next(t for t in client.get("/").context["tiles"] if t.key == "intake")
+    assert tile.count == 1  # only their area's
+    login(client, team["worker"])
+    assert [t.count for t in client.get("/").context["tiles"] if t.key == "intake"] == [1]
+
+
 def test_approving_from_the_home_queue_removes_the_item(client, team):
     review = to_plan_review(register(team), team["worker"])
     login(client, team["supervisor"])
