@@ -10,6 +10,7 @@ from importlib import import_module
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.apps import apps
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
@@ -35,6 +36,16 @@ def sign_in(browser: Browser, base: str, username: str, width: int, height: int)
     page.get_by_role("button", name="EN").click()
     expect(page.get_by_role("heading", name=re.compile("^Welcome"))).to_be_visible()
     return page
+
+
+def accessible(page: Page) -> None:
+    """No axe-core violation in the page's main content (the shell is tested on its own)."""
+    results = Axe().run(page, context="main")
+    found = [
+        (v["id"], v["help"], [n["target"] for n in v["nodes"]])
+        for v in results.response["violations"]
+    ]
+    assert found == [], found
 
 
 def fits_the_screen(page: Page) -> None:
@@ -112,7 +123,13 @@ def test_supervisor_approves_from_the_home_queue(
     expect(worker.locator('[data-tile="approvals"]')).to_have_count(0)
     expect(worker.locator('[data-tile="overdue"] .tile-count')).to_have_text("1")
     fits_the_screen(worker)
+    accessible(worker)
     worker.screenshot(path=str(SHOTS / f"home-worker-{width}.png"), full_page=True)
+    worker.locator('[data-tile="overdue"]').click()  # the tile opens the whole list
+    expect(worker.get_by_role("heading", name="Overdue", exact=True)).to_be_visible()
+    expect(worker.locator("#queue-items")).to_contain_text(cases["late"].number)
+    expect(worker.locator("#queue-items")).not_to_contain_text(plan.number)
+    fits_the_screen(worker)
 
     supervisor = sign_in(browser, base, "spv", width, height)
     queue = supervisor.locator("#approvals")
@@ -120,6 +137,7 @@ def test_supervisor_approves_from_the_home_queue(
     expect(queue).to_contain_text("Case plan to approve")
     expect(supervisor.locator('[data-tile="approvals"] .tile-count')).to_have_text("1")
     fits_the_screen(supervisor)
+    accessible(supervisor)
     supervisor.screenshot(path=str(SHOTS / f"home-supervisor-{width}.png"), full_page=True)
 
     queue.get_by_role("link", name="Review and decide").click()
@@ -160,6 +178,7 @@ def test_a_report_about_a_child_with_an_open_case_shows_that_case(
         "href", f"/cases/{case.pk}/"
     )
     fits_the_screen(staff)
+    accessible(staff)
     staff.screenshot(path=str(SHOTS / f"intake-open-case-{width}.png"), full_page=False)
     assert Case.objects.filter(child=child).count() == 1
 

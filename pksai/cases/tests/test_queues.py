@@ -292,6 +292,11 @@ INTAKE = {
 }
 
 
+def open_case_warning(html: str) -> str:
+    """The open cases listed by the intake page's warning (before "Register anyway")."""
+    return html.split('id="open-case"')[1].split("<details")[0]
+
+
 def intake(child, **more) -> dict:
     return {**INTAKE, "person": child.pk, **more}
 
@@ -303,7 +308,7 @@ def test_intake_shows_the_open_case_and_refuses_a_silent_second_one(client, team
     url = f"/cases/new/?person={child.pk}"
     page = client.get(url)
     assert page.status_code == 200
-    warning = page.text.split('id="open-case"')[1].split("</article>")[0]
+    warning = open_case_warning(page.text)
     assert first.number in warning and "awaiting triage" in warning
     assert "Open that case" in warning and f"/cases/{first.pk}/" in warning
     assert f'name="add_to_case" value="{first.pk}"' in warning
@@ -400,7 +405,7 @@ def test_an_open_case_in_another_regency_is_named_with_its_office_only(client, t
     login(client, team["staff"])
     refused = client.post(f"/cases/new/?person={here.pk}", intake(here))
     assert refused.status_code == 409
-    warning = refused.text.split('id="open-case"')[1].split("</article>")[0]
+    warning = open_case_warning(refused.text)
     assert elsewhere.number in warning and "outside your area" in warning
     assert "add_to_case" not in warning and "owner" not in warning  # no way in
     # adding to it anyway is refused (out of area)
