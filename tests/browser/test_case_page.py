@@ -7,16 +7,17 @@
 - the section links reach every part of the case;
 - "submit the plan" is not offered while the plan has no action: the page says so and links
   to the form that adds one;
-- nothing makes the page wider than the phone;
+- nothing makes the page wider than the phone, and axe-core finds no accessibility fault;
 - an overdue case says "overdue" in its header.
 
 Screenshots (full page, top of the page, and after the jump to the timeline) are saved in
-var/screenshots/ as case-page-<width>[-top|-timeline].png."""
+var/screenshots/ as case-page-<width>[-top|-timeline|-overdue].png."""
 
 from importlib import import_module
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.apps import apps
 from django.conf import settings
 from playwright.sync_api import Browser, Page, expect
@@ -114,9 +115,16 @@ def test_case_page_header_sections_and_next_step(browser: Browser, demo, width, 
     heading = page.locator("#timeline h2").bounding_box()
     assert heading is not None and heading["y"] >= box["y"] + box["height"] - 1
     page.screenshot(path=str(SHOTS / f"case-page-{width}-timeline.png"))
+    # ... and after scrolling by hand to the end of the page.
+    page.mouse.wheel(0, 20_000)
+    page.wait_for_function("window.scrollY + window.innerHeight >= document.body.scrollHeight - 2")
+    box = header.bounding_box()
+    assert box is not None and abs(box["y"]) <= 2, box
 
-    # Nothing is wider than the screen.
+    # Nothing is wider than the screen; axe-core (offline) finds nothing to fix.
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+    violations = Axe().run(page).response["violations"]
+    assert violations == [], [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations]
 
     # An overdue case (a plan awaiting approval for 4 days, 3 allowed) says so in the header;
     # its owner may not approve it, and is told who will.
@@ -130,3 +138,22 @@ def test_case_page_header_sections_and_next_step(browser: Browser, demo, width, 
     )
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.context.close()
+
+
+def test_sections_reachable_without_javascript(browser: Browser, demo):
+    case = Case.objects.get(regency_id="73.71", stage="planning")
+    page = sign_in(browser, demo, 390, 844)
+    cookies = page.context.cookies()
+    page.context.close()
+    context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
+    context.add_cookies(cookies)
+    page = context.new_page()
+    page.goto(f"{demo}/cases/{case.pk}/")
+    nav = page.get_by_role("navigation", name="Sections of the case")
+    for section in ("visits", "plan", "timeline"):
+        nav.locator(f'a[href="#{section}"]').click()
+        expect(page.locator(f"#{section} h2")).to_be_in_viewport()
+        box = page.get_by_test_id("case-header").bounding_box()
+        assert box is not None and abs(box["y"]) <= 2, (section, box)
+    expect(page.locator("#plan-action-new")).to_contain_text("Add a plan action")
+    context.close()
