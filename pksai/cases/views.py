@@ -307,9 +307,10 @@ def _detail_context(request, case: Case, **forms) -> dict:
         "can_change": user.has_perm("cases.change_case"),
         "can_approve": user.has_perm("cases.approve_case"),
         "sees_restricted": sees_restricted,
-        # the next step: moves that can be made now, and those still missing something
-        "moves": [m for m in moves if m.allowed and m.name != "void"],
-        "blocked_moves": [m for m in moves if not m.allowed],
+        # the next step: each move offered when it can be made, else what it still lacks;
+        # voiding apart, folded away
+        "moves": [m for m in moves if m.name != "void"],
+        "all_blocked": all(not m.allowed for m in moves if m.name != "void"),
         "void_move": next((m for m in moves if m.name == "void"), None),
         "responses": Case.Response.choices,
         "concerns": list(case.concerns.all()),
