@@ -141,7 +141,7 @@ def test_supervisor_approves_from_the_home_queue(
     supervisor.screenshot(path=str(SHOTS / f"home-supervisor-{width}.png"), full_page=True)
 
     queue.get_by_role("link", name="Review and decide").click()
-    expect(supervisor).to_have_url(re.compile(rf"/cases/{plan.pk}/#moves$"))
+    expect(supervisor).to_have_url(re.compile(rf"/cases/{plan.pk}/#next-step$"))
     supervisor.get_by_role("button", name="Approve the plan", exact=True).click()
     expect(supervisor.get_by_test_id("stage")).to_have_text("implementation")
     supervisor.get_by_role("link", name="Home", exact=True).first.click()

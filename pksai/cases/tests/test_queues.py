@@ -182,7 +182,7 @@ def test_home_tiles_and_lists_per_role(client, team):
     tile = next(t for t in page.context["tiles"] if t.key == "approvals")
     assert (tile.count, tile.url) == (1, "/my-queues/approvals/")
     approvals = section(page.text, "approvals")
-    assert review.number in approvals and f"/cases/{review.pk}/#moves" in approvals
+    assert review.number in approvals and f"/cases/{review.pk}/#next-step" in approvals
     assert "Rina" in approvals and late.number not in approvals
     assert 'id="unassigned"' not in page.text  # supervisors do not assign supervisors
     assert 'data-tile="overdue"' not in page.text  # they own no cases: no empty work tiles
