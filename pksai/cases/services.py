@@ -437,7 +437,9 @@ def case_transition(
     _save(case, fields, expected_version)
     _event(case, by, name, reason, from_stage=source, to_stage=case.stage)
     if transition.target in {Stage.PLAN_REVIEW, Stage.CLOSURE_REVIEW}:
-        _alert(case.supervisor, case, _("Case %(n)s awaits your approval.") % {"n": case.number})
+        # the supervisor, or without one the area's coordinators (selectors.case_approvers)
+        for approver in selectors.case_approvers(case=case):
+            _alert(approver, case, _("Case %(n)s awaits your approval.") % {"n": case.number})
     elif case.owner_id != by.pk:
         _alert(
             case.owner,

@@ -109,6 +109,8 @@ def test_without_a_supervisor_the_regency_coordinator_is_told_and_queues_it(team
 
     to_plan_review(case, team["worker"])
     assert list(selectors.awaiting_approval(user=coordinator)) == [case]
+    assert Alert.objects.filter(case=case, user=coordinator).count() == 2  # and now to approve
+    assert not Alert.objects.filter(case=case, user=province).exists()
     assert list(selectors.unassigned(user=coordinator)) == []  # listed once, to approve
     assert list(selectors.awaiting_approval(user=gowa_coordinator)) == []
     move(case, "approve_plan", coordinator)
