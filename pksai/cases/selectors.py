@@ -332,14 +332,20 @@ def unassigned(*, user) -> QuerySet[Case]:
 
 def case_approvers(*, case: Case) -> list[User]:
     """Who decides the case's plan and closure: its supervisor, else the coordinators of its
-    area — those whose scope names the nearest area above the case (its regency before its
-    province). The people to notify when a case has no supervisor."""
+    area (area_coordinators). The people to tell when a plan or closure waits."""
     if case.supervisor_id is not None:
         return [case.supervisor]
-    parts = case.area_id.split(".")
+    return area_coordinators(area_code=case.area_id)
+
+
+def area_coordinators(*, area_code: str) -> list[User]:
+    """The coordinators of an area: active users who may approve and open every case (see
+    is_coordinator) whose scope names the nearest area above ``area_code`` — the regency's
+    coordinator before the province's. Empty if nobody covers the area that way."""
+    parts = area_code.split(".")
     above = [".".join(parts[: i + 1]) for i in range(len(parts))]
     candidates = (
-        colleagues(codes=[case.area_id], perm=APPROVE)
+        colleagues(codes=[area_code], perm=APPROVE)
         .filter(scope_areas__code__in=above)
         .prefetch_related("scope_areas")
     )

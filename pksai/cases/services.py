@@ -218,17 +218,23 @@ def case_register(
     the new case's timeline and into the audit log.
 
     Someone is always responsible for approving: without a ``supervisor`` the case goes to
-    the coordinators of its area (selectors.case_approvers: the nearest level above the
-    village, normally the regency's), who are told at once and see it under "No supervisor yet"
-    until they assign one — and under "Awaiting my approval" when its plan or closure waits.
-    A district office registers reports as they come in, often before the coordinator has
-    decided who supervises, so the field stays optional (docs/case-management.md)."""
+    the coordinators of its area (selectors.area_coordinators: the nearest level above the
+    village, normally the regency's), who are told at once and see it under "Cases without a
+    supervisor" until they choose one — and under "Awaiting my approval" when its plan or
+    closure waits. A district office registers reports as they come in, often before the
+    coordinator has decided who supervises, so the field stays optional; only where no
+    coordinator covers the area must a supervisor be chosen (docs/case-management.md)."""
     require_perm(by, "cases.add_case")
     if not scope_for(by).covers(child.village_id):
         raise PermissionDenied("child outside the user's area scope")
     if not concerns:
         raise ValidationError(_("Choose at least one concern."))
     extra_values = clean_extra(CustomField.Form.INTAKE, extra or {})
+    coordinators = [] if supervisor else selectors.area_coordinators(area_code=child.village_id)
+    if supervisor is None and not coordinators:
+        raise ValidationError(
+            {"supervisor": [_("Choose a supervisor: no coordinator covers this area to do it.")]}
+        )
     duplicate_reason = duplicate_reason.strip()
     duplicates = _open_cases_of(child)
     if duplicates and not duplicate_reason:
@@ -280,7 +286,6 @@ def case_register(
             case.owner, case, _("New case %(n)s assigned to you for triage.") % {"n": case.number}
         )
     if supervisor is None:
-        coordinators = selectors.case_approvers(case=case)
         for coordinator in coordinators:
             _alert(
                 coordinator,

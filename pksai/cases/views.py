@@ -7,6 +7,8 @@ the reason (409 when someone else saved first)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -151,11 +153,10 @@ def case_new(request):
     )
     form.fields["supervisor"].widget.attrs["aria-describedby"] = "supervisor-hint"
     duplicate = DuplicateForm(request.POST or None)
-    candidates = []
+    candidates, conflict = [], False
     # a child already chosen: say at once whether they have an open case
     open_cases = selectors.open_cases_of_child(user=request.user, child=person) if person else []
     if request.method == "POST" and form.is_valid() and duplicate.is_valid():
-        data = form.cleaned_data
         add_to = duplicate.cleaned_data["add_to_case"]
         if add_to:
             target = get_object_or_404(
@@ -167,74 +168,16 @@ def case_new(request):
             except ValidationError as error:  # e.g. the case was closed meanwhile
                 form.add_service_errors(error)
                 open_cases = selectors.open_cases_seen_by(user=request.user, cases=[target])
-        reason = duplicate.cleaned_data["duplicate_reason"]
-        try:
-            with transaction.atomic():
-                child = person
-                if child is None and not data["create_new"]:
-                    candidates = selectors.child_candidates(
-                        user=request.user,
-                        nik=data["child_nik"].strip(),
-                        name=data["child_name"],
-                        birth_date=data["child_birth_date"],
-                        village=data["child_village"].strip(),
-                    )
-                if child is None and candidates:
-                    raise _ShowCandidates
-                if child is None:
-                    child = intake.child_create(
-                        by=request.user,
-                        name=data["child_name"],
-                        sex=data["child_sex"],
-                        birth_date=data["child_birth_date"],
-                        village=data["child_village"].strip(),
-                        nik=data["child_nik"].strip(),
-                    )
-                owner, supervisor = _intake_team(data, child)
-                case = services.case_register(
-                    by=request.user,
-                    child=child,
-                    channel=data["channel"],
-                    summary=data["summary"],
-                    concerns=data["concerns"],
-                    owner=owner,
-                    supervisor=supervisor,
-                    reporter_name=data["reporter_name"],
-                    reporter_phone=data["reporter_phone"],
-                    reporter_relation=data["reporter_relation"],
-                    reporter_anonymous=data["reporter_anonymous"],
-                    consent_given=data["consent_given"],
-                    consent_notes=data["consent_notes"],
-                    sensitive=data["sensitive"],
-                    extra=form.extra_values(),
-                    guardians=form.guardians(),
-                    duplicate_reason=reason if duplicate.cleaned_data["register_anyway"] else "",
-                )
-                if report is not None:
-                    intake.intake_report_register(by=request.user, report=report, case=case)
-        except _ShowCandidates:
-            pass
-        except services.DuplicateCaseError as refused:
-            open_cases = selectors.open_cases_seen_by(user=request.user, cases=refused.cases)
-            if duplicate.cleaned_data["register_anyway"]:
-                duplicate.add_error(
-                    "duplicate_reason", _("Say why this child needs a second case.")
-                )
-        except ValidationError as error:
-            form.add_service_errors(error)
-        except PermissionDenied:
-            form.add_error("child_village", _("This village is outside your area."))
         else:
-            messages.success(request, _("Case %(n)s registered.") % {"n": case.number})
-            if case.supervisor_id is None:
-                messages.info(
-                    request,
-                    _("No supervisor was chosen: the coordinator was told and will choose one."),
-                )
-            return redirect("cases:detail", case.pk)
+            outcome = _register(request, form, duplicate, person, report)
+            if outcome.done is not None:
+                return outcome.done
+            candidates = outcome.candidates
+            if outcome.open_cases:
+                open_cases, conflict = outcome.open_cases, True
     status = 400 if request.method == "POST" else 200
-    if request.method == "POST" and open_cases:
-        status = 409  # the child's open case: the user decides
+    if conflict:
+        status = 409  # the child already has an open case: the user decides
     return render(
         request,
         "cases/new.html",
@@ -249,6 +192,90 @@ def case_new(request):
         },
         status=status,
     )
+
+
+@dataclasses.dataclass
+class _Outcome:
+    done: object = None  # the redirect once registered
+    candidates: list = dataclasses.field(default_factory=list)  # possible records: ask
+    open_cases: list = dataclasses.field(default_factory=list)  # the child's open cases: ask
+
+
+class _ShowCandidates(Exception):
+    """Possible existing records were found: ask the user before creating a new person."""
+
+
+def _register(request, form: IntakeForm, duplicate: DuplicateForm, person, report) -> _Outcome:
+    """Find or record the child and register the case; the outcome says what to ask instead
+    when the child may already be recorded or already has an open case. A refusal is put on
+    the forms."""
+    data = form.cleaned_data
+    anyway = duplicate.cleaned_data["register_anyway"]
+    outcome = _Outcome()
+    try:
+        with transaction.atomic():
+            child = person
+            if child is None and not data["create_new"]:
+                outcome.candidates = selectors.child_candidates(
+                    user=request.user,
+                    nik=data["child_nik"].strip(),
+                    name=data["child_name"],
+                    birth_date=data["child_birth_date"],
+                    village=data["child_village"].strip(),
+                )
+            if child is None and outcome.candidates:
+                raise _ShowCandidates
+            if child is None:
+                child = intake.child_create(
+                    by=request.user,
+                    name=data["child_name"],
+                    sex=data["child_sex"],
+                    birth_date=data["child_birth_date"],
+                    village=data["child_village"].strip(),
+                    nik=data["child_nik"].strip(),
+                )
+            owner, supervisor = _intake_team(data, child)
+            case = services.case_register(
+                by=request.user,
+                child=child,
+                channel=data["channel"],
+                summary=data["summary"],
+                concerns=data["concerns"],
+                owner=owner,
+                supervisor=supervisor,
+                reporter_name=data["reporter_name"],
+                reporter_phone=data["reporter_phone"],
+                reporter_relation=data["reporter_relation"],
+                reporter_anonymous=data["reporter_anonymous"],
+                consent_given=data["consent_given"],
+                consent_notes=data["consent_notes"],
+                sensitive=data["sensitive"],
+                extra=form.extra_values(),
+                guardians=form.guardians(),
+                duplicate_reason=duplicate.cleaned_data["duplicate_reason"] if anyway else "",
+            )
+            if report is not None:
+                intake.intake_report_register(by=request.user, report=report, case=case)
+    except _ShowCandidates:
+        return outcome
+    except services.DuplicateCaseError as refused:
+        outcome.open_cases = selectors.open_cases_seen_by(user=request.user, cases=refused.cases)
+        if anyway:
+            duplicate.add_error("duplicate_reason", _("Say why this child needs a second case."))
+        return outcome
+    except ValidationError as error:
+        form.add_service_errors(error)
+        return outcome
+    except PermissionDenied:
+        form.add_error("child_village", _("This village is outside your area."))
+        return outcome
+    messages.success(request, _("Case %(n)s registered.") % {"n": case.number})
+    if case.supervisor_id is None:
+        messages.info(
+            request, _("No supervisor was chosen: the coordinator was told and will choose one.")
+        )
+    outcome.done = redirect("cases:detail", case.pk)
+    return outcome
 
 
 def _add_report(request, form: IntakeForm, case: Case, report):
@@ -299,10 +326,6 @@ def _intake_team(data: dict, child: Person) -> tuple[User | None, User | None]:
             )
         chosen[field] = user
     return chosen["owner"], chosen["supervisor"]
-
-
-class _ShowCandidates(Exception):
-    """Possible existing records were found: ask the user before creating a new person."""
 
 
 # --- The case page ----------------------------------------------------------------

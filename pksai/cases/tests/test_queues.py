@@ -5,7 +5,7 @@ work queues, and one open case per child (intake page and API)."""
 from datetime import timedelta
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -133,6 +133,12 @@ def test_without_a_regency_coordinator_the_province_one_is_told(team):
     case = register(unsupervised(team))
     assert selectors.case_approvers(case=case) == [province]
     assert Alert.objects.filter(case=case, user=province).exists()
+    # nobody at all: a supervisor must be chosen
+    province.groups.clear()
+    with pytest.raises(ValidationError) as refused:
+        register(unsupervised(team), child=make_child("Lain"))
+    assert "supervisor" in refused.value.message_dict
+    assert register(team, child=make_child("Lain")).supervisor == team["supervisor"]
 
 
 def test_intake_without_a_supervisor_says_the_coordinator_chooses(client, team):
