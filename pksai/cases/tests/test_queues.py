@@ -369,6 +369,11 @@ def test_adding_the_report_to_the_open_case(client, team):
     assert (report.status, report.case) == ("registered", case)
     page = client.get(f"/cases/{case.pk}/")
     assert "Another report added" in page.text
+    # the case closed meanwhile: refused with the reason, and no second case slips in
+    move(case, "void", team["supervisor"], reason="Laporan ganda.")
+    late = client.post(f"/cases/new/?person={child.pk}", intake(child, add_to_case=case.pk))
+    assert late.status_code == 400 and "no longer open" in late.text
+    assert Case.objects.filter(child=child).count() == 1
 
 
 def test_restricted_open_case_is_named_not_opened_and_can_still_receive_the_report(client, team):
