@@ -21,7 +21,7 @@ def home(request):
 
         context["queue"] = cases.work_queue(user=user)
         context["alerts"] = list(
-            user.alerts.filter(read_at__isnull=True).select_related("case")[:20]
+            user.alerts.unread().select_related("case")[:20]
         )
         if user.has_perm("cases.approve_case"):
             context["team"] = cases.team_overdue(user=user)
