@@ -177,7 +177,12 @@ def render(messages: Mapping[str, Message], code: str, params: dict[str, Any]) -
 
 
 def alert_message(alert: Alert) -> str:
-    return (render(ALERTS, alert.code, alert.params) if alert.code else None) or alert.text
+    said = render(ALERTS, alert.code, alert.params) if alert.code else None
+    if said or alert.text:
+        return said or alert.text
+    return gettext("An alert about case %(number)s.") % {
+        "number": (alert.params or {}).get("number", "—")
+    }
 
 
 def event_message(event: CaseEvent) -> str:

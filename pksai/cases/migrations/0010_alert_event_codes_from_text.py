@@ -278,6 +278,7 @@ def convert_alerts(apps, schema_editor):
     CaseEvent = apps.get_model("cases", "CaseEvent")
     Referral = apps.get_model("referrals", "Referral")
     zone, now, last = ZoneInfo(settings.TIME_ZONE), timezone.now(), 0
+    open_alerts = {}  # (user, code, case, ref) → the open converted alert (its pk once saved)
     while True:
         alerts = list(
             Alert.objects.filter(pk__gt=last, code="", resolved_at__isnull=True).order_by("pk")[
@@ -313,6 +314,7 @@ def convert_alerts(apps, schema_editor):
                 number__in=numbers
             ).values_list("pk", "number", "status", "sent_at", "to_organisation__name")
         }
+        superseded = []  # open alerts of earlier batches raised again in this one
         for alert in alerts:
             found = REFERRAL_NUMBER.match(alert.text)
             referral = referrals.get(found[1]) if found else None
@@ -324,21 +326,18 @@ def convert_alerts(apps, schema_editor):
                     alert.code = _awaits_which(case, submissions[alert.case_id], alert.created_at)
             if not _still_to_do(alert, case, moves.get(alert.case_id), referral, now):
                 alert.resolved_at = now
-        Alert.objects.bulk_update(alerts, ["code", "params", "ref", "resolved_at"])
-    # the same to-do raised more than once: the newest stays unread
-    seen, repeats = set(), []
-    for pk, *key in (
-        Alert.objects.filter(read_at__isnull=True, resolved_at__isnull=True)
-        .exclude(code="")
-        .order_by("-created_at", "-pk")
-        .values_list("pk", "user_id", "code", "case_id", "ref")
-        .iterator(chunk_size=BATCH)
-    ):
-        if tuple(key) in seen:
-            repeats.append(pk)
-        seen.add(tuple(key))
-    for i in range(0, len(repeats), BATCH):
-        Alert.objects.filter(pk__in=repeats[i : i + BATCH]).update(read_at=now)
+            if alert.code and alert.read_at is None and alert.resolved_at is None:
+                # the same to-do raised more than once: the newest stays unread (0011)
+                key = (alert.user_id, alert.code, alert.case_id, alert.ref)
+                earlier = open_alerts.get(key)
+                if isinstance(earlier, int):
+                    superseded.append(earlier)
+                elif earlier is not None:
+                    earlier.read_at = now
+                open_alerts[key] = alert
+        Alert.objects.filter(pk__in=superseded).update(read_at=now)
+        Alert.objects.bulk_update(alerts, ["code", "params", "ref", "read_at", "resolved_at"])
+        open_alerts = {key: getattr(a, "pk", a) for key, a in open_alerts.items()}
 
 
 # --- timeline events --------------------------------------------------------------------
