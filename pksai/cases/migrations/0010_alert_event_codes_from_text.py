@@ -233,17 +233,41 @@ def _read_alert(alert, referral, zone):
     return None
 
 
-def _awaits_which(case, submissions, created_at):
-    """The plan's or the closure's approval: by the case's stage, else by what was last
-    submitted before the alert."""
+def _awaits_which(case, submissions, paired, alert):
+    """The plan's or the closure's approval: by the case's stage; else the submission the
+    alert was raised for — the case's n-th approval alert answers its n-th submission (both
+    written by the same move, in order); failing that, the last submission before it."""
     if case["stage"] == "plan_review":
         return "plan_awaits_approval"
     if case["stage"] == "closure_review":
         return "closure_awaits_approval"
-    earlier = [(at, kind) for at, kind in submissions if at <= created_at]
-    if earlier and max(earlier)[1] == "request_closure":
-        return "closure_awaits_approval"
-    return "plan_awaits_approval"
+    kind = paired.get(alert.pk)
+    if kind is None:
+        earlier = [(at, kind) for _pk, at, kind in submissions if at <= alert.created_at]
+        kind = max(earlier)[1] if earlier else "submit_plan"
+    return "closure_awaits_approval" if kind == "request_closure" else "plan_awaits_approval"
+
+
+def _pair_approvals(Alert, case_ids, submissions):
+    """alert pk → the submission kind it was raised for, for cases whose approval alerts and
+    submissions are equally many."""
+    alerts = defaultdict(list)
+    for case_id, pk in (
+        Alert.objects.filter(case_id__in=case_ids)
+        .filter(
+            Q(text__endswith=" awaits your approval.")
+            | Q(text__endswith=" menunggu persetujuan Anda.")
+        )
+        .order_by("pk")
+        .values_list("case_id", "pk")
+    ):
+        alerts[case_id].append(pk)
+    paired = {}
+    for case_id, pks in alerts.items():
+        moves = sorted(submissions[case_id])
+        if len(moves) == len(pks):
+            paired.update((pk, kind) for pk, (_pk, _at, kind) in zip(pks, moves, strict=True))
+    return paired
 
 
 def _still_to_do(alert, case, last_move, referral, now):
@@ -303,10 +327,11 @@ def convert_alerts(apps, schema_editor):
             .values_list("case_id", "last")
         )
         submissions = defaultdict(list)
-        for case_id, at, kind in CaseEvent.objects.filter(
+        for case_id, pk, at, kind in CaseEvent.objects.filter(
             case_id__in=case_ids, kind__in=["submit_plan", "request_closure"]
-        ).values_list("case_id", "at", "kind"):
-            submissions[case_id].append((at, kind))
+        ).values_list("case_id", "pk", "at", "kind"):
+            submissions[case_id].append((pk, at, kind))
+        paired = _pair_approvals(Alert, case_ids, submissions)
         numbers = {m[1] for a in alerts if (m := REFERRAL_NUMBER.match(a.text))}
         referrals = {
             number: {"pk": pk, "number": number, "status": status, "sent_at": sent, "org": org}
@@ -323,7 +348,7 @@ def convert_alerts(apps, schema_editor):
             if read is not None and case is not None:
                 alert.code, alert.params, alert.ref = read
                 if alert.code == "awaits_approval":
-                    alert.code = _awaits_which(case, submissions[alert.case_id], alert.created_at)
+                    alert.code = _awaits_which(case, submissions[alert.case_id], paired, alert)
             if not _still_to_do(alert, case, moves.get(alert.case_id), referral, now):
                 alert.resolved_at = now
             if alert.code and alert.read_at is None and alert.resolved_at is None:
