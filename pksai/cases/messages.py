@@ -151,7 +151,8 @@ EVENTS: dict[str, Message] = {
     "conference_held": Message(_("Case conference on %(date)s"), {"date": local_label}),
     "visit_made": Message(_("Visit on %(date)s at %(place)s, saw %(seen)s"), {"date": local_label}),
     "plan_action_status": Message(
-        _("%(action)s: %(status)s"), {"status": _label(PlanAction.Status)}
+        compose=lambda v: f"{v['action']}: {v['status']}",
+        show={"status": _label(PlanAction.Status)},
     ),
     "referral_update": Message(compose=_referral, show={"service": _localised}, link=REFERRAL),
 }
