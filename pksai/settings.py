@@ -126,6 +126,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            "builtins": ["pksai.core.templatetags.pksai_time"],  # {{ t|localtime_label }}
         },
     },
 ]

@@ -591,7 +591,7 @@ def _date(told: _Told, started: datetime, now: datetime) -> None:
         CaseEvent.objects.filter(
             case_id=referral.case_id,
             kind__startswith="referral_",
-            text__startswith=f"{referral.number} ",
+            params__referral=referral.pk,
             at__gte=started,
         ).order_by("id")
     )
