@@ -32,6 +32,18 @@ NATIONAL_ROLES = (
 SITE_ROLES = tuple(
     r.slug for r in ROLES if r.slug not in {"national_analyst", "auditor", "administrator"}
 )
+# Demo people get people's names (the header shows the name beside the role in the reader's
+# language, so a name like "Social Worker Kota Makassar" would show the role twice, in English).
+_FIRST_NAMES = (
+    "Andi", "Siti", "Budi", "Nur", "Rina", "Agus", "Dewi", "Yusuf", "Fitri", "Hendra",
+    "Lestari", "Rudi", "Wulan", "Arif", "Maya", "Bayu", "Indah",
+)  # fmt: skip
+_FAMILY_NAMES = ("Rahman", "Wijaya", "Pratama", "Siregar", "Hidayat", "Saputra", "Kusuma")
+
+
+def demo_name(n: int) -> tuple[str, str]:
+    """The n-th demo person's first and family name: different for every n below 17 × 7."""
+    return _FIRST_NAMES[n % len(_FIRST_NAMES)], _FAMILY_NAMES[n % len(_FAMILY_NAMES)]
 
 
 @transaction.atomic
@@ -47,7 +59,7 @@ def demo_accounts() -> list[tuple[str, str, str]]:
         area=ministry_area,
         defaults={"kind": Organisation.Kind.MINISTRY},
     )
-    for slug, code, secretariat_name in PILOT_SITES:
+    for site_index, (slug, code, secretariat_name) in enumerate(PILOT_SITES):
         area = Area.objects.get(code=code)
         secretariat, _ = Organisation.objects.get_or_create(
             name=secretariat_name, area=area, defaults={"kind": Organisation.Kind.SECRETARIAT}
@@ -57,8 +69,9 @@ def demo_accounts() -> list[tuple[str, str, str]]:
             area=area,
             defaults={"kind": Organisation.Kind.SERVICE_PROVIDER},
         )
-        for role in SITE_ROLES:
+        for role_index, role in enumerate(SITE_ROLES):
             username = f"{slug}.{role}"
+            first_name, last_name = demo_name(site_index * len(SITE_ROLES) + role_index)
             organisation = puskesmas if role == "focal_person" else secretariat
             if not User.objects.filter(username=username).exists():
                 user_create(
@@ -67,12 +80,13 @@ def demo_accounts() -> list[tuple[str, str, str]]:
                     roles=[role],
                     scope_areas=[code],
                     organisation=organisation,
-                    first_name=role.replace("_", " ").title(),
-                    last_name=area.name,
+                    first_name=first_name,
+                    last_name=last_name,
                 )
             created.append((username, role, f"{code} {area.name}"))
-    for role in NATIONAL_ROLES:
+    for role_index, role in enumerate(NATIONAL_ROLES):
         username = f"national.{role}"
+        first_name, last_name = demo_name(len(PILOT_SITES) * len(SITE_ROLES) + role_index)
         if not User.objects.filter(username=username).exists():
             user_create(
                 username=username,
@@ -80,8 +94,8 @@ def demo_accounts() -> list[tuple[str, str, str]]:
                 roles=[role],
                 is_national=True,
                 organisation=ministry,
-                first_name=role.replace("_", " ").title(),
-                last_name="Kemensos",
+                first_name=first_name,
+                last_name=last_name,
             )
         created.append((username, role, "national"))
     # One hash for all demo users (Argon2 is deliberately slow); only users still without one.
