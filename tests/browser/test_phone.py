@@ -129,10 +129,9 @@ def test_every_main_page_fits_a_phone_for_every_role(browser: Browser, live_serv
     demo_data()
     base = live_server.url
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    phone = browser.new_context(viewport=PHONE)
     visited = 0
     for username in ROLES:
-        page = phone.new_page()
+        page = browser.new_context(viewport=PHONE).new_page()
         sign_in(page, base, username)
         check_menu_opens_and_closes(page)
         links = menu_links(page)
@@ -146,11 +145,11 @@ def test_every_main_page_fits_a_phone_for_every_role(browser: Browser, live_serv
                 expect(current).to_have_count(1)
                 assert current.evaluate("a => a.pathname") == href
             visited += 1
-        page.close()
+        page.context.close()
     assert visited >= 40
 
     # Screenshots of the coordinator's phone and laptop, judged by eye.
-    page = phone.new_page()
+    page = browser.new_context(viewport=PHONE).new_page()
     sign_in(page, base, "makassar.coordinator")
     page.goto(base + "/cases/")
     closed = page.screenshot()
