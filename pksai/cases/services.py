@@ -23,11 +23,13 @@ from pksai.accounts.models import User
 from pksai.accounts.scoping import require_perm, scope_for
 from pksai.areas.models import Area
 from pksai.audit.services import audit_record
+from pksai.cases import selectors
 from pksai.cases.custom_fields import clean_extra
 from pksai.cases.models import (
     RESTRICTED_CONCERNS,
     VIOLENCE,
     Alert,
+    Assessment,
     Case,
     CaseConcern,
     CaseCounter,
@@ -41,7 +43,14 @@ from pksai.cases.models import (
     PlanAction,
     SlaRule,
 )
-from pksai.cases.workflow import OPEN_STAGES, OWN_APPROVALS, TRANSITIONS, Stage
+from pksai.cases.workflow import (
+    OPEN_STAGES,
+    OWN_APPROVALS,
+    TRANSITIONS,
+    Blocker,
+    Move,
+    Stage,
+)
 from pksai.registry.models import Person
 
 logger = logging.getLogger(__name__)
@@ -52,6 +61,10 @@ IMMEDIATE_FIRST = gettext_lazy(
     "Immediate response first: record an emergency action as started before "
     "enrolling the child in social assistance."
 )
+
+
+# The anchor of the case page's "add a plan action" form (in its plan section).
+PLAN_ACTION_FORM = "plan-action-new"
 
 
 class ConflictError(ValidationError):
@@ -265,7 +278,9 @@ def case_transition(
     reason: str = "",
     response: str = "",
 ) -> Case:
-    """Move the case along the SOP. ``case`` must come from selectors.case_get_for_update."""
+    """Move the case along the SOP. ``case`` must come from selectors.case_get_for_update.
+    Refused (ValidationError) with the messages of ``transition_blockers`` while the case
+    lacks what the move needs — the same check the case page and the API show."""
     transition = TRANSITIONS.get(name)
     if transition is None:
         raise ValidationError(f"unknown transition {name!r}")
@@ -284,24 +299,11 @@ def case_transition(
             raise ValidationError(_("Triage decides: immediate response or at risk."))
         case.response = response
         fields.append("response")
-    if (
-        name == "complete_assessment"
-        and not case.assessments.filter(kind="comprehensive", completed_at__isnull=False).exists()
-    ):
-        raise ValidationError(_("Complete the comprehensive assessment first."))
-    if name == "submit_plan" and not _plan_ready(case):
-        raise ValidationError(
-            _("The plan needs at least one goal and one action before it goes for approval.")
-        )
     if name in OWN_APPROVALS and case.owner_id == by.pk:
         raise PermissionDenied("a worker cannot approve their own case")
-    if name == "approve_plan" and case.emergency_pending and _plans_enrolment(case):
-        raise ValidationError(
-            _(
-                "Immediate response first: record an emergency action as started before the "
-                "plan enrols the child in social assistance."
-            )
-        )
+    blockers = transition_blockers(case=case, name=name)
+    if blockers:
+        raise ValidationError([ValidationError(b.message, code=b.code) for b in blockers])
     source = case.stage
     case.stage = transition.target
     concerns = set(case.concerns.values_list("category", flat=True))
@@ -323,9 +325,79 @@ def case_transition(
     return case
 
 
-def _plan_ready(case: Case) -> bool:
-    goals = CasePlan.objects.filter(case=case).values_list("goals", flat=True).first() or ""
-    return bool(goals.strip()) and case.plan_actions.exclude(status="cancelled").exists()
+def transition_blockers(*, case: Case, name: str) -> list[Blocker]:
+    """What the case lacks before the move ``name`` can be made, each with where to add it;
+    empty when nothing is missing. The one check behind case_transition's refusal, the case
+    page's "next step" and the API's list of moves. (Who may make the move, the stage, a
+    reason or a triage decision, and the version loaded are checked by case_transition.)"""
+    args = (case.pk,)
+    blockers: list[Blocker] = []
+    if name == "complete_assessment":
+        comprehensive = case.assessments.filter(kind=Assessment.Kind.COMPREHENSIVE)
+        if not comprehensive.filter(completed_at__isnull=False).exists():
+            draft = comprehensive.order_by("-updated_at", "-id").first()
+            blockers.append(
+                Blocker(
+                    code="assessment_incomplete",
+                    message=gettext_lazy("Complete the comprehensive assessment first."),
+                    url_name="case_records:assessment_edit"
+                    if draft
+                    else "case_records:assessment_new",
+                    url_args=(case.pk, draft.pk) if draft else args,
+                    link_text=gettext_lazy("Continue the comprehensive assessment")
+                    if draft
+                    else gettext_lazy("Start the comprehensive assessment"),
+                )
+            )
+    elif name == "submit_plan":
+        goals = CasePlan.objects.filter(case=case).values_list("goals", flat=True).first() or ""
+        if not goals.strip():
+            blockers.append(
+                Blocker(
+                    code="plan_goals_missing",
+                    message=gettext_lazy("The plan needs at least one goal."),
+                    url_name="case_records:plan",
+                    url_args=args,
+                    link_text=gettext_lazy("Write the plan's goals"),
+                )
+            )
+        if not case.plan_actions.exclude(status=PlanAction.Status.CANCELLED).exists():
+            blockers.append(
+                Blocker(
+                    code="plan_action_missing",
+                    message=gettext_lazy(
+                        "The plan needs at least one action (what, who, by when)."
+                    ),
+                    url_name="cases:detail",
+                    url_args=args,
+                    anchor=PLAN_ACTION_FORM,
+                    link_text=gettext_lazy("Add an action to the plan"),
+                )
+            )
+    elif name == "approve_plan" and case.emergency_pending and _plans_enrolment(case):
+        blockers.append(
+            Blocker(
+                code="emergency_not_started",
+                message=gettext_lazy(
+                    "Immediate response first: record an emergency action as started before "
+                    "the plan enrols the child in social assistance."
+                ),
+                url_name="cases:detail",
+                url_args=args,
+                anchor="emergency",
+                link_text=gettext_lazy("Emergency actions"),
+            )
+        )
+    return blockers
+
+
+def case_moves(*, case: Case, user: User) -> list[Move]:
+    """The moves ``user``'s role allows on ``case`` now, each with its blockers: what the case
+    page offers (a move without blockers) or explains (what is missing, with a link)."""
+    return [
+        Move(transition=t, blockers=tuple(transition_blockers(case=case, name=t.name)))
+        for t in selectors.case_transitions_for(user=user, case=case)
+    ]
 
 
 def _plans_enrolment(case: Case) -> bool:
