@@ -8,6 +8,7 @@ as its Makassar demo user (the auditor is national)."""
 import base64
 from pathlib import Path
 
+from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.core.management import call_command
 from playwright.sync_api import Browser, Page, expect
@@ -110,6 +111,13 @@ def check_fits(page: Page, where: str) -> None:
         assert row["shortLinks"] == 0, f"{where}: a link in a card is shorter than 44 px"
 
 
+def check_axe(page: Page, where: str) -> None:
+    """axe-core (offline) finds nothing to fix."""
+    violations = Axe().run(page).response["violations"]
+    found = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in violations]
+    assert violations == [], f"{where}: {found}"
+
+
 def side_by_side(browser: Browser, left: bytes, right: bytes, path: Path) -> None:
     """One picture of the header with the menu closed (left) and open (right)."""
     page = browser.new_page(viewport={"width": 2 * PHONE["width"] + 24, "height": 200})
@@ -152,8 +160,10 @@ def test_every_main_page_fits_a_phone_for_every_role(browser: Browser, live_serv
     page = browser.new_context(viewport=PHONE).new_page()
     sign_in(page, base, "makassar.coordinator")
     page.goto(base + "/cases/")
+    check_axe(page, "case list, menu closed")
     closed = page.screenshot()
     page.locator("[data-menu-toggle]").click()
+    check_axe(page, "case list, menu open")
     opened = page.screenshot()
     side_by_side(browser, closed, opened, SCREENSHOTS / "nav-390.png")
     page.locator("[data-menu-toggle]").click()
@@ -163,12 +173,14 @@ def test_every_main_page_fits_a_phone_for_every_role(browser: Browser, live_serv
     expect(page.locator(".table-scroll[role=region][tabindex='0']").first).to_have_attribute(
         "aria-label", "Kasus dilaporkan"
     )
+    check_axe(page, "monitoring at 390")
     page.screenshot(path=str(SCREENSHOTS / "monitoring-390.png"), full_page=True)
     laptop = browser.new_context(viewport=LAPTOP).new_page()
     sign_in(laptop, base, "makassar.coordinator")
     laptop.goto(base + "/monitoring/")
     expect(laptop.locator("[data-menu-toggle]")).to_be_hidden()
     expect(laptop.locator(".nav-main a[aria-current]")).to_have_text("Pemantauan")
+    check_axe(laptop, "monitoring at 1366")
     laptop.screenshot(path=str(SCREENSHOTS / "monitoring-1366.png"), full_page=True)
     for name in ("nav-390", "cases-list-390", "monitoring-390", "monitoring-1366"):
         assert (SCREENSHOTS / f"{name}.png").stat().st_size > 10_000
