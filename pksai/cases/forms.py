@@ -10,16 +10,29 @@ from pksai.cases.forms_records import DATE, CustomFieldsMixin, VersionForm
 from pksai.cases.models import Case, Channel, Concern, CustomField, EmergencyAction, PlanAction
 
 
+# Numbers a worker types about someone else: the phone's number pad, never the worker's autofill.
+def _phone_input() -> forms.TextInput:
+    return forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"})
+
+
+def _nik_input() -> forms.TextInput:
+    return forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"})
+
+
 class IntakeForm(CustomFieldsMixin, forms.Form):
     custom_form = CustomField.Form.INTAKE
     channel = forms.ChoiceField(label=_("Reported through"), choices=Channel.choices)
     reporter_anonymous = forms.BooleanField(label=_("Anonymous reporter"), required=False)
     reporter_name = forms.CharField(label=_("Reporter"), max_length=200, required=False)
-    reporter_phone = forms.CharField(label=_("Reporter's phone"), max_length=40, required=False)
+    reporter_phone = forms.CharField(
+        label=_("Reporter's phone"), max_length=40, required=False, widget=_phone_input()
+    )
     reporter_relation = forms.CharField(
         label=_("Relation to the child"), max_length=100, required=False
     )
-    child_nik = forms.CharField(label=_("Child's NIK"), max_length=16, required=False)
+    child_nik = forms.CharField(
+        label=_("Child's NIK"), max_length=16, required=False, widget=_nik_input()
+    )
     child_name = forms.CharField(label=_("Child's name"), max_length=200, required=False)
     child_birth_date = forms.DateField(label=_("Birth date"), required=False, widget=DATE)
     child_sex = forms.ChoiceField(
@@ -61,7 +74,7 @@ class IntakeForm(CustomFieldsMixin, forms.Form):
                 label=_("Relation (e.g. mother, uncle)"), max_length=100, required=False
             )
             self.fields[f"g{i}_phone"] = forms.CharField(
-                label=_("Phone"), max_length=40, required=False
+                label=_("Phone"), max_length=40, required=False, widget=_phone_input()
             )
             self.fields[f"g{i}_lives_with_child"] = forms.BooleanField(
                 label=_("Lives with the child"), required=False

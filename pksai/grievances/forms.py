@@ -103,7 +103,11 @@ class _ComplaintFields(forms.Form):
     anonymous = forms.BooleanField(
         label=_("Send anonymously (we will not ask for your name or contact)"), required=False
     )
-    name = forms.CharField(label=_("Your name"), required=False)
+    name = forms.CharField(
+        label=_("Your name"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
     phone = forms.CharField(
         label=_("Phone number (for SMS about your complaint)"),
         required=False,
@@ -218,6 +222,9 @@ class StaffComplaintForm(_ComplaintFields):
         self.fields["name"].label = _("Complainant's name")
         self.fields["phone"].label = _("Complainant's phone")
         self.fields["email"].label = _("Complainant's e-mail")
+        # the complainant's details, typed by staff: never the staff member's own autofill
+        for name in ("name", "phone", "email"):
+            self.fields[name].widget.attrs["autocomplete"] = "off"
 
 
 class _Versioned(forms.Form):

@@ -21,7 +21,12 @@ class ProviderForm(forms.Form):
         help_text=_("Where the provider is located, e.g. 73.71 or 73.71.01."),
     )
     address = forms.CharField(label=_("Address"), max_length=300, required=False)
-    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
     email = forms.EmailField(label=_("E-mail"), required=False)
     services = forms.MultipleChoiceField(
         label=_("Services offered"),
