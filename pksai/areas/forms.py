@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from pksai.accounts.scoping import scope_for
+from pksai.areas.codes import normalise_area_code
 from pksai.areas.models import Area
 from pksai.areas.selectors import Place, Resolution, area_resolve, place_get
 
@@ -162,6 +163,8 @@ class AreaField(forms.CharField):
             }
         if found.problem == "scope" and found.found is not None:
             return str(_("%(place)s is outside your area of work.")) % {"place": found.found.label}
+        if normalise_area_code(text):
+            return str(_("Unknown area code."))
         if self.public:
             return str(_("No %(kind)s called “%(q)s”.")) % {"kind": kind, "q": text}
         return str(_("No %(kind)s called “%(q)s” in your area.")) % {"kind": kind, "q": text}
