@@ -61,6 +61,7 @@ class AreaPicker(forms.Widget):
         self.public = False
         self.candidates: tuple[Place, ...] = ()
         self.more = 0
+        self.resolved: tuple[str, Place] | None = None  # (what was typed, the place it named)
 
     def search_url(self) -> str:
         url = reverse("areas:suggest_public" if self.public else "areas:suggest")
@@ -82,8 +83,11 @@ class AreaPicker(forms.Widget):
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict:
         context = super().get_context(name, value, attrs)
         widget = context["widget"]
-        text = "" if value is None else str(value).strip()
-        place = place_get(text) if text else None
+        text = " ".join(("" if value is None else str(value)).split())
+        if self.resolved and self.resolved[0] == text:
+            place: Place | None = self.resolved[1]
+        else:
+            place = place_get(text) if text else None
         hint_id = f"{widget['attrs'].get('id') or name}-hint"
         described = widget["attrs"].get("aria-describedby", "")
         widget["attrs"]["aria-describedby"] = f"{described} {hint_id}".strip()
@@ -145,6 +149,7 @@ class AreaField(forms.CharField):
             return ""
         found = area_resolve(text=text, within=self.within(), levels=self.levels)
         if found.place is not None:
+            self.widget.resolved = (text, found.place)
             return found.place.code
         self.widget.candidates, self.widget.more = found.candidates, found.more
         raise forms.ValidationError(self._message(found, text), code=found.problem)
@@ -190,7 +195,10 @@ class AreaFilterForm(forms.Form):
         label: Any = None,
         levels: Iterable[int] = ANY_LEVEL,
     ):
-        super().__init__({name: data.get(name, "")} if data is not None else None)
+        keys = (name, f"{name}__pick", f"{name}__for")  # the rest of the query is not ours
+        super().__init__(
+            {key: data[key] for key in keys if key in data} | {name: data.get(name, "")}
+        )
         self.name = name
         self.fields[name] = AreaField(
             label=label or _("Area"), required=False, levels=levels, scope_user=user

@@ -259,6 +259,9 @@ def area_resolve(
             found = _resolution(_by_label(qs, parts))
             if found.problem != "none":
                 return found
+            other = _resolution(_by_label(_places(within, ()), parts))
+            if other.place is not None:  # "Mariso · Kota Makassar" in a village field
+                return Resolution(problem="level", found=other.place)
         term = parts[0] if parts else ""
     if not term:
         return Resolution(problem="none")

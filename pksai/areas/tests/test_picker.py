@@ -298,3 +298,12 @@ def test_filter_form(worker):
     within = AreaFilterForm({"within": "Makassar"}, user=worker, name="within")
     assert within.filter_code == NO_AREA  # the city and the district: choose one
     assert 'name="within__pick"' in str(within.field)
+
+
+def test_a_label_of_another_level_is_not_guessed(places):
+    # the district's label in a village field: not the village of the same name below it
+    found = area_resolve(text="Mariso · Kota Makassar", within=MAKASSAR, levels=VILLAGE)
+    assert found.problem == "level" and found.found.code == "73.71.01"
+    # an edited label falls back to its name
+    edited = area_resolve(text="Mattoangin · Somewhere", within=MAKASSAR, levels=VILLAGE)
+    assert edited.place.code == "73.71.01.1002"
