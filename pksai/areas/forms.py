@@ -157,9 +157,8 @@ class AreaField(forms.CharField):
     def _message(self, found: Resolution, text: str) -> str:
         kind = kind_of(self.levels)
         if found.problem == "many":
-            return str(
-                _("Several places match “%(q)s”: choose one below, or type more of the name.")
-            ) % {"q": text}
+            many = _("Several places match “%(q)s”: choose one from the list, or type more.")
+            return str(many) % {"q": text}
         if found.problem == "level" and found.found is not None:
             return str(_("%(place)s is a %(found)s; choose a %(kind)s.")) % {
                 "place": found.found.label,

@@ -99,7 +99,7 @@ class IntakeForm(CustomFieldsMixin, forms.Form):
             has_identity = all(data.get(f) for f in ("child_name", "child_birth_date", "child_sex"))
             if not has_identity and not nik:
                 raise forms.ValidationError(_("Give the child's NIK, or name, birth date and sex."))
-            if not data.get("child_village") and not nik:
+            if not data.get("child_village") and not nik and "child_village" not in self.errors:
                 self.add_error("child_village", _("Give the village where the child lives."))
         return data
 

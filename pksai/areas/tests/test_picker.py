@@ -227,7 +227,7 @@ def test_field_lists_the_candidates_and_takes_the_one_chosen(places):
         form = VillageForm({"village": "Bontorannu"}, user=national)
         assert not form.is_valid()
         assert form.errors["village"] == [
-            "Several places match “Bontorannu”: choose one below, or type more of the name."
+            "Several places match “Bontorannu”: choose one from the list, or type more."
         ]
     html = str(form["village"])
     assert 'name="village__pick" value="73.06.01.2006"' in html

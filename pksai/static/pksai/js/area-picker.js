@@ -61,6 +61,12 @@
     var sequence = 0;
 
     function open() {
+      // At least ~22rem wide (a narrow filter column), kept inside the screen.
+      var box = input.getBoundingClientRect();
+      var screen = document.documentElement.clientWidth;
+      var width = Math.max(box.width, Math.min(352, screen - 16));
+      list.style.width = width + "px";
+      list.style.left = Math.min(0, screen - 8 - width - box.left) + "px";
       list.hidden = false;
       input.setAttribute("aria-expanded", "true");
     }
@@ -90,6 +96,7 @@
         if (place.context) {
           option.appendChild(document.createTextNode(" · " + place.context));
         }
+        option.appendChild(document.createTextNode(" "));
         var detail = document.createElement("small");
         detail.textContent = place.level_label + " · " + place.code;
         option.appendChild(detail);
