@@ -10,7 +10,8 @@ from pksai.accounts.scoping import scope_for
 from pksai.areas.forms import PUBLIC_LEVELS
 from pksai.areas.selectors import area_get, area_lineage, area_list, area_search, parse_level
 
-MIN_CHARS = 2
+MIN_CHARS = 3  # letters of a name before suggesting (two match thousands of villages)
+MIN_DIGITS = 2  # digits of a code (a province)
 MAX_QUERY = 100
 
 
@@ -60,7 +61,8 @@ def _suggestions(request, *, within, allowed=None) -> JsonResponse:
         levels = (levels & set(allowed)) if levels else set(allowed)
         if not levels:
             return _json([], 0, "")
-    if len(q) < MIN_CHARS:
+    is_code = q.replace(".", "").isdigit()
+    if len(q) < (MIN_DIGITS if is_code else MIN_CHARS):
         return _json([], 0, "")
     places, total = area_search(q=q, within=within, levels=sorted(levels))
     if not total:

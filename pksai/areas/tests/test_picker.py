@@ -171,12 +171,16 @@ def test_suggestions_limit_levels_and_announce_the_count(client, places):
         assert body["message"] == "1 place found."
         body = client.get("/areas/suggest/", {"q": "zzz"}).json()
         assert body["results"] == [] and "No place found" in body["message"]
-    # one letter: no search yet
-    assert client.get("/areas/suggest/", {"q": "m"}).json() == {
+    # two letters: no search yet (thousands of villages); two digits: a province's code
+    assert client.get("/areas/suggest/", {"q": "ma"}).json() == {
         "count": 0,
         "results": [],
         "message": "",
     }
+    assert client.get("/areas/suggest/", {"q": "7"}).json()["results"] == []
+    assert [r["code"] for r in client.get("/areas/suggest/", {"q": "73"}).json()["results"]][
+        :2
+    ] == ["73.71", "73.71.01"]
 
 
 def test_staff_suggestions_need_an_account(client, places):
