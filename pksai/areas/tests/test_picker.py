@@ -311,3 +311,10 @@ def test_a_label_of_another_level_is_not_guessed(places):
     # an edited label falls back to its name
     edited = area_resolve(text="Mattoangin · Somewhere", within=MAKASSAR, levels=VILLAGE)
     assert edited.place.code == "73.71.01.1002"
+
+
+@pytest.mark.parametrize("asset", ["pksai/js/area-picker.js", "pksai/css/area-picker.css"])
+def test_the_picker_assets_are_served_from_here(asset):
+    from django.contrib.staticfiles import finders
+
+    assert finders.find(asset)

@@ -11,7 +11,7 @@
   if (window.pksaiAreaPicker) { return; }
   window.pksaiAreaPicker = true;
 
-  var MIN_CHARS = 2;
+  var MIN_CHARS = 2;  // the server asks for more letters of a name (areas/views.py)
   var DELAY_MS = 200;
   var counter = 0;
 
