@@ -21,6 +21,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from pksai.accounts.scoping import scope_for
 from pksai.areas.codes import normalise_area_code
@@ -37,15 +38,16 @@ NO_AREA = "-"  # a filter value no area code matches (what was typed named no on
 def kind_of(levels: Sequence[int]) -> str:
     """What the field asks for, in words: "village", "regency, city or district", "place"."""
     wanted = set(levels)
+    # "district" is a kecamatan here (elsewhere in the catalogue it may be a regency)
     if wanted == {Area.Level.VILLAGE}:
-        return str(_("village"))
+        return pgettext("area kind", "village")
     if wanted == {Area.Level.DISTRICT}:
-        return str(_("district"))
+        return pgettext("area kind", "district")
     if wanted == {Area.Level.REGENCY}:
-        return str(_("regency or city"))
+        return pgettext("area kind", "regency or city")
     if wanted == {Area.Level.REGENCY, Area.Level.DISTRICT}:
-        return str(_("regency, city or district"))
-    return str(_("place"))
+        return pgettext("area kind", "regency, city or district")
+    return pgettext("area kind", "place")
 
 
 class AreaPicker(forms.Widget):

@@ -249,7 +249,7 @@ def area_resolve(
             return Resolution(problem="none")
         if levels and place.level not in levels:
             return Resolution(problem="level", found=place)
-        if not _places(within, (), active_only=False).filter(code=code).exists():
+        if within is not None and not any(code == c or code.startswith(c + ".") for c in within):
             return Resolution(problem="scope", found=place)
         return Resolution(place=place)
     qs = _places(within, levels)
