@@ -6,7 +6,15 @@ from django.utils.translation import gettext_lazy as _
 class LoginForm(AuthenticationForm):
     username = forms.CharField(
         label=_("Username"),
-        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+        # a phone keyboard would capitalise the first letter of "makassar.worker"
+        widget=forms.TextInput(
+            attrs={
+                "autofocus": True,
+                "autocomplete": "username",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+            }
+        ),
     )
     password = forms.CharField(
         label=_("Password"),

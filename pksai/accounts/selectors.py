@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from pksai.accounts.models import Organisation, User
 from pksai.accounts.roles import role_label
@@ -29,16 +32,71 @@ def organisation_get(*, user: User, pk: int) -> Organisation:
     )
 
 
+@dataclass(frozen=True)
+class UserLabel:
+    """Who is signed in, as the page header says it in the reader's language: the person's
+    name (the user name when none is recorded), their roles and where they work."""
+
+    name: str
+    roles: str
+    place: str
+
+    @property
+    def role_and_place(self) -> str:
+        return " · ".join(part for part in (self.roles, self.place) if part)
+
+
+# The header names at most this many scope areas, then "+N".
+_PLACES_SHOWN = 2
+
+
+def _role_slugs(user: User) -> list[str]:
+    return list(user.groups.order_by("name").values_list("name", flat=True))
+
+
+def _place(scope_areas: list[Area], *, national: bool) -> str:
+    if national:
+        return _("National")
+    titles = [area.title for area in scope_areas[:_PLACES_SHOWN]]
+    hidden = len(scope_areas) - len(titles)
+    if hidden:
+        titles.append(_("+%(n)d more") % {"n": hidden})
+    return ", ".join(titles)
+
+
+def _scope_areas(user: User) -> tuple[bool, list[Area]]:
+    scope = scope_for(user)
+    if scope.national:
+        return True, []
+    return False, list(Area.objects.filter(code__in=scope.area_codes).order_by("code"))
+
+
+def _label(user: User, roles: list[str], areas: list[Area], *, national: bool) -> UserLabel:
+    return UserLabel(
+        name=user.get_full_name() or user.get_username(),
+        roles=", ".join(role_label(slug) for slug in roles),
+        place=_place(areas, national=national),
+    )
+
+
+def user_label(*, user: User) -> UserLabel:
+    """The header's "Ani Wijaya — Pekerja sosial · Kota Makassar": role labels in the active
+    language, areas by their title (the kind once: never "Kota Kota Makassar")."""
+    national, areas = _scope_areas(user)
+    return _label(user, _role_slugs(user), areas, national=national)
+
+
 def user_profile(*, user: User) -> dict:
     """What the home page and /api/v1/me show about the signed-in user."""
-    scope = scope_for(user)
-    roles = list(user.groups.order_by("name").values_list("name", flat=True))
+    national, areas = _scope_areas(user)
+    roles = _role_slugs(user)
     return {
         "username": user.get_username(),
         "full_name": user.get_full_name(),
         "roles": [{"slug": r, "label": role_label(r)} for r in roles],
-        "national": scope.national,
-        "scope": list(Area.objects.filter(code__in=scope.area_codes).order_by("code")),
+        "national": national,
+        "scope": areas,
         "organisation": user.organisation,
         "timezone": user.zone_name,
+        "label": _label(user, roles, areas, national=national),
     }

@@ -57,3 +57,17 @@ class Area(models.Model):
         if self.level == self.Level.VILLAGE:
             return "Kelurahan" if self.code.split(".")[-1].startswith("1") else "Desa"
         return self.get_level_display()
+
+    @property
+    def title(self) -> str:
+        """The name as people write it, with its kind once: "Kota Makassar", "Kabupaten Gowa",
+        "Kecamatan Mariso", "Kelurahan Bontorannu"; provinces by their name. Regency names
+        already start with Kota/Kabupaten, so the kind is not put in front a second time."""
+        prefix = {
+            self.Level.REGENCY: self.kind,
+            self.Level.DISTRICT: "Kecamatan",
+            self.Level.VILLAGE: self.kind,
+        }.get(self.level, "")
+        if not prefix or self.name.lower().startswith(prefix.lower() + " "):
+            return self.name
+        return f"{prefix} {self.name}"

@@ -137,7 +137,10 @@ class EventOut(Schema):
     kind: str
     from_stage: str
     to_stage: str
-    text: str
+    code: str = Field(description="What the system said, as a code (cases/messages.py); '' if none")
+    params: dict = Field(description="The code's parameters (ISO times, choice codes, names)")
+    text: str = Field(description="What a person typed; for old events, the stored sentence")
+    message: str = Field(description="code and params in the request's language, then text")
 
     @staticmethod
     def resolve_actor(obj) -> str | None:

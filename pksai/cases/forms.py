@@ -6,8 +6,18 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from pksai.areas.forms import VILLAGE, AreaField, scope_area_fields
 from pksai.cases.forms_records import DATE, CustomFieldsMixin, VersionForm
 from pksai.cases.models import Case, Channel, Concern, CustomField, EmergencyAction, PlanAction
+
+
+# Numbers a worker types about someone else: the phone's number pad, never the worker's autofill.
+def _phone_input() -> forms.TextInput:
+    return forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"})
+
+
+def _nik_input() -> forms.TextInput:
+    return forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"})
 
 
 class IntakeForm(CustomFieldsMixin, forms.Form):
@@ -15,22 +25,21 @@ class IntakeForm(CustomFieldsMixin, forms.Form):
     channel = forms.ChoiceField(label=_("Reported through"), choices=Channel.choices)
     reporter_anonymous = forms.BooleanField(label=_("Anonymous reporter"), required=False)
     reporter_name = forms.CharField(label=_("Reporter"), max_length=200, required=False)
-    reporter_phone = forms.CharField(label=_("Reporter's phone"), max_length=40, required=False)
+    reporter_phone = forms.CharField(
+        label=_("Reporter's phone"), max_length=40, required=False, widget=_phone_input()
+    )
     reporter_relation = forms.CharField(
         label=_("Relation to the child"), max_length=100, required=False
     )
-    child_nik = forms.CharField(label=_("Child's NIK"), max_length=16, required=False)
+    child_nik = forms.CharField(
+        label=_("Child's NIK"), max_length=16, required=False, widget=_nik_input()
+    )
     child_name = forms.CharField(label=_("Child's name"), max_length=200, required=False)
     child_birth_date = forms.DateField(label=_("Birth date"), required=False, widget=DATE)
     child_sex = forms.ChoiceField(
         label=_("Sex"), choices=[("", "—"), ("F", _("female")), ("M", _("male"))], required=False
     )
-    child_village = forms.CharField(
-        label=_("Village code"),
-        max_length=13,
-        required=False,
-        help_text=_("Kemendagri code, e.g. 73.71.01.1001"),
-    )
+    child_village = AreaField(label=_("Village"), levels=VILLAGE, required=False)
     concerns = forms.MultipleChoiceField(
         label=_("Concerns"), choices=Concern.choices, widget=forms.CheckboxSelectMultiple
     )
@@ -49,8 +58,9 @@ class IntakeForm(CustomFieldsMixin, forms.Form):
     GUARDIAN_ROWS = 2
     create_new = forms.BooleanField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, workers=(), supervisors=(), **kwargs):
+    def __init__(self, *args, user, workers=(), supervisors=(), **kwargs):
         super().__init__(*args, **kwargs)
+        scope_area_fields(self, user)  # the child's village: a village in the user's area
         self.fields["owner"].choices = [("", _("— me —")), *workers]
         self.fields["supervisor"].choices = [("", "—"), *supervisors]
         for i in range(self.GUARDIAN_ROWS):
@@ -61,7 +71,7 @@ class IntakeForm(CustomFieldsMixin, forms.Form):
                 label=_("Relation (e.g. mother, uncle)"), max_length=100, required=False
             )
             self.fields[f"g{i}_phone"] = forms.CharField(
-                label=_("Phone"), max_length=40, required=False
+                label=_("Phone"), max_length=40, required=False, widget=_phone_input()
             )
             self.fields[f"g{i}_lives_with_child"] = forms.BooleanField(
                 label=_("Lives with the child"), required=False
@@ -102,7 +112,7 @@ class IntakeForm(CustomFieldsMixin, forms.Form):
             has_identity = all(data.get(f) for f in ("child_name", "child_birth_date", "child_sex"))
             if not has_identity and not nik:
                 raise forms.ValidationError(_("Give the child's NIK, or name, birth date and sex."))
-            if not data.get("child_village") and not nik:
+            if not data.get("child_village") and not nik and "child_village" not in self.errors:
                 self.add_error("child_village", _("Give the village where the child lives."))
         return data
 

@@ -10,12 +10,10 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -24,7 +22,13 @@ from pksai.accounts.scoping import require_perm, scope_for
 from pksai.areas.models import Area
 from pksai.audit.services import audit_record
 from pksai.cases import selectors
+from pksai.cases.alerts import (
+    alert_overdue,  # noqa: F401  (the scheduler job, re-exported)
+    alerts_raise,
+    resolve_alerts,
+)
 from pksai.cases.custom_fields import clean_extra
+from pksai.cases.messages import STAGE_ALERTS
 from pksai.cases.models import (
     RESTRICTED_CONCERNS,
     VIOLENCE,
@@ -35,7 +39,6 @@ from pksai.cases.models import (
     CaseCounter,
     CaseEvent,
     CasePlan,
-    Channel,
     CustomField,
     EmergencyAction,
     FollowUp,
@@ -91,71 +94,27 @@ def _next_number(regency: Area, year: int) -> str:
     return f"{regency.code.replace('.', '')}-{year}-{counter.last:06d}"
 
 
-def _event(case: Case, by: User | None, kind: str, text: str = "", **stages: str) -> None:
-    CaseEvent.objects.create(case=case, actor=by, kind=kind, text=text, **stages)
-
-
-def _alert(user: User | None, case: Case, text: str) -> None:
-    if user is not None:
-        alert = Alert.objects.create(user=user, case=case, text=text[:300])
-        _mail_on_commit([alert])
-
-
-def _mail_on_commit(alerts: list[Alert]) -> None:
-    """E-mail each alert to its user (if they have an address) once the transaction lands.
-    Without a configured mailer (settings.MAILERS) this sends nothing; alerts stay in the app."""
-    messages = [
-        (_("PKSAI: %(text)s") % {"text": a.text[:120]}, a.text, a.user.email)
-        for a in alerts
-        if a.user.email
-    ]
-    if messages:
-        transaction.on_commit(lambda: _send(messages))
-
-
-def _send(messages: list[tuple[str, str, str]]) -> None:
-    for subject, body, to in messages:
-        try:
-            send_mail(subject, body, None, [to])
-        except OSError:  # an unreachable mail server must not break the work
-            logger.warning("alert e-mail to %s failed", to, exc_info=True)
-
-
-def alert_overdue(*, now=None) -> int:
-    """Tell owners and supervisors once about every open case whose stage became overdue
-    (again after each new due date). Two queries and one bulk insert, however many cases.
-    Returns how many cases were newly overdue. Run by `pksai scheduler` (or `pksai
-    case-alerts` from cron).
-
-    Safe to run in several processes at once: the cases are read under row locks that skip
-    rows another run holds (PostgreSQL ``FOR UPDATE SKIP LOCKED``; SQLite serialises writing
-    transactions), and a case is marked alerted in the same transaction, so each deadline is
-    alerted exactly once."""
-    now = now or timezone.now()
-    due = (
-        Case.objects.filter(stage__in=OPEN_STAGES, stage_due_at__lt=now)
-        .filter(Q(overdue_alerted_at__isnull=True) | Q(overdue_alerted_at__lt=F("stage_due_at")))
-        .select_related("owner", "supervisor")
-        .select_for_update(skip_locked=True, of=("self",))
+def _event(
+    case: Case,
+    by: User | None,
+    kind: str,
+    text: str = "",
+    *,
+    code: str = "",
+    params: dict | None = None,
+    **stages: str,
+) -> None:
+    """A timeline row: ``text`` only what a person typed; what the system says as a ``code``
+    and ``params`` (cases/messages.py EVENTS), rendered in the reader's language."""
+    CaseEvent.objects.create(
+        case=case, actor=by, kind=kind, text=text, code=code, params=params or {}, **stages
     )
-    with transaction.atomic():
-        cases = list(due)
-        if not cases:
-            return 0
-        alerts = []
-        with translation.override(settings.LANGUAGE_CODE):
-            for case in cases:
-                text = _("Case %(n)s is overdue: “%(stage)s” was due %(due)s.") % {
-                    "n": case.number,
-                    "stage": case.get_stage_display(),
-                    "due": timezone.localtime(case.stage_due_at).strftime("%Y-%m-%d %H:%M"),
-                }
-                for user in {case.owner, case.supervisor} - {None}:
-                    alerts.append(Alert(user=user, case=case, text=text[:300]))
-        created = Alert.objects.bulk_create(alerts)
-        Case.objects.filter(pk__in=[c.pk for c in cases]).update(overdue_alerted_at=now)
-        _mail_on_commit(created)
-    return len(cases)
+
+
+def _alert(user: User | None, case: Case, code: str, *, ref: str = "", **params) -> None:
+    """Raise alert ``code`` (cases/messages.py ALERTS) for ``user`` unless it is already open."""
+    if user is not None:
+        alerts_raise([Alert(user=user, case=case, code=code, params=params, ref=ref)])
 
 
 class DuplicateCaseError(ValidationError):
@@ -279,19 +238,20 @@ def case_register(
     detail: dict = {"concerns": sorted(concern_set)}
     if duplicates:
         numbers = ", ".join(c.number for c in duplicates)
-        _event(case, by, "duplicate_registered", f"{numbers}: {duplicate_reason}")
+        _event(
+            case,
+            by,
+            "duplicate_registered",
+            duplicate_reason,
+            code="duplicate_registered",
+            params={"numbers": numbers},
+        )
         detail |= {"open_cases": [c.number for c in duplicates], "reason": duplicate_reason}
     if case.owner != by:
-        _alert(
-            case.owner, case, _("New case %(n)s assigned to you for triage.") % {"n": case.number}
-        )
+        _alert(case.owner, case, "case_assigned_triage", number=case.number)
     if supervisor is None:
         for coordinator in coordinators:
-            _alert(
-                coordinator,
-                case,
-                _("New case %(n)s has no supervisor: choose one.") % {"n": case.number},
-            )
+            _alert(coordinator, case, "case_no_supervisor", number=case.number)
         detail["no_supervisor"] = [u.get_username() for u in coordinators]
     audit_record(action="create", actor=by, obj=case, detail=detail)
     return case
@@ -337,8 +297,9 @@ def case_add_report(
     if not case.restricted and (sensitive or set(added) & RESTRICTED_CONCERNS):
         case.restricted = True
         _save(case, ["restricted"], case.version)
-    channel_label = dict(Channel.choices).get(channel, channel)
-    _event(case, by, "report_added", f"{channel_label}: {summary.strip()}")
+    _event(
+        case, by, "report_added", summary.strip(), code="report_added", params={"channel": channel}
+    )
     reporter = ", ".join(p for p in (reporter_name, reporter_relation, reporter_phone) if p)
     if reporter and not reporter_anonymous:
         Note.objects.create(
@@ -347,11 +308,7 @@ def case_add_report(
             text=_("Reporter of the added report: %(who)s") % {"who": reporter},
         )
     for user in {case.owner, case.supervisor} - {None, by}:
-        _alert(
-            user,
-            case,
-            _("A new report about the child was added to case %(n)s.") % {"n": case.number},
-        )
+        _alert(user, case, "report_added", number=case.number)
     audit_record(
         action="update", actor=by, obj=case, detail={"report_added": True, "concerns": added}
     )
@@ -441,18 +398,24 @@ def case_transition(
         case.stage_due_at = None
     _save(case, fields, expected_version)
     _event(case, by, name, reason, from_stage=source, to_stage=case.stage)
-    if transition.target in {Stage.PLAN_REVIEW, Stage.CLOSURE_REVIEW}:
-        # the supervisor, or without one the area's coordinators (selectors.case_approvers)
-        for approver in selectors.case_approvers(case=case):
-            _alert(approver, case, _("Case %(n)s awaits your approval.") % {"n": case.number})
-    elif case.owner_id != by.pk:
-        _alert(
-            case.owner,
-            case,
-            _("Case %(n)s: %(move)s.") % {"n": case.number, "move": case.get_stage_display()},
-        )
+    _alerts_after_move(case, by)
     audit_record(action="update", actor=by, obj=case, detail={"transition": name, "from": source})
     return case
+
+
+def _alerts_after_move(case: Case, by: User) -> None:
+    """The alerts about the stage the case left are done (all of them once it is closed or
+    void); then who must act next is told."""
+    resolve_alerts(case=case, codes=STAGE_ALERTS if case.stage in OPEN_STAGES else None)
+    if case.stage in {Stage.PLAN_REVIEW, Stage.CLOSURE_REVIEW}:
+        # the supervisor, or without one the area's coordinators (selectors.case_approvers)
+        code = (
+            "plan_awaits_approval" if case.stage == Stage.PLAN_REVIEW else "closure_awaits_approval"
+        )
+        for approver in selectors.case_approvers(case=case):
+            _alert(approver, case, code, number=case.number)
+    elif case.owner_id != by.pk:
+        _alert(case.owner, case, "case_moved", number=case.number, stage=case.stage)
 
 
 def transition_blockers(*, case: Case, name: str) -> list[Blocker]:
@@ -568,7 +531,7 @@ def emergency_action_record(
         started_at=timezone.now() if started else None,
         notes=notes,
     )
-    _event(case, by, "emergency_action", f"{action.get_kind_display()}: {notes}")
+    _event(case, by, "emergency_action", notes, code="emergency_action", params={"kind": kind})
     audit_record(action="create", actor=by, obj=action, detail={"case": case.number})
     return action
 
@@ -579,7 +542,13 @@ def emergency_action_start(*, action: EmergencyAction, by: User) -> EmergencyAct
     if action.started_at is None:
         action.started_at = timezone.now()
         action.save(update_fields=["started_at"])
-        _event(action.case, by, "emergency_started", action.get_kind_display())
+        _event(
+            action.case,
+            by,
+            "emergency_started",
+            code="emergency_action",
+            params={"kind": action.kind},
+        )
         audit_record(action="update", actor=by, obj=action, detail={"started": True})
     return action
 
@@ -612,25 +581,30 @@ def case_assign(
     _check_version(case, expected_version)
     if not scope_for(owner).covers(case.area_id):
         raise ValidationError(_("The new owner does not work in this case's area."))
-    previous = case.owner
+    previous, previous_supervisor = case.owner, case.supervisor_id
     case.owner = owner
     fields = ["owner"]
     if supervisor is not None:
         case.supervisor = supervisor
         fields.append("supervisor")
     _save(case, fields, expected_version)
-    pending = [case.get_stage_display()]
-    pending += [
-        f"{a.description} ({a.due_date:%Y-%m-%d})"
-        for a in case.plan_actions.filter(status__in=["planned", "in_progress"])
-    ]
-    if case.emergency_pending:
-        pending.insert(0, _("emergency action not yet started"))
+    # whoever no longer owns or supervises the case has nothing left to do on it
+    resolve_alerts(case=case, keep_users={case.owner_id, case.supervisor_id})
+    actions = case.plan_actions.filter(status__in=["planned", "in_progress"])
     _alert(
         owner,
         case,
-        _("Case %(n)s is now yours. Pending: %(p)s") % {"n": case.number, "p": "; ".join(pending)},
+        "case_assigned",
+        number=case.number,
+        stage=case.stage,
+        emergency=case.emergency_pending,
+        actions=[[a.description, a.due_date.isoformat()] for a in actions],
     )
+    if case.supervisor_id != previous_supervisor:  # a new supervisor inherits the approval
+        if case.stage == Stage.PLAN_REVIEW:
+            _alert(case.supervisor, case, "plan_awaits_approval", number=case.number)
+        elif case.stage == Stage.CLOSURE_REVIEW:
+            _alert(case.supervisor, case, "closure_awaits_approval", number=case.number)
     _event(case, by, "assigned", f"{previous.get_username()} → {owner.get_username()}")
     audit_record(action="update", actor=by, obj=case, detail={"owner": owner.get_username()})
     return case

@@ -26,8 +26,10 @@ from django.views.decorators.http import require_POST
 
 from pksai.accounts.models import User
 from pksai.accounts.scoping import get_scoped_or_404, require_perm, scope_for, scoped
+from pksai.areas.forms import AreaFilterForm
 from pksai.audit.services import audit_record
 from pksai.cases import intake, selectors, services
+from pksai.cases.alerts import alerts_mark_read
 from pksai.cases.custom_fields import display_extra
 from pksai.cases.forms import (
     AssignForm,
@@ -64,12 +66,13 @@ def _user(username: str) -> User | None:
 @login_required
 def case_list_view(request):
     g = request.GET
+    area_filter = AreaFilterForm(g, user=request.user)
     filters = {
         "stage": g.get("stage", ""),
         "q": g.get("q", ""),
         "overdue": g.get("overdue") == "1",
         "owner": g.get("owner", ""),
-        "area": g.get("area", ""),
+        "area": area_filter.filter_code,
         "concern": g.get("concern", ""),
         "response": g.get("response", ""),
     }
@@ -98,6 +101,7 @@ def case_list_view(request):
         {
             "page": page,
             "filters": filters,
+            "area_filter": area_filter,
             "query": query.urlencode(),
             "stages": Stage.choices,
             "concerns": Concern.choices,
@@ -149,7 +153,11 @@ def case_new(request):
             "reporter_phone": report.reporter_phone,
         }
     form = IntakeForm(
-        request.POST or None, initial=initial, workers=workers, supervisors=supervisors
+        request.POST or None,
+        initial=initial,
+        user=request.user,
+        workers=workers,
+        supervisors=supervisors,
     )
     form.fields["supervisor"].widget.attrs["aria-describedby"] = "supervisor-hint"
     duplicate = DuplicateForm(request.POST or None)
@@ -618,13 +626,39 @@ def follow_up_done(request, pk: int, follow_up_id: int):
 
 @login_required
 def alerts_view(request):
-    alerts = Alert.objects.filter(user=request.user).select_related("case")
+    """The user's own alerts, one compact row each, grouped by case (newest first): the unread
+    ones (default) or all, done ones marked done. POST marks read the ticked alerts
+    (``alert``, repeatable) or all (``all``) — only the user's own (alerts.alerts_mark_read) —
+    then goes back to ``next`` (a local URL) or this page."""
     if request.method == "POST":
-        which = request.POST.get("alert")
-        unread = alerts.filter(read_at__isnull=True)
-        (unread.filter(pk=which) if which else unread).update(read_at=timezone.now())
+        if request.POST.get("all"):
+            marked = alerts_mark_read(user=request.user)
+        else:
+            ids = [int(v) for v in request.POST.getlist("alert") if v.isdigit()]
+            marked = alerts_mark_read(user=request.user, ids=ids)
+        if marked:
+            messages.success(
+                request,
+                ngettext("%(n)d alert marked as read.", "%(n)d alerts marked as read.", marked)
+                % {"n": marked},
+            )
         target = request.POST.get("next", "")
         safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
         return redirect(target if target and safe else "cases:alerts")
+    show = "all" if request.GET.get("show") == "all" else "unread"
+    mine = Alert.objects.filter(user=request.user)
+    alerts = (mine if show == "all" else mine.unread()).select_related("case")
     page = Paginator(alerts, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "cases/alerts.html", {"page": page})
+    groups: dict[int | None, dict] = {}
+    for alert in page:
+        groups.setdefault(alert.case_id, {"case": alert.case, "alerts": []})["alerts"].append(alert)
+    return render(
+        request,
+        "cases/alerts.html",
+        {
+            "page": page,
+            "groups": list(groups.values()),
+            "show": show,
+            "unread_count": mine.unread().count(),
+        },
+    )

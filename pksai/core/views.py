@@ -215,7 +215,7 @@ def home(request):
         context["queue"] = context["overdue"] + context["week"] + context["later"]
         # approvers who own no case are not shown an empty "My work"
         context["show_work"] = bool(context["queue"]) or not user.has_perm("cases.approve_case")
-        unread = user.alerts.filter(read_at__isnull=True)
+        unread = user.alerts.unread()
         alerts = list(unread.select_related("case")[: SHORT + 1])
         context["alerts"], context["alerts_more"] = alerts[:SHORT], len(alerts) > SHORT
         if user.has_perm("cases.approve_case"):

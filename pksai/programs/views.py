@@ -24,7 +24,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from pksai.accounts.four_eyes import SelfApprovalRefused
 from pksai.accounts.scoping import require_perm
+from pksai.areas.forms import AreaFilterForm
 from pksai.audit.personal_exports import PersonalExport, export_purpose
 from pksai.audit.services import audit_record
 from pksai.cases import selectors as case_selectors
@@ -107,7 +109,12 @@ def _years(year: int) -> list[int]:
 
 def _nominations_page(request, program, year: int, *, form=None, status: int = 200):
     g = request.GET
-    filters = {"area": g.get("area", ""), "flag": g.get("flag", ""), "source": g.get("source", "")}
+    area_filter = AreaFilterForm(g, user=request.user)
+    filters = {
+        "area": area_filter.filter_code,
+        "flag": g.get("flag", ""),
+        "source": g.get("source", ""),
+    }
     qs = selectors.nomination_search(user=request.user, program=program, year=year, **filters)
     page = Paginator(qs, PAGE_SIZE).get_page(g.get("page"))
     names = selectors.program_names()
@@ -136,6 +143,7 @@ def _nominations_page(request, program, year: int, *, form=None, status: int = 2
             "years": _years(year),
             "page": page,
             "filters": filters,
+            "area_filter": area_filter,
             "flags": [
                 ("duplicate", _("possible duplicate")),
                 ("other_assistance", _("receives other assistance")),
@@ -415,6 +423,9 @@ def _round_context(request, selection: SelectionRound, **extra) -> dict:
     for entry in ineligible:
         entry.failed_labels = [labels.get(i, i) for i in entry.failed.split(";") if i]
     ranked = selection.status == SelectionRound.Status.RANKED
+    may_approve = ranked and user.has_perm(services.APPROVE)
+    # four eyes: who ran the round or changed its list is told so instead of offered the button
+    refusal = services.round_approval_refusal(selection=selection, user=user) if may_approve else ""
     audit_record(
         action="view",
         actor=user,
@@ -431,7 +442,8 @@ def _round_context(request, selection: SelectionRound, **extra) -> dict:
         "iquery": _query(request, "ipage"),
         "pending": selectors.round_pending_verification(selection),
         "can_change": ranked and user.has_perm(services.RUN_ROUND),
-        "can_approve": ranked and user.has_perm(services.APPROVE),
+        "can_approve": may_approve and not refusal,
+        "approval_refused": refusal,
         "can_enrol": not ranked and user.has_perm(services.ENROL),
         "verifications": VerifyForm.base_fields["result"].choices,
         "approve_form": extra.get("approve_form") or ApproveForm(),
@@ -454,10 +466,10 @@ def round_detail(request, pk: int):
     return render(request, "programs/round.html", _round_context(request, selection, **extra))
 
 
-def _round_refused(request, pk: int, error: ValidationError, **extra):
+def _round_refused(request, pk: int, error: ValidationError, *, status: int = 400, **extra):
     selection = _round_get(request, pk)
     context = _round_context(request, selection, error=_messages(error), **extra)
-    return render(request, "programs/round.html", context, status=400)
+    return render(request, "programs/round.html", context, status=status)
 
 
 @login_required
@@ -534,6 +546,8 @@ def round_approve(request, pk: int):
             decree_number=form.cleaned_data["decree_number"],
             decree_date=form.cleaned_data["decree_date"],
         )
+    except SelfApprovalRefused as refused:  # four eyes: audited by the service
+        return _round_refused(request, pk, ValidationError(refused.message), status=403)
     except ValidationError as error:
         return _round_refused(request, pk, error, approve_form=form)
     messages.success(request, _("The list is approved."))

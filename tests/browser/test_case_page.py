@@ -67,7 +67,7 @@ def sign_in(browser: Browser, base: str, width: int, height: int) -> Page:
     page.get_by_label("Nama pengguna").fill("makassar.social_worker")
     page.get_by_label("Kata sandi").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Masuk").click()
-    page.get_by_role("button", name="EN").click()
+    page.get_by_role("button", name="EN", exact=True).click()  # not "Menu"
     expect(page.get_by_role("heading", name="Your role")).to_be_visible()
     return page
 

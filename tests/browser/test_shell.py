@@ -19,7 +19,7 @@ def test_sign_in_see_role_and_scope_switch_language_and_sign_out(
     page.get_by_role("button", name="Masuk").click()
 
     expect(page.get_by_role("heading", name="Peran Anda")).to_be_visible()
-    expect(page.get_by_text("Koordinator")).to_be_visible()
+    expect(page.get_by_text("Koordinator", exact=True)).to_be_visible()  # not the header's line
     expect(page.get_by_text("73.71 Kota Makassar")).to_be_visible()
     expect(page.get_by_text(re.compile(r"WITA"))).to_be_visible()
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from pksai.accounts.tests.factories import make_user
 from pksai.api.tests.helpers import bearer, english_messages  # noqa: F401  (autouse)
@@ -109,7 +109,8 @@ def test_without_a_supervisor_the_regency_coordinator_is_told_and_queues_it(team
 
     to_plan_review(case, team["worker"])
     assert list(selectors.awaiting_approval(user=coordinator)) == [case]
-    assert Alert.objects.filter(case=case, user=coordinator).count() == 2  # and now to approve
+    codes = set(Alert.objects.filter(case=case, user=coordinator).values_list("code", flat=True))
+    assert codes == {"case_no_supervisor", "plan_awaits_approval"}
     assert not Alert.objects.filter(case=case, user=province).exists()
     assert list(selectors.unassigned(user=coordinator)) == []  # listed once, to approve
     assert list(selectors.awaiting_approval(user=gowa_coordinator)) == []
@@ -132,7 +133,7 @@ def test_without_a_regency_coordinator_the_province_one_is_told(team):
     province = make_user("prov", roles=["coordinator"], scope=["73"])
     case = register(unsupervised(team))
     assert selectors.case_approvers(case=case) == [province]
-    assert Alert.objects.filter(case=case, user=province).exists()
+    assert Alert.objects.filter(case=case, user=province, code="case_no_supervisor").exists()
     # nobody at all: a supervisor must be chosen
     province.groups.clear()
     with pytest.raises(ValidationError) as refused:
@@ -336,7 +337,8 @@ def test_intake_shows_the_open_case_and_refuses_a_silent_second_one(client, team
     assert anyway.status_code == 302
     second = Case.objects.filter(child=child).exclude(pk=first.pk).get()
     event = second.events.get(kind="duplicate_registered")
-    assert first.number in event.text and "Adik kembar" in event.text
+    assert event.text == "Adik kembar, laporan lain." and event.params["numbers"] == first.number
+    assert event.message == f"{first.number}: Adik kembar, laporan lain."
     audit = AuditEvent.objects.get(
         action="create", object_type="cases.case", object_id=str(second.pk)
     ).detail
@@ -357,14 +359,16 @@ def test_adding_the_report_to_the_open_case(client, team):
     assert response.status_code == 302 and response["Location"] == f"/cases/{case.pk}/"
     assert Case.objects.filter(child=child).count() == 1
     event = case.events.get(kind="report_added")
-    assert "Anak ditinggal sendiri" in event.text and event.actor == team["staff"]
+    assert event.text == INTAKE["summary"] and event.actor == team["staff"]
+    with translation.override("en"):
+        assert event.message == f"reported through phone / hotline: {INTAKE['summary']}"
     assert set(case.concerns.values_list("category", flat=True)) == {
         "physical_violence",
         "neglect",
         "out_of_school",
     }
     assert "081234567890" in Note.objects.get(case=case).text  # restricted field: a note
-    assert Alert.objects.filter(case=case, user=team["worker"], text__contains="new report")
+    assert Alert.objects.filter(case=case, user=team["worker"], code="report_added").exists()
     report.refresh_from_db()
     assert (report.status, report.case) == ("registered", case)
     page = client.get(f"/cases/{case.pk}/")

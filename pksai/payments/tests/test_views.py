@@ -193,7 +193,7 @@ def test_generate_export_download_and_return_file(client, pay):
     response = client.post(f"/payments/batches/{batch.pk}/return/", {"file": upload})
     assert response.status_code == 400
     html = response.content.decode()
-    assert "paid or failed" in html and "<td>2</td>" in html
+    assert "paid or failed" in html and 'data-label="Row">2</td>' in html
     assert response.context["result"].created == N + 1
     statuses = set(Entitlement.objects.filter(cycle=cycle).values_list("status", flat=True))
     assert statuses == {"paid", "sent"}
