@@ -23,10 +23,12 @@ def record_kind(object_type: str) -> str:
 
 
 def record_kind_choices() -> list[tuple[str, str]]:
-    """Every model of PKSAI as (label, its name in the active language), sorted by name."""
+    """The kinds of record people look up on the audit log, as (label, name in the active
+    language), sorted by name: every PKSAI model with a (translated) verbose name — internal
+    rows without one (counters, timeline events, batch lines) are left out."""
     choices = [
         (model._meta.label_lower, str(capfirst(model._meta.verbose_name)))
         for model in apps.get_models()
-        if model.__module__.startswith("pksai.")
+        if model.__module__.startswith("pksai.") and "verbose_name" in model._meta.original_attrs
     ]
     return sorted(choices, key=lambda choice: choice[1].lower())

@@ -59,7 +59,7 @@ def decree_pdf(selection: SelectionRound, watermark: str = "") -> bytes:
     pdf.ln(2)
     headers = [_("Rank"), _("Name"), _("NIK"), _("Sex"), _("Birth date"), _("Village")]
     headers += [_("Priority"), _("Sub-program")]
-    widths = (12, 58, 34, 10, 22, 66, 32, 34)
+    widths = (12, 54, 34, 20, 22, 60, 32, 34)
     # plain fixed-height cells (text cut to the column): 5,000 rows in about two seconds;
     # fpdf2's table layout measures every line and takes ~2 ms a row
     pdf.set_font("Helvetica", "B", 8)

@@ -93,6 +93,8 @@ TEMPLATES_NOT_WALKED: dict[str, str] = {
     "cases/records/attachment_void.html": "the demo cases have no attachments",
     "programs/facilitation/suspensions.html": "only after a refused suspension (a POST the "
     "demo data cannot provoke without a suspension to end)",
+    "cases/records/_field.html": "kept for the case page (pending merge of case-page): it only "
+    "includes _field.html, which the walk renders",
 }
 
 # Findings in files other branches are rewriting: (template or URL substring, word) → reason.
@@ -140,20 +142,15 @@ def _first(model, **filters):
     return model.objects.filter(**filters).order_by("pk").first()
 
 
-def _satisfaction_token() -> str | None:
+def _satisfaction_token() -> str:
     """A one-time satisfaction link (only its digest is stored, so the walk makes one)."""
     from pksai.accounts.models import User
-    from pksai.referrals.models import Referral
+    from pksai.cases.models import Case
     from pksai.referrals.services import satisfaction_link
 
-    referral = Referral.objects.filter(case__regency_id="73.71").order_by("pk").first()
-    if referral is None:
-        return None
+    closed = Case.objects.filter(regency_id="73.71", stage="closed").order_by("pk").first()
     worker = User.objects.get(username="makassar.social_worker")
-    try:
-        _record, token = satisfaction_link(by=worker, case=referral.case, referral=referral)
-    except Exception:  # noqa: BLE001 - the referral's state may not allow one; try closure
-        return None
+    _record, token = satisfaction_link(by=worker, case=closed, referral=None)
     return token
 
 
@@ -344,12 +341,15 @@ def _post_steps() -> list[tuple[str, str, dict]]:
     from pksai.cases.models import Case
 
     case = Case.objects.filter(regency_id="73.71", stage="implementation").order_by("pk").first()
+    closed = Case.objects.filter(regency_id="73.71", stage="closed").order_by("pk").first()
     wrong = {"username": "walk.nobody", "password": "not-the-password"}
     return [
         # five failed sign-ins lock the account: the sixth shows the lockout page
         *[(ANONYMOUS, "/accounts/login/", wrong)] * 6,
-        # the public complaint form refuses a submission without a valid start stamp
+        # the public complaint form: a forged start stamp (the form again, with the reason and
+        # the errors), and the honeypot field filled (refused outright)
         (ANONYMOUS, "/pengaduan/", {"started": "forged", "description": "x"}),
+        (ANONYMOUS, "/pengaduan/", {"website": "http://spam.example"}),
         # a long form sent empty: the error summary and the errors by each field
         ("makassar.registration_staff", "/cases/new/", {"channel": ""}),
         ("national.complaints_officer", "/complaints/new/", {}),
@@ -357,7 +357,7 @@ def _post_steps() -> list[tuple[str, str, dict]]:
         # a note on a case: the flash message after the redirect
         ("makassar.social_worker", f"/cases/{case.pk}/notes/new/", {"text": "Kunjungan."}),
         # the one-time satisfaction link, shown once
-        ("makassar.social_worker", f"/cases/{case.pk}/satisfaction/link/", {}),
+        ("makassar.social_worker", f"/cases/{closed.pk}/satisfaction/link/", {}),
     ]
 
 
@@ -477,6 +477,8 @@ def _inside_data(chunk: str, start: int, end: int, candidates) -> tuple[bool, st
     """Whether chunk[start:end] lies inside an occurrence of one of the stored values, and if
     so the reason it is only pending (a generated text another branch fixes) or None (data)."""
     for value, reason in candidates:
+        if len(chunk) > 2 and chunk.strip() in value:  # one line of a longer text
+            return True, reason
         at = chunk.find(value)
         while at != -1:
             if at <= start and end <= at + len(value):
@@ -764,8 +766,7 @@ def test_every_template_is_rendered_by_the_walk(walk):
     missing = sorted(templates - walk.rendered - set(TEMPLATES_NOT_WALKED))
     assert not missing, (
         "templates the walk never rendered (walk them, or list them with the reason in "
-        "TEMPLATES_NOT_WALKED):\n"
-        + "\n".join(missing)
+        "TEMPLATES_NOT_WALKED):\n" + "\n".join(missing)
     )
 
 
