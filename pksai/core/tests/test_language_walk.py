@@ -316,6 +316,15 @@ def _urls() -> list[tuple[str, str]]:
             urls.append((route, url))
     for route, query in QUERY_VARIANTS:
         urls.append((route, "/" + route + query))
+    from pksai.monitoring.models import Indicator
+
+    for code in Indicator.objects.order_by("pk").values_list("code", flat=True)[:2]:
+        urls.append(
+            (
+                "monitoring/export/",
+                f"/monitoring/export/?report=indicator&indicator={code}&format=csv",
+            )
+        )
     return urls
 
 
@@ -324,14 +333,25 @@ QUERY_VARIANTS = (
     ("cases/", "?q=zzzz-nobody"),
     ("audit/", "?object_type=cases.case"),
     ("pengaduan/kecamatan/", "?regency=73.71"),
-    ("referrals/reports/export/", "?format=csv"),
-    ("referrals/reports/export/", "?format=xlsx"),
-    ("payments/reports/export/", "?format=csv"),
-    ("complaints/reports/export/", "?format=csv"),
-    ("monitoring/export/", "?format=csv"),
-    ("monitoring/export/", "?format=xlsx"),
-    ("providers/export/", "?format=csv"),
     ("pengaduan/status/", "?code=XXXX-0000"),
+    # disaggregations whose group keys are codes (sex F/M, program codes, age groups)
+    ("monitoring/", "?group=sex"),
+    ("monitoring/", "?group=program"),
+    ("monitoring/compare/", "?group=sex"),
+    # the downloads a person reads (CSV and XLSX; PDFs are not parsed)
+    ("referrals/reports/export/", "?report=services&format=csv"),
+    ("referrals/reports/export/", "?report=performance&format=xlsx"),
+    ("referrals/reports/export/", "?report=satisfaction&format=csv"),
+    ("payments/reports/export/", "?report=timeliness&format=csv"),
+    ("payments/reports/export/", "?report=held&format=xlsx"),
+    ("payments/reports/export/", "?report=lump_sums&format=csv"),
+    ("complaints/reports/export/", "?report=volume&format=csv"),
+    ("complaints/reports/export/", "?report=resolution&format=xlsx"),
+    ("complaints/reports/export/", "?report=levels&format=csv"),
+    ("monitoring/export/", "?report=comparison&format=csv"),
+    ("monitoring/export/", "?report=efficiency&format=xlsx"),
+    ("providers/export/", "?format=csv&purpose=language+walk"),
+    ("vulnerability/outreach/73.71.01.2001/", "?format=csv&purpose=language+walk"),
 )
 
 
@@ -593,6 +613,7 @@ class Walk:
     statuses: dict[tuple[str, str], int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     requests: int = 0
+    summaries: dict[str, bool] = field(default_factory=dict)  # POSTed path → error summary?
 
 
 class _Untranslated:
@@ -659,6 +680,8 @@ def _walk_one(walk, client, role, language, url, usernames, data, post=None):  #
     else:
         content = response.content
     if content_type.startswith("text/html"):
+        if post is not None:
+            walk.summaries[url] = 'class="error-summary"' in content.decode()
         chunks, cells = visible_text(content.decode())
     elif content_type.startswith("text/csv"):
         chunks, cells = content.decode("utf-8-sig").splitlines(), []
@@ -758,6 +781,17 @@ def test_indonesian_pages_have_no_english_words_or_codes(walk):
 def test_english_pages_have_no_indonesian_words_or_codes(walk):
     findings = [f for f in walk.findings if f.language == "en" and not _pending(f)]
     assert not findings, _report(findings)
+
+
+# Long forms the walk sends empty: they come back with the error summary on top.
+LONG_FORMS = ("/cases/new/", "/complaints/new/", "/providers/new/")
+
+
+@pytest.mark.django_db  # the walk's own data is set up (and rolled back) once per module
+def test_long_forms_sent_empty_show_the_error_summary(walk):
+    assert {path: walk.summaries.get(path) for path in LONG_FORMS} == dict.fromkeys(
+        LONG_FORMS, True
+    )
 
 
 @pytest.mark.django_db  # the walk's own data is set up (and rolled back) once per module
