@@ -92,7 +92,7 @@ def cycle_generate(request):
         else:
             messages.success(
                 request,
-                _("Cycle %(cycle)s generated. Next step: export the batch for the payer.")
+                _("Cycle %(cycle)s generated. Next step: export the payer file.")
                 % {"cycle": cycle},
             )
             return redirect("payments:cycle", pk=cycle.pk)
