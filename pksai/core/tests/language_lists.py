@@ -214,7 +214,7 @@ APP_LABELS = (
     "admin",
     "django_tasks_db",
 )
-MODEL_LABEL = re.compile(r"\b(?:" + "|".join(APP_LABELS) + r")\.[a-z][a-z_]*\b(?![./])")
+MODEL_LABEL = re.compile(r"\b(?:" + "|".join(APP_LABELS) + r")(?:\.[a-z][a-z_]*)+\b(?![./])")
 # A sex column shows a label, never a one-letter code: a table cell holding only F, M, L or P.
 SEX_CODE_CELL = re.compile(r"^(?:F|M|L|P)$")
 

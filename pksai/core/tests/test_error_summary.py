@@ -7,6 +7,8 @@ from django import forms
 from django.template import Context, Template
 from django.utils import translation
 
+from pksai.core.labels import record_kind
+
 
 class _Form(forms.Form):
     name = forms.CharField(label="Name", help_text="As on the family card.")
@@ -70,3 +72,8 @@ def test_record_kinds_and_roles_as_words():
         english = rendered.render(context)
     assert english == "Case | Social worker / facilitator, Supervisor | api.token"
     assert indonesian.startswith("Kasus | ") and "social_worker" not in indonesian
+    with translation.override("en"):
+        assert record_kind("referrals.report.services") == (
+            "Report: Service providers and referrals"
+        )
+        assert record_kind("vulnerability.outreach") == "Outreach list"
