@@ -126,6 +126,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            "builtins": ["pksai.core.templatetags.pksai_time"],  # {{ t|localtime_label }}
         },
     },
 ]
@@ -315,6 +316,11 @@ PKSAI_NOTIFY_LOG = Path(os.environ.get("PKSAI_NOTIFY_LOG", VAR_DIR / "notificati
 PKSAI_PUBLIC_COMPLAINTS_PER_HOUR = int(os.environ.get("PKSAI_PUBLIC_COMPLAINTS_PER_HOUR", 5))
 # Published aggregate tables hide counts below this (and complements); see monitoring/suppression
 PKSAI_SUPPRESS_BELOW = int(os.environ.get("PKSAI_SUPPRESS_BELOW", 5))
+
+# --- Four eyes on decisions that move money (pksai/accounts/four_eyes.py) -----------------
+# Off: who ran a selection round (or changed its list) does not approve it, who drafted a
+# fund-utilisation plan does not approve it. On only for an office with one program officer.
+PKSAI_ALLOW_SELF_APPROVAL = env_bool("PKSAI_ALLOW_SELF_APPROVAL", False)
 
 # --- Server: request caps, readiness, worker and scheduler (decision 0015) ----------------
 # Bodies above PKSAI_MAX_REQUEST_BYTES are refused with 413 before they are read (pksai.wsgi);

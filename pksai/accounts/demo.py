@@ -33,6 +33,79 @@ SITE_ROLES = tuple(
     r.slug for r in ROLES if r.slug not in {"national_analyst", "auditor", "administrator"}
 )
 
+# Every demo user's display name (first, last): people of the region, so pages, the audit log
+# and the home greeting ("Selamat datang, Andi Pratama") read like the real thing. Usernames
+# stay <site>.<role> (docs and tests rely on them). <site>.dukcapil is the civil registry's
+# focal person (pksai.referrals.demo).
+DEMO_NAMES: dict[str, tuple[str, str]] = {
+    # Kota Makassar
+    "makassar.coordinator": ("Andi", "Pratama"),
+    "makassar.supervisor": ("Nurhayati", "Syamsuddin"),
+    "makassar.psychologist": ("Rahmawati", "Hasan"),
+    "makassar.data_officer": ("Muhammad Ilham", "Saputra"),
+    "makassar.registration_staff": ("Sitti Aminah", "Ramli"),
+    "makassar.social_worker": ("Fitriani", "Rasyid"),
+    "makassar.focal_person": ("Hendra", "Gunawan"),
+    "makassar.program_officer": ("Syahrul", "Ramadhan"),
+    "makassar.complaints_officer": ("Irma", "Suryani"),
+    "makassar.dukcapil": ("Abdul Rahman", "Tahir"),
+    # Kabupaten Gowa
+    "gowa.coordinator": ("Muhammad Yusuf", "Kadir"),
+    "gowa.supervisor": ("Hasnah", "Mappiasse"),
+    "gowa.psychologist": ("Dian", "Anggraini"),
+    "gowa.data_officer": ("Ahmad", "Fauzi"),
+    "gowa.registration_staff": ("Nurul", "Hidayah"),
+    "gowa.social_worker": ("Rusdi", "Syarifuddin"),
+    "gowa.focal_person": ("Hasriani", "Nur"),
+    "gowa.program_officer": ("Arief", "Budiman"),
+    "gowa.complaints_officer": ("Rismawati", "Baharuddin"),
+    "gowa.dukcapil": ("Kamaruddin", "Sila"),
+    # Kota Surakarta
+    "surakarta.coordinator": ("Bambang", "Sutrisno"),
+    "surakarta.supervisor": ("Endang", "Sulistyowati"),
+    "surakarta.psychologist": ("Retno", "Wulandari"),
+    "surakarta.data_officer": ("Agus", "Setiawan"),
+    "surakarta.registration_staff": ("Sri", "Wahyuni"),
+    "surakarta.social_worker": ("Joko", "Susilo"),
+    "surakarta.focal_person": ("Tri", "Handayani"),
+    "surakarta.program_officer": ("Wahyu", "Hidayat"),
+    "surakarta.complaints_officer": ("Dewi Kartika", "Sari"),
+    "surakarta.dukcapil": ("Heru", "Prasetyo"),
+    # Kabupaten Klaten
+    "klaten.coordinator": ("Sugeng", "Raharjo"),
+    "klaten.supervisor": ("Puji", "Astuti"),
+    "klaten.psychologist": ("Ayu", "Kusumawati"),
+    "klaten.data_officer": ("Yoga", "Pradana"),
+    "klaten.registration_staff": ("Siti", "Maryam"),
+    "klaten.social_worker": ("Eko", "Prasetyo"),
+    "klaten.focal_person": ("Wiwik", "Widayati"),
+    "klaten.program_officer": ("Dwi", "Cahyono"),
+    "klaten.complaints_officer": ("Rina", "Susanti"),
+    "klaten.dukcapil": ("Suparman", "Hadi"),
+    # Kabupaten Tulungagung
+    "tulungagung.coordinator": ("Hadi", "Purnomo"),
+    "tulungagung.supervisor": ("Siti", "Khoiriyah"),
+    "tulungagung.psychologist": ("Nia", "Rahmawati"),
+    "tulungagung.data_officer": ("Fajar", "Nugroho"),
+    "tulungagung.registration_staff": ("Umi", "Kulsum"),
+    "tulungagung.social_worker": ("Ahmad", "Mustofa"),
+    "tulungagung.focal_person": ("Yuli", "Astutik"),
+    "tulungagung.program_officer": ("Rudi", "Hartono"),
+    "tulungagung.complaints_officer": ("Indah", "Permatasari"),
+    "tulungagung.dukcapil": ("Imam", "Santoso"),
+    # Kementerian Sosial (national)
+    "national.national_analyst": ("Rizky", "Firmansyah"),
+    "national.auditor": ("Ratna", "Kusuma"),
+    "national.administrator": ("Yudi", "Hermawan"),
+    "national.program_officer": ("Maria", "Ulfah"),
+    "national.complaints_officer": ("Theresia", "Simanjuntak"),
+}
+
+
+def demo_name(username: str) -> tuple[str, str]:
+    """The display name (first, last) of a demo user."""
+    return DEMO_NAMES[username]
+
 
 @transaction.atomic
 def demo_accounts() -> list[tuple[str, str, str]]:
@@ -61,27 +134,29 @@ def demo_accounts() -> list[tuple[str, str, str]]:
             username = f"{slug}.{role}"
             organisation = puskesmas if role == "focal_person" else secretariat
             if not User.objects.filter(username=username).exists():
+                first_name, last_name = demo_name(username)
                 user_create(
                     username=username,
                     password=None,
                     roles=[role],
                     scope_areas=[code],
                     organisation=organisation,
-                    first_name=role.replace("_", " ").title(),
-                    last_name=area.name,
+                    first_name=first_name,
+                    last_name=last_name,
                 )
             created.append((username, role, f"{code} {area.name}"))
     for role in NATIONAL_ROLES:
         username = f"national.{role}"
         if not User.objects.filter(username=username).exists():
+            first_name, last_name = demo_name(username)
             user_create(
                 username=username,
                 password=None,
                 roles=[role],
                 is_national=True,
                 organisation=ministry,
-                first_name=role.replace("_", " ").title(),
-                last_name="Kemensos",
+                first_name=first_name,
+                last_name=last_name,
             )
         created.append((username, role, "national"))
     # One hash for all demo users (Argon2 is deliberately slow); only users still without one.

@@ -4,6 +4,7 @@ from pksai.accounts.api import router as accounts_router
 from pksai.api.base import api
 from pksai.areas.api import router as areas_router
 from pksai.cases.api import router as cases_router
+from pksai.cases.api_alerts import router as alerts_router
 from pksai.grievances.api import public_router as public_complaints_router
 from pksai.grievances.api import router as complaints_router
 from pksai.monitoring.api import router as monitoring_router
@@ -19,6 +20,7 @@ api.add_router("/", accounts_router, tags=["accounts"])
 api.add_router("/registry/", registry_router, tags=["registry"])
 api.add_router("/vulnerability/", vulnerability_router, tags=["vulnerability"])
 api.add_router("/cases/", cases_router, tags=["cases"])
+api.add_router("/alerts/", alerts_router, tags=["alerts"])
 api.add_router("/referrals/", referrals_router, tags=["referrals"])
 api.add_router("/programs/", programs_router, tags=["programs"])
 api.add_router("/payments/reports/", payment_reports_router, tags=["payments"])

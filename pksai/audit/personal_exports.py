@@ -32,6 +32,8 @@ from django.utils.translation import gettext_lazy
 
 from pksai.audit.models import AuditEvent
 from pksai.audit.services import audit_record
+from pksai.core.pdf import FAMILY as UNICODE_FAMILY
+from pksai.core.pdf import has_unicode_font
 from pksai.core.reports import latin1
 
 if TYPE_CHECKING:  # fpdf is imported only where a PDF is made (start-up time)
@@ -108,14 +110,19 @@ class PersonalExport:
 
 def watermark_pdf(pdf: FPDF, text: str) -> None:
     """Print ``text`` in the top margin of every page already in ``pdf`` (call it last,
-    before ``output()``)."""
+    before ``output()``); in the shipped Unicode font when ``pdf`` has it (pksai.core.pdf)."""
+    unicode = has_unicode_font(pdf)  # else the core font: Latin-1 only
     last = pdf.page
     for number in range(1, pdf.pages_count + 1):
         pdf.page = number
         pdf.set_xy(pdf.l_margin, 3)
-        pdf.set_font("Helvetica", "I", 7)
+        pdf.set_font(*((UNICODE_FAMILY, "") if unicode else ("Helvetica", "I")), 7)
+        # fpdf2 selects a font in a page's content only once it changes; on the pages after
+        # the first this font is already "current", so it must be selected again here (a
+        # Unicode font's text is glyph numbers: in another font it prints as gibberish)
+        pdf.current_font_is_set_on_page = False
         pdf.set_text_color(110, 110, 110)
-        pdf.cell(0, 4, latin1(text))
+        pdf.cell(0, 4, text if unicode else latin1(text))
         pdf.set_text_color(0, 0, 0)
     pdf.page = last
 

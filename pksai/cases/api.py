@@ -137,17 +137,30 @@ class EventOut(Schema):
     kind: str
     from_stage: str
     to_stage: str
-    text: str
+    code: str = Field(description="What the system said, as a code (cases/messages.py); '' if none")
+    params: dict = Field(description="The code's parameters (ISO times, choice codes, names)")
+    text: str = Field(description="What a person typed; for old events, the stored sentence")
+    message: str = Field(description="code and params in the request's language, then text")
 
     @staticmethod
     def resolve_actor(obj) -> str | None:
         return obj.actor.get_username() if obj.actor_id else None
 
 
+class BlockerOut(Schema):
+    code: str = Field(description="e.g. assessment_incomplete, plan_action_missing")
+    message: str
+    url: str = Field(description="The page where the missing part is added.")
+
+
 class TransitionOut(Schema):
     name: str
     target: str
     needs_reason: bool
+    allowed: bool = Field(description="False while the case lacks what the move needs.")
+    blockers: list[BlockerOut] = Field(
+        description="What the case lacks first (the transition is refused with these)."
+    )
 
 
 class GuardianOut(Schema):
@@ -198,7 +211,10 @@ class CaseDetailOut(CaseOut):
     plan_actions: list[PlanActionOut]
     follow_ups: list[FollowUpOut]
     events: list[EventOut]
-    transitions: list[TransitionOut] = Field(description="Moves the caller may make now.")
+    transitions: list[TransitionOut] = Field(
+        description="Moves the caller's role may make from this stage, each with what the "
+        "case still lacks for it (allowed when nothing)."
+    )
     extra: dict
 
     @staticmethod
@@ -279,8 +295,16 @@ class QueueItemOut(Schema):
 
 def _transitions(case: Case, user: User) -> list[dict]:
     return [
-        {"name": t.name, "target": str(t.target), "needs_reason": t.needs_reason}
-        for t in selectors.case_transitions_for(user=user, case=case)
+        {
+            "name": m.name,
+            "target": str(m.transition.target),
+            "needs_reason": m.transition.needs_reason,
+            "allowed": m.allowed,
+            "blockers": [
+                {"code": b.code, "message": str(b.message), "url": b.url} for b in m.blockers
+            ],
+        }
+        for m in services.case_moves(case=case, user=user)
     ]
 
 

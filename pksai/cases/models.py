@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from pksai.cases.workflow import Stage
@@ -204,7 +205,11 @@ class CaseConcern(models.Model):
 
 
 class CaseEvent(models.Model):
-    """The case timeline: every transition, assignment, action and note, never edited."""
+    """The case timeline: every transition, assignment, action and note, never edited.
+
+    What the system says is stored as a ``code`` and its ``params`` (cases/messages.py renders
+    them in the reader's language); ``text`` holds only what a person typed (a note, a reason)
+    — or, for rows written before codes existed, the sentence as it was written."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(auto_now_add=True)
@@ -212,6 +217,8 @@ class CaseEvent(models.Model):
     kind = models.CharField(max_length=30)
     from_stage = models.CharField(max_length=20, blank=True)
     to_stage = models.CharField(max_length=20, blank=True)
+    code = models.CharField(max_length=40, blank=True)
+    params = models.JSONField(default=dict, blank=True)
     text = models.TextField(blank=True)
 
     class Meta:
@@ -229,6 +236,13 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+    @cached_property
+    def message(self) -> str:
+        """What happened, in the active language (the timeline shows it after the kind)."""
+        from pksai.cases.messages import event_message
+
+        return event_message(self)
 
 
 class EmergencyAction(models.Model):
@@ -300,20 +314,62 @@ class FollowUp(models.Model):
         return f"{self.months} months, due {self.due_date}"
 
 
+class AlertQuerySet(models.QuerySet):
+    def unread(self):
+        """Alerts still to look at: neither read nor done."""
+        return self.filter(read_at__isnull=True, resolved_at__isnull=True)
+
+
 class Alert(models.Model):
-    """In-app notice for a user: an assignment, or something that became overdue."""
+    """An in-app to-do for a user: an assignment, an approval to give, something overdue.
+
+    Stored as a ``code`` and ``params`` (cases/messages.py renders them in the reader's
+    language and time zone). An alert is *done* (``resolved_at``) once the thing it points at
+    is done — the plan approved, the case closed, the deadline met — and at most one alert per
+    (user, code, case, ``ref``) is open at a time (``ref``: the thing inside the case, e.g. a
+    referral). ``text``: the sentence of a row written before codes existed."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="alerts")
     case = models.ForeignKey(Case, null=True, on_delete=models.CASCADE, related_name="+")
-    text = models.CharField(max_length=300)
+    code = models.CharField(max_length=40, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    ref = models.CharField(max_length=40, blank=True)
+    text = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AlertQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # the same to-do is open once: a second raise while it is unread and not done
+            # inserts nothing (INSERT … ON CONFLICT DO NOTHING, safe across workers)
+            models.UniqueConstraint(
+                fields=["user", "code", "case", "ref"],
+                condition=models.Q(read_at__isnull=True, resolved_at__isnull=True)
+                & ~models.Q(code=""),
+                name="alert_open_once",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return self.text
+        return f"{self.code or self.text[:40]} → {self.user_id}"
+
+    @cached_property
+    def message(self) -> str:
+        """The alert in the active language and time zone."""
+        from pksai.cases.messages import alert_message
+
+        return alert_message(self)
+
+    @cached_property
+    def url(self) -> str:
+        """Where the alert points: the referral, else the case ("" without either)."""
+        from pksai.cases.messages import alert_url
+
+        return alert_url(self)
 
 
 class Domain(models.TextChoices):

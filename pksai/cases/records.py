@@ -163,8 +163,8 @@ def assessment_save(
             case,
             by,
             "assessment",
-            _("%(kind)s completed: overall risk %(risk)s.")
-            % {"kind": assessment.get_kind_display(), "risk": assessment.get_risk_display()},
+            code="assessment_completed",
+            params={"kind": assessment.kind, "risk": assessment.risk},
         )
     audit_record(
         action=action,
@@ -234,7 +234,8 @@ def plan_action_update(
         action.case,
         by,
         "plan_action_status",
-        f"{action.description}: {action.get_status_display()}",
+        code="plan_action_status",
+        params={"action": action.description, "status": action.status},
     )
     audit_record(action="update", actor=by, obj=action, detail={"status": status, "from": previous})
     return action
@@ -299,8 +300,9 @@ def conference_record(
         case,
         by,
         "conference",
-        _("Case conference on %(date)s: %(decisions)s")
-        % {"date": held_on.isoformat(), "decisions": decisions},
+        decisions,
+        code="conference_held",
+        params={"date": held_on.isoformat()},
     )
     audit_record(action="create", actor=by, obj=conference, detail={"case": case.number})
     for a in actions:
@@ -363,13 +365,9 @@ def visit_record(
         case,
         by,
         "visit",
-        _("Visit on %(date)s at %(place)s, saw %(seen)s: %(obs)s")
-        % {
-            "date": visited_on.isoformat(),
-            "place": visit.place,
-            "seen": visit.seen,
-            "obs": visit.observations,
-        },
+        visit.observations,
+        code="visit_made",
+        params={"date": visited_on.isoformat(), "place": visit.place, "seen": visit.seen},
     )
     audit_record(action="create", actor=by, obj=visit, detail={"case": case.number})
     return visit

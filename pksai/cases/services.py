@@ -10,12 +10,10 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F, Q
-from django.utils import timezone, translation
+from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -23,11 +21,19 @@ from pksai.accounts.models import User
 from pksai.accounts.scoping import require_perm, scope_for
 from pksai.areas.models import Area
 from pksai.audit.services import audit_record
+from pksai.cases import selectors
+from pksai.cases.alerts import (
+    alert_overdue,  # noqa: F401  (the scheduler job, re-exported)
+    alerts_raise,
+    resolve_alerts,
+)
 from pksai.cases.custom_fields import clean_extra
+from pksai.cases.messages import STAGE_ALERTS
 from pksai.cases.models import (
     RESTRICTED_CONCERNS,
     VIOLENCE,
     Alert,
+    Assessment,
     Case,
     CaseConcern,
     CaseCounter,
@@ -41,7 +47,14 @@ from pksai.cases.models import (
     PlanAction,
     SlaRule,
 )
-from pksai.cases.workflow import OPEN_STAGES, OWN_APPROVALS, TRANSITIONS, Stage
+from pksai.cases.workflow import (
+    OPEN_STAGES,
+    OWN_APPROVALS,
+    TRANSITIONS,
+    Blocker,
+    Move,
+    Stage,
+)
 from pksai.registry.models import Person
 
 logger = logging.getLogger(__name__)
@@ -52,6 +65,10 @@ IMMEDIATE_FIRST = gettext_lazy(
     "Immediate response first: record an emergency action as started before "
     "enrolling the child in social assistance."
 )
+
+
+# The anchor of the case page's "add a plan action" form (in its plan section).
+PLAN_ACTION_FORM = "plan-action-new"
 
 
 class ConflictError(ValidationError):
@@ -76,71 +93,27 @@ def _next_number(regency: Area, year: int) -> str:
     return f"{regency.code.replace('.', '')}-{year}-{counter.last:06d}"
 
 
-def _event(case: Case, by: User | None, kind: str, text: str = "", **stages: str) -> None:
-    CaseEvent.objects.create(case=case, actor=by, kind=kind, text=text, **stages)
-
-
-def _alert(user: User | None, case: Case, text: str) -> None:
-    if user is not None:
-        alert = Alert.objects.create(user=user, case=case, text=text[:300])
-        _mail_on_commit([alert])
-
-
-def _mail_on_commit(alerts: list[Alert]) -> None:
-    """E-mail each alert to its user (if they have an address) once the transaction lands.
-    Without a configured mailer (settings.MAILERS) this sends nothing; alerts stay in the app."""
-    messages = [
-        (_("PKSAI: %(text)s") % {"text": a.text[:120]}, a.text, a.user.email)
-        for a in alerts
-        if a.user.email
-    ]
-    if messages:
-        transaction.on_commit(lambda: _send(messages))
-
-
-def _send(messages: list[tuple[str, str, str]]) -> None:
-    for subject, body, to in messages:
-        try:
-            send_mail(subject, body, None, [to])
-        except OSError:  # an unreachable mail server must not break the work
-            logger.warning("alert e-mail to %s failed", to, exc_info=True)
-
-
-def alert_overdue(*, now=None) -> int:
-    """Tell owners and supervisors once about every open case whose stage became overdue
-    (again after each new due date). Two queries and one bulk insert, however many cases.
-    Returns how many cases were newly overdue. Run by `pksai scheduler` (or `pksai
-    case-alerts` from cron).
-
-    Safe to run in several processes at once: the cases are read under row locks that skip
-    rows another run holds (PostgreSQL ``FOR UPDATE SKIP LOCKED``; SQLite serialises writing
-    transactions), and a case is marked alerted in the same transaction, so each deadline is
-    alerted exactly once."""
-    now = now or timezone.now()
-    due = (
-        Case.objects.filter(stage__in=OPEN_STAGES, stage_due_at__lt=now)
-        .filter(Q(overdue_alerted_at__isnull=True) | Q(overdue_alerted_at__lt=F("stage_due_at")))
-        .select_related("owner", "supervisor")
-        .select_for_update(skip_locked=True, of=("self",))
+def _event(
+    case: Case,
+    by: User | None,
+    kind: str,
+    text: str = "",
+    *,
+    code: str = "",
+    params: dict | None = None,
+    **stages: str,
+) -> None:
+    """A timeline row: ``text`` only what a person typed; what the system says as a ``code``
+    and ``params`` (cases/messages.py EVENTS), rendered in the reader's language."""
+    CaseEvent.objects.create(
+        case=case, actor=by, kind=kind, text=text, code=code, params=params or {}, **stages
     )
-    with transaction.atomic():
-        cases = list(due)
-        if not cases:
-            return 0
-        alerts = []
-        with translation.override(settings.LANGUAGE_CODE):
-            for case in cases:
-                text = _("Case %(n)s is overdue: “%(stage)s” was due %(due)s.") % {
-                    "n": case.number,
-                    "stage": case.get_stage_display(),
-                    "due": timezone.localtime(case.stage_due_at).strftime("%Y-%m-%d %H:%M"),
-                }
-                for user in {case.owner, case.supervisor} - {None}:
-                    alerts.append(Alert(user=user, case=case, text=text[:300]))
-        created = Alert.objects.bulk_create(alerts)
-        Case.objects.filter(pk__in=[c.pk for c in cases]).update(overdue_alerted_at=now)
-        _mail_on_commit(created)
-    return len(cases)
+
+
+def _alert(user: User | None, case: Case, code: str, *, ref: str = "", **params) -> None:
+    """Raise alert ``code`` (cases/messages.py ALERTS) for ``user`` unless it is already open."""
+    if user is not None:
+        alerts_raise([Alert(user=user, case=case, code=code, params=params, ref=ref)])
 
 
 @transaction.atomic
@@ -210,9 +183,7 @@ def case_register(
     )
     _event(case, by, "registered", summary, to_stage=Stage.TRIAGE)
     if case.owner != by:
-        _alert(
-            case.owner, case, _("New case %(n)s assigned to you for triage.") % {"n": case.number}
-        )
+        _alert(case.owner, case, "case_assigned_triage", number=case.number)
     audit_record(action="create", actor=by, obj=case, detail={"concerns": sorted(concern_set)})
     return case
 
@@ -265,7 +236,9 @@ def case_transition(
     reason: str = "",
     response: str = "",
 ) -> Case:
-    """Move the case along the SOP. ``case`` must come from selectors.case_get_for_update."""
+    """Move the case along the SOP. ``case`` must come from selectors.case_get_for_update.
+    Refused (ValidationError) with the messages of ``transition_blockers`` while the case
+    lacks what the move needs — the same check the case page and the API show."""
     transition = TRANSITIONS.get(name)
     if transition is None:
         raise ValidationError(f"unknown transition {name!r}")
@@ -284,24 +257,11 @@ def case_transition(
             raise ValidationError(_("Triage decides: immediate response or at risk."))
         case.response = response
         fields.append("response")
-    if (
-        name == "complete_assessment"
-        and not case.assessments.filter(kind="comprehensive", completed_at__isnull=False).exists()
-    ):
-        raise ValidationError(_("Complete the comprehensive assessment first."))
-    if name == "submit_plan" and not _plan_ready(case):
-        raise ValidationError(
-            _("The plan needs at least one goal and one action before it goes for approval.")
-        )
     if name in OWN_APPROVALS and case.owner_id == by.pk:
         raise PermissionDenied("a worker cannot approve their own case")
-    if name == "approve_plan" and case.emergency_pending and _plans_enrolment(case):
-        raise ValidationError(
-            _(
-                "Immediate response first: record an emergency action as started before the "
-                "plan enrols the child in social assistance."
-            )
-        )
+    blockers = transition_blockers(case=case, name=name)
+    if blockers:
+        raise ValidationError([ValidationError(b.message, code=b.code) for b in blockers])
     source = case.stage
     case.stage = transition.target
     concerns = set(case.concerns.values_list("category", flat=True))
@@ -311,21 +271,96 @@ def case_transition(
         case.stage_due_at = None
     _save(case, fields, expected_version)
     _event(case, by, name, reason, from_stage=source, to_stage=case.stage)
-    if transition.target in {Stage.PLAN_REVIEW, Stage.CLOSURE_REVIEW}:
-        _alert(case.supervisor, case, _("Case %(n)s awaits your approval.") % {"n": case.number})
-    elif case.owner_id != by.pk:
-        _alert(
-            case.owner,
-            case,
-            _("Case %(n)s: %(move)s.") % {"n": case.number, "move": case.get_stage_display()},
-        )
+    _alerts_after_move(case, by)
     audit_record(action="update", actor=by, obj=case, detail={"transition": name, "from": source})
     return case
 
 
-def _plan_ready(case: Case) -> bool:
-    goals = CasePlan.objects.filter(case=case).values_list("goals", flat=True).first() or ""
-    return bool(goals.strip()) and case.plan_actions.exclude(status="cancelled").exists()
+def _alerts_after_move(case: Case, by: User) -> None:
+    """The alerts about the stage the case left are done (all of them once it is closed or
+    void); then who must act next is told."""
+    resolve_alerts(case=case, codes=STAGE_ALERTS if case.stage in OPEN_STAGES else None)
+    if case.stage == Stage.PLAN_REVIEW:
+        _alert(case.supervisor, case, "plan_awaits_approval", number=case.number)
+    elif case.stage == Stage.CLOSURE_REVIEW:
+        _alert(case.supervisor, case, "closure_awaits_approval", number=case.number)
+    elif case.owner_id != by.pk:
+        _alert(case.owner, case, "case_moved", number=case.number, stage=case.stage)
+
+
+def transition_blockers(*, case: Case, name: str) -> list[Blocker]:
+    """What the case lacks before the move ``name`` can be made, each with where to add it;
+    empty when nothing is missing. The one check behind case_transition's refusal, the case
+    page's "next step" and the API's list of moves. (Who may make the move, the stage, a
+    reason or a triage decision, and the version loaded are checked by case_transition.)"""
+    args = (case.pk,)
+    blockers: list[Blocker] = []
+    if name == "complete_assessment":
+        comprehensive = case.assessments.filter(kind=Assessment.Kind.COMPREHENSIVE)
+        if not comprehensive.filter(completed_at__isnull=False).exists():
+            draft = comprehensive.order_by("-updated_at", "-id").first()
+            blockers.append(
+                Blocker(
+                    code="assessment_incomplete",
+                    message=gettext_lazy("Complete the comprehensive assessment first."),
+                    url_name="case_records:assessment_edit"
+                    if draft
+                    else "case_records:assessment_new",
+                    url_args=(case.pk, draft.pk) if draft else args,
+                    link_text=gettext_lazy("Continue the comprehensive assessment")
+                    if draft
+                    else gettext_lazy("Start the comprehensive assessment"),
+                )
+            )
+    elif name == "submit_plan":
+        goals = CasePlan.objects.filter(case=case).values_list("goals", flat=True).first() or ""
+        if not goals.strip():
+            blockers.append(
+                Blocker(
+                    code="plan_goals_missing",
+                    message=gettext_lazy("The plan needs at least one goal."),
+                    url_name="case_records:plan",
+                    url_args=args,
+                    link_text=gettext_lazy("Write the plan's goals"),
+                )
+            )
+        if not case.plan_actions.exclude(status=PlanAction.Status.CANCELLED).exists():
+            blockers.append(
+                Blocker(
+                    code="plan_action_missing",
+                    message=gettext_lazy(
+                        "The plan needs at least one action (what, who, by when)."
+                    ),
+                    url_name="cases:detail",
+                    url_args=args,
+                    anchor=PLAN_ACTION_FORM,
+                    link_text=gettext_lazy("Add an action to the plan"),
+                )
+            )
+    elif name == "approve_plan" and case.emergency_pending and _plans_enrolment(case):
+        blockers.append(
+            Blocker(
+                code="emergency_not_started",
+                message=gettext_lazy(
+                    "Immediate response first: record an emergency action as started before "
+                    "the plan enrols the child in social assistance."
+                ),
+                url_name="cases:detail",
+                url_args=args,
+                anchor="emergency",
+                link_text=gettext_lazy("Emergency actions"),
+            )
+        )
+    return blockers
+
+
+def case_moves(*, case: Case, user: User) -> list[Move]:
+    """The moves ``user``'s role allows on ``case`` now, each with its blockers: what the case
+    page offers (a move without blockers) or explains (what is missing, with a link)."""
+    return [
+        Move(transition=t, blockers=tuple(transition_blockers(case=case, name=t.name)))
+        for t in selectors.case_transitions_for(user=user, case=case)
+    ]
 
 
 def _plans_enrolment(case: Case) -> bool:
@@ -366,7 +401,7 @@ def emergency_action_record(
         started_at=timezone.now() if started else None,
         notes=notes,
     )
-    _event(case, by, "emergency_action", f"{action.get_kind_display()}: {notes}")
+    _event(case, by, "emergency_action", notes, code="emergency_action", params={"kind": kind})
     audit_record(action="create", actor=by, obj=action, detail={"case": case.number})
     return action
 
@@ -377,7 +412,13 @@ def emergency_action_start(*, action: EmergencyAction, by: User) -> EmergencyAct
     if action.started_at is None:
         action.started_at = timezone.now()
         action.save(update_fields=["started_at"])
-        _event(action.case, by, "emergency_started", action.get_kind_display())
+        _event(
+            action.case,
+            by,
+            "emergency_started",
+            code="emergency_action",
+            params={"kind": action.kind},
+        )
         audit_record(action="update", actor=by, obj=action, detail={"started": True})
     return action
 
@@ -410,25 +451,30 @@ def case_assign(
     _check_version(case, expected_version)
     if not scope_for(owner).covers(case.area_id):
         raise ValidationError(_("The new owner does not work in this case's area."))
-    previous = case.owner
+    previous, previous_supervisor = case.owner, case.supervisor_id
     case.owner = owner
     fields = ["owner"]
     if supervisor is not None:
         case.supervisor = supervisor
         fields.append("supervisor")
     _save(case, fields, expected_version)
-    pending = [case.get_stage_display()]
-    pending += [
-        f"{a.description} ({a.due_date:%Y-%m-%d})"
-        for a in case.plan_actions.filter(status__in=["planned", "in_progress"])
-    ]
-    if case.emergency_pending:
-        pending.insert(0, _("emergency action not yet started"))
+    # whoever no longer owns or supervises the case has nothing left to do on it
+    resolve_alerts(case=case, keep_users={case.owner_id, case.supervisor_id})
+    actions = case.plan_actions.filter(status__in=["planned", "in_progress"])
     _alert(
         owner,
         case,
-        _("Case %(n)s is now yours. Pending: %(p)s") % {"n": case.number, "p": "; ".join(pending)},
+        "case_assigned",
+        number=case.number,
+        stage=case.stage,
+        emergency=case.emergency_pending,
+        actions=[[a.description, a.due_date.isoformat()] for a in actions],
     )
+    if case.supervisor_id != previous_supervisor:  # a new supervisor inherits the approval
+        if case.stage == Stage.PLAN_REVIEW:
+            _alert(case.supervisor, case, "plan_awaits_approval", number=case.number)
+        elif case.stage == Stage.CLOSURE_REVIEW:
+            _alert(case.supervisor, case, "closure_awaits_approval", number=case.number)
     _event(case, by, "assigned", f"{previous.get_username()} → {owner.get_username()}")
     audit_record(action="update", actor=by, obj=case, detail={"owner": owner.get_username()})
     return case

@@ -15,14 +15,18 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from pksai.accounts.models import User
 from pksai.accounts.scoping import get_scoped_or_404, require_perm, scope_for
 from pksai.audit.services import audit_record
 from pksai.cases import intake, selectors, services
+from pksai.cases.alerts import alerts_mark_read
+from pksai.cases.custom_fields import display_extra
 from pksai.cases.forms import (
     AssignForm,
     EmergencyForm,
@@ -32,10 +36,10 @@ from pksai.cases.forms import (
     SummaryForm,
     TransitionForm,
 )
-from pksai.cases.models import Alert, Case, Channel, Concern
+from pksai.cases.models import Alert, Case, Channel, Concern, CustomField, Rating
 from pksai.cases.next_step import next_step
 from pksai.cases.services import ConflictError
-from pksai.cases.workflow import Stage
+from pksai.cases.workflow import OPEN_STAGES, Stage
 from pksai.core.paging import CappedPaginator
 from pksai.registry.models import Person
 
@@ -235,26 +239,96 @@ class _ShowCandidates(Exception):
 # --- The case page ----------------------------------------------------------------
 
 
+# The parts of the case page, in order: (anchor, link text). Notes only for readers who may
+# see restricted fields.
+SECTIONS = (
+    ("overview", gettext_lazy("Overview")),
+    ("assessment", gettext_lazy("Assessment")),
+    ("plan", gettext_lazy("Plan")),
+    ("conference", gettext_lazy("Conferences")),
+    ("visits", gettext_lazy("Visits")),
+    ("notes", gettext_lazy("Notes")),
+    ("attachments", gettext_lazy("Attachments")),
+    ("referrals", gettext_lazy("Referrals")),
+    ("timeline", gettext_lazy("Timeline")),
+)
+RISK_WORDS = {
+    Rating.HIGH: gettext_lazy("high risk"),
+    Rating.MEDIUM: gettext_lazy("medium risk"),
+    Rating.LOW: gettext_lazy("low risk"),
+}
+
+
+def _age(born, today) -> str:
+    """A child's age in words: whole years, or months under one year."""
+    if born is None:
+        return ""
+    months = (today.year - born.year) * 12 + today.month - born.month - (today.day < born.day)
+    if months < 12:
+        return ngettext("%(n)d month", "%(n)d months", months) % {"n": max(months, 0)}
+    years = months // 12
+    return ngettext("%(n)d year", "%(n)d years", years) % {"n": years}
+
+
+def _header(case: Case, user) -> dict:
+    """What the case page's summary header shows: the child, age, risk in words (from the
+    latest completed assessment), owner, and whether the stage is overdue — times in the
+    user's zone."""
+    now = timezone.localtime()
+    assessed = (
+        case.assessments.filter(completed_at__isnull=False)
+        .order_by("-completed_at", "-id")
+        .values_list("risk", flat=True)
+        .first()
+    )
+    owner = case.owner.get_full_name() or case.owner.get_username()
+    due = timezone.localtime(case.stage_due_at) if case.stage_due_at else None
+    return {
+        "name": selectors.display_name(case, user),
+        "age": _age(case.child.birth_date, timezone.localdate()),
+        "risk": assessed or "",
+        "risk_words": RISK_WORDS.get(assessed, _("risk not assessed yet")),
+        "owner": owner,
+        "owner_words": _("your case")
+        if case.owner_id == user.pk
+        else _("owner: %(name)s") % {"name": owner},
+        # the year only when it is not this year's: the header must fit on a phone
+        "due": due and date_format(due, "j M, H.i T" if due.year == now.year else "j M Y, H.i T"),
+        "overdue": case.stage in OPEN_STAGES
+        and case.stage_due_at is not None
+        and case.stage_due_at < now,
+    }
+
+
 def _detail_context(request, case: Case, **forms) -> dict:
     user = request.user
     area = [case.area_id]
+    sees_restricted = selectors.sees_restricted_fields(case, user)
+    moves = services.case_moves(case=case, user=user)
     context = {
         "case": case,
         "version": case.version,
+        "header": _header(case, user),
+        "sections": [(key, label) for key, label in SECTIONS if key != "notes" or sees_restricted],
         "can_change": user.has_perm("cases.change_case"),
         "can_approve": user.has_perm("cases.approve_case"),
-        "sees_restricted": selectors.sees_restricted_fields(case, user),
-        "transitions": selectors.case_transitions_for(user=user, case=case),
+        "sees_restricted": sees_restricted,
+        # the next step: each move offered when it can be made, else what it still lacks;
+        # voiding apart, folded away
+        "moves": [m for m in moves if m.name != "void"],
+        "all_blocked": all(not m.allowed for m in moves if m.name != "void"),
+        "void_move": next((m for m in moves if m.name == "void"), None),
         "responses": Case.Response.choices,
         "concerns": list(case.concerns.all()),
         "guardians": list(case.guardians.all()),
+        "intake_extra": display_extra(CustomField.Form.INTAKE, case.extra),
         "emergency_actions": list(case.emergency_actions.all()),
-        "plan_actions": list(case.plan_actions.all()),
         "follow_ups": list(case.follow_ups.all()),
         "events": list(case.events.select_related("actor")),
         "summary_form": forms.get("summary_form") or SummaryForm(initial={"summary": case.summary}),
         "emergency_form": forms.get("emergency_form") or EmergencyForm(),
         "plan_action_form": forms.get("plan_action_form") or PlanActionForm(),
+        "plan_action_anchor": services.PLAN_ACTION_FORM,
         "transition_form": forms.get("transition_form"),
         "error": forms.get("error"),
         "conflict": forms.get("conflict", False),
@@ -459,13 +533,39 @@ def follow_up_done(request, pk: int, follow_up_id: int):
 
 @login_required
 def alerts_view(request):
-    alerts = Alert.objects.filter(user=request.user).select_related("case")
+    """The user's own alerts, one compact row each, grouped by case (newest first): the unread
+    ones (default) or all, done ones marked done. POST marks read the ticked alerts
+    (``alert``, repeatable) or all (``all``) — only the user's own (alerts.alerts_mark_read) —
+    then goes back to ``next`` (a local URL) or this page."""
     if request.method == "POST":
-        which = request.POST.get("alert")
-        unread = alerts.filter(read_at__isnull=True)
-        (unread.filter(pk=which) if which else unread).update(read_at=timezone.now())
+        if request.POST.get("all"):
+            marked = alerts_mark_read(user=request.user)
+        else:
+            ids = [int(v) for v in request.POST.getlist("alert") if v.isdigit()]
+            marked = alerts_mark_read(user=request.user, ids=ids)
+        if marked:
+            messages.success(
+                request,
+                ngettext("%(n)d alert marked as read.", "%(n)d alerts marked as read.", marked)
+                % {"n": marked},
+            )
         target = request.POST.get("next", "")
         safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
         return redirect(target if target and safe else "cases:alerts")
+    show = "all" if request.GET.get("show") == "all" else "unread"
+    mine = Alert.objects.filter(user=request.user)
+    alerts = (mine if show == "all" else mine.unread()).select_related("case")
     page = Paginator(alerts, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "cases/alerts.html", {"page": page})
+    groups: dict[int | None, dict] = {}
+    for alert in page:
+        groups.setdefault(alert.case_id, {"case": alert.case, "alerts": []})["alerts"].append(alert)
+    return render(
+        request,
+        "cases/alerts.html",
+        {
+            "page": page,
+            "groups": list(groups.values()),
+            "show": show,
+            "unread_count": mine.unread().count(),
+        },
+    )

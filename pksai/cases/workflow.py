@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import models
+from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 
@@ -104,3 +106,40 @@ TRANSITIONS: dict[str, Transition] = {
 
 def available_transitions(stage: str) -> list[Transition]:
     return [t for t in TRANSITIONS.values() if stage in t.source]
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """Something the case lacks before a move can be made: ``code`` for programs, ``message``
+    for people (translated when shown), and where to fix it — the page ``url_name`` with
+    ``url_args`` (and an ``anchor`` on it), with ``link_text`` for the link."""
+
+    code: str
+    message: str | Promise
+    url_name: str
+    link_text: str | Promise
+    url_args: tuple = ()
+    anchor: str = ""
+
+    @property
+    def url(self) -> str:
+        return reverse(self.url_name, args=self.url_args) + (
+            f"#{self.anchor}" if self.anchor else ""
+        )
+
+
+@dataclass(frozen=True)
+class Move:
+    """A move a user's role allows from the case's stage, and what still blocks it (nothing
+    when it can be made now)."""
+
+    transition: Transition
+    blockers: tuple[Blocker, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.transition.name
+
+    @property
+    def allowed(self) -> bool:
+        return not self.blockers

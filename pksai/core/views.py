@@ -20,9 +20,7 @@ def home(request):
         from pksai.cases import selectors as cases
 
         context["queue"] = cases.work_queue(user=user)
-        context["alerts"] = list(
-            user.alerts.filter(read_at__isnull=True).select_related("case")[:20]
-        )
+        context["alerts"] = list(user.alerts.unread().select_related("case")[:20])
         if user.has_perm("cases.approve_case"):
             context["team"] = cases.team_overdue(user=user)
         context["facilitates"] = user.facilitated.filter(status="active").exists()

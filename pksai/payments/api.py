@@ -7,7 +7,7 @@ beneficiary's suspensions (list, start, end).
 Scoped exactly like the pages: cycles and batches are program-level; entitlements and cards
 are personal data filtered by the caller's areas (a card out of scope is a 404). Every write
 calls one service, which checks the permission and writes the audit row; a refusal is a 400
-with the message."""
+with the message (approving a plan one drafted oneself: 403, four eyes)."""
 
 from collections.abc import Callable
 from datetime import date, datetime
@@ -18,8 +18,10 @@ from django.http import Http404, HttpResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
+from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
 
+from pksai.accounts.four_eyes import SelfApprovalRefused
 from pksai.accounts.scoping import get_scoped_or_404, require_perm
 from pksai.audit.personal_exports import PersonalExport, export_purpose
 from pksai.audit.services import audit_record
@@ -368,6 +370,10 @@ class PlanItemOut(Schema):
     left: int
 
 
+class ErrorOut(Schema):
+    detail: str
+
+
 class PlanOut(Schema):
     id: int
     status: str
@@ -557,11 +563,22 @@ def _plan(plan) -> dict:
     }
 
 
-@router.post("/savings/plans/{int:pk}/approve", response=PlanOut, summary="Approve a draft plan")
+@router.post(
+    "/savings/plans/{int:pk}/approve",
+    response={200: PlanOut, 403: ErrorOut},
+    summary="Approve a draft plan",
+    description="Four eyes: who drafted the plan may not approve it (403 with the reason; the "
+    "attempt is audited) unless the installation allows self-approval "
+    "(`PKSAI_ALLOW_SELF_APPROVAL`).",
+)
 def approve_plan(request, pk: int):
     require_perm(request.auth, savings.APPROVE)
     plan = selectors.fund_plan_get(user=request.auth, pk=pk)
-    return _plan(savings.plan_approve(by=request.auth, plan=plan))
+    try:
+        approved = savings.plan_approve(by=request.auth, plan=plan)
+    except SelfApprovalRefused as refused:  # audited by the service
+        raise HttpError(403, refused.message) from refused
+    return _plan(approved)
 
 
 @router.post(

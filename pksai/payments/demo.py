@@ -9,12 +9,13 @@ the cycle exported and paid, the payments credited to the accounts, an approved
 fund-utilisation plan with one withdrawal, and half of the PKS-ABT nutrition packages recorded
 as delivered. One JSLU or JSPACA beneficiary is suspended from this month.
 
-Everything goes through the services with a demo program officer as the actor (only the LKSA
-placement of the three children is set directly: it comes from a partner's proposal in real
-use). Running it again creates nothing new: a cycle is only generated while it does not exist,
-a batch only exported while its cycle has none, an account only opened for a child without
-one, a plan only drafted for an account without one, a suspension only started while none
-exists."""
+Everything goes through the services with a demo program officer as the actor — the plan is
+approved by the ministry's demo program officer, as who drafts a plan does not approve it
+(only the LKSA placement of the three children is set directly: it comes from a partner's
+proposal in real use). Running it again creates nothing new: a cycle is only generated while
+it does not exist, a batch only exported while its cycle has none, an account only opened for a
+child without one, a plan only drafted for an account without one, a suspension only started
+while none exists."""
 
 import tempfile
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from pksai.programs import compliance
 from pksai.programs.models import Beneficiary, Program, Suspension
 
 PROGRAMS = ("jslu", "jspaca")
+APPROVER = "national.program_officer"  # approves the demo plan (four eyes)
 
 
 @dataclass
@@ -151,14 +153,15 @@ def _pksa(result: DemoPayments, officer: User, this_month: date) -> None:
         .order_by("id")
         .first()
     )
-    if account is not None:
+    approver = User.objects.filter(username=APPROVER, is_active=True).first()
+    if account is not None and approver is not None:
         plan = savings.plan_create(
             by=officer,
             account=account,
             items=[("Seragam dan sepatu sekolah", 350_000), ("Buku dan alat tulis", 200_000)],
             needs_assessment="Anak masuk sekolah dasar; perlu seragam, sepatu dan buku.",
         )
-        plan = savings.plan_approve(by=officer, plan=plan)
+        plan = savings.plan_approve(by=approver, plan=plan)  # four eyes: not who drafted it
         uniform = plan.items.order_by("id").first()
         amount = min(150_000, savings.balance(account))
         if amount > 0:

@@ -5,7 +5,8 @@
   credited once (a unique ledger row per entitlement), so running it again deposits nothing.
 - ``plan_create`` / ``plan_approve``: the plan (items and amounts, from the needs assessment) is
   drafted by the child's facilitator or a program officer and approved by a program officer of
-  the area; an approved plan no longer changes.
+  the area — not the one who drafted it (four eyes, pksai.accounts.four_eyes); an approved plan
+  no longer changes.
 - ``withdraw``: money leaves the account only against an item of an approved plan, never more
   than what is left of the item nor more than the balance, with the purpose recorded.
 
@@ -27,6 +28,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pksai.accounts.four_eyes import refuse_self_approval, self_approval_refusal
 from pksai.accounts.models import Organisation, User
 from pksai.accounts.scoping import get_scoped_or_404, require_perm, scope_for
 from pksai.audit.services import audit_record
@@ -343,11 +345,29 @@ def plan_create(
     return plan
 
 
-@transaction.atomic
+def plan_approval_refusal(*, plan: FundPlan, user: User) -> str:
+    """Why ``user`` may not approve the plan under four eyes (pksai.accounts.four_eyes): they
+    drafted it. "" when they may approve as far as four eyes go."""
+    return self_approval_refusal(
+        user=user,
+        makers=[plan.created_by_id],
+        message=_("You drafted this plan. Another program officer must approve it."),
+    )
+
+
 def plan_approve(*, by: User, plan: FundPlan) -> FundPlan:
     """Approve a draft plan (a program officer of the area). Approved once; it no longer
-    changes, and withdrawals may then be made against its items."""
+    changes, and withdrawals may then be made against its items. Four eyes: not by who
+    drafted it unless ``PKSAI_ALLOW_SELF_APPROVAL`` is on (refused with
+    ``SelfApprovalRefused``, audited, before anything is written)."""
     _in_scope(by, plan.account.area_id, APPROVE)
+    if refusal := plan_approval_refusal(plan=plan, user=by):
+        refuse_self_approval(by=by, obj=plan, message=refusal, rule="fund_plan")
+    with transaction.atomic():
+        return _plan_approve(by=by, plan=plan)
+
+
+def _plan_approve(*, by: User, plan: FundPlan) -> FundPlan:
     if not plan.items.exists():
         raise ValidationError(_("A plan needs at least one item."))
     now = timezone.now()

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from pksai.accounts.four_eyes import SelfApprovalRefused
 from pksai.accounts.scoping import require_perm
 from pksai.audit.services import audit_record
 from pksai.payments import savings, selectors
@@ -69,6 +70,13 @@ def _account_page(
         withdraw_form = WithdrawForm(account=account)
     if plan_form is None and user.has_perm(savings.PLAN):
         plan_form = PlanForm()
+    can_approve = user.has_perm(savings.APPROVE)
+    for plan, _lines in statement.plans:  # four eyes: who drafted a plan is told, not offered
+        plan.approval_refused = (
+            savings.plan_approval_refusal(plan=plan, user=user)
+            if can_approve and plan.status == FundPlan.Status.DRAFT
+            else ""
+        )
     return render(
         request,
         "payments/savings_account.html",
@@ -77,7 +85,7 @@ def _account_page(
             "account": account,
             "plan_form": plan_form,
             "withdraw_form": withdraw_form,
-            "can_approve": user.has_perm(savings.APPROVE),
+            "can_approve": can_approve,
             "error": error,
         },
         status=status,
@@ -157,6 +165,8 @@ def plan_approve(request, pk: int):
     plan = selectors.fund_plan_get(user=request.user, pk=pk)
     try:
         savings.plan_approve(by=request.user, plan=plan)
+    except SelfApprovalRefused as refused:  # four eyes: audited by the service
+        return _account_page(request, plan.account_id, error=refused.message, status=403)
     except ValidationError as error:
         return _account_page(request, plan.account_id, error=_messages(error), status=400)
     messages.success(

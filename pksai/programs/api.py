@@ -5,8 +5,9 @@ Scoped exactly like the pages: every read goes through selectors (a nomination, 
 beneficiary outside the caller's area is a 404) and every write calls one service, which checks
 the permission and the area again and writes the audit row. An action the caller's role lacks
 is a 403 before anything is looked up; a refusal of the rules (the triage protocol, an
-unverified sample, a list already approved…) is a 400 with the message. Lists and pages that
-carry people's names are audited as views.
+unverified sample, a list already approved…) is a 400 with the message; approving a round one
+ran oneself is a 403 with the reason (four eyes). Lists and pages that carry people's names are
+audited as views.
 """
 
 from datetime import date, datetime
@@ -19,8 +20,10 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
+from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
 
+from pksai.accounts.four_eyes import SelfApprovalRefused
 from pksai.accounts.scoping import require_perm, scoped
 from pksai.areas.codes import area_q, normalise_area_code
 from pksai.areas.models import Area
@@ -199,6 +202,10 @@ def _nomination_detail(nomination: Nomination) -> dict:
 
 
 # --- Output: rounds and entries ---------------------------------------------------------
+
+
+class ErrorOut(Schema):
+    detail: str
 
 
 class RoundOut(Schema):
@@ -825,20 +832,26 @@ def exclude_entry(request, pk: int, entry_id: int, payload: ExcludeIn):
 
 @router.post(
     "/rounds/{int:pk}/approve/",
-    response=RoundDetailOut,
+    response={200: RoundDetailOut, 403: ErrorOut},
     summary="Approve the list under a decree (program officers with approval authority)",
-    description="Every nominee of the verification sample must be verified first (400).",
+    description="Every nominee of the verification sample must be verified first (400). "
+    "Four eyes: the officer who ran the round or took a nominee off its list may not approve "
+    "it (403 with the reason; the attempt is audited) unless the installation allows "
+    "self-approval (`PKSAI_ALLOW_SELF_APPROVAL`, for offices with one program officer).",
 )
 def approve_round(request, pk: int, payload: ApproveIn):
     user = request.auth
     require_perm(user, services.APPROVE)
     selection = _round_out(request, pk)
-    services.round_approve(
-        by=user,
-        selection=selection,
-        decree_number=payload.decree_number,
-        decree_date=payload.decree_date,
-    )
+    try:
+        services.round_approve(
+            by=user,
+            selection=selection,
+            decree_number=payload.decree_number,
+            decree_date=payload.decree_date,
+        )
+    except SelfApprovalRefused as refused:  # audited by the service
+        raise HttpError(403, refused.message) from refused
     return _round_detail(_round_out(request, pk))
 
 

@@ -6,9 +6,10 @@ children matching several sub-programs are given one, with the reason, before en
 
 Everything goes through the services, with the site's demo program officer
 (``<site>.program_officer``, pksai.accounts.demo) as the actor, so the audit trail and the flags
-exist. Running it again creates nothing new: a site's nominees are only added while it has none
-for that program and year, and a round only runs while the program, year and regency have no
-approved one.
+exist; the lists are approved by the ministry's demo program officer
+(``national.program_officer``: four eyes, who ran a round does not approve it). Running it
+again creates nothing new: a site's nominees are only added while it has none for that program
+and year, and a round only runs while the program, year and regency have no approved one.
 """
 
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ SEED = 2026  # the verification sample's seed: the same demo draws the same samp
 DECREE_DATE = date(2026, 3, 2)
 START_DATE = date(2026, 4, 1)
 PKSA_ROUND_SITE = "makassar"
+APPROVER = "national.program_officer"  # four eyes: not the site's officer who runs the rounds
 
 DISABILITY_NOTES = (
     "Kunjungan rumah oleh TKSK: butuh bantuan keluarga untuk makan dan mandi.",
@@ -73,17 +75,25 @@ def demo_programs() -> DemoPrograms:
     programs = {p.code: p for p in Program.objects.filter(code__in=QUOTAS)}
     if set(programs) != set(QUOTAS):
         return result  # the programs migration did not run
+    approver = User.objects.filter(username=APPROVER, is_active=True).first()
     for index, (slug, code, _name) in enumerate(PILOT_SITES):
         officer = User.objects.filter(username=f"{slug}.program_officer", is_active=True).first()
-        if officer is None or not Area.objects.filter(code=code).exists():
+        if officer is None or approver is None or not Area.objects.filter(code=code).exists():
             continue
         with transaction.atomic():
-            _site(result, programs, officer, slug=slug, code=code, index=index)
+            _site(result, programs, officer, approver, slug=slug, code=code, index=index)
     return result
 
 
 def _site(
-    result: DemoPrograms, programs: dict[str, Program], officer: User, *, slug, code, index
+    result: DemoPrograms,
+    programs: dict[str, Program],
+    officer: User,
+    approver: User,
+    *,
+    slug,
+    code,
+    index,
 ) -> None:
     for program_code, places in QUOTAS.items():
         _quota, created = Quota.objects.get_or_create(
@@ -108,9 +118,9 @@ def _site(
             by=officer, program=pksa, year=YEAR, area_code=code, risk_levels=("high",)
         )
     decree = f"{12 + index}/HUK/{YEAR}"
-    _round(result, officer, jspaca, code, decree=decree)
+    _round(result, officer, approver, jspaca, code, decree=decree)
     if slug == PKSA_ROUND_SITE:
-        _round(result, officer, pksa, code, decree=f"{40 + index}/HUK/{YEAR}")
+        _round(result, officer, approver, pksa, code, decree=f"{40 + index}/HUK/{YEAR}")
 
 
 def _nominees(program: Program, code: str):
@@ -197,9 +207,12 @@ def _nominate_elderly(officer: User, program: Program, code: str) -> int:
     return min(len(people), NOMINEES)
 
 
-def _round(result: DemoPrograms, officer: User, program: Program, code: str, *, decree) -> None:
-    """Run, verify the sample, approve under ``decree`` and enrol the list, unless the
-    program already has an approved round for the year and regency (or has no nominees)."""
+def _round(
+    result: DemoPrograms, officer: User, approver: User, program: Program, code: str, *, decree
+) -> None:
+    """Run, verify the sample, approve under ``decree`` (by ``approver``) and enrol the list,
+    unless the program already has an approved round for the year and regency (or has no
+    nominees)."""
     approved = SelectionRound.objects.filter(
         program=program, year=YEAR, area_id=code, status=SelectionRound.Status.APPROVED
     )
@@ -218,7 +231,7 @@ def _round(result: DemoPrograms, officer: User, program: Program, code: str, *, 
         )
     _choose_subprograms(officer, selection)
     services.round_approve(
-        by=officer, selection=selection, decree_number=decree, decree_date=DECREE_DATE
+        by=approver, selection=selection, decree_number=decree, decree_date=DECREE_DATE
     )
     enrolled = services.round_enrol(by=officer, selection=selection, start_date=START_DATE)
     result.beneficiaries += enrolled["enrolled"]

@@ -22,9 +22,11 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pksai.accounts.four_eyes import refuse_self_approval, self_approval_refusal
 from pksai.accounts.models import User
 from pksai.accounts.scoping import require_perm, scope_for
 from pksai.areas.models import Area
+from pksai.audit.models import AuditEvent
 from pksai.audit.services import audit_record
 from pksai.cases.models import Case
 from pksai.cases.services import IMMEDIATE_FIRST
@@ -575,13 +577,60 @@ def entry_exclude(*, by: User, entry: RoundEntry, reason: str) -> RoundEntry | N
     return successor
 
 
-@transaction.atomic
+def round_makers(selection: SelectionRound) -> set[int]:
+    """Who made the round's list (user ids): the officer who ran it — scored and ranked it; a
+    re-run is a new round with its own maker — and every officer who took a nominee off it,
+    putting the next one on (the entry keeps no author: the audit row of the override does).
+    Recording the field verification of the sample does not make the list."""
+    makers = {selection.created_by_id}
+    excluded = [
+        str(pk) for pk in selection.entries.filter(override="exclude").values_list("pk", flat=True)
+    ]
+    if excluded:
+        makers |= set(
+            AuditEvent.objects.filter(
+                object_type=RoundEntry._meta.label_lower,
+                object_id__in=excluded,
+                action=AuditEvent.Action.UPDATE,
+                detail__has_key="override",
+                actor__isnull=False,
+            ).values_list("actor_id", flat=True)
+        )
+    return makers
+
+
+def round_approval_refusal(*, selection: SelectionRound, user: User) -> str:
+    """Why ``user`` may not approve the round under four eyes (pksai.accounts.four_eyes), in
+    the active language; "" when they may approve as far as four eyes go."""
+    message = _("Another program officer must approve this round.")
+    if self_approval_refusal(user=user, makers=[selection.created_by_id], message=message):
+        return _("You ran this round.") + " " + message
+    if self_approval_refusal(user=user, makers=round_makers(selection), message=message):
+        return _("You changed this round's list.") + " " + message
+    return ""
+
+
 def round_approve(
     *, by: User, selection: SelectionRound, decree_number: str, decree_date: date
 ) -> SelectionRound:
     """A program officer with authority over the area approves the list under a decree.
-    Every nominee in the verification sample must have a field result first."""
+    Four eyes: not the officer who ran the round or changed its list (``round_makers``)
+    unless ``PKSAI_ALLOW_SELF_APPROVAL`` is on — a refusal is audited and raised as
+    ``SelfApprovalRefused`` before anything is written. Every nominee in the verification
+    sample must have a field result first."""
     _round_for_change(selection, by, APPROVE)
+    refusal = round_approval_refusal(selection=selection, user=by)
+    if refusal:  # audited outside the approval's transaction, so the attempt stays on record
+        refuse_self_approval(by=by, obj=selection, message=refusal, rule="selection_round")
+    with transaction.atomic():
+        return _round_approve(
+            by=by, selection=selection, decree_number=decree_number, decree_date=decree_date
+        )
+
+
+def _round_approve(
+    *, by: User, selection: SelectionRound, decree_number: str, decree_date: date
+) -> SelectionRound:
     if not decree_number.strip():
         raise ValidationError(_("Give the decree number."))
     pending = selection.entries.filter(in_sample=True, verification="").count()

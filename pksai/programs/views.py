@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from pksai.accounts.four_eyes import SelfApprovalRefused
 from pksai.accounts.scoping import require_perm
 from pksai.audit.personal_exports import PersonalExport, export_purpose
 from pksai.audit.services import audit_record
@@ -426,6 +427,9 @@ def _round_context(request, selection: SelectionRound, **extra) -> dict:
     for entry in ineligible:
         entry.failed_labels = [labels.get(i, i) for i in entry.failed.split(";") if i]
     ranked = selection.status == SelectionRound.Status.RANKED
+    may_approve = ranked and user.has_perm(services.APPROVE)
+    # four eyes: who ran the round or changed its list is told so instead of offered the button
+    refusal = services.round_approval_refusal(selection=selection, user=user) if may_approve else ""
     audit_record(
         action="view",
         actor=user,
@@ -442,7 +446,8 @@ def _round_context(request, selection: SelectionRound, **extra) -> dict:
         "iquery": _query(request, "ipage"),
         "pending": selectors.round_pending_verification(selection),
         "can_change": ranked and user.has_perm(services.RUN_ROUND),
-        "can_approve": ranked and user.has_perm(services.APPROVE),
+        "can_approve": may_approve and not refusal,
+        "approval_refused": refusal,
         "can_enrol": not ranked and user.has_perm(services.ENROL),
         "verifications": VerifyForm.base_fields["result"].choices,
         "approve_form": extra.get("approve_form") or ApproveForm(),
@@ -465,10 +470,10 @@ def round_detail(request, pk: int):
     return render(request, "programs/round.html", _round_context(request, selection, **extra))
 
 
-def _round_refused(request, pk: int, error: ValidationError, **extra):
+def _round_refused(request, pk: int, error: ValidationError, *, status: int = 400, **extra):
     selection = _round_get(request, pk)
     context = _round_context(request, selection, error=_messages(error), **extra)
-    return render(request, "programs/round.html", context, status=400)
+    return render(request, "programs/round.html", context, status=status)
 
 
 @login_required
@@ -550,6 +555,8 @@ def round_approve(request, pk: int):
             decree_number=form.cleaned_data["decree_number"],
             decree_date=form.cleaned_data["decree_date"],
         )
+    except SelfApprovalRefused as refused:  # four eyes: audited by the service
+        return _round_refused(request, pk, ValidationError(refused.message), status=403)
     except ValidationError as error:
         return _round_refused(request, pk, error, approve_form=form)
     messages.success(

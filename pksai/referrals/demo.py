@@ -18,7 +18,7 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
 from django.db import transaction
 from django.utils import timezone
 
-from pksai.accounts.demo import DEMO_PASSWORD, PILOT_SITES
+from pksai.accounts.demo import DEMO_PASSWORD, PILOT_SITES, demo_name
 from pksai.accounts.models import Organisation, User
 from pksai.accounts.services import user_create
 from pksai.areas.models import Area
@@ -263,14 +263,15 @@ def _civil_registry_user(slug: str, area: Area, dukcapil: Organisation) -> User:
     username = f"{slug}.dukcapil"
     user = User.objects.filter(username=username).first()
     if user is None:
+        first_name, last_name = demo_name(username)
         user = user_create(
             username=username,
             password=None,
             roles=["focal_person"],
             scope_areas=[area.code],
             organisation=dukcapil,
-            first_name="Focal Person Dukcapil",
-            last_name=area.name,
+            first_name=first_name,
+            last_name=last_name,
         )
     return user
 
@@ -590,7 +591,7 @@ def _date(told: _Told, started: datetime, now: datetime) -> None:
         CaseEvent.objects.filter(
             case_id=referral.case_id,
             kind__startswith="referral_",
-            text__startswith=f"{referral.number} ",
+            params__referral=referral.pk,
             at__gte=started,
         ).order_by("id")
     )

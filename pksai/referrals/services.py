@@ -12,11 +12,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -24,10 +23,9 @@ from pksai.accounts.models import Organisation, User
 from pksai.accounts.scoping import require_perm, scope_for
 from pksai.areas.models import Area
 from pksai.audit.services import audit_record
+from pksai.cases.alerts import alerts_raise, resolve_alerts, send_mails
 from pksai.cases.models import Alert, Case, CaseEvent, PlanAction
 from pksai.cases.services import ConflictError, compare_and_set
-from pksai.cases.services import _mail_on_commit as mail_alerts_on_commit
-from pksai.cases.services import _send as send_mails
 from pksai.cases.workflow import OPEN_STAGES
 from pksai.referrals.models import (
     Referral,
@@ -106,16 +104,50 @@ def _number(case: Case) -> str:
     return f"RUJ-{case.regency_id.replace('.', '')}-{year}-{counter.last:06d}"
 
 
-def _history(referral: Referral, by: User | None, text: str = "") -> None:
-    ReferralEvent.objects.create(referral=referral, actor=by, status=referral.status, text=text)
+def _history(referral: Referral, by: User | None, text: str = "", on_behalf: bool = False) -> None:
+    """The referral's own history (what the provider sees) and its copy on the case timeline
+    (rendered in the reader's language from a code: cases/messages.py "referral_update")."""
+    said = text
+    if on_behalf:
+        said = (text + " " if text else "") + _("(recorded by case staff for the provider)")
+    ReferralEvent.objects.create(referral=referral, actor=by, status=referral.status, text=said)
     CaseEvent.objects.create(
         case_id=referral.case_id,
         actor=by,
         kind=f"referral_{referral.status}",
-        text=f"{referral.number} → {referral.to_organisation}"
-        + (f" ({referral.service})" if referral.service_id else "")
-        + (f": {text}" if text else ""),
+        code="referral_update",
+        params={
+            "referral": referral.pk,
+            "number": referral.number,
+            "organisation": str(referral.to_organisation),
+            "service": (
+                {"id": referral.service.name_id, "en": referral.service.name_en}
+                if referral.service_id
+                else ""
+            ),
+            "on_behalf": on_behalf,
+        },
+        text=text,
     )
+
+
+def _ref(referral: Referral) -> str:
+    """What an alert about this referral is keyed by (with its case and code)."""
+    return f"referral:{referral.pk}"
+
+
+# Referral alerts stay open while the referral's status is one of these; then they are done.
+LIVE_WHILE = {
+    "referral_overdue_answer": AWAITING_ANSWER,
+    "referral_overdue_service": IN_HAND,
+    "referral_declined": frozenset({Status.DECLINED}),
+    "referral_delivered": frozenset({Status.DELIVERED}),
+}
+
+
+def _resolve_referral_alerts(referral: Referral) -> None:
+    done = [code for code, statuses in LIVE_WHILE.items() if referral.status not in statuses]
+    resolve_alerts(case=referral.case, codes=done, ref=_ref(referral))
 
 
 def _mail_on_commit(users, subject: str, body: str) -> None:
@@ -392,10 +424,9 @@ def referral_move(
         if not compare_and_set(locked, fields, expected_version):
             raise ConflictError(_("Someone else updated this referral; nothing was saved."))
         on_behalf = move.side == PROVIDER and by.organisation_id != locked.to_organisation_id
-        if on_behalf and locked.kind == Referral.Kind.REFERRAL:
-            text = (text + " " if text else "") + _("(recorded by case staff for the provider)")
-        _history(locked, by, text)
+        _history(locked, by, text, on_behalf=on_behalf and locked.kind == Referral.Kind.REFERRAL)
         _plan_action_follows(locked, by)
+        _resolve_referral_alerts(locked)
         if locked.kind == Referral.Kind.TRANSFER and name == "accept":
             _complete_transfer(locked, by, answer.owner)
         if name in {"decline", "deliver"}:
@@ -441,27 +472,32 @@ def _complete_transfer(referral: Referral, by: User, owner: User | None) -> None
         kind="transferred",
         text=f"{previous} → {area.code} {referral.to_organisation}; {owner.get_username()}",
     )
-    Alert.objects.create(
-        user=owner,
-        case=case,
-        text=(_("Case %(n)s was transferred to you.") % {"n": case.number})[:300],
+    # the sending team no longer sees the case: their alerts about it are done
+    resolve_alerts(case=case, keep_users={owner.pk, by.pk})
+    alerts_raise(
+        [Alert(user=owner, case=case, code="case_transferred", params={"number": case.number})],
+        mail=False,
     )
 
 
 def _tell_worker(referral: Referral) -> None:
-    case = referral.case
+    params = {
+        "referral": referral.pk,
+        "number": referral.number,
+        "organisation": str(referral.to_organisation),
+    }
     if referral.status == Status.DECLINED:
-        text = _("Referral %(n)s was declined by %(org)s: %(why)s") % {
-            "n": referral.number,
-            "org": referral.to_organisation,
-            "why": referral.decline_reason,
-        }
+        code, params["reason"] = "referral_declined", referral.decline_reason
     else:
-        text = _("Referral %(n)s: %(org)s delivered the service.") % {
-            "n": referral.number,
-            "org": referral.to_organisation,
-        }
-    Alert.objects.create(user_id=case.owner_id, case=case, text=text[:300])
+        code = "referral_delivered"
+    alert = Alert(
+        user_id=referral.case.owner_id,
+        case=referral.case,
+        code=code,
+        params=params,
+        ref=_ref(referral),
+    )
+    alerts_raise([alert], mail=False)
 
 
 def alert_overdue_referrals(*, now=None) -> int:
@@ -469,8 +505,10 @@ def alert_overdue_referrals(*, now=None) -> int:
     deadline: once when the answer is late, again if an accepted service passes its due date.
     Returns how many referrals were escalated. Run by `pksai scheduler`; safe in several
     processes at once (rows read under ``FOR UPDATE SKIP LOCKED`` and marked escalated in the
-    same transaction)."""
+    same transaction). Overdue alerts of referrals no longer overdue are marked done first
+    (moves mark them done too: referral_move)."""
     now = now or timezone.now()
+    _resolve_met_deadlines(now)
     due = (
         Referral.objects.filter(overdue_q(now))
         .filter(
@@ -483,8 +521,11 @@ def alert_overdue_referrals(*, now=None) -> int:
             "sent_at",
             "due_date",
             "case__id",
+            "case__number",
             "case__owner__email",
+            "case__owner__timezone",
             "case__supervisor__email",
+            "case__supervisor__timezone",
             "to_organisation__name",
         )
         .select_for_update(skip_locked=True, of=("self",))
@@ -494,26 +535,42 @@ def alert_overdue_referrals(*, now=None) -> int:
         if not referrals:
             return 0
         alerts = []
-        with translation.override(settings.LANGUAGE_CODE):
-            for r in referrals:
-                if r.status in AWAITING_ANSWER:
-                    text = _("Referral %(n)s to %(org)s is overdue: no answer since %(when)s.") % {
-                        "n": r.number,
-                        "org": r.to_organisation,
-                        "when": timezone.localtime(r.sent_at).strftime("%Y-%m-%d %H:%M"),
-                    }
-                else:
-                    text = _("Referral %(n)s to %(org)s is overdue: service due %(due)s.") % {
-                        "n": r.number,
-                        "org": r.to_organisation,
-                        "due": r.due_date.isoformat(),
-                    }
-                for user in {r.case.supervisor, r.case.owner} - {None}:
-                    alerts.append(Alert(user=user, case=r.case, text=text[:300]))
-        created = Alert.objects.bulk_create(alerts)
+        for r in referrals:
+            params = {"referral": r.pk, "number": r.number, "organisation": str(r.to_organisation)}
+            if r.status in AWAITING_ANSWER:
+                code, params["sent"] = "referral_overdue_answer", r.sent_at.isoformat()
+            else:
+                code, params["due"] = "referral_overdue_service", r.due_date.isoformat()
+            alerts += [
+                Alert(user=user, case=r.case, code=code, params=params, ref=_ref(r))
+                for user in (r.case.supervisor, r.case.owner)
+                if user is not None
+            ]
+        alerts_raise(alerts)
         Referral.objects.filter(pk__in=[r.pk for r in referrals]).update(escalated_at=now)
-        mail_alerts_on_commit(created)
     return len(referrals)
+
+
+def _resolve_met_deadlines(now) -> None:
+    """Overdue alerts whose referral is no longer overdue in that way are done."""
+    open_alerts = list(
+        Alert.objects.filter(
+            code__in=["referral_overdue_answer", "referral_overdue_service"],
+            resolved_at__isnull=True,
+        ).values_list("pk", "code", "params")
+    )
+    if not open_alerts:
+        return
+    ids = {params.get("referral") for _pk, _code, params in open_alerts}
+    overdue = dict(
+        Referral.objects.filter(pk__in=ids).filter(overdue_q(now)).values_list("pk", "status")
+    )
+    done = [
+        pk
+        for pk, code, params in open_alerts
+        if overdue.get(params.get("referral")) not in LIVE_WHILE[code]
+    ]
+    Alert.objects.filter(pk__in=done).update(resolved_at=now)
 
 
 # --- client satisfaction ------------------------------------------------------------------

@@ -17,6 +17,7 @@ from pksai.payments.tests.test_savings import (  # noqa: F401  (fixtures)
     lksa,
     officer,
     paid_cycle,
+    second_officer,
 )
 
 
@@ -78,7 +79,11 @@ def test_savings_accounts(client, officer, gowa_officer, facilitator, child, pai
     assert early.status_code == 400 and "no approved" in early.json()["detail"][0]
     assert post(client, f"savings/plans/{plan['id']}/approve", gowa_officer).status_code == 404
     assert post(client, f"savings/plans/{plan['id']}/approve", facilitator).status_code == 403
-    approved = post(client, f"savings/plans/{plan['id']}/approve", officer)
+    # four eyes: who drafted the plan does not approve it; another officer does
+    own = post(client, f"savings/plans/{plan['id']}/approve", officer)
+    assert own.status_code == 403
+    assert own.json()["detail"] == "You drafted this plan. Another program officer must approve it."
+    approved = post(client, f"savings/plans/{plan['id']}/approve", second_officer())
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
 
     withdrawal = {"item": item, "amount": 600_000, "purpose": "Uniform"}

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils import translation
 
-from pksai.accounts.models import Organisation
+from pksai.accounts.models import Organisation, User
 from pksai.accounts.tests.factories import make_user
 from pksai.audit.models import AuditEvent
 from pksai.payments import savings, services
@@ -94,11 +94,18 @@ def account(officer, child):
     )
 
 
+def second_officer():
+    """Another program officer of Makassar (four eyes: who drafts a plan does not approve it)."""
+    return User.objects.filter(username="po2").first() or make_user(
+        "po2", roles=["program_officer"], scope=["73.71"]
+    )
+
+
 def approved_plan(officer, account, items):
     plan = savings.plan_create(
         by=officer, account=account, items=items, needs_assessment="Back to school in July."
     )
-    return savings.plan_approve(by=officer, plan=plan)
+    return savings.plan_approve(by=second_officer(), plan=plan)
 
 
 @pytest.mark.django_db
@@ -212,7 +219,7 @@ def test_no_withdrawal_without_an_approved_plan(officer, facilitator, account, p
         savings.withdraw(by=officer, account=account, item=foreign, amount=1, purpose="x")
     assert not SavingsEntry.objects.filter(kind="withdrawal").exists()
     with pytest.raises(ValidationError, match="already approved"):
-        savings.plan_approve(by=officer, plan=FundPlan.objects.get(account=other))
+        savings.plan_approve(by=second_officer(), plan=FundPlan.objects.get(account=other))
 
 
 @pytest.mark.django_db

@@ -21,6 +21,7 @@ from pksai.payments.tests.test_savings import (  # noqa: F401  (fixtures)
     lksa,
     officer,
     paid_cycle,
+    second_officer,
 )
 from pksai.payments.tests.test_views import login
 
@@ -146,10 +147,18 @@ def test_open_credit_plan_approve_withdraw(client, officer, child, paid_cycle): 
 
     page = client.get(f"{URL}{acct.pk}/").content.decode()
     assert "Ibu Sitti" in page and "Rina Peksos" in page and "LKSA Nurul Iman" in page
-    assert "Approve this plan" in page
+    # four eyes: who drafted the plan is told so instead of offered the button
+    assert "Approve this plan" not in page
+    assert "You drafted this plan. Another program officer must approve it." in page
+    own = client.post(f"{URL}plans/{plan.pk}/approve/")
+    assert own.status_code == 403 and "Another program officer" in own.content.decode()
+    assert FundPlan.objects.get(pk=plan.pk).status == "draft"
+    login(client, second_officer())
+    assert "Approve this plan" in client.get(f"{URL}{acct.pk}/").content.decode()
     assert client.post(f"{URL}plans/{plan.pk}/approve/").status_code == 302
     twice = client.post(f"{URL}plans/{plan.pk}/approve/")
     assert twice.status_code == 400 and "This plan was already approved." in twice.content.decode()
+    login(client, officer)
 
     above = client.post(
         f"{URL}{acct.pk}/withdraw/",
@@ -182,6 +191,11 @@ def test_open_credit_plan_approve_withdraw(client, officer, child, paid_cycle): 
         ("payments.savingsaccount", "view"),
         ("payments.paymentcycle", "create"),
         ("payments.fundplan", "create"),
-        ("payments.fundplan", "update"),
         ("payments.savingsentry", "create"),
     } <= audited
+    assert AuditEvent.objects.filter(
+        actor=second_officer(), object_type="payments.fundplan", action="update"
+    ).exists()
+    assert AuditEvent.objects.filter(
+        actor=officer, object_type="payments.fundplan", action="permission_denied"
+    ).exists()

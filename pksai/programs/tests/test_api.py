@@ -36,6 +36,7 @@ def people(team):
     """Program officers of Makassar and Gowa, and six JSPACA nominees in Makassar (five
     eligible: quota 3) and one in Gowa."""
     officer = make_user("po", roles=["program_officer"], scope=["73.71"])
+    approver = make_user("po2", roles=["program_officer"], scope=["73.71"])  # four eyes
     gowa_officer = make_user("gpo", roles=["program_officer"], scope=["73.06"])
     jspaca = Program.objects.get(code="jspaca")
     Quota.objects.create(program=jspaca, year=2026, area_id="73.71", places=3)
@@ -52,6 +53,7 @@ def people(team):
     return {
         **team,
         "officer": officer,
+        "approver": approver,
         "gowa_officer": gowa_officer,
         "makassar": makassar,
         "gowa": gowa,
@@ -298,7 +300,8 @@ def test_round_run_verify_exclude_approve_and_enrol(client, people):
     assert get(client, f"rounds/{pk}/entries/?selected=true", officer).json()["count"] == 3
 
     decree = {"decree_number": "12/HUK/2026", "decree_date": "2026-03-02"}
-    refused = post(client, f"rounds/{pk}/approve/", officer, decree)
+    approver = people["approver"]  # four eyes: not the officer who ran the round
+    refused = post(client, f"rounds/{pk}/approve/", approver, decree)
     assert refused.status_code == 400
     assert refused.json()["detail"] == [
         "1 nominees of the verification sample are not verified yet."
@@ -319,11 +322,12 @@ def test_round_run_verify_exclude_approve_and_enrol(client, people):
     assert excluded.json()["excluded"]["selected"] is False
     successor = excluded.json()["successor"]
     assert successor["rank"] == 4 and successor["selected"] and successor["override"] == "include"
-    approved = post(client, f"rounds/{pk}/approve/", officer, decree)
+    assert post(client, f"rounds/{pk}/approve/", officer, decree).status_code == 403
+    approved = post(client, f"rounds/{pk}/approve/", approver, decree)
     assert approved.status_code == 200
     header = approved.json()
     assert header["status"] == "approved" and header["decree_number"] == "12/HUK/2026"
-    assert header["approved_by"] == "po" and header["excluded"] == 1 and header["selected"] == 3
+    assert header["approved_by"] == "po2" and header["excluded"] == 1 and header["selected"] == 3
     again = post(
         client, f"rounds/{pk}/entries/{successor['id']}/exclude/", officer, {"reason": "x"}
     )

@@ -56,7 +56,9 @@ def test_demo_programs_for_every_site(pilot_sites):  # noqa: F811
         # one approved JSPACA round: exactly min(quota, eligible) on the list, all enrolled
         [selection] = SelectionRound.objects.filter(program__code="jspaca", year=2026, area=code)
         assert selection.status == SelectionRound.Status.APPROVED
-        assert selection.created_by == officer and selection.approved_by == officer
+        # four eyes: run by the site's officer, approved by the ministry's
+        assert selection.created_by == officer
+        assert selection.approved_by.username == "national.program_officer"
         assert selection.decree_number.endswith("/HUK/2026")
         assert selection.decree_date == DECREE_DATE
         eligible = selection.entries.filter(eligible=True).count()
@@ -84,11 +86,12 @@ def test_demo_programs_for_every_site(pilot_sites):  # noqa: F811
     # those of one match are enrolled in it; nobody in the bare program
     pksa_enrolled = Beneficiary.objects.filter(round=pksa)
     assert pksa_enrolled.exists() and not pksa_enrolled.filter(program__code="pksa").exists()
-    assert AuditEvent.objects.filter(
+    assert AuditEvent.objects.filter(  # the approval: the ministry's officer (four eyes)
         action="update",
         object_type="programs.selectionround",
-        actor_username="makassar.program_officer",
+        actor_username="national.program_officer",
     ).exists()
+    assert not AuditEvent.objects.filter(action="permission_denied").exists()
 
     before = (
         Quota.objects.count(),

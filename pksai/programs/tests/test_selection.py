@@ -119,9 +119,10 @@ def test_approval_needs_verification_authority_and_exports_the_decree(officer, n
         sample_share=Decimal("0.2"),
     )
     selection = result.round
+    approver = make_user("po2", roles=["program_officer"], scope=["73.71"])  # four eyes
     with pytest.raises(ValidationError):  # the sample is not verified yet
         services.round_approve(
-            by=officer, selection=selection, decree_number="1/2026", decree_date=date(2026, 3, 1)
+            by=approver, selection=selection, decree_number="1/2026", decree_date=date(2026, 3, 1)
         )
     sampled = selection.entries.get(in_sample=True)
     services.entry_verify(by=officer, entry=sampled, result="not_confirmed", notes="Pindah")
@@ -138,7 +139,7 @@ def test_approval_needs_verification_authority_and_exports_the_decree(officer, n
             by=worker, selection=selection, decree_number="1", decree_date=date(2026, 3, 1)
         )
     services.round_approve(
-        by=officer, selection=selection, decree_number="12/HUK/2026", decree_date=date(2026, 3, 1)
+        by=approver, selection=selection, decree_number="12/HUK/2026", decree_date=date(2026, 3, 1)
     )
     with pytest.raises(ValidationError):  # approved: the list no longer changes
         services.entry_exclude(

@@ -373,15 +373,22 @@ def test_a_round_through_the_pages(client, officer):
     assert "Type and condition of disability (incl. assistive devices)" in text  # a tier
     assert "Level of dependency" in text
     assert "X Income" in text and "No fixed income" in text  # ineligible, with the label
-    assert "Approve the list" in text and "2 nominees of the verification sample" in text
+    # four eyes: who ran the round is told another officer approves it, with no button
+    assert "You ran this round. Another program officer must approve this round." in text
+    assert f'action="{url}approve/"' not in text
     assert AuditEvent.objects.filter(
         action="view", object_type="programs.selectionround", object_id=str(selection.pk)
     ).exists()
-    # approving before the sample is verified: refused with the reason
+    # another officer: approving before the sample is verified is refused with the reason
+    approver = make_user("po2", roles=["program_officer"], scope=["73.71"])
+    login(client, approver)
+    text = client.get(url).text
+    assert "Approve the list" in text and "2 nominees of the verification sample" in text
     response = client.post(
         url + "approve/", {"decree_number": "12/HUK/2026", "decree_date": "2026-03-01"}
     )
     assert response.status_code == 400 and "not verified yet" in response.text
+    login(client, officer)
     # verify the sample: one not confirmed, taken off the list; the next one takes the place
     sampled = list(selection.entries.filter(in_sample=True).order_by("rank"))
     response = client.post(
@@ -408,10 +415,12 @@ def test_a_round_through_the_pages(client, officer):
     assert response.status_code == 400 and "not on the list" in response.text
     response = client.post(url + f"entries/{sampled[0].pk}/exclude/", {"reason": ""})
     assert response.status_code == 400
-    # approve under a decree
-    response = client.post(
-        url + "approve/", {"decree_number": "12/HUK/2026", "decree_date": "2026-03-01"}
-    )
+    # approve under a decree: not by who ran the round (403, the reason), by another officer
+    decree = {"decree_number": "12/HUK/2026", "decree_date": "2026-03-01"}
+    response = client.post(url + "approve/", decree)
+    assert response.status_code == 403 and "Another program officer" in response.text
+    login(client, approver)
+    response = client.post(url + "approve/", decree)
     assert response.status_code == 302
     selection.refresh_from_db()
     assert selection.status == "approved" and selection.decree_number == "12/HUK/2026"
@@ -473,7 +482,7 @@ def test_round_enrol_lists_who_waits_with_the_reason(client, team, officer):
         seed=1,
         sample_share=Decimal("0"),
     ).round
-    login(client, officer)
+    login(client, make_user("po2", roles=["program_officer"], scope=["73.71"]))  # four eyes
     url = f"/programs/rounds/{selection.pk}/"
     response = client.post(
         url + "approve/", {"decree_number": "7/2026", "decree_date": "2026-03-01"}

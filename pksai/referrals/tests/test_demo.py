@@ -84,9 +84,7 @@ def test_demo_providers_and_referrals_for_every_site(pilot_sites):  # noqa: F811
         assert referral.delivered_on < today
         times = list(referral.events.values_list("at", flat=True))
         assert times == sorted(times) and times[0] == referral.sent_at
-        copies = CaseEvent.objects.filter(
-            case_id=referral.case_id, text__startswith=f"{referral.number} "
-        )
+        copies = CaseEvent.objects.filter(case_id=referral.case_id, params__referral=referral.pk)
         assert sorted(copies.values_list("at", flat=True)) == times
 
     before = (Provider.objects.count(), Referral.objects.count(), User.objects.count())

@@ -61,7 +61,9 @@ def test_full_lifecycle_flows_back_to_case_and_plan_action(team, dukcapil):
     delivered = referral.case.events.get(kind="referral_delivered")
     assert "Akta kelahiran No. 7371-LT-01" in delivered.text
     # the worker is told, and closes it
-    assert Alert.objects.filter(user=team["worker"], text__contains=referral.number).exists()
+    assert Alert.objects.filter(
+        user=team["worker"], code="referral_delivered", params__number=referral.number
+    ).exists()
     closed = act(referral, team["worker"], "close")
     assert closed.status == Status.CLOSED
     assert [e.status for e in selectors.referral_events(referral)] == [
@@ -95,7 +97,9 @@ def test_declined_referral_returns_to_the_workers_queue_with_its_reason(team, du
     queue = list(selectors.to_handle(user=team["worker"]))
     assert [r.pk for r in queue] == [referral.pk]
     assert queue[0].decline_reason == "Orang tua harus datang membawa KK asli."
-    assert Alert.objects.filter(user=team["worker"], text__contains="KK asli").exists()
+    assert Alert.objects.filter(
+        user=team["worker"], code="referral_declined", params__reason__icontains="KK asli"
+    ).exists()
     assert PlanAction.objects.get(pk=referral.plan_action_id).status == "planned"
     assert list(selectors.to_handle(user=team["other_worker"])) == []
     act(referral, team["worker"], "close")
@@ -122,7 +126,9 @@ def test_overdue_referral_appears_in_the_supervisors_overdue_list_and_is_escalat
     Referral.objects.filter(pk=referral.pk).update(respond_by=timezone.now() - timedelta(hours=1))
     assert [r.pk for r in selectors.overdue_for_supervisor(user=supervisor)] == [referral.pk]
     assert services.alert_overdue_referrals(now=later) == 1
-    assert Alert.objects.filter(user=supervisor, text__contains=referral.number).exists()
+    assert Alert.objects.filter(
+        user=supervisor, code="referral_overdue_answer", params__number=referral.number
+    ).exists()
     assert services.alert_overdue_referrals(now=later) == 0  # once per deadline
     # another supervisor's list does not show it; a worker has no overdue list
     other = User.objects.create(username="spv2")
