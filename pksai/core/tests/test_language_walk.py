@@ -94,7 +94,7 @@ TEMPLATES_NOT_WALKED: dict[str, str] = {
     "cases/records/attachment_void.html": "the demo cases have no attachments",
     "programs/facilitation/suspensions.html": "only after a refused suspension (a POST the "
     "demo data cannot provoke without a suspension to end)",
-    "cases/records/_field.html": "kept for the case page (pending merge of case-page): it only "
+    "cases/records/_field.html": "only for admin-defined custom fields (the demo has none); it "
     "includes _field.html, which the walk renders",
 }
 
@@ -560,9 +560,10 @@ def check_text(
 # Text fields whose stored values the system wrote (in one language, at the time) rather than a
 # person: they are checked like the interface, not allowed as data.
 GENERATED_FIELDS = {
-    # stored in the language of the moment; the alerts branch stores them as msgid + parameters
-    "cases.Alert.text": "pending merge of alerts (alert texts)",
-    "cases.CaseEvent.text": "pending merge of alerts (timeline texts)",
+    # Alerts and timeline events are stored as a code and parameters since the alerts branch
+    # (cases/messages.py renders them in the reader's language); ``Alert.text`` keeps only the
+    # sentence of rows written before codes existed, in the language of that moment.
+    "cases.Alert.text": "legacy alert rows (sentences stored before alert codes existed)",
 }
 # Bilingual reference data: a page must show the name in the reader's language, so neither
 # name is allowed as data.
