@@ -53,7 +53,14 @@ class IntakeForm(CustomFieldsMixin, forms.Form):
         required=False,
     )
     owner = forms.ChoiceField(label=_("Social worker"), required=False)
-    supervisor = forms.ChoiceField(label=_("Supervisor"), required=False)
+    supervisor = forms.ChoiceField(
+        label=_("Supervisor"),
+        required=False,
+        help_text=_(
+            "Approves the plan and the closure. Not decided yet? Leave it empty: the "
+            "coordinator is told and chooses one."
+        ),
+    )
     person = forms.IntegerField(widget=forms.HiddenInput, required=False)
     GUARDIAN_ROWS = 2
     create_new = forms.BooleanField(widget=forms.HiddenInput, required=False)

@@ -22,6 +22,7 @@ from pksai.accounts.scoping import require_perm, scoped
 from pksai.audit.services import audit_record
 from pksai.cases import intake, selectors
 from pksai.cases.models import Case, IntakeReport
+from pksai.cases.next_step import next_step
 
 PAGE_SIZE = 50
 
@@ -38,6 +39,10 @@ class DuplicateForm(forms.Form):
     register_anyway = forms.BooleanField(required=False, widget=forms.HiddenInput)
     duplicate_reason = forms.CharField(
         label=gettext_lazy("Why this child needs a second case"),
+        help_text=gettext_lazy(
+            "For example: a different matter handled by another team. The reason is kept on "
+            "the new case's timeline."
+        ),
         max_length=1000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -105,8 +110,8 @@ def intake_report_register_view(request, pk: int):
             else:
                 messages.success(
                     request,
-                    _("Report %(ref)s registered as case %(n)s.")
-                    % {"ref": report.reference, "n": case.number},
+                    _("Report %(ref)s registered as case %(n)s. Next step: %(next)s")
+                    % {"ref": report.reference, "n": case.number, "next": next_step(case)},
                 )
                 return redirect("cases:intake_reports")
     return _page(request, status=400, errors={("register", pk): form})
@@ -125,6 +130,10 @@ def intake_report_dismiss_view(request, pk: int):
         except ValidationError as refused:
             form.add_error(None, " ".join(refused.messages))
         else:
-            messages.success(request, _("Report %(ref)s dismissed.") % {"ref": report.reference})
+            messages.success(
+                request,
+                _("Report %(ref)s dismissed. It stays in the intake history with the reason.")
+                % {"ref": report.reference},
+            )
             return redirect("cases:intake_reports")
     return _page(request, status=400, errors={("dismiss", pk): form})

@@ -146,7 +146,7 @@ def test_intake_without_a_supervisor_says_the_coordinator_chooses(client, team):
     login(client, team["staff"])
     child = make_child("Tanpa Penyelia")
     page = client.get(f"/cases/new/?person={child.pk}")
-    assert 'aria-describedby="supervisor-hint"' in page.text
+    assert 'aria-describedby="id_supervisor_helptext"' in page.text
     assert "the coordinator is told and chooses one" in page.text
     response = client.post(
         f"/cases/new/?person={child.pk}",
