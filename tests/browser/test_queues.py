@@ -33,7 +33,7 @@ def sign_in(browser: Browser, base: str, username: str, width: int, height: int)
     page.get_by_label("Nama pengguna").fill(username)
     page.get_by_label("Kata sandi").fill(PASSWORD)
     page.get_by_role("button", name="Masuk").click()
-    page.get_by_role("button", name="EN").click()
+    page.get_by_role("button", name="EN", exact=True).click()
     expect(page.get_by_role("heading", name=re.compile("^Welcome"))).to_be_visible()
     return page
 
@@ -144,7 +144,7 @@ def test_supervisor_approves_from_the_home_queue(
     expect(supervisor).to_have_url(re.compile(rf"/cases/{plan.pk}/#next-step$"))
     supervisor.get_by_role("button", name="Approve the plan", exact=True).click()
     expect(supervisor.get_by_test_id("stage")).to_have_text("implementation")
-    supervisor.get_by_role("link", name="Home", exact=True).first.click()
+    supervisor.goto(base + "/")
     expect(supervisor.locator("#approvals")).not_to_contain_text(plan.number)
     expect(supervisor.locator("#approvals")).to_contain_text("No plan or closure is waiting")
     expect(supervisor.locator('[data-tile="approvals"] .tile-count')).to_have_text("0")
