@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from pksai.areas.forms import VILLAGE, AreaField, scope_area_fields
 from pksai.cases.forms_records import DATE, CustomFieldsMixin, VersionForm
 from pksai.cases.models import Case, Channel, Concern, CustomField, EmergencyAction, PlanAction
 
@@ -38,12 +39,7 @@ class IntakeForm(CustomFieldsMixin, forms.Form):
     child_sex = forms.ChoiceField(
         label=_("Sex"), choices=[("", "—"), ("F", _("female")), ("M", _("male"))], required=False
     )
-    child_village = forms.CharField(
-        label=_("Village code"),
-        max_length=13,
-        required=False,
-        help_text=_("Kemendagri code, e.g. 73.71.01.1001"),
-    )
+    child_village = AreaField(label=_("Village"), levels=VILLAGE, required=False)
     concerns = forms.MultipleChoiceField(
         label=_("Concerns"), choices=Concern.choices, widget=forms.CheckboxSelectMultiple
     )
@@ -62,8 +58,9 @@ class IntakeForm(CustomFieldsMixin, forms.Form):
     GUARDIAN_ROWS = 2
     create_new = forms.BooleanField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, workers=(), supervisors=(), **kwargs):
+    def __init__(self, *args, user, workers=(), supervisors=(), **kwargs):
         super().__init__(*args, **kwargs)
+        scope_area_fields(self, user)  # the child's village: a village in the user's area
         self.fields["owner"].choices = [("", _("— me —")), *workers]
         self.fields["supervisor"].choices = [("", "—"), *supervisors]
         for i in range(self.GUARDIAN_ROWS):
@@ -115,7 +112,7 @@ class IntakeForm(CustomFieldsMixin, forms.Form):
             has_identity = all(data.get(f) for f in ("child_name", "child_birth_date", "child_sex"))
             if not has_identity and not nik:
                 raise forms.ValidationError(_("Give the child's NIK, or name, birth date and sex."))
-            if not data.get("child_village") and not nik:
+            if not data.get("child_village") and not nik and "child_village" not in self.errors:
                 self.add_error("child_village", _("Give the village where the child lives."))
         return data
 

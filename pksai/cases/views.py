@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from pksai.accounts.models import User
 from pksai.accounts.scoping import get_scoped_or_404, require_perm, scope_for
+from pksai.areas.forms import AreaFilterForm
 from pksai.audit.services import audit_record
 from pksai.cases import intake, selectors, services
 from pksai.cases.alerts import alerts_mark_read
@@ -61,12 +62,13 @@ def _user(username: str) -> User | None:
 @login_required
 def case_list_view(request):
     g = request.GET
+    area_filter = AreaFilterForm(g, user=request.user)
     filters = {
         "stage": g.get("stage", ""),
         "q": g.get("q", ""),
         "overdue": g.get("overdue") == "1",
         "owner": g.get("owner", ""),
-        "area": g.get("area", ""),
+        "area": area_filter.filter_code,
         "concern": g.get("concern", ""),
         "response": g.get("response", ""),
     }
@@ -95,6 +97,7 @@ def case_list_view(request):
         {
             "page": page,
             "filters": filters,
+            "area_filter": area_filter,
             "query": query.urlencode(),
             "stages": Stage.choices,
             "concerns": Concern.choices,
@@ -142,7 +145,11 @@ def case_new(request):
             "reporter_phone": report.reporter_phone,
         }
     form = IntakeForm(
-        request.POST or None, initial=initial, workers=workers, supervisors=supervisors
+        request.POST or None,
+        initial=initial,
+        user=request.user,
+        workers=workers,
+        supervisors=supervisors,
     )
     candidates = []
     if request.method == "POST" and form.is_valid():

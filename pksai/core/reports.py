@@ -22,7 +22,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from pksai.areas.codes import normalise_area_code
+from pksai.areas.forms import AreaField, scope_area_fields
 from pksai.audit.services import audit_record
 
 FORMATS = {
@@ -155,25 +155,16 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class PeriodAreaForm(forms.Form):
-    """The filters every report starts from: a period (days) and an area code."""
+    """The filters every report starts from: a period (days) and an area of any level inside
+    the user's scope (the area picker: by name or code; the cleaned value is the code)."""
 
     date_from = forms.DateField(label=gettext_lazy("From"), required=False, widget=DATE)
     date_to = forms.DateField(label=gettext_lazy("Until"), required=False, widget=DATE)
-    area = forms.CharField(
-        label=gettext_lazy("Area (code)"),
-        required=False,
-        max_length=20,
-        widget=forms.TextInput(attrs={"placeholder": "73.71"}),
-    )
+    area = AreaField(label=gettext_lazy("Area"), required=False)
 
-    def clean_area(self) -> str:
-        raw = self.cleaned_data.get("area", "").strip()
-        if not raw:
-            return ""
-        code = normalise_area_code(raw)
-        if code is None:
-            raise forms.ValidationError(_("Not an area code (for example 73.71 or 7371)."))
-        return code
+    def __init__(self, *args: Any, user: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        scope_area_fields(self, user)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -10,10 +10,9 @@ from django import forms
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from pksai.areas.models import Area
+from pksai.areas.forms import REGENCY_OR_DISTRICT, AreaField, scope_area_fields
 from pksai.grievances.models import Category, Channel, Priority
 
 FORM_SALT = "pksai.grievances.public-form"
@@ -58,21 +57,6 @@ def stamp_refusal(stamp: str) -> str:
             _("The form was sent too quickly. Please check your complaint and send it again.")
         )
     return ""
-
-
-def regency_choices() -> list[tuple[str, str]]:
-    rows = Area.objects.filter(level=Area.Level.REGENCY, is_active=True).order_by("name")
-    return [("", _("— choose —")), *((a.code, a.name) for a in rows.only("code", "name"))]
-
-
-def district_choices(regency: str) -> list[tuple[str, str]]:
-    first = [("", _("— I do not know —"))]
-    if not regency:
-        return first
-    rows = Area.objects.filter(
-        level=Area.Level.DISTRICT, is_active=True, parent_id=regency
-    ).order_by("name")
-    return [*first, *((a.code, a.name) for a in rows.only("code", "name"))]
 
 
 class CategoryField(forms.ChoiceField):
@@ -131,20 +115,25 @@ class _ComplaintFields(forms.Form):
             field = self.area_field if key == "area" else key
             self.add_error(field if field in self.fields else None, messages)
 
-    area_field = "regency"
+    area_field = "area"
 
 
 class PublicComplaintForm(_ComplaintFields):
-    regency = forms.ChoiceField(label=_("Regency or city"))
-    district = forms.ChoiceField(label=_("District (kecamatan), if you know it"), required=False)
+    # The area picker over the whole country (a name or a code; without script the server
+    # reads the name and lists the places it may mean): the district, or the regency/city.
+    area = AreaField(
+        label=_("Regency, city or district"),
+        levels=REGENCY_OR_DISTRICT,
+        public=True,
+        help_text=_("The district (kecamatan) if you know it, otherwise the regency or city."),
+    )
     # the spam guard: a field hidden by CSS (people leave it empty) and the signed start time
     website = forms.CharField(label=_("Leave this field empty"), required=False)
     started = forms.CharField(widget=forms.HiddenInput)
 
     field_order = [
         "category",
-        "regency",
-        "district",
+        "area",
         "description",
         "anonymous",
         "name",
@@ -156,29 +145,12 @@ class PublicComplaintForm(_ComplaintFields):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["regency"].choices = regency_choices()
-        regency = self.data.get("regency", "") if self.is_bound else self.initial.get("regency")
-        self.fields["district"].choices = district_choices(str(regency or "")[:13])
-        self.fields["regency"].widget.attrs.update(
-            {
-                "hx-get": reverse("complaints_public:districts"),
-                "hx-target": "#id_district",
-                "hx-trigger": "change",
-            }
-        )
         self.fields["website"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
         if not self.is_bound:
             self.initial["started"] = form_stamp()
 
-    def clean(self):
-        data = super().clean()
-        district = data.get("district")
-        if district and not district.startswith(f"{data.get('regency')}."):
-            self.add_error("district", _("This district is not in the chosen regency."))
-        return data
-
     def area_code(self) -> str:
-        return self.cleaned_data.get("district") or self.cleaned_data.get("regency", "")
+        return self.cleaned_data.get("area", "")
 
 
 class StaffComplaintForm(_ComplaintFields):
@@ -189,7 +161,7 @@ class StaffComplaintForm(_ComplaintFields):
     priority = forms.ChoiceField(
         label=_("Priority"), choices=Priority.choices, initial=Priority.NORMAL
     )
-    area = forms.ChoiceField(label=_("Area (regency or district)"))
+    area = AreaField(label=_("Area (regency or district)"), levels=REGENCY_OR_DISTRICT)
     case_number = forms.CharField(label=_("Case number, if it concerns a case"), required=False)
     beneficiary_id = forms.IntegerField(
         label=_("Beneficiary number, if it concerns a beneficiary"), required=False, min_value=1
@@ -198,7 +170,6 @@ class StaffComplaintForm(_ComplaintFields):
         label=_("Service provider number, if it concerns a provider"), required=False, min_value=1
     )
 
-    area_field = "area"
     field_order = [
         "channel",
         "category",
@@ -215,9 +186,9 @@ class StaffComplaintForm(_ComplaintFields):
         "provider_id",
     ]
 
-    def __init__(self, *args, areas=(), **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["area"].choices = [("", _("— choose —")), *areas]
+        scope_area_fields(self, user)  # a regency or district in the user's area
         self.fields["anonymous"].label = _("Anonymous: the complainant left no name or contact")
         self.fields["name"].label = _("Complainant's name")
         self.fields["phone"].label = _("Complainant's phone")

@@ -7,7 +7,6 @@ from pksai.grievances import views_public
 app_name = "complaints_public"
 urlpatterns = [
     path("", views_public.complaint_form, name="form"),
-    path("kecamatan/", views_public.districts, name="districts"),
     path("status/", views_public.status_lookup, name="lookup"),
     path("status/<str:code>/", views_public.status_page, name="status"),
 ]

@@ -21,8 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from pksai.accounts.models import User
-from pksai.accounts.scoping import require_perm, scope_for, scoped
-from pksai.areas.models import Area
+from pksai.accounts.scoping import require_perm, scoped
 from pksai.audit.services import audit_record
 from pksai.cases.models import Case
 from pksai.cases.services import ConflictError
@@ -90,20 +89,6 @@ def complaint_queue_view(request):
 # --- staff entry --------------------------------------------------------------------------
 
 
-def _entry_areas(user) -> list[tuple[str, str]]:
-    """Regencies and districts in the user's scope, for the area select."""
-    scope = scope_for(user)
-    qs = Area.objects.filter(
-        level__in=(Area.Level.REGENCY, Area.Level.DISTRICT), is_active=True
-    ).order_by("code")
-    if not scope.national:
-        match = Q(pk__in=[])
-        for code in scope.area_codes:
-            match |= Q(code=code) | Q(code__startswith=code + ".")
-        qs = qs.filter(match)
-    return [(a.code, f"{a.code} {a.name}") for a in qs.only("code", "name")[:5000]]
-
-
 def _links(user, data: dict) -> tuple[dict, dict[str, str]]:
     """The case, beneficiary and provider the complaint concerns, each read through its own
     scoped selector: one the user may not see is an error on its field, like an unknown one."""
@@ -152,7 +137,7 @@ def complaint_new(request):
     tracking code to give the complainant, not the complaint."""
     user = request.user
     require_perm(user, ADD)
-    form = StaffComplaintForm(request.POST or None, areas=_entry_areas(user))
+    form = StaffComplaintForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         links, errors = _links(user, data)

@@ -20,7 +20,6 @@ from pksai.grievances.forms import (
     PublicComplaintForm,
     RatingForm,
     StatusLookupForm,
-    district_choices,
     stamp_refusal,
 )
 from pksai.grievances.services import ComplaintInput, Throttled
@@ -46,9 +45,9 @@ def _form_page(request, form, *, status: int = 200, refusal: str = "") -> HttpRe
 
 def complaint_form(request):
     """The public form; on success the status page of the new tracking code."""
-    if request.method != "POST":  # ?regency= lists its districts (the form without script)
-        regency = request.GET.get("regency", "")[:13]
-        return _form_page(request, PublicComplaintForm(initial={"regency": regency}))
+    if request.method != "POST":  # ?area= (or ?regency=, as links made before) fills the area
+        area = request.GET.get("area") or request.GET.get("regency", "")
+        return _form_page(request, PublicComplaintForm(initial={"area": area[:100]}))
     try:
         size = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -93,15 +92,6 @@ def complaint_form(request):
         return _form_page(request, form, status=400)
     request.session[RECEIVED_KEY] = complaint.code
     return redirect("complaints_public:status", code=complaint.code)
-
-
-@require_GET
-def districts(request):
-    """The district options of a regency (htmx swaps them in when the regency changes)."""
-    regency = request.GET.get("regency", "")[:13]
-    return render(
-        request, "grievances/_district_options.html", {"choices": district_choices(regency)}
-    )
 
 
 @require_GET

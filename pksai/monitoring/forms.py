@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pksai.accounts.scoping import scope_for
 from pksai.areas.codes import normalise_area_code
+from pksai.areas.forms import AreaField, scope_area_fields
 from pksai.monitoring.measures import AREA_DIGITS, MEASURES
 from pksai.monitoring.models import BudgetLine, PriceIndex
 from pksai.programs.models import Program
@@ -104,22 +105,24 @@ def clean_area_code(raw: str, user: Any) -> str:
 
 
 class _Scoped(forms.Form):
-    area = forms.CharField(
-        label=_("Area (code)"),
-        required=False,
-        max_length=20,
-        widget=forms.TextInput(attrs={"placeholder": "73.71"}),
-        help_text=_("Empty: your whole area."),
-    )
+    area = AreaField(label=_("Area"), required=False, help_text=_("Empty: your whole area."))
     group = forms.ChoiceField(label=_("Group by"), required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        try:  # out of scope: Http404 here already; malformed: the field's error later
-            area = clean_area_code(self.data.get("area", ""), user) if self.is_bound else ""
-        except forms.ValidationError:
-            area = ""
+        scope_area_fields(self, user)
+        area = ""
+        if self.is_bound:
+            field = self.fields["area"]
+            typed = field.widget.value_from_datadict(self.data, self.files, self.add_prefix("area"))
+            try:  # a code out of scope: Http404 here already
+                area = clean_area_code(typed, user)
+            except forms.ValidationError:  # a name: the area it names, else the field's error
+                try:
+                    area = field.clean(typed)
+                except forms.ValidationError:
+                    area = ""
         choices = [*area_groups(user, area), *self.other_groups]
         self.fields["group"].choices = [("", _("(default)"))] + [
             (g, GROUP_LABELS[g]) for g in choices

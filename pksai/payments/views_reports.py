@@ -18,22 +18,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from pksai.accounts.scoping import require_perm
-from pksai.areas.codes import normalise_area_code
+from pksai.areas.forms import AreaField, scope_area_fields
 from pksai.core.reports import FORMATS, display, download
 from pksai.payments import reports, selectors
 from pksai.payments.forms import parse_period
 
 MONTH = forms.TextInput(attrs={"placeholder": "2026-01", "inputmode": "numeric"})
-
-
-def _area(form: forms.Form) -> str:
-    raw = form.cleaned_data.get("area", "").strip()
-    if not raw:
-        return ""
-    code = normalise_area_code(raw)
-    if code is None:
-        raise forms.ValidationError(_("Not an area code (for example 73.71 or 7371)."))
-    return code
 
 
 def _month(form: forms.Form, name: str):
@@ -54,24 +44,17 @@ class ReportFilterForm(forms.Form):
     period_to = forms.CharField(
         label=_("Until (YYYY-MM)"), required=False, max_length=7, widget=MONTH
     )
-    area = forms.CharField(
-        label=_("Area (code)"),
-        required=False,
-        max_length=20,
-        widget=forms.TextInput(attrs={"placeholder": "73.71"}),
-    )
+    area = AreaField(label=_("Area"), required=False)
     group = forms.ChoiceField(label=_("Grouped by"), required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        scope_area_fields(self, user)
         self.fields["program"].choices = [
             ("", _("All programs")),
             *((p.code, p.name) for p in selectors.payment_programs()),
         ]
         self.fields["group"].choices = reports.group_choices()
-
-    def clean_area(self) -> str:
-        return _area(self)
 
     def clean_period_from(self):
         return _month(self, "period_from")
@@ -102,19 +85,12 @@ class ReportFilterForm(forms.Form):
 
 class DeliveryForm(forms.Form):
     cycle = forms.ModelChoiceField(label=_("Cycle"), queryset=None, required=False)
-    area = forms.CharField(
-        label=_("Area (code)"),
-        required=False,
-        max_length=20,
-        widget=forms.TextInput(attrs={"placeholder": "73.71"}),
-    )
+    area = AreaField(label=_("Area"), required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        scope_area_fields(self, user)
         self.fields["cycle"].queryset = selectors.cycle_list(user=user)
-
-    def clean_area(self) -> str:
-        return _area(self)
 
 
 def _download(request, report: reports.Report, fmt: str, detail: dict, name: str):
@@ -133,7 +109,7 @@ def _download(request, report: reports.Report, fmt: str, detail: dict, name: str
 @require_GET
 def index(request):
     require_perm(request.user, reports.VIEW_ENTITLEMENT)
-    form = ReportFilterForm(request.GET)
+    form = ReportFilterForm(request.GET, user=request.user)
     context: dict[str, Any] = {"form": form}
     if form.is_valid():
         filters, group = form.filters(), form.grouping
@@ -157,7 +133,7 @@ def export(request):
     name, fmt = request.GET.get("report", ""), request.GET.get("format", "")
     if name not in reports.REPORTS or name == "delivery" or fmt not in FORMATS:
         raise Http404("No such report.")
-    form = ReportFilterForm(request.GET)
+    form = ReportFilterForm(request.GET, user=request.user)
     if not form.is_valid():
         return render(request, "payments/reports.html", {"form": form}, status=400)
     filters, group = form.filters(), form.grouping

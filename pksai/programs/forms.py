@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from pksai.accounts.scoping import scope_for
+from pksai.areas.forms import AreaField, scope_area_fields
 from pksai.areas.models import Area
 from pksai.cases.forms_records import DATE
 from pksai.programs.models import Nomination, RoundEntry
@@ -23,11 +24,12 @@ def _this_year() -> int:
 
 
 class _AreaInScope(forms.Form):
-    """An ``area`` field: an existing area code inside the user's scope."""
+    """An ``area`` field: an existing area inside the user's scope, chosen by name or code."""
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        scope_area_fields(self, user)
 
     def clean_area(self) -> str:
         code = self.cleaned_data["area"].strip().rstrip(".")
@@ -40,11 +42,7 @@ class _AreaInScope(forms.Form):
 
 class FromVulnerabilityForm(_AreaInScope):
     year = forms.IntegerField(min_value=2000, max_value=2100, widget=forms.HiddenInput)
-    area = forms.CharField(
-        label=_("Area code"),
-        max_length=20,
-        help_text=_("A regency, district or village code, e.g. 73.71."),
-    )
+    area = AreaField(label=_("Area"))
     risk_levels = forms.MultipleChoiceField(
         label=_("Risk levels"),
         choices=RISK_LEVELS,
@@ -106,11 +104,7 @@ class StartDateForm(forms.Form):
 class RoundForm(_AreaInScope):
     program = forms.ChoiceField(label=_("Program"))
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
-    area = forms.CharField(
-        label=_("Area code"),
-        max_length=20,
-        help_text=_("Usually a regency or city (e.g. 73.71); its quota applies."),
-    )
+    area = AreaField(label=_("Area"), help_text=_("Usually a regency or city: its quota applies."))
     places = forms.IntegerField(
         label=_("Places"),
         min_value=1,
@@ -151,6 +145,10 @@ class ExcludeForm(forms.Form):
 class ApproveForm(forms.Form):
     decree_number = forms.CharField(label=_("Decree number"), max_length=100)
     decree_date = forms.DateField(label=_("Decree date"), widget=DATE)
+
+
+class ComplianceReviewForm(_AreaInScope):
+    area = AreaField(label=_("Area"))
 
 
 class NominateCaseForm(forms.Form):

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_POST
 
 from pksai.accounts.four_eyes import SelfApprovalRefused
 from pksai.accounts.scoping import require_perm
+from pksai.areas.forms import AreaFilterForm
 from pksai.audit.personal_exports import PersonalExport, export_purpose
 from pksai.audit.services import audit_record
 from pksai.cases import selectors as case_selectors
@@ -108,7 +109,12 @@ def _years(year: int) -> list[int]:
 
 def _nominations_page(request, program, year: int, *, form=None, status: int = 200):
     g = request.GET
-    filters = {"area": g.get("area", ""), "flag": g.get("flag", ""), "source": g.get("source", "")}
+    area_filter = AreaFilterForm(g, user=request.user)
+    filters = {
+        "area": area_filter.filter_code,
+        "flag": g.get("flag", ""),
+        "source": g.get("source", ""),
+    }
     qs = selectors.nomination_search(user=request.user, program=program, year=year, **filters)
     page = Paginator(qs, PAGE_SIZE).get_page(g.get("page"))
     names = selectors.program_names()
@@ -137,6 +143,7 @@ def _nominations_page(request, program, year: int, *, form=None, status: int = 2
             "years": _years(year),
             "page": page,
             "filters": filters,
+            "area_filter": area_filter,
             "flags": [
                 ("duplicate", _("possible duplicate")),
                 ("other_assistance", _("receives other assistance")),

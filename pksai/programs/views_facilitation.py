@@ -23,6 +23,7 @@ from pksai.audit.personal_exports import PersonalExport, export_purpose
 from pksai.audit.services import audit_record
 from pksai.cases.selectors import colleagues
 from pksai.programs import compliance, facilitation
+from pksai.programs.forms import ComplianceReviewForm
 from pksai.programs.forms_facilitation import VisitForm
 from pksai.programs.models import (
     Beneficiary,
@@ -282,11 +283,13 @@ def conditionalities(request):
     """The compliance review and the consequences waiting for an officer's decision."""
     require_perm(request.user, "programs.view_beneficiary")
     program = _program(request)
-    if request.method == "POST":
+    reviewing = request.method == "POST" and request.POST.get("action") == "review"
+    review = ComplianceReviewForm(request.POST if reviewing else None, user=request.user)
+    if request.method == "POST" and not (reviewing and not review.is_valid()):
         try:
-            if request.POST.get("action") == "review":
+            if reviewing:
                 n = compliance.compliance_review(
-                    by=request.user, program=program, area_code=request.POST.get("area", "")
+                    by=request.user, program=program, area_code=review.cleaned_data["area"]
                 )
                 messages.success(request, _("%(n)s consequences proposed.") % {"n": n})
             else:
@@ -324,5 +327,7 @@ def conditionalities(request):
             "conditions": program.conditions.filter(is_active=True),
             "query": f"program={program.code}",
             "can_decide": request.user.has_perm(compliance.MANAGE),
+            "review_form": review,
         },
+        status=400 if review.is_bound else 200,
     )

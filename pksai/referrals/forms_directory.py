@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from pksai.areas.forms import AreaField, scope_area_fields
 from pksai.referrals.directory import SUFFIXES, catchment_codes
 from pksai.referrals.models import Provider, Sector, Service
 
@@ -15,11 +16,7 @@ MAX_UPLOAD = 20 * 1024 * 1024
 class ProviderForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     sector = forms.ChoiceField(label=_("Sector"), choices=[("", "—"), *Sector.choices])
-    area = forms.CharField(
-        label=_("Area code"),
-        max_length=13,
-        help_text=_("Where the provider is located, e.g. 73.71 or 73.71.01."),
-    )
+    area = AreaField(label=_("Where the provider is located"))
     address = forms.CharField(label=_("Address"), max_length=300, required=False)
     phone = forms.CharField(
         label=_("Phone"),
@@ -55,16 +52,18 @@ class ProviderForm(forms.Form):
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        scope_area_fields(self, user)
         self.fields["services"].choices = [
             (s.code, s.name) for s in Service.objects.filter(is_active=True)
         ]
 
     @classmethod
-    def for_provider(cls, provider: Provider) -> ProviderForm:
+    def for_provider(cls, provider: Provider, *, user) -> ProviderForm:
         org = provider.organisation
         return cls(
+            user=user,
             initial={
                 "name": org.name,
                 "sector": provider.sector,
@@ -79,7 +78,7 @@ class ProviderForm(forms.Form):
                 "notes": provider.notes,
                 "is_active": org.is_active,
                 "version": provider.version,
-            }
+            },
         )
 
     def with_inactive_services(self, provider: Provider) -> ProviderForm:
@@ -88,15 +87,6 @@ class ProviderForm(forms.Form):
         extra = [(s.code, s.name) for s in provider.services.all() if s.code not in known]
         self.fields["services"].choices = [*self.fields["services"].choices, *extra]
         return self
-
-    def clean_area(self) -> str:
-        from pksai.areas.codes import normalise_area_code
-
-        raw = self.cleaned_data["area"]
-        code = normalise_area_code(raw)
-        if code is None:
-            raise ValidationError(_("Not an area code."))
-        return code
 
     def clean_catchment(self) -> list[str]:
         return catchment_codes(self.cleaned_data["catchment"])

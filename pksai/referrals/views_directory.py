@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from pksai.accounts.models import User
 from pksai.accounts.scoping import require_perm, scope_for
-from pksai.areas.codes import normalise_area_code
+from pksai.areas.forms import AreaFilterForm
 from pksai.audit.personal_exports import PersonalExport, export_purpose
 from pksai.audit.services import audit_record
 from pksai.cases.services import ConflictError
@@ -35,16 +35,20 @@ REJECTED_KEY = "providers_import_rejected"
 EXPORT_TYPES = {"csv": "text/csv; charset=utf-8", "xlsx": directory.XLSX_TYPE}
 
 
-def _filters(request) -> dict:
+def _filters(request, area_filter: AreaFilterForm | None = None) -> dict:
     g = request.GET
-    area = g.get("area", "").strip()
+    area_filter = area_filter or _area_filter(request)
     return {
         "q": g.get("q", "").strip(),
-        "area": normalise_area_code(area) or area,
+        "area": area_filter.filter_code,
         "sector": g.get("sector", "") if g.get("sector", "") in Sector.values else "",
         "service": g.get("service", "").strip(),
         "active_only": g.get("inactive") != "1",
     }
+
+
+def _area_filter(request) -> AreaFilterForm:
+    return AreaFilterForm(request.GET, user=request.user, label=_("Area served"))
 
 
 def _query(request, drop: tuple[str, ...] = ("page",)) -> str:
@@ -65,7 +69,8 @@ def _can_import(user) -> bool:
 @login_required
 @require_GET
 def provider_list(request):
-    filters = _filters(request)
+    area_filter = _area_filter(request)
+    filters = _filters(request, area_filter)
     qs = selectors.provider_list(user=request.user, **filters)  # 403 without view_provider
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     org_ids = [p.organisation_id for p in page]
@@ -85,6 +90,7 @@ def provider_list(request):
         {
             "page": page,
             "filters": filters,
+            "area_filter": area_filter,
             "sectors": Sector.choices,
             "services": Service.objects.filter(is_active=True),
             "export_params": [
@@ -153,7 +159,7 @@ def _save(request, form: ProviderForm, provider: Provider | None):
 def provider_new(request):
     require_perm(request.user, directory.ADD)
     if request.method == "POST":
-        return _save(request, ProviderForm(request.POST), None)
+        return _save(request, ProviderForm(request.POST, user=request.user), None)
     initial = {"is_active": True}
     codes = scope_for(request.user).area_codes
     if len(codes) == 1:
@@ -161,7 +167,7 @@ def provider_new(request):
     return render(
         request,
         "referrals/directory/form.html",
-        {"form": ProviderForm(initial=initial), "provider": None},
+        {"form": ProviderForm(initial=initial, user=request.user), "provider": None},
     )
 
 
@@ -174,8 +180,9 @@ def provider_edit(request, pk: int):
         # Visible (it serves the user's area) but kept by another district.
         raise PermissionDenied("provider outside the user's area scope")
     if request.method == "POST":
-        return _save(request, ProviderForm(request.POST).with_inactive_services(provider), provider)
-    form = ProviderForm.for_provider(provider).with_inactive_services(provider)
+        form = ProviderForm(request.POST, user=request.user).with_inactive_services(provider)
+        return _save(request, form, provider)
+    form = ProviderForm.for_provider(provider, user=request.user).with_inactive_services(provider)
     return render(request, "referrals/directory/form.html", {"form": form, "provider": provider})
 
 

@@ -57,7 +57,7 @@ class ReportFilterForm(PeriodAreaForm):
 
 
 def _form(request) -> ReportFilterForm:
-    return ReportFilterForm(with_period_defaults(request))
+    return ReportFilterForm(with_period_defaults(request), user=request.user)
 
 
 @login_required

@@ -58,7 +58,7 @@ def test_case_main_path(browser: Browser, live_server, pilot_areas):
     staff.get_by_label("Child's name").fill("Dewi Lestari")
     staff.get_by_label("Birth date").fill("2016-04-12")
     field(staff, "Sex").select_option("F")
-    staff.get_by_label("Village code").fill("73.71.01.1002")
+    staff.get_by_role("combobox", name="Village").fill("73.71.01.1002")  # the area picker
     staff.locator("#id_g0_name").fill("Sari Lestari")
     staff.locator("#id_g0_relation").fill("ibu")
     staff.locator("#id_g0_lives_with_child").check()

@@ -35,10 +35,9 @@ def file_complaint(browser: Browser, base: str, *, name: str = "", phone: str = 
     page.get_by_role("button", name="EN", exact=True).click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     page.get_by_label(re.compile(r"receiving but not eligible \(mistargeting\)")).check()
-    page.locator("select[name=regency]").select_option(label="Kota Makassar")
-    # htmx loads the regency's districts
-    expect(page.locator("select[name=district] option", has_text="Mariso")).to_have_count(1)
-    page.locator("select[name=district]").select_option(label="Mariso")
+    # the area picker suggests the country's regencies and districts by name
+    page.get_by_role("combobox", name=re.compile(r"^Regency, city or district")).fill("Maris")
+    page.get_by_role("option", name=re.compile(r"^Mariso · Kota Makassar")).click()
     page.locator("textarea[name=description]").fill(ABOUT)
     if name:
         page.locator("input[name=name]").fill(name)

@@ -24,8 +24,7 @@ def english(client, settings):
 def post(client, **overrides):
     data = {
         "category": "mistargeting",
-        "regency": "73.71",
-        "district": "73.71.01",
+        "area": "73.71.01",
         "description": TEXT,
         "name": "Siti Rahma",
         "phone": "0812 3456 7890",
@@ -46,11 +45,12 @@ def test_the_form_is_public_and_indonesian_first(client, pilot_areas):
     assert '<html lang="id"' in page.content.decode()
     body = page.content.decode()
     assert 'name="website"' in body and 'class="hp-field"' in body  # the honeypot, hidden
-    assert "Kota Makassar" in body and 'name="started"' in body
-    # the districts of a regency (htmx, and ?regency= without script)
-    options = client.get("/pengaduan/kecamatan/", {"regency": "73.71"}).content.decode()
-    assert "Mariso" in options and "Bontonompo" not in options
-    assert "Mariso" in client.get("/pengaduan/", {"regency": "73.71"}).content.decode()
+    assert 'name="area"' in body and 'name="started"' in body
+    # the area picker suggests regencies and districts of the whole country
+    assert 'data-search-url="/areas/suggest/public/?level=2&amp;level=3"' in body
+    # a link may fill the area in (?regency= as links made before)
+    filled = client.get("/pengaduan/", {"regency": "73.71"}).content.decode()
+    assert 'value="Kota Makassar · Sulawesi Selatan"' in filled
 
 
 @pytest.mark.django_db
@@ -74,7 +74,7 @@ def test_a_complaint_gets_a_tracking_code_and_a_status_page(client, pilot_areas)
 
 @pytest.mark.django_db
 def test_anonymous_drops_the_contact(client, pilot_areas):
-    post(client, anonymous="on", district="")
+    post(client, anonymous="on", area="Kota Makassar")
     complaint = Complaint.objects.get()
     assert complaint.anonymous and complaint.complainant_name == ""
     assert complaint.area_id == "73.71"
@@ -116,10 +116,12 @@ def test_oversized_and_malformed_input_is_refused_with_the_message(client, pilot
     assert "A phone number has 8 to 15 digits" in body
     assert "Enter a valid e-mail address." in body
     assert "at least 10 characters" in body
-    response = post(client, regency="99.99", district="")
-    assert response.status_code == 400 and "Select a valid choice" in response.content.decode()
-    response = post(client, district="73.06.01")
-    assert response.status_code == 400  # a district of another regency is not offered
+    response = post(client, area="99.99")
+    assert response.status_code == 400 and "Unknown area code." in response.content.decode()
+    response = post(client, area="73.71.01.1001")  # a village: the form asks for less
+    assert response.status_code == 400 and "choose a regency, city or district" in (
+        response.content.decode()
+    )
     # a body far over the size of any honest complaint
     response = post(client, description="x" * 70_000)
     assert response.status_code == 400 and "too long to send" in response.content.decode()

@@ -417,7 +417,7 @@ def test_coordinator_adds_and_edits_and_a_stale_save_is_409_with_input_kept(
     assert provider.organisation.phone == "0411-1"
 
     response = client.post("/providers/new/", {**form, "name": "Elsewhere", "area": "73.06"})
-    assert response.status_code == 400 and "outside your area scope" in response.text
+    assert response.status_code == 400 and "outside your area" in response.text
     # Gowa's hospital is visible (it serves Mariso) but kept by Gowa.
     assert client.get(f"/providers/{directory_data['gowa'].pk}/edit/").status_code == 403
     assert client.get(f"/providers/{directory_data['solo'].pk}/edit/").status_code == 404
