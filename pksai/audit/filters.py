@@ -3,6 +3,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from pksai.audit.models import AuditEvent
+from pksai.core.labels import record_kind_choices
 
 
 class AuditEventFilter(django_filters.FilterSet):
@@ -10,7 +11,7 @@ class AuditEventFilter(django_filters.FilterSet):
         field_name="actor_username", lookup_expr="iexact", label=_("Username")
     )
     action = django_filters.ChoiceFilter(choices=AuditEvent.Action.choices, label=_("Action"))
-    object_type = django_filters.CharFilter(lookup_expr="iexact", label=_("Object type"))
+    object_type = django_filters.ChoiceFilter(choices=record_kind_choices, label=_("Object type"))
     object_id = django_filters.CharFilter(lookup_expr="exact", label=_("Object id"))
     ip = django_filters.CharFilter(lookup_expr="exact", label=_("IP address"))
     request_id = django_filters.CharFilter(lookup_expr="exact", label=_("Request id"))

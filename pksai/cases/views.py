@@ -38,6 +38,7 @@ from pksai.cases.forms import (
     TransitionForm,
 )
 from pksai.cases.models import Alert, Case, Channel, Concern, CustomField, Rating
+from pksai.cases.next_step import next_step
 from pksai.cases.services import ConflictError
 from pksai.cases.workflow import OPEN_STAGES, Stage
 from pksai.core.paging import CappedPaginator
@@ -204,7 +205,11 @@ def case_new(request):
         except PermissionDenied:
             form.add_error("child_village", _("This village is outside your area."))
         else:
-            messages.success(request, _("Case %(n)s registered.") % {"n": case.number})
+            messages.success(
+                request,
+                _("Case %(n)s registered. Next step: %(next)s")
+                % {"n": case.number, "next": next_step(case)},
+            )
             return redirect("cases:detail", case.pk)
     status = 400 if request.method == "POST" else 200
     return render(
@@ -373,6 +378,8 @@ def _write(request, pk: int, action, *, done: str, then: str = "", **forms):
             action(locked)
     except ValidationError as error:  # a PermissionDenied propagates: 403, audited
         return _refused(request, pk, error, **forms)
+    if callable(done):  # a message about the case as it is now
+        done = done(selectors.case_get(user=request.user, pk=pk))
     messages.success(request, done)
     return redirect(reverse("cases:detail", args=[pk]) + then)
 
@@ -396,7 +403,10 @@ def case_transition_view(request, pk: int):
             response=data["response"],
         ),
         transition_form=form,
-        done=_("Done."),
+        done=lambda case: (
+            _("Case %(n)s: %(stage)s. Next step: %(next)s")
+            % {"n": case.number, "stage": case.get_stage_display(), "next": next_step(case)}
+        ),
     )
 
 
@@ -418,7 +428,7 @@ def case_summary_edit(request, pk: int):
             summary=form.cleaned_data["summary"],
         ),
         summary_form=form,
-        done=_("Saved."),
+        done=_("Summary of the report saved."),
     )
 
 
@@ -469,7 +479,7 @@ def emergency_new(request, pk: int):
             notes=data["notes"],
         ),
         emergency_form=form,
-        done=_("Emergency action recorded."),
+        done=_("Emergency action recorded. Next step: mark it as started when it begins."),
     )
 
 
@@ -482,7 +492,7 @@ def emergency_start(request, pk: int, action_id: int):
         request,
         pk,
         lambda _case: services.emergency_action_start(action=action, by=request.user),
-        done=_("Emergency action marked as started."),
+        done=_("Emergency action marked as started. It shows on the case timeline."),
     )
 
 
@@ -500,7 +510,9 @@ def plan_action_new(request, pk: int):
         pk,
         lambda case: services.plan_action_add(case=case, by=request.user, **data),
         plan_action_form=form,
-        done=_("Plan action added."),
+        done=_(
+            "Plan action added to the case plan. Refer it to a provider if a service is needed."
+        ),
         then="#plan",
     )
 
@@ -519,7 +531,7 @@ def follow_up_done(request, pk: int, follow_up_id: int):
         lambda _case: services.follow_up_complete(
             follow_up=follow_up, by=request.user, notes=form.cleaned_data["notes"]
         ),
-        done=_("Follow-up recorded."),
+        done=lambda case: _("Follow-up recorded. Next step: %(next)s") % {"next": next_step(case)},
     )
 
 

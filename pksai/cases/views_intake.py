@@ -22,6 +22,7 @@ from pksai.accounts.scoping import require_perm, scoped
 from pksai.audit.services import audit_record
 from pksai.cases import intake, selectors
 from pksai.cases.models import Case, IntakeReport
+from pksai.cases.next_step import next_step
 
 PAGE_SIZE = 50
 
@@ -91,8 +92,8 @@ def intake_report_register_view(request, pk: int):
             else:
                 messages.success(
                     request,
-                    _("Report %(ref)s registered as case %(n)s.")
-                    % {"ref": report.reference, "n": case.number},
+                    _("Report %(ref)s registered as case %(n)s. Next step: %(next)s")
+                    % {"ref": report.reference, "n": case.number, "next": next_step(case)},
                 )
                 return redirect("cases:intake_reports")
     return _page(request, status=400, errors={("register", pk): form})
@@ -111,6 +112,10 @@ def intake_report_dismiss_view(request, pk: int):
         except ValidationError as refused:
             form.add_error(None, " ".join(refused.messages))
         else:
-            messages.success(request, _("Report %(ref)s dismissed.") % {"ref": report.reference})
+            messages.success(
+                request,
+                _("Report %(ref)s dismissed. It stays in the intake history with the reason.")
+                % {"ref": report.reference},
+            )
             return redirect("cases:intake_reports")
     return _page(request, status=400, errors={("dismiss", pk): form})

@@ -34,6 +34,7 @@ from pksai.cases.forms_records import (
     VoidForm,
 )
 from pksai.cases.models import Assessment, CasePlan
+from pksai.cases.next_step import next_step
 from pksai.cases.services import ConflictError
 
 CHANGE = "cases.change_case"
@@ -101,7 +102,12 @@ def assessment_edit(request, pk: int, assessment_id: int | None = None):
             return _refused(request, case, "assessment_form.html", form, error, item=assessment)
         messages.success(
             request,
-            _("Assessment completed.") if saved.completed_at else _("Assessment saved as draft."),
+            (
+                _("Assessment completed. Next step: %(next)s")
+                if saved.completed_at
+                else _("Assessment saved as a draft. Complete it when every domain is rated.")
+            )
+            % {"next": next_step(case)},
         )
         return redirect(_detail(case) + f"#assessment-{saved.pk}")
     status = 400 if request.method == "POST" else 200
@@ -130,7 +136,9 @@ def plan_edit(request, pk: int):
                 )
         except ValidationError as error:
             return _refused(request, case, "plan_form.html", form, error, plan=plan)
-        messages.success(request, _("Case plan saved."))
+        messages.success(
+            request, _("Case plan saved. Next step: %(next)s") % {"next": next_step(case)}
+        )
         return redirect(_detail(case) + "#plan")
     status = 400 if request.method == "POST" else 200
     return _page(request, case, "plan_form.html", form, plan=plan, status=status)
@@ -156,7 +164,7 @@ def plan_action_status(request, pk: int, action_id: int):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, _("Action updated."))
+            messages.success(request, _("Plan action updated. It shows on the case plan."))
     return redirect(_detail(case) + "#plan")
 
 
@@ -214,7 +222,10 @@ def conference_new(request, pk: int):
                 )
         except ValidationError as error:
             return _refused(request, case, "conference_form.html", form, error)
-        messages.success(request, _("Case conference recorded."))
+        messages.success(
+            request,
+            _("Case conference recorded. Its decisions are on the case plan."),
+        )
         return redirect(_detail(case) + f"#conference-{conference.pk}")
     status = 400 if request.method == "POST" else 200
     return _page(request, case, "conference_form.html", form, status=status)
@@ -235,7 +246,7 @@ def note_new(request, pk: int):
                 records.note_add(case=locked, by=request.user, text=form.cleaned_data["text"])
         except ValidationError as error:
             return _refused(request, case, "note_form.html", form, error)
-        messages.success(request, _("Note added."))
+        messages.success(request, _("Note added to case %(number)s.") % {"number": case.number})
         return redirect(_detail(case) + "#notes")
     status = 400 if request.method == "POST" else 200
     return _page(request, case, "note_form.html", form, status=status)
@@ -262,7 +273,7 @@ def visit_new(request, pk: int):
                 )
         except ValidationError as error:
             return _refused(request, case, "visit_form.html", form, error)
-        messages.success(request, _("Visit logged."))
+        messages.success(request, _("Visit logged on case %(number)s.") % {"number": case.number})
         return redirect(_detail(case) + f"#visit-{visit.pk}")
     status = 400 if request.method == "POST" else 200
     return _page(request, case, "visit_form.html", form, status=status)
@@ -290,7 +301,9 @@ def attachment_new(request, pk: int):
                 )
         except ValidationError as error:
             return _refused(request, case, "attachment_form.html", form, error)
-        messages.success(request, _("Attachment stored."))
+        messages.success(
+            request, _("Attachment stored on case %(number)s.") % {"number": case.number}
+        )
         return redirect(_detail(case) + "#attachments")
     status = 400 if request.method == "POST" else 200
     return _page(request, case, "attachment_form.html", form, status=status)
@@ -335,7 +348,10 @@ def attachment_void(request, pk: int, attachment_id: int):
             records.attachment_void(
                 attachment=attachment, by=request.user, reason=form.cleaned_data["reason"]
             )
-        messages.success(request, _("Attachment voided."))
+        messages.success(
+            request,
+            _("Attachment voided: it stays on the record, marked void."),
+        )
         return redirect(_detail(case) + "#attachments")
     return _page(request, case, "attachment_void.html", form, attachment=attachment)
 

@@ -288,7 +288,14 @@ def complaint_assign_view(request, pk: int):
             by=request.user, complaint=c, to=to, expected_version=data["version"]
         )
 
-    return _act(request, pk, "assign_form", form, action, _("Complaint assigned."))
+    return _act(
+        request,
+        pk,
+        "assign_form",
+        form,
+        action,
+        _("Complaint assigned. The officer sees it in their queue."),
+    )
 
 
 @login_required
@@ -298,7 +305,12 @@ def complaint_start_view(request, pk: int):
         services.complaint_start(by=request.user, complaint=c, expected_version=data["version"])
 
     return _act(
-        request, pk, "start_form", StartForm(request.POST), action, _("Investigation started.")
+        request,
+        pk,
+        "start_form",
+        StartForm(request.POST),
+        action,
+        _("Investigation started. Next step: resolve the complaint before it is due."),
     )
 
 
@@ -308,7 +320,14 @@ def complaint_note_view(request, pk: int):
     def action(c, data):
         services.complaint_note(by=request.user, complaint=c, text=data["text"])
 
-    return _act(request, pk, "note_form", NoteForm(request.POST), action, _("Note added."))
+    return _act(
+        request,
+        pk,
+        "note_form",
+        NoteForm(request.POST),
+        action,
+        _("Note added to the complaint history."),
+    )
 
 
 @login_required
@@ -325,7 +344,7 @@ def complaint_escalate_view(request, pk: int):
         "escalate_form",
         EscalateForm(request.POST),
         action,
-        _("Complaint sent up a level."),
+        _("Complaint sent up a level. The officers there see it in their queue."),
     )
 
 

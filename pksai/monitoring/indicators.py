@@ -10,6 +10,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Q
+from django.utils.text import capfirst
 
 from pksai.accounts.scoping import require_perm
 from pksai.areas.models import Area
@@ -51,7 +52,25 @@ def _labels(group: str, keys: list[str]) -> dict[str, str]:
         return area_names(keys)
     if group == "type":
         return type_names(keys)
+    if group == "sex":
+        return sex_names()
+    if group == "program":
+        return program_names(keys)
     return {}
+
+
+def sex_names() -> dict[str, str]:
+    """ "F"/"M" group keys as words in the reader's language (Perempuan/Laki-laki)."""
+    from pksai.registry.models import Person
+
+    return {code: str(capfirst(label)) for code, label in Person._meta.get_field("sex").choices}
+
+
+def program_names(keys: list[str]) -> dict[str, str]:
+    """Program names for "program" group keys (program codes; one query)."""
+    from pksai.programs.models import Program
+
+    return {p.code: str(p) for p in Program.objects.filter(code__in=[k for k in keys if k])}
 
 
 def area_names(keys: list[str]) -> dict[str, str]:

@@ -90,7 +90,11 @@ def cycle_generate(request):
         except ValidationError as error:
             form.add_error(None, _messages(error))
         else:
-            messages.success(request, _("Cycle %(cycle)s generated.") % {"cycle": cycle})
+            messages.success(
+                request,
+                _("Cycle %(cycle)s generated. Next step: export the payer file.")
+                % {"cycle": cycle},
+            )
             return redirect("payments:cycle", pk=cycle.pk)
     return _cycles_page(request, form=form, status=400)
 
@@ -219,7 +223,10 @@ def batch_export(request, pk: int):
         else:
             messages.success(
                 request,
-                _("Batch %(ref)s exported: %(rows)s lines.")
+                _(
+                    "Payer file %(ref)s exported: %(rows)s lines. Next step: send it to the "
+                    "payer and import their return file here."
+                )
                 % {"ref": batch.reference, "rows": batch.rows},
             )
             return redirect("payments:cycle", pk=cycle.pk)
@@ -378,7 +385,10 @@ def delivery_set(request, pk: int):
         except ValidationError as error:
             form.add_error(None, _messages(error))
         else:
-            messages.success(request, _("Delivery recorded; it applies from the next cycle."))
+            messages.success(
+                request,
+                _("Delivery channel recorded. It applies from the next payment cycle."),
+            )
             return redirect("payments:card", pk=beneficiary.pk)
     rows = services.card_ledger(beneficiary)
     return _card_page(request, beneficiary, rows, form=form, status=400)

@@ -119,7 +119,12 @@ def account_open(request):
                 form.add_error(None, _messages(error))
             else:
                 messages.success(
-                    request, _("Savings account %(number)s opened.") % {"number": account.number}
+                    request,
+                    _(
+                        "Savings account %(number)s opened. Next step: credit the child's "
+                        "payments to it from a payment cycle."
+                    )
+                    % {"number": account.number},
                 )
                 return redirect("payments:savings_account", pk=account.pk)
         status = 400
@@ -145,7 +150,10 @@ def plan_create(request, pk: int):
         except ValidationError as error:
             form.add_error(None, _messages(error))
         else:
-            messages.success(request, _("Fund-utilisation plan drafted."))
+            messages.success(
+                request,
+                _("Fund-utilisation plan drafted. Next step: a supervisor approves it."),
+            )
             return redirect("payments:savings_account", pk=account.pk)
     return _account_page(request, account.pk, plan_form=form, status=400)
 
@@ -161,7 +169,10 @@ def plan_approve(request, pk: int):
         return _account_page(request, plan.account_id, error=refused.message, status=403)
     except ValidationError as error:
         return _account_page(request, plan.account_id, error=_messages(error), status=400)
-    messages.success(request, _("Fund-utilisation plan approved."))
+    messages.success(
+        request,
+        _("Fund-utilisation plan approved. Withdrawals can now be made against it."),
+    )
     return redirect("payments:savings_account", pk=plan.account_id)
 
 

@@ -8,7 +8,8 @@ from datetime import date
 import polars as pl
 from django.db.models import Func, IntegerField, Q, QuerySet
 from django.http import Http404
-from django.utils.translation import gettext
+from django.utils.text import capfirst
+from django.utils.translation import get_language, gettext
 
 from pksai.accounts.scoping import get_scoped_or_404, require_perm, scoped
 from pksai.areas.codes import area_q
@@ -22,6 +23,7 @@ from pksai.programs.models import (
     SelectionRound,
 )
 from pksai.programs.rules import ProgramRulesSpec, label_text
+from pksai.registry.models import Person
 
 VIEW_NOMINATION = "programs.view_nomination"
 VIEW_ROUND = "programs.view_selectionround"
@@ -85,22 +87,26 @@ def decree_frame(selection: SelectionRound) -> pl.DataFrame:
         "nomination__area_id",
         "nomination__area__name",
         "tiers",
-        "nomination__chosen__code",
+        "nomination__chosen__name_id",
+        "nomination__chosen__name_en",
     )
+    # sex and sub-program as words in the reader's language, not codes
+    sexes = {code: str(capfirst(label)) for code, label in Person._meta.get_field("sex").choices}
+    english = get_language() == "en"
     return pl.DataFrame(
         [
             (
                 rank,
                 name,
                 nik,
-                sex,
+                sexes.get(sex, sex),
                 birth.isoformat(),
                 village,
-                village_name,
+                place,
                 " · ".join(str(t) for t in tiers),
-                chosen or "",
+                (english and chosen_en) or chosen_id or "",
             )
-            for rank, name, nik, sex, birth, village, village_name, tiers, chosen in rows
+            for rank, name, nik, sex, birth, village, place, tiers, chosen_id, chosen_en in rows
         ],
         schema=[
             "rank",

@@ -19,6 +19,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -188,8 +189,10 @@ def nominate_from_vulnerability(request, code: str):
             messages.success(
                 request,
                 ngettext(
-                    "%(n)s child nominated from the vulnerability database.",
-                    "%(n)s children nominated from the vulnerability database.",
+                    "%(n)s child nominated from the vulnerability database. Next step: a "
+                    "selection round.",
+                    "%(n)s children nominated from the vulnerability database. Next step: a "
+                    "selection round.",
                     added,
                 )
                 % {"n": added},
@@ -269,7 +272,11 @@ def nomination_profile(request, pk: int):
         response = _nomination_refused(request, pk, error, profile_form=form)
         response.status_code = status
         return response
-    messages.success(request, _("Profile saved."))
+    messages.success(
+        request,
+        _("Profile of %(name)s saved. Next step: the selection round scores it.")
+        % {"name": nomination.person.name},
+    )
     return redirect("programs:nomination", pk)
 
 
@@ -303,7 +310,11 @@ def nomination_choose(request, pk: int):
         )
     except ValidationError as error:
         return _nomination_refused(request, pk, error, choose_form=form)
-    messages.success(request, _("Sub-program chosen: %(p)s.") % {"p": subprogram.name})
+    messages.success(
+        request,
+        _("Sub-program chosen: %(p)s. Next step: enrol %(name)s.")
+        % {"p": subprogram.name, "name": nomination.person.name},
+    )
     return redirect("programs:nomination", pk)
 
 
@@ -327,11 +338,11 @@ def nomination_enrol(request, pk: int):
         return _nomination_refused(request, pk, error, enrol_form=form)
     messages.success(
         request,
-        _("%(name)s is enrolled in %(p)s from %(d)s.")
+        _("%(name)s is enrolled in %(p)s from %(d)s. The next payment cycle includes the benefit.")
         % {
             "name": nomination.person.name,
             "p": beneficiary.program.name,
-            "d": beneficiary.start_date.isoformat(),
+            "d": date_format(beneficiary.start_date, "DATE_FORMAT"),
         },
     )
     return redirect("programs:nomination", pk)
@@ -387,8 +398,8 @@ def round_new(request):
             messages.success(
                 request,
                 _(
-                    "Round done: %(n)s nominees, %(e)s eligible, %(s)s selected, "
-                    "%(v)s to verify in the field."
+                    "Round done: %(n)s nominees, %(e)s eligible, %(s)s selected. Next step: "
+                    "verify %(v)s of them in the field."
                 )
                 % {
                     "n": result.nominees,
@@ -490,7 +501,12 @@ def entry_verify(request, pk: int, entry_pk: int):
     except ValidationError as error:
         return _round_refused(request, pk, error)
     messages.success(
-        request, _("Verification of %(name)s recorded.") % {"name": entry.nomination.person.name}
+        request,
+        _(
+            "Verification of %(name)s recorded. The list can be approved once every sampled "
+            "nominee is verified."
+        )
+        % {"name": entry.nomination.person.name},
     )
     return redirect(reverse("programs:round", args=[pk]) + f"#entry-{entry.pk}")
 
@@ -550,7 +566,10 @@ def round_approve(request, pk: int):
         return _round_refused(request, pk, ValidationError(refused.message), status=403)
     except ValidationError as error:
         return _round_refused(request, pk, error, approve_form=form)
-    messages.success(request, _("The list is approved."))
+    messages.success(
+        request,
+        _("The list is approved. Next step: enrol the selected nominees."),
+    )
     return redirect("programs:round", pk)
 
 
@@ -673,7 +692,10 @@ def nominate_case(request, case_pk: int):
     else:
         messages.success(
             request,
-            _("%(child)s is nominated for %(program)s %(year)s.")
+            _(
+                "%(child)s is nominated for %(program)s %(year)s. Next step: complete the "
+                "nomination profile."
+            )
             % {"child": case.child.name, "program": program.name, "year": year},
         )
     return redirect(target)
@@ -694,7 +716,10 @@ def nomination_photo(request, pk: int):
             services.nomination_photo_save(by=request.user, nomination=nomination, upload=upload)
         except ValidationError as error:
             return _nomination_refused(request, pk, error)
-        messages.success(request, _("Photo saved."))
+        messages.success(
+            request,
+            _("Photo of %(name)s saved.") % {"name": nomination.person.name},
+        )
         return redirect("programs:nomination", pk)
     if not nomination.photo:
         raise Http404("no photo")

@@ -94,7 +94,11 @@ def beneficiary(request, pk: int):
             except ValidationError as error:
                 form.add_error(None, " ".join(error.messages))
             else:
-                messages.success(request, _("Visit recorded."))
+                messages.success(
+                    request,
+                    _("Visit to %(name)s recorded. It counts in this month's facilitation report.")
+                    % {"name": b.person.name},
+                )
                 return redirect("facilitation:beneficiary", pk)
         status = 400
     if request.method == "POST" and request.POST.get("action") == "compliance":
@@ -111,7 +115,14 @@ def beneficiary(request, pk: int):
         except (ValidationError, ValueError) as error:
             messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
         else:
-            messages.success(request, _("Compliance recorded."))
+            messages.success(
+                request,
+                _(
+                    "Compliance of %(name)s recorded. The compliance review proposes any "
+                    "consequence."
+                )
+                % {"name": b.person.name},
+            )
         return redirect("facilitation:beneficiary", pk)
     if request.method == "POST" and request.POST.get("action") == "assign":
         chosen = User.objects.filter(username=request.POST.get("facilitator", "")).first()
@@ -122,7 +133,14 @@ def beneficiary(request, pk: int):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, _("Facilitator assigned."))
+            messages.success(
+                request,
+                _("%(facilitator)s now facilitates %(name)s. Next step: a first visit.")
+                % {
+                    "facilitator": chosen.get_full_name() or chosen.get_username(),
+                    "name": b.person.name,
+                },
+            )
         return redirect("facilitation:beneficiary", pk)
     audit_record(action="view", actor=request.user, obj=b)
     can_assign = request.user.has_perm(facilitation.ASSIGN)
@@ -252,7 +270,13 @@ def reconfirmation(request):
         except (ValidationError, ValueError) as error:
             messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
         else:
-            messages.success(request, _("Saved."))
+            if request.POST.get("action") == "exit":
+                done = _(
+                    "%(name)s has left the program. The benefit stops with the next payment cycle."
+                )
+            else:
+                done = _("%(name)s is reconfirmed and stays in the program.")
+            messages.success(request, done % {"name": b.person.name})
         return redirect(f"{request.path}?program={program.code}")
     page = Paginator(
         compliance.reconfirmation_due(user=request.user, program=program), 100
@@ -291,7 +315,10 @@ def conditionalities(request):
                 n = compliance.compliance_review(
                     by=request.user, program=program, area_code=review.cleaned_data["area"]
                 )
-                messages.success(request, _("%(n)s consequences proposed.") % {"n": n})
+                messages.success(
+                    request,
+                    _("%(n)s consequences proposed. Confirm or waive each one below.") % {"n": n},
+                )
             else:
                 sanction = get_scoped_or_404(
                     Sanction.objects.select_related("step"),
@@ -305,7 +332,14 @@ def conditionalities(request):
                     confirm=request.POST.get("action") == "confirm",
                     reason=request.POST.get("reason", ""),
                 )
-                messages.success(request, _("Saved."))
+                if request.POST.get("action") == "confirm":
+                    messages.success(
+                        request, _("Consequence confirmed: %(step)s.") % {"step": sanction.step}
+                    )
+                else:
+                    messages.success(
+                        request, _("Consequence waived: nothing changes for the beneficiary.")
+                    )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         return redirect(f"{request.path}?program={program.code}")

@@ -77,7 +77,14 @@ def suspension_start(request, pk: int):
         except ValidationError as error:
             form.add_error(None, " ".join(error.messages))
         else:
-            messages.success(request, _("Benefit suspended."))
+            messages.success(
+                request,
+                _(
+                    "Benefit of %(name)s suspended. Payment cycles leave it out until the "
+                    "suspension ends."
+                )
+                % {"name": b.person.name},
+            )
             return redirect("facilitation:beneficiary", b.pk)
     return _box(request, b, form=form)
 
@@ -99,6 +106,13 @@ def suspension_end(request, pk: int):
         except ValidationError as error:
             form.add_error(None, " ".join(error.messages))
         else:
-            messages.success(request, _("Suspension ended."))
+            messages.success(
+                request,
+                _(
+                    "Suspension of %(name)s ended. The benefit is paid again from the next "
+                    "payment cycle."
+                )
+                % {"name": b.person.name},
+            )
             return redirect("facilitation:beneficiary", b.pk)
     return _box(request, b, end_form=form, end_for=suspension.pk)

@@ -153,7 +153,7 @@ def referral_move_view(request, pk: int):
     if data["owner"]:
         owner = User.objects.filter(username=data["owner"], is_active=True).first()
     try:
-        services.referral_move(
+        moved = services.referral_move(
             referral=referral,
             by=request.user,
             name=data["name"],
@@ -168,7 +168,11 @@ def referral_move_view(request, pk: int):
         )
     except ValidationError as error:  # a PermissionDenied propagates: 403, audited
         return _refused(request, pk, error, move_form=form)
-    messages.success(request, _("Saved."))
+    messages.success(
+        request,
+        _("Referral %(n)s: %(status)s.")
+        % {"n": moved.number, "status": moved.get_status_display()},
+    )
     if selectors.is_focal_person(request.user):
         return redirect("referrals:detail", pk)
     if not selectors.referral_list(user=request.user).filter(pk=pk).exists():
@@ -222,7 +226,10 @@ def referral_new(request, case_pk: int):
         else:
             messages.success(
                 request,
-                _("Referral %(n)s sent to %(org)s.")
+                _(
+                    "Referral %(n)s sent to %(org)s. Next step: the provider accepts or "
+                    "declines it; you see the answer on the case."
+                )
                 % {"n": referral.number, "org": chosen.organisation},
             )
             return redirect(reverse("cases:detail", args=[case.pk]) + "#referrals")
@@ -274,7 +281,8 @@ def transfer_new(request, case_pk: int):
         else:
             messages.success(
                 request,
-                _("Transfer %(n)s offered to %(org)s.") % {"n": referral.number, "org": target},
+                _("Transfer %(n)s offered to %(org)s. The case stays yours until they accept it.")
+                % {"n": referral.number, "org": target},
             )
             return redirect(reverse("cases:detail", args=[case.pk]) + "#referrals")
     elif request.method == "POST":
@@ -316,7 +324,10 @@ def satisfaction_new(request, case_pk: int):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, _("Satisfaction recorded."))
+        messages.success(
+            request,
+            _("Satisfaction of case %(number)s recorded. Thank you.") % {"number": case.number},
+        )
     return redirect(_back(case, referral))
 
 

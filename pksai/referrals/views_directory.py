@@ -150,7 +150,11 @@ def _save(request, form: ProviderForm, provider: Provider | None):
     except ValidationError as error:
         form.add_service_errors(error)
         return render(request, template, context, status=400)
-    messages.success(request, _("Saved."))
+    messages.success(
+        request,
+        _("%(name)s saved. Case workers can refer to it when it serves their area.")
+        % {"name": saved.organisation.name},
+    )
     return redirect("providers:detail", pk=saved.pk)
 
 

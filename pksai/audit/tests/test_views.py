@@ -1,6 +1,7 @@
 from pksai.accounts.tests.factories import make_user
 from pksai.audit.models import AuditEvent
 from pksai.audit.services import audit_record
+from pksai.core.labels import record_kind
 
 
 def test_auditor_searches_and_filters_the_trail(client, pilot_areas):
@@ -11,10 +12,14 @@ def test_auditor_searches_and_filters_the_trail(client, pilot_areas):
 
     page = client.get("/audit/")
     assert page.status_code == 200
-    assert "registry.person" in page.text and "cases.case" in page.text
+    # record kinds as words in the reader's language (Indonesian here), never model labels
+    person, case = record_kind("registry.person"), record_kind("cases.case")
+    assert person != "registry.person" and case != "cases.case"
+    assert f"{person} 7" in page.text and f"{case} 8" in page.text
 
     filtered = client.get("/audit/?action=export&username=someone", headers={"HX-Request": "true"})
-    assert "registry.person" in filtered.text and "cases.case" not in filtered.text
+    assert f"{person} 7" in filtered.text and f"{case} 8" not in filtered.text
+    assert "registry.person" not in filtered.text
     assert "<html" not in filtered.text
 
     # Reading the trail is itself recorded, with the filters used.

@@ -368,7 +368,7 @@ def test_a_round_through_the_pages(client, officer):
     page = client.get(url)
     assert page.status_code == 200
     text = page.text
-    assert "Round done: 6 nominees, 5 eligible, 3 selected, 2 to verify in the field." in text
+    assert "Round done: 6 nominees, 5 eligible, 3 selected. Next step: verify 2 of them" in text
     assert "JSPACA default 2026 v1" in text
     assert "Type and condition of disability (incl. assistive devices)" in text  # a tier
     assert "Level of dependency" in text
