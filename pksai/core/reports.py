@@ -11,6 +11,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
@@ -24,6 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from pksai.areas.codes import normalise_area_code
 from pksai.audit.services import audit_record
+from pksai.core.pdf import document, printed_at
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -201,60 +203,74 @@ def with_period_defaults(request) -> dict:
 
 
 def latin1(text: str) -> str:
-    """Text for the PDF's core fonts and HTTP headers (Latin-1): dashes and ≤ become their
-    plain forms, anything else outside Latin-1 a question mark."""
+    """Text for HTTP headers (Latin-1): dashes and ≤ become their plain forms, anything else
+    outside Latin-1 a question mark. (PDFs are set in a Unicode font: pksai.core.pdf.)"""
     replaced = (text or "").replace("—", "-").replace("–", "-").replace("≤", "<=")
     return replaced.encode("latin-1", "replace").decode("latin-1")
+
+
+def pdf_cell(value: Any) -> str:
+    """A cell of a report PDF: text as it is, numbers in the reader's format (grouped
+    thousands, decimal comma), nothing as a dash — as the page shows them."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, int):
+        return formats.number_format(value, force_grouping=True)
+    if isinstance(value, float | Decimal):
+        return formats.number_format(value, use_l10n=True, force_grouping=True)
+    return str(value)
 
 
 def grid_pdf(
     *,
     title: str,
-    headings: list[str],
-    rows: list[list[str]],
+    headings: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    total: Sequence[Any] | None = None,
     subtitle: str = "",
     notes: Sequence[str] = (),
     user: Any = None,
 ) -> bytes:
-    """A landscape A4: the title, the filters, who printed it and when, the table (cells as
-    text) and its notes."""
-    from fpdf import FPDF  # imported only when a PDF is made (start-up time)
-
-    pdf = FPDF(orientation="L", format="A4")
-    pdf.set_auto_page_break(auto=True, margin=14)
-    pdf.add_page()
-    pdf.set_font("Helvetica", "B", 13)
-    pdf.multi_cell(0, 7, latin1(title), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 9)
+    """A landscape A4 in the shipped Unicode font: the title, the filters, who printed it and
+    when, the table and its notes. Cells wrap in columns sized from their contents, numbers
+    stand flush right, the total row is in bold, the headings are repeated on every page and
+    the pages are numbered (pksai.core.pdf)."""
+    pdf = document(landscape=True)
+    pdf.heading(str(title))
     if subtitle:
-        pdf.multi_cell(0, 5, latin1(subtitle), new_x="LMARGIN", new_y="NEXT")
+        pdf.paragraph(str(subtitle))
     printed = _("Printed by %(user)s at %(when)s") % {
-        "user": user.get_username() if user is not None else "-",
-        "when": timezone.localtime().strftime("%Y-%m-%d %H:%M %Z"),
+        "user": user.get_username() if user is not None else "—",
+        "when": printed_at(),
     }
-    pdf.cell(0, 5, latin1(printed), new_x="LMARGIN", new_y="NEXT")
+    pdf.paragraph(printed, grey=True)
     pdf.ln(2)
-    pdf.set_font("Helvetica", "", 8)
-    with pdf.table(text_align="LEFT", first_row_as_headings=True) as grid:
-        heading = grid.row()
-        for label in headings:
-            heading.cell(latin1(str(label)))
-        for values in rows:
-            row = grid.row()
-            for value in values:
-                row.cell(latin1(value))
-    if notes:
-        pdf.ln(2)
-        for note in notes:
-            pdf.multi_cell(0, 5, latin1(note), new_x="LMARGIN", new_y="NEXT")
+    pdf.data_table(
+        [str(label) for label in headings],
+        [[pdf_cell(value) for value in row] for row in rows],
+        total=[pdf_cell(value) for value in total] if total is not None else None,
+        stripes=True,
+    )
+    for note in notes:
+        pdf.paragraph(str(note), size=8)
     return bytes(pdf.output())
 
 
 def table_pdf(table: Table, *, title: str, subtitle: str = "", user: Any = None) -> bytes:
     """The table as the page shows it (formatted cells, no codes), as a PDF."""
     page = display(table)
-    rows = page["rows"] + ([page["total"]] if page["total"] else [])
-    return grid_pdf(title=title, headings=page["columns"], rows=rows, subtitle=subtitle, user=user)
+    return grid_pdf(
+        title=title,
+        headings=page["columns"],
+        rows=page["rows"],
+        total=page["total"],
+        subtitle=subtitle,
+        user=user,
+    )
 
 
 def table_file(table: Table, fmt: str, *, sheet: str, title: str = "", user: Any = None) -> bytes:

@@ -149,7 +149,8 @@ def to_pdf(table: Table, *, subtitle: str = "", user: Any = None) -> bytes:
     return grid_pdf(
         title=table.title,
         headings=[str(c) for c in table.columns],
-        rows=[[_text(v) for v in row] for row in table.body()],
+        rows=table.rows,
+        total=table.total,
         subtitle=subtitle,
         notes=table.notes,
         user=user,
