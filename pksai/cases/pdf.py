@@ -54,10 +54,9 @@ def _area(area) -> str:
     return ", ".join(names)
 
 
-def case_summary_pdf(*, case: Case, user, compress: bool = True, watermark: str = "") -> bytes:
+def case_summary_pdf(*, case: Case, user, watermark: str = "") -> bytes:
     full = sees_restricted_fields(case, user)
     pdf = document()
-    pdf.set_compression(compress)
     pdf.heading(_("Case summary %(n)s") % {"n": case.number}, size=14)
     printed = _("Printed %(when)s by %(who)s. Confidential: a child's personal data.") % {
         "when": printed_at(),

@@ -240,7 +240,7 @@ def _document_class() -> type:
                     for i in range(columns)
                 ]
             if widths is None:
-                size, sized = self._fit(heads, everything, size)
+                size, sized = self._fit(heads, body, last, size)
             else:
                 scale = self.epw / sum(widths)
                 sized = [w * scale for w in widths]
@@ -255,6 +255,10 @@ def _document_class() -> type:
                 self._row(heads, table, heading=True)
             self._table = table
             for number, values in enumerate(body):
+                if last is not None and number == len(body) - 1:  # the total not alone
+                    both = self._height(values, table) + self._height(last, table, bold=True)
+                    if both <= self._fresh_room(table) and self.will_page_break(both):
+                        self._new_page(table)
                 self._row(values, table, fill=stripes and number % 2 == 1)
             if last is not None:
                 self._row(last, table, bold=True)
@@ -272,34 +276,51 @@ def _document_class() -> type:
             self.ln(1)
 
         def _fit(
-            self, headings: list[str] | None, rows: list[list[str]], size: float
+            self,
+            headings: list[str] | None,
+            rows: list[list[str]],
+            total: list[str] | None,
+            size: float,
         ) -> tuple[float, list[float]]:
             """Column widths (mm) from the contents, and the font size that lets them fit.
-            Every column as wide as its widest cell (and heading) on one line when the page
-            allows, the spare room shared out. Else the narrow columns keep their width and
-            the wide ones (names, addresses, notes) share what is left in proportion, never
-            narrower than their longest word; the text is set smaller when even that is too
-            wide, and words are cut only below the smallest size."""
+
+            1. Every cell and heading on one line when the page allows (a small table is
+               widened by half, or to the page's width when nearly as wide).
+            2. Else every cell on one line and the headings wrapped (a heading wraps once,
+               a cell in every row), the room left unwrapping the headings.
+            3. Else the narrow columns keep their width and the wide ones (names,
+               addresses, notes) share what is left in proportion to the text they
+               typically hold, never narrower than their longest word. The text is set
+               smaller when even that is too wide; words are cut only at the smallest size.
+            """
             while True:
-                natural, least, typical = self._natural(headings, rows, size)
+                body, head, least, typical = self._natural(headings, rows, total, size)
                 if sum(least) <= self.epw or size <= SMALLEST:
                     break
                 size = max(SMALLEST, size - 0.5)
             room = self.epw
-            if sum(natural) <= room:
-                spare = room - sum(natural)
-                return size, [n + spare * n / sum(natural) for n in natural]
+            full = [max(b, h, w) for b, h, w in zip(body, head, least, strict=True)]
+            if sum(full) <= room:
+                grow = min(room / sum(full), 1.5)
+                if sum(full) * grow > 0.75 * room:
+                    grow = room / sum(full)
+                return size, [w * grow for w in full]
+            base = [max(b, w) for b, w in zip(body, least, strict=True)]
+            if sum(base) <= room:
+                need = [f - b for f, b in zip(full, base, strict=True)]
+                give = (room - sum(base)) / sum(need)  # < 1: else step 1
+                return size, [b + n * give for b, n in zip(base, need, strict=True)]
             if sum(least) >= room:  # even the longest words do not fit: cut them
                 return size, [w * room / sum(least) for w in least]
-            widths = list(natural)
+            widths = list(base)
             free = set(range(len(widths)))
             while True:  # the columns narrower than an equal share keep their width
                 share = room / len(free)
-                narrow = {i for i in free if natural[i] <= share}
+                narrow = {i for i in free if base[i] <= share}
                 if not narrow:
                     break
                 free -= narrow
-                room -= sum(natural[i] for i in narrow)
+                room -= sum(base[i] for i in narrow)
             # the others share the rest in proportion to the text they typically hold (one
             # long address does not widen its column at the expense of every row's reasons),
             # each at least as wide as its longest word
@@ -318,14 +339,25 @@ def _document_class() -> type:
             return size, widths
 
         def _natural(
-            self, headings: list[str] | None, rows: list[list[str]], size: float
-        ) -> tuple[list[float], list[float], list[float]]:
-            """Per column (mm, padded): the widest cell or heading on one line, the longest
-            word, and the mean width of its cells (how much text the column typically holds)."""
-            columns = len(headings) if headings is not None else len(rows[0])
-            natural, least, typical = [0.0] * columns, [0.0] * columns, [0.0] * columns
+            self,
+            headings: list[str] | None,
+            rows: list[list[str]],
+            total: list[str] | None,
+            size: float,
+        ) -> tuple[list[float], list[float], list[float], list[float]]:
+            """Per column (mm, padded): the widest cell on one line, the heading on one line,
+            the longest word (heading or cell), and the mean width of the cells (how much
+            text the column typically holds). The total row is measured in bold."""
+            columns = len(headings) if headings is not None else len((rows or [total])[0])
+            body, head = [0.0] * columns, [0.0] * columns
+            least, typical = [0.0] * columns, [0.0] * columns
             pad = 2 * self.c_margin + 0.2
-            for style, texts in (("B", [headings] if headings else []), ("", rows)):
+            parts = (
+                ("B", [headings] if headings else [], head),
+                ("", rows, body),
+                ("B", [total] if total else [], body),
+            )
+            for style, texts, widest in parts:
                 self.set_font(self.family, style, size)
                 for i in range(columns):
                     widths: dict[str, float] = {}
@@ -338,16 +370,18 @@ def _document_class() -> type:
                                 word = max(paragraph.split(), key=len)
                                 width = self.measure(word)
                             least[i] = max(least[i], width + pad)
-                        natural[i] = max(natural[i], widths[cell])
-                    if style == "" and texts:
+                        widest[i] = max(widest[i], widths[cell])
+                    if texts is rows and texts:
                         typical[i] = sum(widths[row[i]] for row in texts) / len(texts)
             # a column of long texts (notes, reasons) is not held wide by one long word, nor
             # made so narrow that its longest text becomes a tall strip
-            least = [max(min(w, 45.0), min(n, 28.0)) for w, n in zip(least, natural, strict=True)]
-            return natural, least, typical
+            least = [max(min(w, 45.0), min(b, 28.0)) for w, b in zip(least, body, strict=True)]
+            return body, head, least, typical
 
-        def _height(self, values: Sequence[str], table: _Table, *, heading: bool = False) -> float:
-            self.set_font(self.family, "B" if heading else "", table.size)
+        def _height(
+            self, values: Sequence[str], table: _Table, *, heading: bool = False, bold: bool = False
+        ) -> float:
+            self.set_font(self.family, "B" if heading or bold else "", table.size)
             wrapped = [self.lines(v, w) for v, w in zip(values, table.widths, strict=True)]
             return max(len(lines) for lines in wrapped) * table.size * LINE_PER_PT + 2 * PAD
 

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.http import HttpResponse
 from django.utils import formats, timezone
 from django.utils.http import content_disposition_header
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -250,7 +251,7 @@ def grid_pdf(
     pdf.paragraph(printed, grey=True)
     pdf.ln(2)
     pdf.data_table(
-        [str(label) for label in headings],
+        [capfirst(str(label)) for label in headings],
         [[pdf_cell(value) for value in row] for row in rows],
         total=[pdf_cell(value) for value in total] if total is not None else None,
         stripes=True,

@@ -10,6 +10,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Q
+from django.utils.text import capfirst
 
 from pksai.accounts.scoping import require_perm
 from pksai.areas.models import Area
@@ -51,6 +52,14 @@ def _labels(group: str, keys: list[str]) -> dict[str, str]:
         return area_names(keys)
     if group == "type":
         return type_names(keys)
+    if group == "sex":  # "F" → "Perempuan": the word, never the code
+        from pksai.registry.models import Person
+
+        return {k: capfirst(v) for k, v in Person._meta.get_field("sex").flatchoices}
+    if group == "program":
+        from pksai.programs.selectors import program_names
+
+        return program_names()
     return {}
 
 

@@ -15,8 +15,9 @@ import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-OBJECT = re.compile(rb"(\d+) 0 obj\s*(.*?)\bendobj", re.S)
-STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
+OBJECT_START = re.compile(rb"(\d+) 0 obj\s*")
+STREAM = re.compile(rb"stream\r?\n")
+LENGTH = re.compile(rb"/Length (\d+)\b(?! 0 R)")
 TOKEN = re.compile(rb"\s*(/[^\s/\[\]()<>]+|[-+]?\d*\.?\d+|[A-Za-z'\"*]+|\[|\]|\(|<[0-9A-Fa-f]*>)")
 ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
 
@@ -32,15 +33,27 @@ class Run:
 
 
 def _objects(pdf: bytes) -> dict[int, tuple[bytes, bytes | None]]:
+    """Every object's dictionary and its stream's data (inflated), read by the stream's
+    /Length: compressed data may end in a byte that looks like a line end."""
     found = {}
-    for number, body in OBJECT.findall(pdf):
-        stream = STREAM.search(body)
+    position = 0
+    while match := OBJECT_START.search(pdf, position):
+        start = match.end()
+        stream = STREAM.search(pdf, start)
+        end = pdf.index(b"endobj", start)
         data = None
-        if stream:
-            data = stream.group(1)
-            if b"/FlateDecode" in body[: stream.start()]:
+        if stream and stream.start() < end:
+            head = pdf[start : stream.start()]
+            length = int(LENGTH.search(head).group(1))
+            data = pdf[stream.end() : stream.end() + length]
+            if b"/FlateDecode" in head:
                 data = zlib.decompress(data)
-        found[int(number)] = (body, data)
+            end = pdf.index(b"endobj", stream.end() + length)
+            body = head
+        else:
+            body = pdf[start:end]
+        found[int(match.group(1))] = (body, data)
+        position = end + len(b"endobj")
     return found
 
 
