@@ -183,7 +183,7 @@ def case_summary_pdf(*, case: Case, user, watermark: str = "") -> bytes:
         pdf,
         [_("Date"), _("Place"), _("Who was seen"), _("Observations")],
         [[_date(v.visited_on), v.place, v.seen, v.observations] for v in case.visits.all()],
-        (25, 45, 45, 75),
+        (24, 38, 34, 94),
     )
     pdf.section(_("Follow-ups"))
     _table(

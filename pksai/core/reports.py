@@ -274,14 +274,44 @@ def table_pdf(table: Table, *, title: str, subtitle: str = "", user: Any = None)
     )
 
 
-def table_file(table: Table, fmt: str, *, sheet: str, title: str = "", user: Any = None) -> bytes:
+def table_file(
+    table: Table, fmt: str, *, sheet: str, title: str = "", subtitle: str = "", user: Any = None
+) -> bytes:
     if fmt == "csv":
         return table.frame().write_csv().encode()
     if fmt == "xlsx":
         buffer = io.BytesIO()
         table.frame().write_excel(buffer, worksheet=sheet[:31])
         return buffer.getvalue()
-    return table_pdf(table, title=title or sheet, user=user)
+    return table_pdf(table, title=title or sheet, subtitle=subtitle, user=user)
+
+
+def filters_line(detail: dict) -> str:
+    """The period and area of a report's filters (as its download's detail holds them: days
+    as ``from``/``to``, months as ``period_from``/``period_to``, an area code) in words, for
+    the PDF under its title: "Periode 1 Jan 2026 – 31 Des 2026, wilayah Kota Makassar"."""
+    from pksai.areas.models import Area
+
+    def day(value: str, pattern: str) -> str:
+        try:
+            return formats.date_format(date.fromisoformat(value), pattern)
+        except (TypeError, ValueError):
+            return ""
+
+    start = day(detail.get("from", ""), "j M Y")
+    end = day(detail.get("to", ""), "j M Y")
+    if not (start or end):
+        start = day(f"{detail.get('period_from', '')}-01", "M Y")
+        end = day(f"{detail.get('period_to', '')}-01", "M Y")
+    code = detail.get("area", "")
+    area = Area.objects.filter(code=code).values_list("name", flat=True).first() if code else ""
+    if not (start or end or code):
+        return ""
+    return _("Period %(start)s – %(end)s, area %(area)s") % {
+        "start": start or "…",
+        "end": end or "…",
+        "area": area or code or _("all in scope"),
+    }
 
 
 def download(
@@ -295,7 +325,7 @@ def download(
     title: str = "",
 ) -> HttpResponse:
     """The table as a CSV, XLSX or PDF download, on the audit log (action export, the
-    filters in the detail)."""
+    filters in the detail; the PDF names the period and area under its title)."""
     audit_record(
         action="export",
         actor=request.user,
@@ -303,7 +333,12 @@ def download(
         detail={"format": fmt, **detail, "rows": len(table.rows)},
     )
     body = table_file(
-        table, fmt, sheet=object_type.rsplit(".", 1)[-1], title=title, user=request.user
+        table,
+        fmt,
+        sheet=object_type.rsplit(".", 1)[-1],
+        title=title,
+        subtitle=filters_line(detail) if fmt == "pdf" else "",
+        user=request.user,
     )
     response = HttpResponse(body, content_type=FORMATS[fmt])
     response["Content-Disposition"] = content_disposition_header(

@@ -11,12 +11,12 @@ from __future__ import annotations
 import io
 from datetime import date
 
-from django.utils import formats, timezone
+from django.utils import formats
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from pksai.audit.personal_exports import watermark_pdf, xlsx_with_watermark
-from pksai.core.pdf import document
+from pksai.core.pdf import document, printed_at
 from pksai.programs.models import SelectionRound
 from pksai.programs.selectors import decree_frame, program_names
 from pksai.registry.models import Person
@@ -64,7 +64,7 @@ def decree_pdf(selection: SelectionRound, watermark: str = "") -> bytes:
     }
     pdf.paragraph(decree)
     printed = _("Printed %(when)s. Confidential: personal data (UU 27/2022).") % {
-        "when": timezone.localtime().strftime("%Y-%m-%d %H:%M %Z")
+        "when": printed_at()
     }
     pdf.paragraph(printed)
     pdf.ln(2)

@@ -11,7 +11,7 @@ from django.utils import translation
 
 from pksai.accounts.tests.factories import make_user
 from pksai.core.pdf import document, looks_numeric
-from pksai.core.reports import Table, grid_pdf, table_pdf
+from pksai.core.reports import Table, filters_line, grid_pdf, table_pdf
 from pksai.core.tests.pdf_text import outside, overlapping, pdf_runs, pdf_text, width
 
 MM = 72 / 25.4
@@ -170,3 +170,21 @@ def test_numbers_are_recognised_for_alignment():
     assert looks_numeric(["1.234", "12,5", "—", "≤4", "", "Rp 300.000", "-3", "50 %"])
     assert not looks_numeric(["1.234", "Kota Makassar"])
     assert not looks_numeric(["", ""])
+
+
+@pytest.mark.django_db
+def test_a_report_pdf_names_its_period_and_area_under_the_title(pilot_areas, client):
+    with translation.override("en"):
+        days = filters_line({"from": "2026-01-01", "to": "2026-12-31", "area": "73.71"})
+        months = filters_line({"period_from": "2026-01", "period_to": "2026-03", "area": ""})
+    assert days == "Period 1 Jan 2026 – 31 Dec 2026, area Kota Makassar"
+    assert months == "Period Jan 2026 – Mar 2026, area all in scope"
+    assert filters_line({"group": "service"}) == ""
+    client.force_login(make_user("analis", roles=["national_analyst"], national=True))
+    client.post("/i18n/setlang/", {"language": "en"})
+    response = client.get(
+        "/referrals/reports/export/",
+        {"report": "services", "format": "pdf", "date_from": "2026-01-01", "date_to": "2026-06-30"},
+    )
+    lines = pdf_text(response.content).splitlines()
+    assert "Period 1 Jan 2026 – 30 Jun 2026, area all in scope" in lines
