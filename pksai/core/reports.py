@@ -11,6 +11,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
@@ -19,11 +20,13 @@ from django.db.models import Q
 from django.http import HttpResponse
 from django.utils import formats, timezone
 from django.utils.http import content_disposition_header
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pksai.areas.forms import AreaField, scope_area_fields
 from pksai.audit.services import audit_record
+from pksai.core.pdf import document, printed_at
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
@@ -192,70 +195,114 @@ def with_period_defaults(request) -> dict:
 
 
 def latin1(text: str) -> str:
-    """Text for the PDF's core fonts and HTTP headers (Latin-1): dashes and ≤ become their
-    plain forms, anything else outside Latin-1 a question mark."""
+    """Text for HTTP headers (Latin-1): dashes and ≤ become their plain forms, anything else
+    outside Latin-1 a question mark. (PDFs are set in a Unicode font: pksai.core.pdf.)"""
     replaced = (text or "").replace("—", "-").replace("–", "-").replace("≤", "<=")
     return replaced.encode("latin-1", "replace").decode("latin-1")
+
+
+def pdf_cell(value: Any) -> str:
+    """A cell of a report PDF: text as it is, numbers in the reader's format (grouped
+    thousands, decimal comma), nothing as a dash — as the page shows them."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, int):
+        return formats.number_format(value, force_grouping=True)
+    if isinstance(value, float | Decimal):
+        return formats.number_format(value, use_l10n=True, force_grouping=True)
+    return str(value)
 
 
 def grid_pdf(
     *,
     title: str,
-    headings: list[str],
-    rows: list[list[str]],
+    headings: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    total: Sequence[Any] | None = None,
     subtitle: str = "",
     notes: Sequence[str] = (),
     user: Any = None,
 ) -> bytes:
-    """A landscape A4: the title, the filters, who printed it and when, the table (cells as
-    text) and its notes."""
-    from fpdf import FPDF  # imported only when a PDF is made (start-up time)
-
-    pdf = FPDF(orientation="L", format="A4")
-    pdf.set_auto_page_break(auto=True, margin=14)
-    pdf.add_page()
-    pdf.set_font("Helvetica", "B", 13)
-    pdf.multi_cell(0, 7, latin1(title), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 9)
+    """A landscape A4 in the shipped Unicode font: the title, the filters, who printed it and
+    when, the table and its notes. Cells wrap in columns sized from their contents, numbers
+    stand flush right, the total row is in bold, the headings are repeated on every page and
+    the pages are numbered (pksai.core.pdf)."""
+    pdf = document(landscape=True)
+    pdf.heading(str(title))
     if subtitle:
-        pdf.multi_cell(0, 5, latin1(subtitle), new_x="LMARGIN", new_y="NEXT")
+        pdf.paragraph(str(subtitle))
     printed = _("Printed by %(user)s at %(when)s") % {
-        "user": user.get_username() if user is not None else "-",
-        "when": timezone.localtime().strftime("%Y-%m-%d %H:%M %Z"),
+        "user": user.get_username() if user is not None else "—",
+        "when": printed_at(),
     }
-    pdf.cell(0, 5, latin1(printed), new_x="LMARGIN", new_y="NEXT")
+    pdf.paragraph(printed, grey=True)
     pdf.ln(2)
-    pdf.set_font("Helvetica", "", 8)
-    with pdf.table(text_align="LEFT", first_row_as_headings=True) as grid:
-        heading = grid.row()
-        for label in headings:
-            heading.cell(latin1(str(label)))
-        for values in rows:
-            row = grid.row()
-            for value in values:
-                row.cell(latin1(value))
-    if notes:
-        pdf.ln(2)
-        for note in notes:
-            pdf.multi_cell(0, 5, latin1(note), new_x="LMARGIN", new_y="NEXT")
+    pdf.data_table(
+        [capfirst(str(label)) for label in headings],
+        [[pdf_cell(value) for value in row] for row in rows],
+        total=[pdf_cell(value) for value in total] if total is not None else None,
+        stripes=True,
+    )
+    for note in notes:
+        pdf.paragraph(str(note), size=8)
     return bytes(pdf.output())
 
 
 def table_pdf(table: Table, *, title: str, subtitle: str = "", user: Any = None) -> bytes:
     """The table as the page shows it (formatted cells, no codes), as a PDF."""
     page = display(table)
-    rows = page["rows"] + ([page["total"]] if page["total"] else [])
-    return grid_pdf(title=title, headings=page["columns"], rows=rows, subtitle=subtitle, user=user)
+    return grid_pdf(
+        title=title,
+        headings=page["columns"],
+        rows=page["rows"],
+        total=page["total"],
+        subtitle=subtitle,
+        user=user,
+    )
 
 
-def table_file(table: Table, fmt: str, *, sheet: str, title: str = "", user: Any = None) -> bytes:
+def table_file(
+    table: Table, fmt: str, *, sheet: str, title: str = "", subtitle: str = "", user: Any = None
+) -> bytes:
     if fmt == "csv":
         return table.frame().write_csv().encode()
     if fmt == "xlsx":
         buffer = io.BytesIO()
         table.frame().write_excel(buffer, worksheet=sheet[:31])
         return buffer.getvalue()
-    return table_pdf(table, title=title or sheet, user=user)
+    return table_pdf(table, title=title or sheet, subtitle=subtitle, user=user)
+
+
+def filters_line(detail: dict) -> str:
+    """The period and area of a report's filters (as its download's detail holds them: days
+    as ``from``/``to``, months as ``period_from``/``period_to``, an area code) in words, for
+    the PDF under its title: "Periode 1 Jan 2026 – 31 Des 2026, wilayah Kota Makassar"."""
+    from pksai.areas.models import Area
+
+    def day(value: str, pattern: str) -> str:
+        try:
+            return formats.date_format(date.fromisoformat(value), pattern)
+        except (TypeError, ValueError):
+            return ""
+
+    start = day(detail.get("from", ""), "j M Y")
+    end = day(detail.get("to", ""), "j M Y")
+    if not (start or end):
+        start = day(f"{detail.get('period_from', '')}-01", "M Y")
+        end = day(f"{detail.get('period_to', '')}-01", "M Y")
+    code = detail.get("area", "")
+    area = Area.objects.filter(code=code).values_list("name", flat=True).first() if code else ""
+    if not (start or end or code):
+        return ""
+    return _("Period %(start)s – %(end)s, area %(area)s") % {
+        "start": start or "…",
+        "end": end or "…",
+        "area": area or code or _("all in scope"),
+    }
 
 
 def download(
@@ -269,7 +316,7 @@ def download(
     title: str = "",
 ) -> HttpResponse:
     """The table as a CSV, XLSX or PDF download, on the audit log (action export, the
-    filters in the detail)."""
+    filters in the detail; the PDF names the period and area under its title)."""
     audit_record(
         action="export",
         actor=request.user,
@@ -277,7 +324,12 @@ def download(
         detail={"format": fmt, **detail, "rows": len(table.rows)},
     )
     body = table_file(
-        table, fmt, sheet=object_type.rsplit(".", 1)[-1], title=title, user=request.user
+        table,
+        fmt,
+        sheet=object_type.rsplit(".", 1)[-1],
+        title=title,
+        subtitle=filters_line(detail) if fmt == "pdf" else "",
+        user=request.user,
     )
     response = HttpResponse(body, content_type=FORMATS[fmt])
     response["Content-Disposition"] = content_disposition_header(

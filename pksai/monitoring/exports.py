@@ -19,6 +19,7 @@ from typing import Any
 import polars as pl
 import xlsxwriter
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pksai.core.reports import grid_pdf
 from pksai.monitoring.suppression import suppress, threshold
@@ -149,7 +150,8 @@ def to_pdf(table: Table, *, subtitle: str = "", user: Any = None) -> bytes:
     return grid_pdf(
         title=table.title,
         headings=[str(c) for c in table.columns],
-        rows=[[_text(v) for v in row] for row in table.body()],
+        rows=table.rows,
+        total=table.total,
         subtitle=subtitle,
         notes=table.notes,
         user=user,
@@ -267,6 +269,13 @@ def comparison_table(
     )
 
 
+# where a program's beneficiary count comes from (finance.Efficiency.beneficiaries_source)
+BENEFICIARY_SOURCES = {
+    "imported": gettext_lazy("spending import"),
+    "enrolments": gettext_lazy("enrolments"),
+}
+
+
 def efficiency_table(rows: Sequence[Any], year: int) -> Table:
     return Table(
         key="efficiency",
@@ -289,7 +298,7 @@ def efficiency_table(rows: Sequence[Any], year: int) -> Table:
             [
                 r.program.upper(),
                 r.beneficiaries,
-                r.beneficiaries_source,
+                str(BENEFICIARY_SOURCES.get(r.beneficiaries_source, r.beneficiaries_source)),
                 r.civil_servants,
                 r.total_spending,
                 r.benefits,

@@ -93,6 +93,16 @@ class DeliveryForm(forms.Form):
         self.fields["cycle"].queryset = selectors.cycle_list(user=user)
 
 
+# the PDF's title: the report's name as its page heads it (``Report.heading`` heads the
+# grouping column)
+TITLES = {
+    "timeliness": _("Payment timeliness"),
+    "held": _("Held and undelivered"),
+    "lump_sums": _("Lump sums"),
+    "delivery": _("The payer's monthly delivery report"),
+}
+
+
 def _download(request, report: reports.Report, fmt: str, detail: dict, name: str):
     return download(
         request,
@@ -100,7 +110,7 @@ def _download(request, report: reports.Report, fmt: str, detail: dict, name: str
         fmt=fmt,
         filename=name,
         object_type=f"payments.report.{report.name}",
-        title=report.heading or report.name,
+        title=str(TITLES[report.name]),
         detail=detail,
     )
 

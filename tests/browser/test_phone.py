@@ -10,13 +10,10 @@ from pathlib import Path
 
 from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
-from django.core.management import call_command
 from playwright.sync_api import Browser, Page, expect
 
-from conftest import restore_reference_data
-from pksai.accounts.demo import DEMO_PASSWORD
 from pksai.accounts.tests.factories import make_user
-from pksai.areas.tests.factories import make_areas
+from tests.browser.helpers import demo_data, sign_in
 
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 768}
@@ -47,37 +44,6 @@ CARDS = """() => [...document.querySelectorAll('table.responsive > tbody > tr')]
   shortLinks: [...tr.querySelectorAll('a')].filter(a => a.getBoundingClientRect().height < 44)
     .length,
 }))"""
-
-
-def demo_data() -> None:
-    """The demo for the five pilot sites on a handful of areas (the test_demo recipe)."""
-    restore_reference_data()  # an earlier live-server test may have emptied the tables
-    sites = ("73.71", "73.06", "33.72", "33.10", "35.04")
-    make_areas(
-        [
-            ("31", "DKI Jakarta"),
-            ("73", "Sulawesi Selatan"),
-            ("73.71", "Kota Makassar"),
-            ("73.06", "Kabupaten Gowa"),
-            ("33", "Jawa Tengah"),
-            ("33.72", "Kota Surakarta"),
-            ("33.10", "Kabupaten Klaten"),
-            ("35", "Jawa Timur"),
-            ("35.04", "Kabupaten Tulungagung"),
-        ]
-        + [(f"{r}.01", f"Kecamatan {r}") for r in sites]
-        + [(f"{r}.01.1001", f"Kelurahan {r}") for r in sites]
-        + [(f"{r}.01.2001", f"Desa {r}") for r in sites]
-    )
-    call_command("demo", "--households", "60", verbosity=0)
-
-
-def sign_in(page: Page, base: str, username: str, password: str = DEMO_PASSWORD) -> None:
-    page.goto(base + "/accounts/login/")
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password").fill(password)
-    page.locator("main button[type=submit]").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
 def menu_links(page: Page) -> list[str]:

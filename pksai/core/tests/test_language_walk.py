@@ -207,7 +207,10 @@ def _sample_values() -> dict[str, list]:
     def one(**kwargs):
         return [kwargs] if all(v is not None for v in kwargs.values()) else []
 
+    from pksai.core.views import QUEUES
+
     by_route = {
+        "my-queues/<slug:key>/": [{"key": key} for key in QUEUES],
         "organisations/<int:pk>/": one(pk=getattr(organisation, "pk", None)),
         "areas/<str:code>/": [{"code": "73.71"}, {"code": "73.71.01"}],
         "registry/imports/<int:pk>/": one(pk=getattr(import_batch, "pk", None)),
