@@ -159,7 +159,6 @@ def _sample_values() -> dict[str, list]:
     """Values for the path parameters, by the route they fill: ``route → [kwargs, ...]``."""
     from pksai.accounts.models import Organisation
     from pksai.cases.models import Assessment, Attachment, Case, FollowUp, IntakeReport, PlanAction
-    from pksai.core.views import QUEUES
     from pksai.grievances.models import Complaint
     from pksai.payments.models import FundPlan, PayerBatch, PaymentCycle, SavingsAccount
     from pksai.programs.models import Beneficiary, Nomination, Program, RoundEntry, SelectionRound
@@ -279,7 +278,6 @@ def _sample_values() -> dict[str, list]:
         "payments/savings/plans/<int:pk>/approve/": one(pk=getattr(plan, "pk", None)),
         "complaints/<int:pk>/": one(pk=getattr(complaint, "pk", None)),
         "pengaduan/status/<str:code>/": one(code=getattr(complaint, "code", None)),
-        "my-queues/<slug:key>/": [{"key": key} for key in QUEUES],
     }
     for code in program_codes:
         for route in (
