@@ -141,7 +141,7 @@ def test_without_script_a_name_is_read_and_several_villages_are_listed(
 
     group = page.get_by_role("group", name="Which place do you mean?")
     expect(group).to_be_visible()
-    expect(page.get_by_text("Several places match “Bonto”")).to_be_visible()
+    expect(page.locator(".error", has_text="Several places match “Bonto”")).to_be_visible()
     expect(group.get_by_role("radio")).to_have_count(2)
     group.scroll_into_view_if_needed()
     screenshot(page, "area-picker-nojs-390.png")

@@ -58,7 +58,7 @@ def test_dashboard_charts_are_visible(browser: Browser, live_server, pilot_areas
     page.get_by_label("Nama pengguna").fill("analyst")
     page.get_by_label("Kata sandi").fill(PASSWORD)
     page.get_by_role("button", name="Masuk").click()
-    page.get_by_role("button", name="EN").click()
+    page.get_by_role("button", name="EN", exact=True).click()
 
     page.goto(base + "/monitoring/?group=regency")
     expect(page.get_by_role("heading", name="Indicators", exact=True)).to_be_visible()

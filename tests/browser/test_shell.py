@@ -23,7 +23,7 @@ def test_sign_in_see_role_and_scope_switch_language_and_sign_out(
     expect(page.get_by_text("73.71 Kota Makassar")).to_be_visible()
     expect(page.get_by_text(re.compile(r"WITA"))).to_be_visible()
 
-    page.get_by_role("button", name="EN").click()
+    page.get_by_role("button", name="EN", exact=True).click()
     expect(page.get_by_role("heading", name="Your role")).to_be_visible()
     expect(page.get_by_text("Coordinator", exact=True)).to_be_visible()
 
