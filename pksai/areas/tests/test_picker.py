@@ -3,6 +3,7 @@ pages), the server's reading of a typed name without script, and the form field.
 
 import pytest
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import translation
 
@@ -165,6 +166,7 @@ def test_suggestions_for_a_national_user_cover_the_country(client, places):
 
 def test_suggestions_limit_levels_and_announce_the_count(client, places):
     client.force_login(make_user(roles=["social_worker"], scope=["73.71"]))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the answer speaks the reader's language
     with translation.override("en"):
         body = client.get("/areas/suggest/", {"q": "mariso", "level": "4"}).json()
         assert [r["level"] for r in body["results"]] == [4]
