@@ -2,6 +2,7 @@
 referrals addressed to their organisation and nothing of the case or of anyone else."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -102,7 +103,8 @@ def test_focal_person_accepts_and_delivers_and_it_reaches_the_case_timeline(clie
         {
             "name": "deliver",
             "version": 2,
-            "delivered_on": timezone.localdate().isoformat(),
+            # the date in Makassar (WITA), where the referral was sent: not the server's zone
+            "delivered_on": timezone.localdate(timezone=ZoneInfo("Asia/Makassar")).isoformat(),
             "provided": "Akta kelahiran No. 7371-LT-2026-0042",
             "outcome": "Diserahkan kepada ibu",
         },
