@@ -5,6 +5,7 @@ on the case timeline; the services-provided report counts it."""
 
 import re
 from importlib import import_module
+from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.db import transaction
@@ -85,7 +86,9 @@ def test_referral_to_the_civil_registry(browser: Browser, live_server, pilot_are
     expect(focal.locator("#shared")).to_contain_text("Anak")
     focal.get_by_role("button", name="Accept").click()
     expect(focal.get_by_test_id("referral-status")).to_have_text("accepted")
-    focal.get_by_label("Date delivered").fill(timezone.localdate().isoformat())
+    focal.get_by_label("Date delivered").fill(  # Makassar's date (WITA), not the server's
+        timezone.localdate(timezone=ZoneInfo("Asia/Makassar")).isoformat()
+    )
     focal.get_by_label("What was provided").fill("Akta kelahiran No. 7371-LT-2026-0042")
     focal.get_by_label("Outcome").fill("Akta diserahkan kepada ibu.")
     focal.get_by_role("button", name="Record the service as delivered").click()
