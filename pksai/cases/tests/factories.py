@@ -1,5 +1,6 @@
 from datetime import date
 
+from django.db import transaction
 from django.utils import timezone
 
 from pksai.cases import selectors, services
@@ -77,7 +78,14 @@ def register(team: dict, concerns=("physical_violence",), child=None, **extra):
 
 def move(case, name, by, prepare=True, **kw):
     """Make a transition; with ``prepare``, first record what it requires (a completed
-    assessment, a plan with a goal and an action) if the test has not."""
+    assessment, a plan with a goal and an action) if the test has not. Runs in one
+    transaction, as the views do: the row lock needs one (PostgreSQL refuses it outside,
+    which a live-server test, without the test case's wrapping transaction, would meet)."""
+    with transaction.atomic():
+        return _move(case, name, by, prepare, **kw)
+
+
+def _move(case, name, by, prepare, **kw):
     with_lock = selectors.case_get_for_update(user=by, pk=case.pk)
     if (
         prepare
