@@ -131,6 +131,8 @@ class ReferralCounter(models.Model):
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("referral number counter")
+        verbose_name_plural = _("referral number counters")
         constraints = [
             models.UniqueConstraint(fields=["regency", "year"], name="referralcounter_unique")
         ]
@@ -233,6 +235,8 @@ class ReferralEvent(models.Model):
     text = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("referral history entry")
+        verbose_name_plural = _("referral history entries")
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
