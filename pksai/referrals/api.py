@@ -151,7 +151,10 @@ class MoveOut(Schema):
 class ReferralEventOut(Schema):
     at: datetime
     status: str
-    text: str
+    text: str = Field(description="The words of the person who moved the referral.")
+    on_behalf: bool = Field(
+        description="Recorded by case staff for the provider (the provider did not say it)."
+    )
     actor: str | None = Field(description="Username; only for case staff.")
 
 
@@ -278,6 +281,7 @@ def _detail(referral: Referral, user: User) -> dict:
                 "at": e.at,
                 "status": e.status,
                 "text": e.text,
+                "on_behalf": e.on_behalf,
                 "actor": e.actor.get_username() if full and e.actor_id else None,
             }
             for e in selectors.referral_events(referral)

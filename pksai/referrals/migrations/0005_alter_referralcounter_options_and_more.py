@@ -4,18 +4,24 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('referrals', '0004_referral_newest_index'),
+        ("referrals", "0004_referral_newest_index"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='referralcounter',
-            options={'verbose_name': 'referral number counter', 'verbose_name_plural': 'referral number counters'},
+            name="referralcounter",
+            options={
+                "verbose_name": "referral number counter",
+                "verbose_name_plural": "referral number counters",
+            },
         ),
         migrations.AlterModelOptions(
-            name='referralevent',
-            options={'ordering': ['at', 'id'], 'verbose_name': 'referral history entry', 'verbose_name_plural': 'referral history entries'},
+            name="referralevent",
+            options={
+                "ordering": ["at", "id"],
+                "verbose_name": "referral history entry",
+                "verbose_name_plural": "referral history entries",
+            },
         ),
     ]
