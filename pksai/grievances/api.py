@@ -93,7 +93,7 @@ class EventOut(Schema):
     at: datetime
     kind: str
     actor: str | None
-    text: str
+    text: str = Field(description="What happened, in the language the request asked for.")
 
 
 class ComplaintDetail(ComplaintRow):
@@ -165,7 +165,7 @@ def _detail(c: Complaint) -> dict[str, Any]:
                 "at": e.at,
                 "kind": e.kind,
                 "actor": e.actor.username if e.actor_id else None,
-                "text": e.text,
+                "text": e.message,
             }
             for e in events
         ],

@@ -167,8 +167,19 @@ def _clean(data: ComplaintInput) -> ComplaintInput:
     )
 
 
-def _event(complaint: Complaint, by: User | None, kind: str, text: str = "") -> None:
-    ComplaintEvent.objects.create(complaint=complaint, actor=by, kind=kind, text=text)
+def _event(
+    complaint: Complaint,
+    by: User | None,
+    kind: str,
+    text: str = "",
+    code: str = "",
+    params: dict | None = None,
+) -> None:
+    """One history entry: ``text`` holds people's words only; a system sentence goes in as
+    ``code`` and ``params`` (ComplaintEvent.message says it in the reader's language)."""
+    ComplaintEvent.objects.create(
+        complaint=complaint, actor=by, kind=kind, text=text, code=code, params=params or {}
+    )
 
 
 def _create(
@@ -204,7 +215,13 @@ def _create(
             continue
     else:  # pragma: no cover - 5 collisions in 8.5 × 10^11
         raise RuntimeError("could not draw a free tracking code")
-    _event(complaint, by, ComplaintEvent.Kind.RECEIVED, complaint.get_channel_display())
+    _event(
+        complaint,
+        by,
+        ComplaintEvent.Kind.RECEIVED,
+        code="received",
+        params={"channel": complaint.channel},
+    )
     if data.category == Category.CHILD_PROTECTION:
         report = IntakeReport.objects.create(
             source=IntakeReport.Source.COMPLAINT,
@@ -217,7 +234,7 @@ def _create(
         )
         Complaint.objects.filter(pk=complaint.pk).update(intake_report=report)
         complaint.intake_report = report
-        _event(complaint, by, ComplaintEvent.Kind.NOTE, _("Sent to the case intake queue."))
+        _event(complaint, by, ComplaintEvent.Kind.NOTE, code="sent_to_intake")
     audit_record(
         action="create",
         actor=by,
@@ -340,7 +357,13 @@ def complaint_start(*, by: User, complaint: Complaint, expected_version: int) ->
         status=Status.INVESTIGATING,
         assigned_to=complaint.assigned_to or by,
     )
-    _event(complaint, by, ComplaintEvent.Kind.STATUS, Status.INVESTIGATING.label)
+    _event(
+        complaint,
+        by,
+        ComplaintEvent.Kind.STATUS,
+        code="status",
+        params={"status": Status.INVESTIGATING.value},
+    )
     audit_record(action="update", actor=by, obj=complaint, detail={"status": "investigating"})
     return complaint
 
@@ -379,7 +402,14 @@ def complaint_escalate(
         assigned_to=None,
         due_at=now + timedelta(days=sla_days(complaint.category, complaint.priority)),
     )
-    _event(complaint, by, ComplaintEvent.Kind.ESCALATED, f"{Level(level).label}: {reason.strip()}")
+    _event(
+        complaint,
+        by,
+        ComplaintEvent.Kind.ESCALATED,
+        reason.strip(),
+        code="escalated",
+        params={"level": level},
+    )
     audit_record(action="update", actor=by, obj=complaint, detail={"escalated_to": level})
     return complaint
 
@@ -468,7 +498,8 @@ def escalate_overdue(*, now: datetime | None = None) -> int:
         ComplaintEvent(
             complaint_id=pk,
             kind=ComplaintEvent.Kind.ESCALATED,
-            text=_("Overdue: sent to the %(level)s level.") % {"level": Level(level + 1).label},
+            code="overdue_escalated",
+            params={"level": level + 1},
         )
         for pk, level in ids
     )
