@@ -12,6 +12,10 @@ PKSAI_ATTACHMENT_ROOT, PKSAI_ATTACHMENT_MAX_BYTES  where case attachments live, 
 PKSAI_NOTIFIER  dotted path of the complaint notifier (SMS/e-mail to complainants; default:
                pksai.grievances.notifiers.LogFileNotifier, which appends to var/notifications.log)
 PKSAI_PUBLIC_COMPLAINTS_PER_HOUR  public complaint form submissions per sender and hour (5)
+PKSAI_TRUSTED_PROXY_COUNT  proxies in front whose X-Forwarded-For entries are trusted (0, or 1
+               with PKSAI_BEHIND_PROXY): the client's address for throttling and the audit trail
+PKSAI_LOGIN_FAILURE_LIMIT, PKSAI_LOCKOUT_MINUTES, PKSAI_LOGIN_ADDRESS_FAILURE_LIMIT,
+PKSAI_LOGIN_KNOWN_ADDRESS_DAYS  sign-in throttling (decision 0019)
 PKSAI_SUPPRESS_BELOW  published tables suppress counts below this (5), with complements
 PKSAI_WEB_WORKERS, PKSAI_WEB_THREADS, PKSAI_WEB_TIMEOUT, PKSAI_DB_POOL*, PKSAI_MAX_*_BYTES,
 PKSAI_READY_WORKER_STALE_SECONDS, PKSAI_SCHEDULER_EVERY  the server (decision 0015, README)
@@ -253,6 +257,13 @@ SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 if env_bool("PKSAI_BEHIND_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The client's address (pksai/core/client.py: client_address): the X-Forwarded-For entry this
+# many hops from the right, written by the proxies we run; 0 = the connection's REMOTE_ADDR.
+# Default 1 behind a proxy (PKSAI_BEHIND_PROXY), else 0. Never more than the proxies there are:
+# the entries further left are whatever the client sent.
+PKSAI_TRUSTED_PROXY_COUNT = int(
+    os.environ.get("PKSAI_TRUSTED_PROXY_COUNT", "1" if env_bool("PKSAI_BEHIND_PROXY") else "0")
+)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
