@@ -5,10 +5,10 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
-from pksai.grievances import services
-from pksai.grievances.forms import FORM_SALT, form_stamp
 from pksai.core.models import RateCounter
 from pksai.core.ratelimit import sender_key
+from pksai.grievances import services
+from pksai.grievances.forms import FORM_SALT, form_stamp
 from pksai.grievances.models import Complaint
 from pksai.grievances.services import ComplaintInput
 
