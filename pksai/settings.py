@@ -15,7 +15,7 @@ PKSAI_PUBLIC_COMPLAINTS_PER_HOUR  public complaint form submissions per sender a
 PKSAI_TRUSTED_PROXY_COUNT  proxies in front whose X-Forwarded-For entries are trusted (0, or 1
                with PKSAI_BEHIND_PROXY): the client's address for throttling and the audit trail
 PKSAI_LOGIN_FAILURE_LIMIT, PKSAI_LOCKOUT_MINUTES, PKSAI_LOGIN_ADDRESS_FAILURE_LIMIT,
-PKSAI_LOGIN_KNOWN_ADDRESS_DAYS  sign-in throttling (decision 0019)
+PKSAI_LOGIN_KNOWN_ADDRESS_DAYS, PKSAI_PASSWORD_RESETS_PER_HOUR  sign-in throttling (decision 0019)
 PKSAI_SUPPRESS_BELOW  published tables suppress counts below this (5), with complements
 PKSAI_WEB_WORKERS, PKSAI_WEB_THREADS, PKSAI_WEB_TIMEOUT, PKSAI_DB_POOL*, PKSAI_MAX_*_BYTES,
 PKSAI_READY_WORKER_STALE_SECONDS, PKSAI_SCHEDULER_EVERY  the server (decision 0015, README)
@@ -230,15 +230,27 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Lockout after repeated failed logins (django-axes), per account: district offices share an IP.
+# Sign-in throttling (django-axes + pksai/accounts/throttle.py, decision 0019), counted in the
+# database (every server sees the same counts):
+# - one username from one address: locked after PKSAI_LOGIN_FAILURE_LIMIT failures;
+# - one address, any usernames (password spraying): paused after
+#   PKSAI_LOGIN_ADDRESS_FAILURE_LIMIT failures, except for usernames that signed in from it in
+#   the last PKSAI_LOGIN_KNOWN_ADDRESS_DAYS days (a district office shares one NAT address);
+# both for PKSAI_LOCKOUT_MINUTES. A stranger elsewhere cannot lock the real user out; the user
+# lifts a lock with a password reset by e-mail.
 AXES_FAILURE_LIMIT = int(os.environ.get("PKSAI_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("PKSAI_LOCKOUT_MINUTES", "30")))
-AXES_LOCKOUT_PARAMETERS = ["username"]
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "pksai.accounts.throttle.ThrottleHandler"
+AXES_LOCKOUT_CALLABLE = "pksai.accounts.throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "pksai.core.client.client_address"
+AXES_RESET_ON_SUCCESS = True  # the pair's failures; the address's other failures stay
 AXES_VERBOSE = False
-# Lock accounts, not IP addresses: a whole district office sits behind one NAT address.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+PKSAI_LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("PKSAI_LOGIN_ADDRESS_FAILURE_LIMIT", "30"))
+PKSAI_LOGIN_KNOWN_ADDRESS_DAYS = int(os.environ.get("PKSAI_LOGIN_KNOWN_ADDRESS_DAYS", "90"))
+# Password reset requests per address and hour (the e-mailed link that also lifts a lock).
+PKSAI_PASSWORD_RESETS_PER_HOUR = int(os.environ.get("PKSAI_PASSWORD_RESETS_PER_HOUR", "5"))
+PASSWORD_RESET_TIMEOUT = 60 * 60  # seconds a reset link stays valid
 
 SESSION_COOKIE_AGE = 8 * 60 * 60  # a working day, renewed on activity
 SESSION_SAVE_EVERY_REQUEST = True
