@@ -12,6 +12,10 @@ PKSAI_ATTACHMENT_ROOT, PKSAI_ATTACHMENT_MAX_BYTES  where case attachments live, 
 PKSAI_NOTIFIER  dotted path of the complaint notifier (SMS/e-mail to complainants; default:
                pksai.grievances.notifiers.LogFileNotifier, which appends to var/notifications.log)
 PKSAI_PUBLIC_COMPLAINTS_PER_HOUR  public complaint form submissions per sender and hour (5)
+PKSAI_TRUSTED_PROXY_COUNT  proxies in front whose X-Forwarded-For entries are trusted (0, or 1
+               with PKSAI_BEHIND_PROXY): the client's address for throttling and the audit trail
+PKSAI_LOGIN_FAILURE_LIMIT, PKSAI_LOCKOUT_MINUTES, PKSAI_LOGIN_ADDRESS_FAILURE_LIMIT,
+PKSAI_LOGIN_KNOWN_ADDRESS_DAYS, PKSAI_PASSWORD_RESETS_PER_HOUR  sign-in throttling (decision 0019)
 PKSAI_SUPPRESS_BELOW  published tables suppress counts below this (5), with complements
 PKSAI_WEB_WORKERS, PKSAI_WEB_THREADS, PKSAI_WEB_TIMEOUT, PKSAI_DB_POOL*, PKSAI_MAX_*_BYTES,
 PKSAI_READY_WORKER_STALE_SECONDS, PKSAI_SCHEDULER_EVERY  the server (decision 0015, README)
@@ -226,15 +230,27 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Lockout after repeated failed logins (django-axes), per account: district offices share an IP.
+# Sign-in throttling (django-axes + pksai/accounts/throttle.py, decision 0019), counted in the
+# database (every server sees the same counts):
+# - one username from one address: locked after PKSAI_LOGIN_FAILURE_LIMIT failures;
+# - one address, any usernames (password spraying): paused after
+#   PKSAI_LOGIN_ADDRESS_FAILURE_LIMIT failures, except for usernames that signed in from it in
+#   the last PKSAI_LOGIN_KNOWN_ADDRESS_DAYS days (a district office shares one NAT address);
+# both for PKSAI_LOCKOUT_MINUTES. A stranger elsewhere cannot lock the real user out; the user
+# lifts a lock with a password reset by e-mail.
 AXES_FAILURE_LIMIT = int(os.environ.get("PKSAI_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("PKSAI_LOCKOUT_MINUTES", "30")))
-AXES_LOCKOUT_PARAMETERS = ["username"]
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "pksai.accounts.throttle.ThrottleHandler"
+AXES_LOCKOUT_CALLABLE = "pksai.accounts.throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "pksai.core.client.client_address"
+AXES_RESET_ON_SUCCESS = True  # the pair's failures; the address's other failures stay
 AXES_VERBOSE = False
-# Lock accounts, not IP addresses: a whole district office sits behind one NAT address.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+PKSAI_LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("PKSAI_LOGIN_ADDRESS_FAILURE_LIMIT", "30"))
+PKSAI_LOGIN_KNOWN_ADDRESS_DAYS = int(os.environ.get("PKSAI_LOGIN_KNOWN_ADDRESS_DAYS", "90"))
+# Password reset requests per address and hour (the e-mailed link that also lifts a lock).
+PKSAI_PASSWORD_RESETS_PER_HOUR = int(os.environ.get("PKSAI_PASSWORD_RESETS_PER_HOUR", "5"))
+PASSWORD_RESET_TIMEOUT = 60 * 60  # seconds a reset link stays valid
 
 SESSION_COOKIE_AGE = 8 * 60 * 60  # a working day, renewed on activity
 SESSION_SAVE_EVERY_REQUEST = True
@@ -253,6 +269,13 @@ SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 if env_bool("PKSAI_BEHIND_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The client's address (pksai/core/client.py: client_address): the X-Forwarded-For entry this
+# many hops from the right, written by the proxies we run; 0 = the connection's REMOTE_ADDR.
+# Default 1 behind a proxy (PKSAI_BEHIND_PROXY), else 0. Never more than the proxies there are:
+# the entries further left are whatever the client sent.
+PKSAI_TRUSTED_PROXY_COUNT = int(
+    os.environ.get("PKSAI_TRUSTED_PROXY_COUNT", "1" if env_bool("PKSAI_BEHIND_PROXY") else "0")
+)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

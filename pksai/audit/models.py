@@ -34,7 +34,10 @@ class AuditEvent(models.Model):
         LOGIN = "login", _("login")
         LOGOUT = "logout", _("logout")
         LOGIN_FAILED = "login_failed", _("failed login")
-        LOCKED_OUT = "locked_out", _("account locked")
+        LOCKED_OUT = "locked_out", _("sign-in locked")
+        UNLOCKED = "unlocked", _("sign-in lock lifted")
+        PASSWORD_CHANGED = "password_changed", _("password changed")
+        PASSWORD_RESET = "password_reset", _("password reset by e-mail")
         PERMISSION_DENIED = "permission_denied", _("permission denied")
 
     at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)

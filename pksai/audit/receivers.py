@@ -25,4 +25,6 @@ def _login_failed(sender, credentials, request=None, **kwargs):
 
 @receiver(user_locked_out, dispatch_uid="pksai_audit_locked_out")
 def _locked_out(sender, request, username, ip_address, **kwargs):
-    audit_record(action="locked_out", username=str(username or "")[:150])
+    # which lock (accounts/throttle.py): the username from this address, or the whole address
+    lock = getattr(request, "pksai_lock", "") if request is not None else ""
+    audit_record(action="locked_out", username=str(username or "")[:150], detail={"lock": lock})

@@ -6,18 +6,14 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 
+from pksai.core.client import client_address
 from pksai.core.context import RequestContext, reset_request_context, set_request_context
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
-def client_ip(request) -> str | None:
-    # Only trust X-Forwarded-For behind a proxy we configured.
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
+# The one way to the client's address (pksai/core/client.py); the old name stays importable.
+client_ip = client_address
 
 
 class LanguageMiddleware:
@@ -55,7 +51,10 @@ class RequestContextMiddleware:
         user = getattr(request, "user", None)
         token = set_request_context(
             RequestContext(
-                request_id=request.id, ip=client_ip(request), path=request.path[:500], user=user
+                request_id=request.id,
+                ip=client_address(request),
+                path=request.path[:500],
+                user=user,
             )
         )
         tz_name = getattr(user, "zone_name", None) if user and user.is_authenticated else None

@@ -33,7 +33,7 @@ from pksai.areas.codes import normalise_area_code
 from pksai.audit.services import audit_record
 from pksai.cases import selectors as case_selectors
 from pksai.cases.services import ConflictError
-from pksai.core.middleware import client_ip
+from pksai.core.client import client_address
 from pksai.grievances import reports, selectors, services
 from pksai.grievances.models import Category, Channel, Complaint, Priority
 from pksai.grievances.models import Status as CStatus
@@ -539,7 +539,7 @@ def public_create(request, payload: PublicComplaintIn):
         about_staff=payload.about_staff,
     )
     try:
-        complaint = services.complaint_submit_public(data, sender=client_ip(request) or "-")
+        complaint = services.complaint_submit_public(data, sender=client_address(request) or "-")
     except services.Throttled:
         return Status(
             429, {"detail": _("Too many complaints from your connection. Try again in an hour.")}

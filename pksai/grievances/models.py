@@ -249,18 +249,3 @@ class ComplaintEvent(models.Model):
                     "level": Level(self.params["level"]).label
                 }
         return f"{said}: {self.text}" if said and self.text else said or self.text
-
-
-class IntakeAttempt(models.Model):
-    """A submission of the public form (accepted or not), by a keyed hash of the sender's
-    address — for rate limiting across server processes. Old rows are pruned."""
-
-    key = models.CharField(max_length=64, db_index=True)
-    at = models.DateTimeField(db_index=True)
-
-    class Meta:
-        verbose_name = _("public form submission")
-        verbose_name_plural = _("public form submissions")
-
-    def __str__(self) -> str:
-        return f"{self.key[:8]} {self.at:%Y-%m-%d %H:%M}"

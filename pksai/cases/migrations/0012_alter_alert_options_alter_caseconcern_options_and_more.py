@@ -4,46 +4,71 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0011_alert_open_once'),
+        ("cases", "0011_alert_open_once"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='alert',
-            options={'ordering': ['-created_at', '-id'], 'verbose_name': 'alert', 'verbose_name_plural': 'alerts'},
+            name="alert",
+            options={
+                "ordering": ["-created_at", "-id"],
+                "verbose_name": "alert",
+                "verbose_name_plural": "alerts",
+            },
         ),
         migrations.AlterModelOptions(
-            name='caseconcern',
-            options={'verbose_name': 'case concern', 'verbose_name_plural': 'case concerns'},
+            name="caseconcern",
+            options={"verbose_name": "case concern", "verbose_name_plural": "case concerns"},
         ),
         migrations.AlterModelOptions(
-            name='casecounter',
-            options={'verbose_name': 'case number counter', 'verbose_name_plural': 'case number counters'},
+            name="casecounter",
+            options={
+                "verbose_name": "case number counter",
+                "verbose_name_plural": "case number counters",
+            },
         ),
         migrations.AlterModelOptions(
-            name='caseevent',
-            options={'ordering': ['at', 'id'], 'verbose_name': 'case history entry', 'verbose_name_plural': 'case history entries'},
+            name="caseevent",
+            options={
+                "ordering": ["at", "id"],
+                "verbose_name": "case history entry",
+                "verbose_name_plural": "case history entries",
+            },
         ),
         migrations.AlterModelOptions(
-            name='conferenceparticipant',
-            options={'ordering': ['id'], 'verbose_name': 'conference participant', 'verbose_name_plural': 'conference participants'},
+            name="conferenceparticipant",
+            options={
+                "ordering": ["id"],
+                "verbose_name": "conference participant",
+                "verbose_name_plural": "conference participants",
+            },
         ),
         migrations.AlterModelOptions(
-            name='emergencyaction',
-            options={'verbose_name': 'emergency action', 'verbose_name_plural': 'emergency actions'},
+            name="emergencyaction",
+            options={
+                "verbose_name": "emergency action",
+                "verbose_name_plural": "emergency actions",
+            },
         ),
         migrations.AlterModelOptions(
-            name='followup',
-            options={'ordering': ['due_date'], 'verbose_name': 'follow-up', 'verbose_name_plural': 'follow-ups'},
+            name="followup",
+            options={
+                "ordering": ["due_date"],
+                "verbose_name": "follow-up",
+                "verbose_name_plural": "follow-ups",
+            },
         ),
         migrations.AlterModelOptions(
-            name='note',
-            options={'ordering': ['at', 'id'], 'verbose_name': 'case note', 'verbose_name_plural': 'case notes'},
+            name="note",
+            options={
+                "ordering": ["at", "id"],
+                "verbose_name": "case note",
+                "verbose_name_plural": "case notes",
+            },
         ),
         migrations.AlterModelOptions(
-            name='planaction',
-            options={'verbose_name': 'plan action', 'verbose_name_plural': 'plan actions'},
+            name="planaction",
+            options={"verbose_name": "plan action", "verbose_name_plural": "plan actions"},
         ),
     ]

@@ -211,6 +211,8 @@ def _sample_values() -> dict[str, list]:
     by_route = {
         "my-queues/<slug:key>/": [{"key": key} for key in QUEUES],
         "organisations/<int:pk>/": one(pk=getattr(organisation, "pk", None)),
+        # an e-mailed link that no longer works (the form behind a valid one: _post_steps)
+        "accounts/password/reset/<uidb64>/<token>/": [{"uidb64": "MQ", "token": "set-password"}],
         "areas/<str:code>/": [{"code": "73.71"}, {"code": "73.71.01"}],
         "registry/imports/<int:pk>/": one(pk=getattr(import_batch, "pk", None)),
         "registry/imports/<int:pk>/progress/": one(pk=getattr(import_batch, "pk", None)),
@@ -375,6 +377,9 @@ def _post_steps() -> list[tuple[str, str, dict]]:
     return [
         # five failed sign-ins lock the account: the sixth shows the lockout page
         *[(ANONYMOUS, "/accounts/login/", wrong)] * 6,
+        # the password change sent with mistakes (the error summary), a reset link asked for
+        ("makassar.social_worker", "/accounts/password/change/", {"old_password": "x"}),
+        (ANONYMOUS, "/accounts/password/reset/", {"email": "walk@example.id"}),
         # the public complaint form: a forged start stamp (the form again, with the reason and
         # the errors), and the honeypot field filled (refused outright)
         (ANONYMOUS, "/pengaduan/", {"started": "forged", "description": "x"}),

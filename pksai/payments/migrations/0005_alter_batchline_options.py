@@ -4,14 +4,17 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('payments', '0004_delivery_preference'),
+        ("payments", "0004_delivery_preference"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='batchline',
-            options={'ordering': ['batch', 'line'], 'verbose_name': 'payment batch line', 'verbose_name_plural': 'payment batch lines'},
+            name="batchline",
+            options={
+                "ordering": ["batch", "line"],
+                "verbose_name": "payment batch line",
+                "verbose_name_plural": "payment batch lines",
+            },
         ),
     ]

@@ -4,14 +4,17 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programs', '0007_rules_table3'),
+        ("programs", "0007_rules_table3"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='roundentry',
-            options={'ordering': ['rank', 'id'], 'verbose_name': 'selection round entry', 'verbose_name_plural': 'selection round entries'},
+            name="roundentry",
+            options={
+                "ordering": ["rank", "id"],
+                "verbose_name": "selection round entry",
+                "verbose_name_plural": "selection round entries",
+            },
         ),
     ]

@@ -85,7 +85,7 @@ def to_codes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("grievances", "0002_default_slas"),
+        ("grievances", "0003_counter_row_rate_limit"),
     ]
 
     operations = [
