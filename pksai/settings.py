@@ -1,6 +1,9 @@
 """PKSAI settings: everything that differs between machines comes from the environment.
 
-DATABASE_URL   database (default: SQLite file var/pksai.sqlite3; PostgreSQL in production)
+DATABASE_URL   database (default: SQLite file var/pksai.sqlite3; PostgreSQL in production);
+               on PostgreSQL its user is the application role
+DATABASE_OWNER, DATABASE_OWNER_PASSWORD  the role that owns the tables; `pksai migrate` and
+               `pksai restore` connect as it (decision 0004, docs/operations.md)
 SECRET_KEY     signing key (default: read from var/secret_key, which `make run` creates)
 ALLOWED_HOSTS  comma-separated host names (default: 127.0.0.1,localhost)
 DEBUG          "1"/"true" to turn debug on (default: off)
@@ -183,6 +186,33 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+# Two roles on PostgreSQL (decision 0004, pksai/ops/db_roles.py): DATABASE_URL's user is the
+# application role (rows only; the audit trail append-and-read only), DATABASE_OWNER the role
+# that owns the tables. Only `pksai migrate` and `pksai restore` connect as the owner, to the
+# same server and database, with DATABASE_OWNER_PASSWORD (pksai/cli.py sets
+# PKSAI_DB_CONNECT_AS_OWNER for them while the settings load). Unset: one role does both.
+PKSAI_DB_OWNER = ""
+PKSAI_DB_OWNER_PASSWORD = ""
+PKSAI_DB_APP_ROLE = ""
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and (
+    owner := os.environ.get("DATABASE_OWNER", "").strip()
+):
+    PKSAI_DB_APP_ROLE = DATABASES["default"]["USER"]
+    if not PKSAI_DB_APP_ROLE:
+        raise ImproperlyConfigured(
+            "DATABASE_OWNER is set: DATABASE_URL must name the application role "
+            "(postgres://ROLE@host:5432/name)."
+        )
+    if owner == PKSAI_DB_APP_ROLE:
+        raise ImproperlyConfigured(
+            f"DATABASE_OWNER and DATABASE_URL's user are both {owner!r}: the owner of the "
+            "tables and the application role must be two roles."
+        )
+    PKSAI_DB_OWNER = owner
+    PKSAI_DB_OWNER_PASSWORD = os.environ.get("DATABASE_OWNER_PASSWORD", "")
+    if env_bool("PKSAI_DB_CONNECT_AS_OWNER"):
+        DATABASES["default"]["USER"] = PKSAI_DB_OWNER
+        DATABASES["default"]["PASSWORD"] = PKSAI_DB_OWNER_PASSWORD
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Reports and dashboards may read from a replica (pksai/core/replica.py): DATABASE_REPLICA_URL
 # adds it; PKSAI_REPLICA_ROUTES are the URL patterns (prefixes) whose GET requests read there.

@@ -42,7 +42,7 @@ from pksai.accounts.tests.factories import make_user
 from pksai.areas.models import Area
 from pksai.cases.tests.conftest import team  # noqa: F401  (the case-work team fixture)
 from pksai.cli import main
-from pksai.core.tests.processes import descendants, free_port, live_processes
+from pksai.core.tests.processes import descendants, free_port, live_processes, owner_login
 from pksai.programs.models import Program
 from pksai.vulnerability.services import DEFAULT_RULES
 
@@ -137,15 +137,17 @@ def sql(url: str, query: str, params: tuple = ()) -> list[tuple]:
 
 
 def _postgres_admin():
+    """Creates and drops the databases beside the test database: the owner role when the
+    suite runs as the application role (which may not create databases)."""
     import psycopg
 
-    s = connection.settings_dict
+    s, login = connection.settings_dict, owner_login()
     return psycopg.connect(
         dbname="postgres",
         host=s["HOST"] or None,
         port=s["PORT"] or None,
-        user=s["USER"] or None,
-        password=s["PASSWORD"] or None,
+        user=login["USER"] or None,
+        password=login["PASSWORD"] or None,
         autocommit=True,
     )
 
