@@ -223,7 +223,7 @@ def apply(
         owned = c.execute(
             "SELECT count(*) FROM pg_class WHERE relowner = "
             "(SELECT oid FROM pg_roles WHERE rolname = %s) "
-            "AND relnamespace = %s::regnamespace",
+            "AND relnamespace = %s::regnamespace AND relkind IN ('r', 'p', 'S', 'v', 'm')",
             [app, SCHEMA],
         ).fetchone()
         result.reassigned = owned[0]
