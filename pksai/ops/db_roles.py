@@ -196,9 +196,16 @@ def apply(
     result = Applied()
     server = {k: v for k, v in admin.items() if k != "dbname"}
     with psycopg.connect(dbname=admin.get("dbname") or "postgres", autocommit=True, **server) as c:
-        row = c.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+        row = c.execute(
+            "SELECT rolsuper, current_user FROM pg_roles WHERE rolname = current_user"
+        ).fetchone()
         if not row or not row[0]:
             raise RoleError("connect as a superuser (e.g. postgres) to set up the roles")
+        if row[1] in (owner, app):
+            raise RoleError(
+                f"{row[1]} is the superuser this connects as: the owner and the application "
+                "role must be two other roles"
+            )
         existing = {
             name
             for (name,) in c.execute(
