@@ -238,6 +238,16 @@ def test_migrate_console_script_builds_a_fresh_database(cli_db):
     assert ("pksa",) in sql(url, programs)
     groups = {name for (name,) in sql(url, "SELECT name FROM auth_group")}
     assert {role.slug for role in ROLES} <= groups
+    if settings.PKSAI_DB_OWNER:  # two roles: migrate connected as the owner and granted
+        owners = "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'"
+        assert sql(url, owners) == [(settings.PKSAI_DB_OWNER,)]
+        rights = (
+            "SELECT has_table_privilege(current_user, 'cases_case', 'UPDATE'), "
+            "has_table_privilege(current_user, 'audit_auditevent', 'INSERT'), "
+            "has_table_privilege(current_user, 'audit_auditevent', 'UPDATE'), "
+            "has_table_privilege(current_user, 'audit_auditevent', 'TRUNCATE'), current_user"
+        )
+        assert sql(url, rights) == [(True, True, False, False, settings.PKSAI_DB_APP_ROLE)]
 
 
 @pytest.mark.django_db
