@@ -50,24 +50,34 @@ def owner_login() -> dict[str, str]:
     }
 
 
+def owner_connection(name: str | None = None, *, autocommit: bool = False):
+    """A psycopg connection as ``owner_login()`` to database ``name`` (default: the test
+    database) — for what only the owner may do; its changes are committed, not rolled back
+    with the test."""
+    import psycopg
+
+    s, login = connection.settings_dict, owner_login()
+    return psycopg.connect(
+        dbname=name or s["NAME"],
+        host=s["HOST"] or None,
+        port=s["PORT"] or None,
+        user=login["USER"] or None,
+        password=login["PASSWORD"] or None,
+        autocommit=autocommit,
+    )
+
+
 def grant_app_role_in(name: str) -> None:
     """After restoring into database ``name`` as the owner: the application role's grants, as
     `pksai restore` gives them (nothing to do with one role)."""
     if not settings.PKSAI_DB_OWNER:
         return
-    import psycopg
-
     from pksai.ops.db_roles import execute_all, grant_statements
 
-    s, login = connection.settings_dict, owner_login()
-    with psycopg.connect(
-        dbname=name,
-        host=s["HOST"] or None,
-        port=s["PORT"] or None,
-        user=login["USER"],
-        password=login["PASSWORD"] or None,
-    ) as db:
-        execute_all(db, grant_statements(owner=login["USER"], app=settings.PKSAI_DB_APP_ROLE))
+    with owner_connection(name) as db:
+        execute_all(
+            db, grant_statements(owner=owner_login()["USER"], app=settings.PKSAI_DB_APP_ROLE)
+        )
 
 
 def query(url: str, sql: str, params: tuple = ()) -> list[tuple]:
