@@ -347,9 +347,10 @@ def session_check(request) -> bool:
 
 
 class OidcSessionMiddleware:
-    """After RequestContextMiddleware (audit rows carry the address): a single sign-on session is checked with the provider
-    when its check is due; a session that fails the check goes on as anonymous (pages send
-    the user to the sign-in page, the API answers 401)."""
+    """After RequestContextMiddleware (so audit rows carry the address): a single sign-on
+    session is checked with the provider when its check is due; a session that fails the
+    check goes on as anonymous (pages send the user to the sign-in page, the API answers
+    401)."""
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from pksai.accounts import oidc
 from pksai.audit.services import audit_record
@@ -28,13 +28,15 @@ def _safe_next(request, candidate: str) -> str:
     return ""
 
 
-@require_POST
+@require_GET
 def oidc_login(request):
     """The "Sign in with …" button: to the provider's sign-in page (state, nonce and the PKCE
-    verifier stay in this session)."""
+    verifier stay in this session). A link, not a form: the page's CSP lets forms post to
+    PKSAI only (``form-action 'self'`` covers the redirect after a POST too), and the state
+    bound to this session already stops a forged sign-in."""
     if not oidc.enabled():
         raise Http404
-    request.session[oidc.NEXT_KEY] = _safe_next(request, request.POST.get("next", ""))
+    request.session[oidc.NEXT_KEY] = _safe_next(request, request.GET.get("next", ""))
     callback = request.build_absolute_uri(reverse("accounts:oidc_callback"))
     try:
         return oidc.client().authorize_redirect(request, callback)
@@ -52,11 +54,13 @@ def oidc_login(request):
 
 _REFUSED = {
     "inactive": lambda name: _("Your account at %(provider)s is disabled.") % {"provider": name},
-    "no_access": lambda name: _(
-        "Your account at %(provider)s gives no PKSAI role and working area. Ask your PKSAI "
-        "administrator to set them at %(provider)s."
-    )
-    % {"provider": name},
+    "no_access": lambda name: (
+        _(
+            "Your account at %(provider)s gives no PKSAI role and working area. Ask your PKSAI "
+            "administrator to set them at %(provider)s."
+        )
+        % {"provider": name}
+    ),
     "disabled_here": lambda name: _(
         "Your PKSAI account is disabled. Ask your PKSAI administrator."
     ),

@@ -25,11 +25,11 @@ from socketserver import ThreadingMixIn
 from urllib.parse import parse_qsl
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from Cryptodome.PublicKey import RSA
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from Cryptodome.PublicKey import RSA
 from jwkest.jwk import RSAKey
 from pyop.authz_state import AuthorizationState
 from pyop.exceptions import (
@@ -239,8 +239,10 @@ class LocalProvider:
         error = ""
         if method == "POST":
             user = self.users.get(form.get("username", ""))
-            if user and not user["disabled"] and secrets.compare_digest(
-                user["password"], form.get("password", "")
+            if (
+                user
+                and not user["disabled"]
+                and secrets.compare_digest(user["password"], form.get("password", ""))
             ):
                 answer = self.provider.authorize(auth_request, form["username"])
                 location = answer.request(auth_request["redirect_uri"], False)
@@ -261,9 +263,7 @@ class LocalProvider:
 
 
 def _json(start_response, data, status="200 OK"):
-    start_response(
-        status, [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
-    )
+    start_response(status, [("Content-Type", "application/json"), ("Cache-Control", "no-store")])
     return [json.dumps(data).encode()]
 
 

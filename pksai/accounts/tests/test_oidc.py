@@ -45,7 +45,7 @@ def provider(settings, monkeypatch):
 
 def sso_sign_in(client, op, username="ani.w", password="provider-password", next_url=""):
     """PKSAI's button → the provider's sign-in form → the provider's redirect back → PKSAI."""
-    start = client.post("/accounts/sso/start/", {"next": next_url})
+    start = client.get("/accounts/sso/start/", {"next": next_url})
     assert start.status_code == 302
     location = start["Location"]
     assert location.startswith(f"{op.issuer}/authorize?")
@@ -72,7 +72,7 @@ def me(client):
 def test_sign_in_page_without_single_sign_on_shows_only_the_password_form(client, db):
     page = client.get("/accounts/login/")
     assert "/accounts/sso/start/" not in page.text
-    assert client.post("/accounts/sso/start/").status_code == 404
+    assert client.get("/accounts/sso/start/").status_code == 404
     assert client.get("/accounts/sso/callback/").status_code == 404
 
 
@@ -83,9 +83,7 @@ def test_sign_in_page_offers_the_provider(client, db, provider):
     assert 'name="password"' in page.text  # local passwords stay
 
 
-def test_sign_in_through_the_provider_gives_the_mapped_role_and_area(
-    client, pilot_areas, provider
-):
+def test_sign_in_through_the_provider_gives_the_mapped_role_and_area(client, pilot_areas, provider):
     done = sso_sign_in(client, provider, next_url="/cases/")
     assert done.status_code == 302 and done["Location"] == "/cases/"
 
