@@ -19,6 +19,8 @@ PKSAI_TRUSTED_PROXY_COUNT  proxies in front whose X-Forwarded-For entries are tr
                with PKSAI_BEHIND_PROXY): the client's address for throttling and the audit trail
 PKSAI_LOGIN_FAILURE_LIMIT, PKSAI_LOCKOUT_MINUTES, PKSAI_LOGIN_ADDRESS_FAILURE_LIMIT,
 PKSAI_LOGIN_KNOWN_ADDRESS_DAYS, PKSAI_PASSWORD_RESETS_PER_HOUR  sign-in throttling (decision 0019)
+PKSAI_OIDC_*   single sign-on with an OpenID Connect provider (off unless PKSAI_OIDC_ISSUER and
+               PKSAI_OIDC_CLIENT_ID are set; decision 0021, docs/single-sign-on.md)
 PKSAI_SUPPRESS_BELOW  published tables suppress counts below this (5), with complements
 PKSAI_WEB_WORKERS, PKSAI_WEB_THREADS, PKSAI_WEB_TIMEOUT, PKSAI_DB_POOL*, PKSAI_MAX_*_BYTES,
 PKSAI_READY_WORKER_STALE_SECONDS, PKSAI_SCHEDULER_EVERY  the server (decision 0015, README)
@@ -108,6 +110,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "pksai.core.middleware.RequestContextMiddleware",
+    "pksai.accounts.oidc.OidcSessionMiddleware",  # single sign-on: re-checks with the provider
     "pksai.core.replica.ReplicaReadsMiddleware",
     "pksai.audit.middleware.PermissionDeniedAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -281,6 +284,35 @@ PKSAI_LOGIN_KNOWN_ADDRESS_DAYS = int(os.environ.get("PKSAI_LOGIN_KNOWN_ADDRESS_D
 # Password reset requests per address and hour (the e-mailed link that also lifts a lock).
 PKSAI_PASSWORD_RESETS_PER_HOUR = int(os.environ.get("PKSAI_PASSWORD_RESETS_PER_HOUR", "5"))
 PASSWORD_RESET_TIMEOUT = 60 * 60  # seconds a reset link stays valid
+
+# Single sign-on with OpenID Connect (pksai/accounts/oidc.py, decision 0021,
+# docs/single-sign-on.md). Off unless an issuer and a client id are set; local passwords stay.
+PKSAI_OIDC_ISSUER = os.environ.get("PKSAI_OIDC_ISSUER", "").rstrip("/")
+# default: the issuer's /.well-known/openid-configuration
+PKSAI_OIDC_DISCOVERY_URL = os.environ.get("PKSAI_OIDC_DISCOVERY_URL", "")
+PKSAI_OIDC_CLIENT_ID = os.environ.get("PKSAI_OIDC_CLIENT_ID", "")
+PKSAI_OIDC_CLIENT_SECRET = os.environ.get("PKSAI_OIDC_CLIENT_SECRET", "")
+PKSAI_OIDC_PROVIDER_NAME = os.environ.get("PKSAI_OIDC_PROVIDER_NAME", "")  # "Sign in with …"
+PKSAI_OIDC_SCOPES = os.environ.get("PKSAI_OIDC_SCOPES", "openid profile email pksai")
+# The claims that carry the roles (a list of role names) and the area scope (a list of
+# Kemendagri codes, or "national").
+PKSAI_OIDC_ROLES_CLAIM = os.environ.get("PKSAI_OIDC_ROLES_CLAIM", "pksai_roles")
+PKSAI_OIDC_AREAS_CLAIM = os.environ.get("PKSAI_OIDC_AREAS_CLAIM", "pksai_areas")
+# The provider's role names → PKSAI roles, "theirs=ours,…"; a name not listed is taken as a
+# PKSAI role slug. Only roles in PKSAI_OIDC_ALLOWED_ROLES are ever granted (default: every
+# role except the administrators, which are kept in PKSAI).
+PKSAI_OIDC_ROLE_MAP = dict(
+    pair.split("=", 1) for pair in env_list("PKSAI_OIDC_ROLE_MAP", "") if "=" in pair
+)
+PKSAI_OIDC_ALLOWED_ROLES = env_list(
+    "PKSAI_OIDC_ALLOWED_ROLES",
+    "coordinator,supervisor,psychologist,data_officer,registration_staff,social_worker,"
+    "focal_person,program_officer,complaints_officer,national_analyst,auditor",
+)
+# Seconds between checks with the provider (refresh token + userinfo; never later than the
+# ID token's expiry): a user disabled there loses access at the first request after it.
+PKSAI_OIDC_RENEW_SECONDS = int(os.environ.get("PKSAI_OIDC_RENEW_SECONDS", "300"))
+PKSAI_OIDC_TIMEOUT = float(os.environ.get("PKSAI_OIDC_TIMEOUT", "10"))  # seconds per call
 
 SESSION_COOKIE_AGE = 8 * 60 * 60  # a working day, renewed on activity
 SESSION_SAVE_EVERY_REQUEST = True

@@ -24,6 +24,14 @@ class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
+    def get_context_data(self, **kwargs):
+        from pksai.accounts import oidc
+
+        context = super().get_context_data(**kwargs)
+        context["oidc_provider"] = oidc.provider_name()  # "Sign in with …" when configured
+        context["oidc_ended"] = self.request.session.pop(oidc.ENDED_KEY, "")
+        return context
+
 
 class LogoutView(auth_views.LogoutView):
     pass

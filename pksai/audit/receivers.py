@@ -9,13 +9,16 @@ from pksai.audit.services import audit_record
 
 @receiver(user_logged_in, dispatch_uid="pksai_audit_login")
 def _logged_in(sender, request, user, **kwargs):
-    audit_record(action="login", actor=user)
+    # how (single sign-on sets request.pksai_sign_in: method, issuer, claims it ignored)
+    audit_record(action="login", actor=user, detail=getattr(request, "pksai_sign_in", None))
 
 
 @receiver(user_logged_out, dispatch_uid="pksai_audit_logout")
 def _logged_out(sender, request, user, **kwargs):
     if user is not None:
-        audit_record(action="logout", actor=user)
+        # why, when not the user's choice (single sign-on: the provider refused, …)
+        reason = getattr(request, "pksai_logout_reason", "")
+        audit_record(action="logout", actor=user, detail={"reason": reason} if reason else None)
 
 
 @receiver(user_login_failed, dispatch_uid="pksai_audit_login_failed")

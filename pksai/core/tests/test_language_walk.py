@@ -70,6 +70,9 @@ URLS_NOT_WALKED = {
     "metrics": "Prometheus metrics, text for machines",
     "i18n/setlang/": "POST only (language switch)",
     "accounts/logout/": "POST only; a GET would end the walk's session",
+    "accounts/sso/start/": "single sign-on: 404 unless a provider is configured, then a "
+    "redirect to it (accounts/tests/test_oidc.py)",
+    "accounts/sso/callback/": "single sign-on: the provider's redirect back (test_oidc.py)",
     # binary downloads: file contents the user uploaded or a PDF (checked in pdf tests)
     "cases/<int:pk>/attachments/<int:attachment_id>/": "the uploaded file itself",
     "cases/<int:pk>/summary.pdf": "PDF (fpdf2 output; labels checked in the cases' pdf tests)",
