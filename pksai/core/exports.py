@@ -43,9 +43,14 @@ WORKBOOK_OPTIONS = {
 _TEXT_TYPES = (pl.String, pl.Categorical, pl.Enum)
 
 
+SIGNS_ALONE = ("-", "+")  # a lone dash ("no address") is no formula: kept as it is
+
+
 def safe_text(value: str) -> str:
     """``value`` with a single quote in front when a spreadsheet would read it as a formula."""
-    return "'" + value if value.startswith(FORMULA_LEADS) else value
+    if value.startswith(FORMULA_LEADS) and value not in SIGNS_ALONE:
+        return "'" + value
+    return value
 
 
 def safe_cell(value: Any) -> Any:
@@ -59,7 +64,11 @@ def safe_frame(frame: pl.DataFrame) -> pl.DataFrame:
     if not text:
         return frame
     return frame.with_columns(
-        pl.col(name).cast(pl.String).str.replace(_LEAD_PATTERN, "'${1}") for name in text
+        pl.when(pl.col(name).is_in(SIGNS_ALONE))
+        .then(pl.col(name).cast(pl.String))
+        .otherwise(pl.col(name).cast(pl.String).str.replace(_LEAD_PATTERN, "'${1}"))
+        .alias(name)
+        for name in text
     )
 
 

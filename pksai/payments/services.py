@@ -337,7 +337,14 @@ def _batch_frame(batch: PayerBatch) -> pl.DataFrame:
 def batch_csv(batch: PayerBatch) -> bytes:
     """The batch in the payer format (docs/payer-format.md); its SHA-256 is the batch's
     checksum, so the payer can check the file is the one registered."""
-    return exports.csv_bytes(_batch_frame(batch))  # text cells neutralised, amounts numbers
+    frame = _batch_frame(batch)
+    content = exports.csv_bytes(frame)  # formula-leading text quoted; amounts stay numbers
+    if batch.checksum and hashlib.sha256(content).hexdigest() != batch.checksum:
+        # exported before text was quoted (issue 22): its registered bytes, never changed
+        plain = frame.write_csv().encode()
+        if hashlib.sha256(plain).hexdigest() == batch.checksum:
+            return plain
+    return content
 
 
 def batch_xlsx(batch: PayerBatch) -> bytes:

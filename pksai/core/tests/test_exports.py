@@ -90,3 +90,9 @@ def test_report_table_downloads_are_safe():
     cells = assert_xlsx_safe(reports.table_file(table, "xlsx", sheet="t"))
     assert {c.ref: c for c in cells}["B3"].type == "n"
     assert len(xlsx_cells(reports.table_file(table, "xlsx", sheet="t"))) == 12
+
+
+def test_a_lone_dash_stays_a_dash():
+    assert exports.safe_text("-") == "-" and exports.safe_text("-x") == "'-x"
+    rows = csv_cells(exports.csv_text(pl.DataFrame({"address": ["-", "+", "-1 Jl"]})))
+    assert [r[0] for r in rows[1:]] == ["-", "+", "'-1 Jl"]
