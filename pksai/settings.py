@@ -110,6 +110,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "pksai.core.middleware.RequestContextMiddleware",
+    "pksai.core.middleware.BadInputMiddleware",  # NUL bytes: 400 in the user's language
     "pksai.accounts.oidc.OidcSessionMiddleware",  # single sign-on: re-checks with the provider
     "pksai.core.replica.ReplicaReadsMiddleware",
     "pksai.audit.middleware.PermissionDeniedAuditMiddleware",

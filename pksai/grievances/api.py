@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from pksai.accounts.models import User
 from pksai.accounts.scoping import scoped
@@ -34,6 +34,7 @@ from pksai.audit.services import audit_record
 from pksai.cases import selectors as case_selectors
 from pksai.cases.services import ConflictError
 from pksai.core.client import client_address
+from pksai.core.paging import ApiPages
 from pksai.grievances import reports, selectors, services
 from pksai.grievances.models import Category, Channel, Complaint, Priority
 from pksai.grievances.models import Status as CStatus
@@ -208,7 +209,7 @@ class VersionIn(Schema):
     version: int = Field(description="The version read; a newer one on the server is a 409.")
 
 
-class AssignIn(VersionIn):
+class ComplaintAssignIn(VersionIn):
     to: str = Field(description="Username of the handler.")
 
 
@@ -265,7 +266,7 @@ def _links(user: User, data: ComplaintIn) -> dict[str, Any]:
 # --- staff: reads ----------------------------------------------------------------------------
 
 
-class ComplaintPagination(PageNumberPagination):
+class ComplaintPagination(ApiPages):
     """Rows as the list shows them (no complainant, no description)."""
 
     def paginate_queryset(self, queryset, pagination, request, **params):
@@ -342,7 +343,7 @@ def _handled(request, pk: int) -> Complaint:
     response={200: ComplaintDetail, 409: ErrorOut},
     summary="Assign a handler",
 )
-def assign_complaint(request, pk: int, payload: AssignIn):
+def assign_complaint(request, pk: int, payload: ComplaintAssignIn):
     complaint = _handled(request, pk)
     to = User.objects.filter(username=payload.to, is_active=True).first()
     if to is None:

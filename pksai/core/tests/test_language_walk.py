@@ -88,6 +88,8 @@ PREFIXES_NOT_WALKED = ("api/", "admin/", "media/")
 # Templates the walk cannot reach with GET requests, and why. "pending merge of <TAG>": the
 # template is being rewritten on another branch; the lead removes the entry after merging.
 TEMPLATES_NOT_WALKED: dict[str, str] = {
+    "errors/400.html": "only on input no page accepts, a NUL byte (core/tests/test_bad_input.py "
+    "walks it in both languages)",
     "errors/500.html": "only on a server error",
     "grievances/public_throttled.html": "only past the hourly limit of public complaints from "
     "one sender (PKSAI_PUBLIC_COMPLAINTS_PER_HOUR)",

@@ -370,3 +370,19 @@ def test_a_batch_whose_process_died_does_not_stay_running(client, officer, tmp_p
     assert "nothing of it was written" in dead.message
     assert alive.status == ImportBatch.Status.RUNNING
     assert page.status_code == 200
+
+
+def test_the_error_report_csv_quotes_formula_like_values():
+    """The report repeats the rejected cells as read: a value typed as a formula stays text."""
+    import polars as pl
+
+    from pksai.core.tests.spreadsheet import HOSTILE, assert_csv_safe
+    from pksai.registry.reasons import RENDERED_SCHEMA, report_csv
+
+    rendered = pl.DataFrame(
+        [(i + 2, "name", value, "rejected", "-reason") for i, value in enumerate(HOSTILE)],
+        schema=RENDERED_SCHEMA,
+        orient="row",
+    )
+    rows = assert_csv_safe(report_csv(rendered), [*HOSTILE, "-reason"])
+    assert rows[1][0] == "2"
