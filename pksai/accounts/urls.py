@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pksai.accounts import views
+from pksai.accounts import views, views_second_factor
 
 app_name = "accounts"
 urlpatterns = [
@@ -17,6 +17,18 @@ urlpatterns = [
         "accounts/password/reset/<uidb64>/<token>/",
         views.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
+    ),
+    path("accounts/second-factor/", views_second_factor.second_factor_home, name="second_factor"),
+    path("accounts/second-factor/app/", views_second_factor.totp_enrol, name="totp_enrol"),
+    path(
+        "accounts/second-factor/verify/",
+        views_second_factor.second_factor_verify,
+        name="second_factor_verify",
+    ),
+    path(
+        "accounts/second-factor/recovery-codes/",
+        views_second_factor.recovery_codes_renew,
+        name="recovery_codes_renew",
     ),
     path("organisations/", views.organisation_list, name="organisation_list"),
     path("organisations/<int:pk>/", views.organisation_detail, name="organisation_detail"),
