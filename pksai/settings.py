@@ -16,6 +16,8 @@ PKSAI_TRUSTED_PROXY_COUNT  proxies in front whose X-Forwarded-For entries are tr
                with PKSAI_BEHIND_PROXY): the client's address for throttling and the audit trail
 PKSAI_LOGIN_FAILURE_LIMIT, PKSAI_LOCKOUT_MINUTES, PKSAI_LOGIN_ADDRESS_FAILURE_LIMIT,
 PKSAI_LOGIN_KNOWN_ADDRESS_DAYS, PKSAI_PASSWORD_RESETS_PER_HOUR  sign-in throttling (decision 0019)
+PKSAI_SECOND_FACTOR  "0" turns off the second factor its roles need (default on; decision 0020);
+               PKSAI_WEBAUTHN_RP_ID, PKSAI_WEBAUTHN_ORIGIN  security keys' site (default: the Host)
 PKSAI_SUPPRESS_BELOW  published tables suppress counts below this (5), with complements
 PKSAI_WEB_WORKERS, PKSAI_WEB_THREADS, PKSAI_WEB_TIMEOUT, PKSAI_DB_POOL*, PKSAI_MAX_*_BYTES,
 PKSAI_READY_WORKER_STALE_SECONDS, PKSAI_SCHEDULER_EVERY  the server (decision 0015, README)
