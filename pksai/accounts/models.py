@@ -139,6 +139,7 @@ class SecurityKey(Device):
     public_key = models.BinaryField(editable=False)
     sign_count = models.PositiveBigIntegerField(default=0, editable=False)
     transports = models.JSONField(default=list, blank=True, editable=False)
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
 
     class Meta(Device.Meta):
         verbose_name = _("security key")

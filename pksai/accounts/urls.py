@@ -30,6 +30,26 @@ urlpatterns = [
         views_second_factor.recovery_codes_renew,
         name="recovery_codes_renew",
     ),
+    path(
+        "accounts/second-factor/keys/register/begin/",
+        views_second_factor.security_key_register_begin,
+        name="security_key_register_begin",
+    ),
+    path(
+        "accounts/second-factor/keys/register/complete/",
+        views_second_factor.security_key_register_complete,
+        name="security_key_register_complete",
+    ),
+    path(
+        "accounts/second-factor/keys/verify/begin/",
+        views_second_factor.security_key_verify_begin,
+        name="security_key_verify_begin",
+    ),
+    path(
+        "accounts/second-factor/keys/verify/complete/",
+        views_second_factor.security_key_verify_complete,
+        name="security_key_verify_complete",
+    ),
     path("organisations/", views.organisation_list, name="organisation_list"),
     path("organisations/<int:pk>/", views.organisation_detail, name="organisation_detail"),
 ]

@@ -7,14 +7,17 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from django_otp.plugins.otp_static.models import StaticToken
 
 from pksai.accounts import second_factor as sf
+from pksai.accounts import security_keys
 from pksai.accounts.models import SecurityKey
 
 SESSION_TOTP_KEY = "pksai_totp_key"
@@ -147,8 +150,19 @@ def second_factor_verify(request):
 
 
 @login_required
-@require_POST
 def recovery_codes_renew(request):
+    """POST: ten new codes. GET: the codes just issued with a first security key, once."""
+    if request.method == "GET":
+        codes = request.session.pop(SESSION_NEW_CODES, None)
+        if not codes:
+            return redirect("accounts:second_factor")
+        return render(
+            request,
+            "accounts/second_factor/recovery_codes.html",
+            {"codes": codes, "next": reverse("accounts:second_factor")},
+        )
+    if request.method != "POST":
+        return HttpResponse(status=405)
     if not sf.is_verified(request.user):
         return redirect(
             reverse("accounts:second_factor_verify") + "?next=" + reverse("accounts:second_factor")
@@ -159,3 +173,76 @@ def recovery_codes_renew(request):
         "accounts/second_factor/recovery_codes.html",
         {"codes": codes, "next": reverse("accounts:second_factor")},
     )
+
+
+# --- security keys and passkeys (WebAuthn) ------------------------------------------------------
+
+SESSION_NEW_CODES = "pksai_new_recovery_codes"
+
+
+def _json_refused(message: str, status: int = 400) -> JsonResponse:
+    return JsonResponse({"detail": message}, status=status)
+
+
+@login_required
+@require_POST
+def security_key_register_begin(request):
+    if sf.has_second_factor(request.user) and not sf.is_verified(request.user):
+        return _json_refused(_("Verify your second factor first, then add a key."), 403)
+    return HttpResponse(
+        security_keys.registration_options(request=request), content_type="application/json"
+    )
+
+
+@login_required
+@require_POST
+def security_key_register_complete(request):
+    if sf.has_second_factor(request.user) and not sf.is_verified(request.user):
+        return _json_refused(_("Verify your second factor first, then add a key."), 403)
+    try:
+        data = security_keys.parse_body(request.body)
+        security_keys.security_key_register(
+            request=request,
+            credential=data.get("credential") or {},
+            name=str(data.get("name", ""))[:60],
+        )
+    except security_keys.KeyRefused:
+        return _json_refused(_("The key was not added. Try again, or use the authenticator app."))
+    next_url = reverse("accounts:second_factor")
+    if not StaticToken.objects.filter(device__user=request.user).exists():
+        request.session[SESSION_NEW_CODES] = sf.recovery_codes_issue(user=request.user, first=True)
+        next_url = reverse("accounts:recovery_codes_renew")
+    messages.success(request, _("Your security key is now a second factor."))
+    return JsonResponse({"next": next_url})
+
+
+@login_required
+@require_POST
+def security_key_verify_begin(request):
+    if not SecurityKey.objects.filter(user=request.user, confirmed=True).exists():
+        return _json_refused(_("No security key is set up for this account."), 404)
+    return HttpResponse(
+        security_keys.authentication_options(request=request), content_type="application/json"
+    )
+
+
+@login_required
+@require_POST
+def security_key_verify_complete(request):
+    try:
+        data = security_keys.parse_body(request.body)
+        security_keys.security_key_verify(request=request, credential=data.get("credential") or {})
+    except security_keys.KeyRefused:
+        return _json_refused(_("The key was not accepted. Try again, or type a code."))
+    request.session.cycle_key()
+    return JsonResponse(
+        {"next": _next_url(request) if not data.get("next") else _safe(request, data["next"])}
+    )
+
+
+def _safe(request, target: str) -> str:
+    if url_has_allowed_host_and_scheme(
+        str(target), allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return str(target)
+    return reverse("core:home")
