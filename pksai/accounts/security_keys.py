@@ -21,7 +21,7 @@ from webauthn import (
     verify_registration_response,
 )
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
+from webauthn.helpers.exceptions import InvalidAuthenticationResponse, WebAuthnException
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
     PublicKeyCredentialDescriptor,
@@ -79,7 +79,6 @@ def _take_challenge(request: Any) -> bytes:
     return base64url_to_bytes(challenge)
 
 
-@transaction.atomic
 def security_key_register(*, request: Any, credential: dict, name: str) -> SecurityKey:
     """Store a new key after verifying the browser's answer; the session counts as verified
     with it (the user was already verified or had no factor yet — the view checks)."""
@@ -92,9 +91,16 @@ def security_key_register(*, request: Any, credential: dict, name: str) -> Secur
             expected_rp_id=rp_id,
             expected_origin=origin,
         )
-    except InvalidRegistrationResponse as refused:
+    except (WebAuthnException, KeyRefused, ValueError, TypeError, KeyError) as refused:
+        # outside any transaction: the refusal stays in the audit trail
         audit_record(action="mfa_failed", actor=user, obj=user, detail={"factor": "key_add"})
         raise KeyRefused(str(refused)) from None
+    with transaction.atomic():
+        return _store_key(request=request, verified=verified, credential=credential, name=name)
+
+
+def _store_key(*, request: Any, verified: Any, credential: dict, name: str) -> SecurityKey:
+    user = request.user
     key = SecurityKey.objects.create(
         user=user,
         name=(name.strip() or "Security key")[:60],
@@ -125,15 +131,12 @@ def authentication_options(*, request: Any) -> str:
     return options_to_json(options)
 
 
-@transaction.atomic
 def security_key_verify(*, request: Any, credential: dict) -> SecurityKey:
     user = request.user
     rp_id, origin = relying_party(request)
-    key = (
-        SecurityKey.objects.select_for_update()
-        .filter(user=user, confirmed=True, credential_id=str(credential.get("id", "")))
-        .first()
-    )
+    key = SecurityKey.objects.filter(
+        user=user, confirmed=True, credential_id=str(credential.get("id", ""))
+    ).first()
     try:
         if key is None:
             raise InvalidAuthenticationResponse("unknown credential")
@@ -145,18 +148,19 @@ def security_key_verify(*, request: Any, credential: dict) -> SecurityKey:
             credential_public_key=bytes(key.public_key),
             credential_current_sign_count=key.sign_count,
         )
-    except (InvalidAuthenticationResponse, KeyRefused) as refused:
+    except (WebAuthnException, KeyRefused, ValueError, TypeError, KeyError) as refused:
         audit_record(action="mfa_failed", actor=user, obj=user, detail={"factor": "security_key"})
         raise KeyRefused(str(refused)) from None
-    key.sign_count = verified.new_sign_count
-    key.save(update_fields=["sign_count"])
-    otp_login(request, key)
-    audit_record(
-        action="mfa_verified",
-        actor=user,
-        obj=user,
-        detail={"factor": "security_key", "key": key.pk},
-    )
+    with transaction.atomic():
+        # a cloned authenticator shows a counter that does not grow: refused by py_webauthn
+        SecurityKey.objects.filter(pk=key.pk).update(sign_count=verified.new_sign_count)
+        otp_login(request, key)
+        audit_record(
+            action="mfa_verified",
+            actor=user,
+            obj=user,
+            detail={"factor": "security_key", "key": key.pk},
+        )
     return key
 
 

@@ -235,13 +235,11 @@ def security_key_verify_complete(request):
     except security_keys.KeyRefused:
         return _json_refused(_("The key was not accepted. Try again, or type a code."))
     request.session.cycle_key()
-    return JsonResponse(
-        {"next": _next_url(request) if not data.get("next") else _safe(request, data["next"])}
-    )
+    return JsonResponse({"next": _safe(request, str(data.get("next") or ""))})
 
 
 def _safe(request, target: str) -> str:
-    if url_has_allowed_host_and_scheme(
+    if target and url_has_allowed_host_and_scheme(
         str(target), allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return str(target)

@@ -314,3 +314,31 @@ def test_the_pages_are_open_without_the_requirement(english, pilot_areas):
     assert page.status_code == 200 and "Set up an authenticator app" in page.content.decode()
     enrol(english)
     assert "10 unused codes left" in english.get("/accounts/second-factor/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_forged_security_key_answer_is_refused_and_audited(
+    english, second_factor_on, pilot_areas
+):
+    import json
+
+    coordinator = make_user("coord", roles=["coordinator"], scope=["73.71"])
+    sign_in(english, "coord")
+    options = english.post("/accounts/second-factor/keys/register/begin/")
+    assert options.status_code == 200 and options.json()["rp"]["id"] == "testserver"
+    forged = {
+        "id": "AAAA",
+        "rawId": "AAAA",
+        "type": "public-key",
+        "response": {"clientDataJSON": "e30", "attestationObject": "oA"},
+    }
+    answer = english.post(
+        "/accounts/second-factor/keys/register/complete/",
+        json.dumps({"credential": forged, "name": "x"}),
+        content_type="application/json",
+    )
+    assert answer.status_code == 400 and "not added" in answer.json()["detail"]
+    assert "mfa_failed" in actions(coordinator)
+    assert english.get("/cases/").status_code == 302  # still not verified
+    # no key: nothing to verify with
+    assert english.post("/accounts/second-factor/keys/verify/begin/").status_code == 404
