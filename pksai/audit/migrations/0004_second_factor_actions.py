@@ -4,15 +4,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0003_sign_in_lock_actions'),
+        ("audit", "0003_sign_in_lock_actions"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('view', 'view'), ('create', 'create'), ('update', 'update'), ('delete', 'delete'), ('export', 'export'), ('login', 'login'), ('logout', 'logout'), ('login_failed', 'failed login'), ('locked_out', 'sign-in locked'), ('unlocked', 'sign-in lock lifted'), ('password_changed', 'password changed'), ('password_reset', 'password reset by e-mail'), ('permission_denied', 'permission denied'), ('mfa_enrolled', 'second factor enrolled'), ('mfa_verified', 'second factor used'), ('mfa_failed', 'second factor refused'), ('mfa_recovery_used', 'recovery code used'), ('mfa_codes_renewed', 'recovery codes renewed'), ('mfa_reset', 'second factor reset')], db_index=True, max_length=20, verbose_name='action'),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("view", "view"),
+                    ("create", "create"),
+                    ("update", "update"),
+                    ("delete", "delete"),
+                    ("export", "export"),
+                    ("login", "login"),
+                    ("logout", "logout"),
+                    ("login_failed", "failed login"),
+                    ("locked_out", "sign-in locked"),
+                    ("unlocked", "sign-in lock lifted"),
+                    ("password_changed", "password changed"),
+                    ("password_reset", "password reset by e-mail"),
+                    ("permission_denied", "permission denied"),
+                    ("mfa_enrolled", "second factor enrolled"),
+                    ("mfa_verified", "second factor used"),
+                    ("mfa_failed", "second factor refused"),
+                    ("mfa_recovery_used", "recovery code used"),
+                    ("mfa_codes_renewed", "recovery codes renewed"),
+                    ("mfa_reset", "second factor reset"),
+                ],
+                db_index=True,
+                max_length=20,
+                verbose_name="action",
+            ),
         ),
     ]
