@@ -17,6 +17,10 @@ from django.db import connection
 def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    # The second factor (decision 0020) is on in every deployment; tests sign users in with
+    # force_login and are about other things, so it is off here and the tests about it turn it
+    # on (fixture ``second_factor_on``, pksai/accounts/tests/test_second_factor.py).
+    settings.PKSAI_SECOND_FACTOR_REQUIRED = False
 
 
 def _two_roles() -> bool:
@@ -164,3 +168,10 @@ def pytest_runtest_teardown(item, nextitem):
 
         with item.config.stash[blocking_manager_key].unblock():
             restore_reference_data()
+
+
+@pytest.fixture
+def second_factor_on(settings):
+    """The second factor required, as in production (decision 0020)."""
+    settings.PKSAI_SECOND_FACTOR_REQUIRED = True
+    return settings

@@ -21,6 +21,8 @@ PKSAI_LOGIN_FAILURE_LIMIT, PKSAI_LOCKOUT_MINUTES, PKSAI_LOGIN_ADDRESS_FAILURE_LI
 PKSAI_LOGIN_KNOWN_ADDRESS_DAYS, PKSAI_PASSWORD_RESETS_PER_HOUR  sign-in throttling (decision 0019)
 PKSAI_OIDC_*   single sign-on with an OpenID Connect provider (off unless PKSAI_OIDC_ISSUER and
                PKSAI_OIDC_CLIENT_ID are set; decision 0021, docs/single-sign-on.md)
+PKSAI_SECOND_FACTOR  "0" turns off the second factor its roles need (default on; decision 0020);
+               PKSAI_WEBAUTHN_RP_ID, PKSAI_WEBAUTHN_ORIGIN  security keys' site (default: the Host)
 PKSAI_SUPPRESS_BELOW  published tables suppress counts below this (5), with complements
 PKSAI_WEB_WORKERS, PKSAI_WEB_THREADS, PKSAI_WEB_TIMEOUT, PKSAI_DB_POOL*, PKSAI_MAX_*_BYTES,
 PKSAI_READY_WORKER_STALE_SECONDS, PKSAI_SCHEDULER_EVERY  the server (decision 0015, README)
@@ -78,6 +80,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_filters",
     "ninja",
     "django_htmx",
@@ -109,12 +114,14 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): second factor used
     "pksai.core.middleware.RequestContextMiddleware",
     "pksai.core.middleware.BadInputMiddleware",  # NUL bytes: 400 in the user's language
     "pksai.accounts.oidc.OidcSessionMiddleware",  # single sign-on: re-checks with the provider
     "pksai.core.replica.ReplicaReadsMiddleware",
     "pksai.audit.middleware.PermissionDeniedAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "pksai.accounts.middleware.SecondFactorMiddleware",  # decision 0020
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -314,6 +321,29 @@ PKSAI_OIDC_ALLOWED_ROLES = env_list(
 # ID token's expiry): a user disabled there loses access at the first request after it.
 PKSAI_OIDC_RENEW_SECONDS = int(os.environ.get("PKSAI_OIDC_RENEW_SECONDS", "300"))
 PKSAI_OIDC_TIMEOUT = float(os.environ.get("PKSAI_OIDC_TIMEOUT", "10"))  # seconds per call
+# Second factor (decision 0020): TOTP (django-otp), security keys and passkeys (WebAuthn),
+# recovery codes. A user holding any of these permissions must enrol and use a second factor
+# in the session before any page but sign-in, sign-out and the second-factor pages; API tokens
+# are refused for them. PKSAI_SECOND_FACTOR=0 turns the requirement off (a demo, the tests that
+# are not about it); never in production.
+PKSAI_SECOND_FACTOR_REQUIRED = env_bool("PKSAI_SECOND_FACTOR", True)
+PKSAI_SECOND_FACTOR_PERMISSIONS = (
+    "cases.view_restricted_case",  # open restricted cases
+    "grievances.view_restricted_complaint",  # the restricted complaint queue (misconduct)
+    "payments.approve_fundplan",  # approve money: withdrawals from a child's savings
+    "programs.approve_selectionround",  # approve money: who receives benefits
+    "payments.add_payerbatch",  # send money; exports the payer's file (names, amounts)
+    "registry.view_importbatch",  # exports rejected registry rows (names, NIKs)
+    "accounts.change_user",  # administrators: roles, scopes and second-factor resets
+)
+OTP_TOTP_ISSUER = "PKSAI"
+OTP_TOTP_THROTTLE_FACTOR = 1  # seconds, doubled after each failure
+OTP_STATIC_THROTTLE_FACTOR = 1
+PKSAI_RECOVERY_CODES = 10
+# WebAuthn relying party: the site's host name and origin (default: from the request's Host,
+# which ALLOWED_HOSTS has already checked).
+PKSAI_WEBAUTHN_RP_ID = os.environ.get("PKSAI_WEBAUTHN_RP_ID", "")
+PKSAI_WEBAUTHN_ORIGIN = os.environ.get("PKSAI_WEBAUTHN_ORIGIN", "")
 
 SESSION_COOKIE_AGE = 8 * 60 * 60  # a working day, renewed on activity
 SESSION_SAVE_EVERY_REQUEST = True

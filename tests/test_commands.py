@@ -69,6 +69,7 @@ TESTED = {
     "report": ["test_import_spending_and_report"],
     "sync-roles": ["test_sync_roles", "test_sync_roles_console_script"],
     "issue-token": ["test_issue_token"],
+    "reset-second-factor": ["test_reset_second_factor"],
     "serve": ["test_serve_answers_http_and_sigterm_stops_every_process"],
     "db_worker": ["test_db_worker_runs_queued_tasks"],
     "db-roles": ["test_db_roles_prints_the_sql", "test_db_roles_sets_up_two_roles"],
@@ -772,6 +773,27 @@ def test_issue_token(pksai, pilot_areas, client):
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert client.get("/api/v1/areas/?code=7371", headers=bearer).status_code == 401
+
+
+@pytest.mark.django_db
+def test_reset_second_factor(pksai, pilot_areas):
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from pksai.accounts.second_factor import recovery_codes_issue
+    from pksai.audit.models import AuditEvent
+
+    user = make_user("lost.phone", roles=["coordinator"], scope=["73.71"])
+    TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    recovery_codes_issue(user=user, first=True)
+    pksai("reset-second-factor", "nobody", "--reason", "x", code=1)
+    ran = pksai("reset-second-factor", "lost.phone", "--reason", "phone stolen")
+    assert "Removed 2 second-factor device(s) of lost.phone" in ran.out
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    assert not StaticDevice.objects.filter(user=user).exists()
+    event = AuditEvent.objects.get(action="mfa_reset")
+    assert event.object_id == str(user.pk) and event.detail["reason"] == "phone stolen"
+    assert event.actor_username == "pksai (command line)"
     assert "nobody" in pksai("issue-token", "nobody", code=1).err
 
 

@@ -3,6 +3,7 @@ import hashlib
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device
 
 from pksai.areas.models import ZONE_CHOICES
 
@@ -148,3 +149,21 @@ class OidcIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.issuer} {self.subject}"
+
+
+class SecurityKey(Device):
+    """A WebAuthn credential (a security key or a passkey) used as a second factor.
+
+    A django-otp ``Device`` so that a verified session means the same thing whichever factor
+    was used (``request.user.is_verified()``); it has no token to type, so ``verify_token``
+    stays False and verification goes through ``accounts.security_keys``."""
+
+    credential_id = models.CharField(max_length=1400, unique=True, editable=False)
+    public_key = models.BinaryField(editable=False)
+    sign_count = models.PositiveBigIntegerField(default=0, editable=False)
+    transports = models.JSONField(default=list, blank=True, editable=False)
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta(Device.Meta):
+        verbose_name = _("security key")
+        verbose_name_plural = _("security keys")

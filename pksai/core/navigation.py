@@ -44,6 +44,7 @@ MAIN: tuple[tuple[Choice, ...], ...] = (
 )
 ACCOUNT: tuple[tuple[Choice, ...], ...] = (
     (("accounts:password_change", _("Change password"), None),),
+    (("accounts:second_factor", _("Second factor"), None),),
     (("audit:log", _("Audit trail"), "audit.view_auditevent"),),
     (("admin:index", _("Administration"), STAFF),),
     (("api:openapi-view", "API", None),),

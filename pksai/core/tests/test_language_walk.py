@@ -73,6 +73,7 @@ URLS_NOT_WALKED = {
     "accounts/sso/start/": "single sign-on: 404 unless a provider is configured, then a "
     "redirect to it (accounts/tests/test_oidc.py)",
     "accounts/sso/callback/": "single sign-on: the provider's redirect back (test_oidc.py)",
+    "accounts/second-factor/recovery-codes/": "POST only (new recovery codes)",
     # binary downloads: file contents the user uploaded or a PDF (checked in pdf tests)
     "cases/<int:pk>/attachments/<int:attachment_id>/": "the uploaded file itself",
     "cases/<int:pk>/summary.pdf": "PDF (fpdf2 output; labels checked in the cases' pdf tests)",
@@ -95,6 +96,10 @@ TEMPLATES_NOT_WALKED: dict[str, str] = {
     "one sender (PKSAI_PUBLIC_COMPLAINTS_PER_HOUR)",
     "grievances/recorded.html": "only for staff who record a complaint they may not open "
     "afterwards (a restricted one); the usual outcome is the complaint page",
+    "accounts/second_factor/verify.html": "only for a user with an enrolled second factor; "
+    "the demo users have none (pksai/accounts/tests/test_second_factor.py renders it)",
+    "accounts/second_factor/recovery_codes.html": "only in the answer to a confirmed "
+    "enrolment (a POST with a code from the app)",
     "registry/match_detail.html": "the demo registry has no link candidates to review",
     "cases/records/attachment_void.html": "the demo cases have no attachments",
     "programs/facilitation/suspensions.html": "only after a refused suspension (a POST the "
