@@ -73,6 +73,9 @@ def test_sign_in_with_the_provider_then_disabled_there(
         op.disable("siti.r")
         page.reload()
         expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/cases/"))
-        expect(page.get_by_role("status")).to_contain_text("single sign-on session has ended")
+        # the sign-in page speaks Indonesian by default
+        expect(page.get_by_role("status")).to_contain_text(
+            "Sesi masuk tunggal (SSO) Anda telah berakhir"
+        )
         page.screenshot(path=SHOTS / f"sso-{width}-4-access-lost.png", full_page=True)
         context.close()

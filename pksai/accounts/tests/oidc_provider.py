@@ -214,7 +214,12 @@ class LocalProvider:
             except InvalidClientAuthentication as error:
                 return _json(start_response, json.loads(error.to_json()), "401 Unauthorized")
             except OAuthError as error:
-                return _json(start_response, json.loads(error.to_json()), "400 Bad Request")
+                # RFC 6749 §5.2: a refused grant (a revoked refresh token) is 400 invalid_grant;
+                # pyop's token errors carry the code, only some can serialise themselves
+                if hasattr(error, "to_json"):
+                    return _json(start_response, json.loads(error.to_json()), "400 Bad Request")
+                refused = {"error": error.oauth_error, "error_description": str(error)}
+                return _json(start_response, refused, "400 Bad Request")
             return _json(start_response, answer.to_dict())
         if path == "/userinfo":
             try:
