@@ -7,6 +7,7 @@ Call inside a transaction.
 
 from __future__ import annotations
 
+import io
 import uuid
 from collections.abc import Sequence
 
@@ -159,4 +160,26 @@ def _sqlite_values(frame: pl.DataFrame) -> pl.DataFrame:
             for name, dtype in frame.schema.items()
             if dtype == pl.Date
         ]
+    )
+
+
+def query_frame(sql: str, params: Sequence, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """The rows of a query (its columns in the order and types of ``schema``) as a frame.
+    PostgreSQL: read through ``COPY (query) TO STDOUT`` as CSV straight into Polars, no Python
+    object per row (booleans arrive as t/f); SQLite: fetched rows."""
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.execute(sql, params)
+            return pl.DataFrame(cursor.fetchall(), schema=schema, orient="row")
+        buffer = io.BytesIO()
+        with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+            for block in copy:
+                buffer.write(block)
+    if not buffer.tell():
+        return pl.DataFrame(schema=schema)
+    buffer.seek(0)
+    read = {n: pl.String if t == pl.Boolean else t for n, t in schema.items()}
+    frame = pl.read_csv(buffer, has_header=False, schema=read)
+    return frame.with_columns(
+        (pl.col(n) == "t").alias(n) for n, t in schema.items() if t == pl.Boolean
     )

@@ -9,7 +9,6 @@ edition imported for a regency is its current registry (docs/registry-format.md)
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import re
 import tempfile
@@ -36,7 +35,7 @@ from pksai.areas.models import Area
 from pksai.audit.personal_exports import PersonalExport
 from pksai.audit.services import audit_record
 from pksai.core import files
-from pksai.core.bulk import bulk_insert, bulk_update, bulk_upsert, reserve_ids
+from pksai.core.bulk import bulk_insert, bulk_update, bulk_upsert, query_frame, reserve_ids
 from pksai.registry.chunks import CHUNK_ROWS, CheckedExtract, check_extract
 from pksai.registry.codes import PERSON_COLUMNS
 from pksai.registry.identities import (
@@ -102,26 +101,13 @@ def _existing_by_copy(
     model, source: str, key_field: str, keys: list[str], schema: dict[str, pl.DataType]
 ) -> pl.DataFrame:
     qn = connection.ops.quote_name
-    columns = [model._meta.get_field(f).column for f in schema]
-    listed = ", ".join(qn(c) for c in columns)
+    listed = ", ".join(qn(model._meta.get_field(f).column) for f in schema)
     column = qn(model._meta.get_field(key_field).column)
-    buffer = io.BytesIO()
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(
-            f"COPY (SELECT {listed} FROM {qn(model._meta.db_table)} "  # noqa: S608 (ours)
-            f"WHERE source = %s AND {column} = ANY(%s)) TO STDOUT WITH (FORMAT csv)",
-            (source, keys),
-        ) as copy:
-            for block in copy:
-                buffer.write(block)
-    if not buffer.tell():
-        return pl.DataFrame(schema=schema)
-    buffer.seek(0)
-    # Booleans come as t/f: read as text, then compared.
-    read = {n: pl.String if t == pl.Boolean else t for n, t in schema.items()}
-    frame = pl.read_csv(buffer, has_header=False, schema=read)
-    return frame.with_columns(
-        (pl.col(n) == "t").alias(n) for n, t in schema.items() if t == pl.Boolean
+    return query_frame(
+        f"SELECT {listed} FROM {qn(model._meta.db_table)} "  # noqa: S608 (ours)
+        f"WHERE source = %s AND {column} = ANY(%s)",
+        (source, keys),
+        schema,
     )
 
 
@@ -457,7 +443,7 @@ def _write_checked(
     step(80, gettext("Linking people across sources"))
     if connection.vendor == "postgresql" and created + updated > ANALYZE_AFTER:
         with connection.cursor() as cursor:  # the planner should know the tables grew
-            cursor.execute("ANALYZE registry_household, registry_person, registry_identity")
+            cursor.execute("ANALYZE registry_person, registry_identity")
     now = timezone.now()
     with transaction.atomic():
         # Earlier imports of this file that stopped half-way: their rows are this import's
@@ -636,14 +622,11 @@ def _retire_absent(source: str, edition: str, coverage: list[str], goods: str, n
             f"person_id AS person_key FROM read_parquet({sql_text(goods)})"
         )
         for regency in coverage:
-            stored = pl.DataFrame(
-                list(
-                    Person.objects.filter(
-                        source=source, in_registry=True, village__code__startswith=regency + "."
-                    ).values_list("pk", "household_key", "person_key")
-                ),
-                schema=schema,
-                orient="row",
+            stored = query_frame(
+                "SELECT id, household_key, person_key FROM registry_person WHERE source = %s "
+                "AND in_registry AND village_id LIKE %s",
+                (source, regency.replace("%", "") + ".%"),
+                schema,
             )
             con.register("stored", stored)
             gone = con.execute(
