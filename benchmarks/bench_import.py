@@ -352,6 +352,8 @@ def _import(path: str, edition: str) -> dict:
         ("_created_ids", "created ids"),
         ("_needing_survivorship", "survivorship check"),
         ("reserve_ids", "reserve ids"),
+        ("_sharing_a_nik", "rows sharing a NIK"),
+        ("_others_in", "others in coverage"),
         ("ensure_identities", "ensure_identities"),
         ("_identities_of", "identities_of"),
         ("link_by_nik", "link_by_nik"),
@@ -377,6 +379,9 @@ def _import(path: str, edition: str) -> dict:
     timers.wrap(services, "bulk_upsert", "COPY upsert", by_table=True)
     timers.wrap(services, "bulk_insert", "COPY insert", by_table=True)
     timers.wrap(services, "_write", "_write")
+    from pksai.registry import chunks
+
+    timers.wrap(chunks.CheckedExtract, "good", "part frames + NIK flags")
     connection.ensure_connection()
     timers.wrap(connection, "commit", "commit")
 
