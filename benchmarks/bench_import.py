@@ -16,7 +16,10 @@ memory (maxrss) is its own; a step taking longer than BENCH_IMPORT_TIMEOUT secon
 * **COPY floor**: the rows the first import wrote (the same columns of registry_household and
   registry_person, read back as text) written by Polars as CSV into COPY, in one transaction,
   into empty copies of both tables (``LIKE … INCLUDING ALL``: same indexes, unique and check
-  constraints; no foreign keys). The importer's goal is at most 3× this.
+  constraints; no foreign keys). The importer's goal is at most 3× this. Measured right after
+  the first import and again after the re-import (back to back, so the load of a shared
+  machine weighs on both alike); the goal is judged against the mean of the two, and the
+  load average at the end of each step is printed. ``make bench`` ends with PASS or FAIL.
 * **first import**: ``registry_import`` of the synthetic extract (CSV) into an empty registry.
 * **re-import**: the same file and edition again (writes nothing).
 * **next edition**: ``synth_next_edition`` of the first (people gone, moved, renamed, born,
@@ -196,8 +199,9 @@ def _verdict(first: dict | None, floor: dict | None, why: str = "") -> dict:
     return {
         "goal": goal,
         "passed": ratio <= GOAL,
-        "value": f"{ratio:.2f}× (import {first['seconds']:.1f} s, floor {floor['seconds']:.1f} s; "
-        f"load {first['load']} / {floor['load']})",
+        "value": f"{ratio:.2f}× (import {first['seconds']:.1f} s, COPY floor "
+        f"{floor['seconds']:.1f} s{' (mean of two)' if ' and ' in floor['load'] else ''}; "
+        f"load average at their end {first['load']} / {floor['load']})",
     }
 
 
@@ -235,6 +239,20 @@ def _run(url: str, workdir: Path) -> list[dict]:
     _row("first import", first, rows, floor)
     again = floor and _step("import", url, workdir, prepared["first"], prepared["first_edition"])
     _row("re-import (same edition)", again, rows, floor)
+    # The floor once more (the re-import changed nothing): on a shared machine the load moves
+    # within minutes, so the goal is judged against the mean of both floors.
+    second = again and _step("floor", url, workdir, json.dumps(first["columns"]))
+    if second:
+        print(
+            f"  {'COPY floor again':<26}{second['seconds']:>9.1f}"
+            f"{rows / second['seconds']:>11,.0f}{second['seconds'] / floor['seconds']:>9.2f}"
+            f"{second['peak_mb']:>9,.0f}  load {second['load']}",
+            flush=True,
+        )
+        floor = floor | {
+            "seconds": (floor["seconds"] + second["seconds"]) / 2,
+            "load": f"{floor['load']} and {second['load']}",
+        }
     after = again and _step("import", url, workdir, prepared["next"], prepared["next_edition"])
     _row("next edition", after, prepared["next_rows"], floor)
     for label, step in (("first import", first), ("next edition", after)):

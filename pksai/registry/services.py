@@ -565,11 +565,14 @@ def _sharing_a_nik(batch: ImportBatch, shared_in_file: pl.Series | None = None) 
     looking up each row of the batch (a million lookups for a first import)."""
     if shared_in_file is not None and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            # Two plain queries, not one with OR: an IN inside an OR is a subplan the planner
+            # may run once per row; an EXISTS alone is a join (hashed, or by the NIK index).
             cursor.execute(
-                "SELECT p.id FROM registry_person p WHERE p.batch_id = %s AND p.nik <> '' "
-                "AND (p.nik = ANY(%s) OR p.nik IN (SELECT o.nik FROM registry_person o "
-                "WHERE o.nik <> '' AND (o.batch_id IS NULL OR o.batch_id <> %s))) ORDER BY p.id",
-                [batch.pk, shared_in_file.to_list(), batch.pk],
+                "SELECT p.id FROM registry_person p WHERE p.batch_id = %s AND p.nik = ANY(%s) "
+                "UNION SELECT p.id FROM registry_person p WHERE p.batch_id = %s "
+                "AND p.nik <> '' AND EXISTS (SELECT 1 FROM registry_person o WHERE o.nik = p.nik "
+                "AND (o.batch_id IS NULL OR o.batch_id <> %s)) ORDER BY 1",
+                [batch.pk, shared_in_file.to_list(), batch.pk, batch.pk],
             )
             return [row[0] for row in cursor.fetchall()]
     others = Person.objects.filter(nik=OuterRef("nik")).exclude(pk=OuterRef("pk"))
