@@ -410,6 +410,8 @@ def _write_checked(
     """Write the parts, one transaction each, then retire, link and finish the batch in one
     more. Returns the identities touched."""
     n = checked.chunks
+    # Identities made by this run are stamped after this moment, by this process's clock.
+    started = timezone.now()
     ImportBatch.objects.filter(pk=batch.pk).update(
         chunks=n, chunks_done=0, rows_written=0, created=0, updated=0, unchanged=0
     )
@@ -461,7 +463,7 @@ def _write_checked(
         retired = (
             _retire_absent(source, edition, checked.coverage, checked.goods, now) if edition else []
         )
-        since = min(b.created_at for b in [batch, *earlier])
+        since = min([started, *(b.created_at for b in earlier)])
         touched = _link(
             batch,
             retired,
