@@ -179,7 +179,7 @@ class Household(models.Model):
     health_access = models.BooleanField(null=True, blank=True)
     # provenance
     # Provenance only, written by the import in bulk: no database constraint (checking it cost
-    # a lookup and a row lock per row written; decision 0018). Deleting a batch through Django
+    # a lookup and a row lock per row written; decision 0022). Deleting a batch through Django
     # still clears it (SET_NULL is Django's).
     batch = models.ForeignKey(
         ImportBatch,
@@ -249,7 +249,7 @@ class Person(models.Model):
     other_programs = models.CharField(max_length=100, blank=True, help_text="';'-separated codes")
     # provenance and quality
     # Provenance only, written by the import in bulk: no database constraint (checking it cost
-    # a lookup and a row lock per row written; decision 0018). Deleting a batch through Django
+    # a lookup and a row lock per row written; decision 0022). Deleting a batch through Django
     # still clears it (SET_NULL is Django's).
     batch = models.ForeignKey(
         ImportBatch,

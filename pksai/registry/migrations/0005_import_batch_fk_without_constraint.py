@@ -5,20 +5,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0004_importbatch_chunks'),
+        ("registry", "0004_importbatch_chunks"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='household',
-            name='batch',
-            field=models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='registry.importbatch'),
+            model_name="household",
+            name="batch",
+            field=models.ForeignKey(
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="registry.importbatch",
+            ),
         ),
         migrations.AlterField(
-            model_name='person',
-            name='batch',
-            field=models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='registry.importbatch'),
+            model_name="person",
+            name="batch",
+            field=models.ForeignKey(
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="registry.importbatch",
+            ),
         ),
     ]
