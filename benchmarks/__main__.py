@@ -24,13 +24,19 @@ def main() -> int:
     print(f"migrate: {time.perf_counter() - started:.2f} s ({os.environ['DATABASE_URL']})")
     only = sys.argv[1:]
     package = Path(__file__).parent
+    verdicts: list[dict] = []
     for info in pkgutil.iter_modules([str(package)]):
         is_bench = info.name.startswith("bench_") or info.name.endswith("_bench")
         if not is_bench or (only and info.name not in only):
             continue
         module = importlib.import_module(f"benchmarks.{info.name}")
         print(f"== {info.name}: {module.__doc__.strip().splitlines()[0]}")
-        module.run()
+        verdicts += module.run() or []  # a bench with a goal returns its verdicts
+    if verdicts:
+        print("== goals")
+        for verdict in verdicts:
+            mark = {True: "PASS", False: "FAIL", None: "NOT MEASURED"}[verdict["passed"]]
+            print(f"  {mark:<12} {verdict['goal']}: {verdict['value']}")
     return 0
 
 

@@ -16,7 +16,10 @@ memory (maxrss) is its own; a step taking longer than BENCH_IMPORT_TIMEOUT secon
 * **COPY floor**: the rows the first import wrote (the same columns of registry_household and
   registry_person, read back as text) written by Polars as CSV into COPY, in one transaction,
   into empty copies of both tables (``LIKE … INCLUDING ALL``: same indexes, unique and check
-  constraints; no foreign keys). The importer's goal is at most 3× this.
+  constraints; no foreign keys). The importer's goal is at most 3× this. Measured right after
+  the first import and again after the re-import (back to back, so the load of a shared
+  machine weighs on both alike); the goal is judged against the mean of the two, and the
+  load average at the end of each step is printed. ``make bench`` ends with PASS or FAIL.
 * **first import**: ``registry_import`` of the synthetic extract (CSV) into an empty registry.
 * **re-import**: the same file and edition again (writes nothing).
 * **next edition**: ``synth_next_edition`` of the first (people gone, moved, renamed, born,
@@ -123,8 +126,13 @@ def run_step(
     return json.loads(result.read_text())
 
 
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.1f}/{five:.1f}/{fifteen:.1f}"
+
+
 def _step(name: str, url: str, workdir: Path, *args: str) -> dict | None:
-    return run_step(
+    done = run_step(
         "benchmarks.bench_import",
         name,
         url,
@@ -135,9 +143,13 @@ def _step(name: str, url: str, workdir: Path, *args: str) -> dict | None:
         failure_hint="; later steps skipped",
         env={"PKSAI_DB_APPLICATION_NAME": "pksai-bench-import"},
     )
+    if done is not None:
+        done["load"] = _load()  # the machine's load average (1/5/15 min) as the step ended
+    return done
 
 
-def run() -> None:
+def run() -> list[dict]:
+    """Prints the table; returns the goal's verdict (for the summary of ``make bench``)."""
     import psycopg
 
     url = _database_url()
@@ -150,10 +162,10 @@ def run() -> None:
     except psycopg.Error as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"  skipped: PostgreSQL for {shown} is not reachable ({reason})")
-        return
+        return [_verdict(None, None, f"skipped: PostgreSQL for {shown} is not reachable")]
     workdir = Path(tempfile.mkdtemp(prefix="pksai-bench-import-"))
     try:
-        _run(url, workdir)
+        return _run(url, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         try:
@@ -170,15 +182,34 @@ def _row(label: str, step: dict | None, count: int, floor: dict | None) -> None:
         f"  {label:<26}{step['seconds']:>9.1f}{count / step['seconds']:>11,.0f}{ratio}"
         f"{step['peak_mb']:>9,.0f}  created {step['created']:,}, updated "
         f"{step['updated']:,}, unchanged {step['unchanged']:,}, retired "
-        f"{step['retired']:,}, rejected {step['rejected']:,}",
+        f"{step['retired']:,}, rejected {step['rejected']:,}; load {step['load']}",
         flush=True,
     )
 
 
-def _run(url: str, workdir: Path) -> None:
+GOAL = 3.0  # the first import may take at most this many times the COPY floor
+
+
+def _verdict(first: dict | None, floor: dict | None, why: str = "") -> dict:
+    """The import goal: first import ≤ GOAL × the COPY floor of the same rows."""
+    goal = f"registry import ≤ {GOAL:g}× COPY floor (PostgreSQL, {PEOPLE:,} people)"
+    if not (first and floor):
+        return {"goal": goal, "passed": None, "value": why or "not measured (a step failed)"}
+    ratio = first["seconds"] / floor["seconds"]
+    return {
+        "goal": goal,
+        "passed": ratio <= GOAL,
+        "value": f"{ratio:.2f}× (import {first['seconds']:.1f} s, COPY floor "
+        f"{floor['seconds']:.1f} s{' (mean of two)' if ' and ' in floor['load'] else ''}; "
+        f"load average at their end {first['load']} / {floor['load']})",
+    }
+
+
+def _run(url: str, workdir: Path) -> list[dict]:
+    print(f"  load average (1/5/15 min) at the start: {_load()} on {os.cpu_count()} CPUs")
     prepared = _step("prepare", url, workdir, str(PEOPLE))
     if prepared is None:
-        return
+        return [_verdict(None, None)]
     print(
         f"  data: edition {prepared['first_edition']} {prepared['first_rows']:,} people "
         f"({prepared['households']:,} households), edition {prepared['next_edition']} "
@@ -191,6 +222,8 @@ def _run(url: str, workdir: Path) -> None:
         f"  {'step':<26}{'wall s':>9}{'people/s':>11}{'× floor':>9}{'peak MB':>9}  written",
         flush=True,
     )
+    # The floor right after the import (it copies the rows the import wrote): back to back,
+    # under the same load, so that their ratio is fair on a shared machine.
     first = _step("import", url, workdir, prepared["first"], prepared["first_edition"])
     floor = first and _step("floor", url, workdir, json.dumps(first["columns"]))
     if floor:
@@ -199,12 +232,27 @@ def _run(url: str, workdir: Path) -> None:
             f"{1:>9.2f}{floor['peak_mb']:>9,.0f}  "
             f"{floor['households']:,} households + {floor['people']:,} people "
             f"(households {floor['household_seconds']:.1f} s, people "
-            f"{floor['person_seconds']:.1f} s, commit {floor['commit_seconds']:.1f} s)",
+            f"{floor['person_seconds']:.1f} s, commit {floor['commit_seconds']:.1f} s); "
+            f"load {floor['load']}",
             flush=True,
         )
     _row("first import", first, rows, floor)
     again = floor and _step("import", url, workdir, prepared["first"], prepared["first_edition"])
     _row("re-import (same edition)", again, rows, floor)
+    # The floor once more (the re-import changed nothing): on a shared machine the load moves
+    # within minutes, so the goal is judged against the mean of both floors.
+    second = again and _step("floor", url, workdir, json.dumps(first["columns"]))
+    if second:
+        print(
+            f"  {'COPY floor again':<26}{second['seconds']:>9.1f}"
+            f"{rows / second['seconds']:>11,.0f}{second['seconds'] / floor['seconds']:>9.2f}"
+            f"{second['peak_mb']:>9,.0f}  load {second['load']}",
+            flush=True,
+        )
+        floor = floor | {
+            "seconds": (floor["seconds"] + second["seconds"]) / 2,
+            "load": f"{floor['load']} and {second['load']}",
+        }
     after = again and _step("import", url, workdir, prepared["next"], prepared["next_edition"])
     _row("next edition", after, prepared["next_rows"], floor)
     for label, step in (("first import", first), ("next edition", after)):
@@ -217,12 +265,10 @@ def _run(url: str, workdir: Path) -> None:
         print(f"    of which _write: {within}")
         sql = ", ".join(f"{k} {v:.1f}" for k, v in step["statements"].items() if v >= 0.05)
         print(f"    SQL statements (executed through Django, not COPY): {sql}")
-    if first and floor:
-        verdict = "within" if first["seconds"] <= 3 * floor["seconds"] else "above"
-        print(
-            f"  first import / COPY floor = {first['seconds'] / floor['seconds']:.2f} "
-            f"({verdict} the goal of 3×)"
-        )
+    verdict = _verdict(first, floor)
+    mark = {True: "PASS", False: "FAIL", None: "NOT MEASURED"}[verdict["passed"]]
+    print(f"  {mark}: first import / COPY floor = {verdict['value']}; goal ≤ {GOAL:g}×")
+    return [verdict]
 
 
 # --- the steps, each in its own process --------------------------------------------------------
@@ -321,7 +367,11 @@ def _import(path: str, edition: str) -> dict:
         ("_existing", "diff queries"),
         ("stable_hash", "row hashes"),
         ("_retire_absent", "retire"),
-        ("_written_ids", "written ids"),
+        ("_created_ids", "created ids"),
+        ("_needing_survivorship", "survivorship check"),
+        ("reserve_ids", "reserve ids"),
+        ("_sharing_a_nik", "rows sharing a NIK"),
+        ("_others_in", "others in coverage"),
         ("ensure_identities", "ensure_identities"),
         ("_identities_of", "identities_of"),
         ("link_by_nik", "link_by_nik"),
@@ -332,15 +382,24 @@ def _import(path: str, edition: str) -> dict:
     ):
         timers.wrap(services, name, label)
     columns: dict[str, list[str]] = {}
-    upsert = services.bulk_upsert
 
-    def recording_upsert(*, table, frame, **kwargs):
-        columns[table] = list(frame.columns)
-        return upsert(table=table, frame=frame, **kwargs)
+    def recording(write):
+        def recorded(*, table, frame, **kwargs):
+            if table in ("registry_household", "registry_person"):  # what the floor writes
+                known = columns.setdefault(table, [])
+                known += [c for c in frame.columns if c not in known]
+            return write(table=table, frame=frame, **kwargs)
 
-    services.bulk_upsert = recording_upsert
+        return recorded
+
+    services.bulk_upsert = recording(services.bulk_upsert)
+    services.bulk_insert = recording(services.bulk_insert)
     timers.wrap(services, "bulk_upsert", "COPY upsert", by_table=True)
+    timers.wrap(services, "bulk_insert", "COPY insert", by_table=True)
     timers.wrap(services, "_write", "_write")
+    from pksai.registry import chunks
+
+    timers.wrap(chunks.CheckedExtract, "good", "part frames + NIK flags")
     connection.ensure_connection()
     timers.wrap(connection, "commit", "commit")
 
@@ -358,7 +417,7 @@ def _import(path: str, edition: str) -> dict:
     with connection.execute_wrapper(timed_sql):
         batch = services.registry_import(path=path, source=SOURCE, edition=edition, score="no")
     seconds = time.perf_counter() - started
-    inner = ("diff queries", "row hashes", "COPY upsert")
+    inner = ("diff queries", "row hashes", "COPY upsert", "COPY insert", "reserve ids")
     ordered = sorted(timers.seconds.items(), key=lambda kv: -kv[1])
     inside_write = {k: v for k, v in ordered if k.startswith(inner)}
     phases = {k: v for k, v in ordered if k not in inside_write}

@@ -7,6 +7,7 @@ Call inside a transaction.
 
 from __future__ import annotations
 
+import io
 import uuid
 from collections.abc import Sequence
 
@@ -56,6 +57,56 @@ def bulk_upsert(
             for batch in frame.iter_slices(batch_size):
                 cursor.executemany(sql, batch.rows())
     return frame.height
+
+
+def bulk_insert(*, table: str, frame: pl.DataFrame, batch_size: int = 50_000) -> int:
+    """Insert the frame's rows into ``table`` as they are (rows known to be new: a key that
+    exists already is an IntegrityError). PostgreSQL: COPY straight into the table, with no
+    staging table and no conflict check; SQLite: executemany per batch. Returns the rows."""
+    if frame.is_empty():
+        return 0
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(c) for c in frame.columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for batch in frame.iter_slices(batch_size):
+                with cursor.cursor.copy(
+                    f"COPY {qn(table)} ({columns}) FROM STDIN WITH (FORMAT csv)"
+                ) as copy:
+                    copy.write(batch.write_csv(include_header=False, null_value=""))
+        else:
+            frame = _sqlite_values(frame)
+            placeholders = ", ".join(["%s"] * len(frame.columns))
+            sql = f"INSERT INTO {qn(table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+            for batch in frame.iter_slices(batch_size):
+                cursor.executemany(sql, batch.rows())
+    return frame.height
+
+
+def reserve_ids(*, table: str, count: int) -> pl.Series:
+    """``count`` fresh primary keys of ``table`` (column ``id``), drawn before the rows are
+    written, so that rows pointing at each other (a person and its identity) are written once
+    each, with no second pass to connect them. PostgreSQL: ``nextval`` of the table's sequence,
+    ``count`` times in one statement (safe beside other writers). SQLite: the ids after the
+    largest ever used; call inside a transaction (the settings begin them IMMEDIATE: the write
+    lock is held, nobody else can take them)."""
+    if count <= 0:
+        return pl.Series("id", [], dtype=pl.Int64)
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [qn(table)])
+            (sequence,) = cursor.fetchone()
+            cursor.execute(
+                "SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, count]
+            )
+            return pl.Series("id", [row[0] for row in cursor.fetchall()], dtype=pl.Int64)
+        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {qn(table)}")  # noqa: S608
+        (largest,) = cursor.fetchone()
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        used = cursor.fetchone()
+        start = max(largest, used[0] if used else 0) + 1
+        return pl.int_range(start, start + count, dtype=pl.Int64, eager=True).alias("id")
 
 
 def bulk_update(*, table: str, frame: pl.DataFrame, key: str, batch_size: int = 50_000) -> int:
@@ -109,4 +160,26 @@ def _sqlite_values(frame: pl.DataFrame) -> pl.DataFrame:
             for name, dtype in frame.schema.items()
             if dtype == pl.Date
         ]
+    )
+
+
+def query_frame(sql: str, params: Sequence, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """The rows of a query (its columns in the order and types of ``schema``) as a frame.
+    PostgreSQL: read through ``COPY (query) TO STDOUT`` as CSV straight into Polars, no Python
+    object per row (booleans arrive as t/f); SQLite: fetched rows."""
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.execute(sql, params)
+            return pl.DataFrame(cursor.fetchall(), schema=schema, orient="row")
+        buffer = io.BytesIO()
+        with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+            for block in copy:
+                buffer.write(block)
+    if not buffer.tell():
+        return pl.DataFrame(schema=schema)
+    buffer.seek(0)
+    read = {n: pl.String if t == pl.Boolean else t for n, t in schema.items()}
+    frame = pl.read_csv(buffer, has_header=False, schema=read)
+    return frame.with_columns(
+        (pl.col(n) == "t").alias(n) for n, t in schema.items() if t == pl.Boolean
     )

@@ -1,6 +1,8 @@
 """Checking a registry extract of any size in bounded memory: staged once to Parquet
 (``importer.stage_extract``), split into parts of whole households (a household never
-straddles two parts), each part mapped and validated on its own (``importer.validate``), the
+straddles two parts: the parts are cut from the household sizes, and each part is one
+streaming scan of the staged file kept to its households, so no sort of the whole file), each
+part mapped and validated on its own (``importer.validate``), the
 results kept as Parquet files in a working directory. What needs the whole file is answered
 there, in DuckDB, from narrow columns: which NIKs more than one accepted row carries, which
 person keys the file holds (for retiring the absent), the error report.
@@ -35,6 +37,7 @@ from pksai.registry.reasons import REJECTED, REPORT_SCHEMA
 CHUNK_ROWS = 250_000
 """Rows a part holds (more when one household is larger)."""
 CHUNK = "__chunk"
+HOUSEHOLD = "__hh"
 
 
 @dataclass
@@ -78,34 +81,40 @@ class CheckedExtract:
         )
 
 
-def _household_parts(staged: Path, household: str, target: Path, rows_per_chunk: int) -> int:
-    """The staged rows sorted into parts of whole households (``__chunk``), each part in row
-    order; returns the number of parts. Households are told apart by their id without any
-    spaces (coarser than the importer's cleaning, so one household is never split)."""
-    column = '"' + household.replace('"', '""') + '"'
-    with duckdb.connect(config=duckdb_config(target.parent)) as con:
-        con.execute(
-            f"""COPY (
-                WITH keyed AS (
-                    SELECT *, regexp_replace(coalesce({column}, ''), '[\\s\\p{{Z}}]', '', 'g')
-                        AS __hh
-                    FROM read_parquet({sql_text(staged)})
-                ),
-                sizes AS (SELECT __hh, count(*) AS n FROM keyed GROUP BY __hh),
-                parts AS (
-                    SELECT __hh,
-                        (sum(n) OVER (ORDER BY __hh ROWS UNBOUNDED PRECEDING) - n)
-                            // {int(rows_per_chunk)} AS {CHUNK}
-                    FROM sizes
-                )
-                SELECT keyed.* EXCLUDE (__hh), parts.{CHUNK}
-                FROM keyed JOIN parts USING (__hh)
-                ORDER BY {CHUNK}, "{ROW}"
-            ) TO {sql_text(target)} (FORMAT parquet, ROW_GROUP_SIZE 50000)"""  # noqa: S608 (ours)
-        )
-        query = f"SELECT max({CHUNK}) FROM read_parquet({sql_text(target)})"  # noqa: S608
-        parts = con.execute(query).fetchone()
-    return 0 if parts[0] is None else int(parts[0]) + 1
+def _household_key(household: str) -> pl.Expr:
+    """Households told apart by their id without any spaces (coarser than the importer's
+    cleaning, so one household is never split)."""
+    return pl.col(household).fill_null("").str.replace_all(r"[\s\p{Z}]", "").alias(HOUSEHOLD)
+
+
+def _household_parts(staged: Path, household: str, rows_per_chunk: int) -> pl.DataFrame:
+    """Which part (``__chunk``, numbered from 0 without gaps) each household goes to: parts
+    of about ``rows_per_chunk`` rows of whole households, from the household sizes alone (one
+    narrow pass over the staged file, no sort of the rows)."""
+    sizes = (
+        pl.scan_parquet(staged)
+        .select(_household_key(household))
+        .group_by(HOUSEHOLD)
+        .len()
+        .sort(HOUSEHOLD)
+        .collect()
+    )
+    cut = (pl.col("len").cum_sum() - pl.col("len")) // rows_per_chunk
+    return sizes.select(HOUSEHOLD, (cut.rank("dense").cast(pl.Int64) - 1).alias(CHUNK))
+
+
+def _part(staged: Path, household: str, parts: pl.DataFrame, k: int) -> pl.DataFrame:
+    """The staged rows of part ``k``'s households, in row order (a streaming scan of the
+    staged file kept to those households)."""
+    mine = parts.filter(pl.col(CHUNK) == k).select(HOUSEHOLD)
+    return (
+        pl.scan_parquet(staged)
+        .with_columns(_household_key(household))
+        .join(mine.lazy(), on=HOUSEHOLD, how="semi")
+        .drop(HOUSEHOLD)
+        .collect()
+        .sort(ROW)
+    )
 
 
 def check_extract(
@@ -126,14 +135,13 @@ def check_extract(
     apply_mapping(pl.DataFrame(schema=schema), mapping)
     renames = header_renames([c for c in schema if not c.startswith("__")], mapping)
     household = {t: h for h, t in renames.items()}["household_id"]
-    parts = workdir / "parts.parquet"
     checked = CheckedExtract(workdir=workdir)
-    checked.chunks = _household_parts(staged, household, parts, rows_per_chunk)
-    staged.unlink()
+    parts = _household_parts(staged, household, rows_per_chunk)
+    checked.chunks = int(parts[CHUNK].max()) + 1 if parts.height else 0
     coverage: set[str] = set()
     conflict_cells = conflict_rows = 0
     for k in range(checked.chunks):
-        frame = pl.scan_parquet(parts).filter(pl.col(CHUNK) == k).drop(CHUNK).collect()
+        frame = _part(staged, household, parts, k)
         result = validate(
             apply_mapping(frame, mapping),
             villages=villages,
@@ -161,7 +169,8 @@ def check_extract(
         coverage |= set(result.good["village_code"].str.slice(0, 5).unique().to_list())
         if progress:
             progress(k + 1, checked.chunks)
-    parts.unlink()
+    staged.unlink()
+    del parts
     if conflict_cells:
         checked.warnings.append(
             {

@@ -178,7 +178,16 @@ class Household(models.Model):
     proper_sleeping_place = models.BooleanField(null=True, blank=True)
     health_access = models.BooleanField(null=True, blank=True)
     # provenance
-    batch = models.ForeignKey(ImportBatch, null=True, on_delete=models.SET_NULL, related_name="+")
+    # Provenance only, written by the import in bulk: no database constraint (checking it cost
+    # a lookup and a row lock per row written; decision 0022). Deleting a batch through Django
+    # still clears it (SET_NULL is Django's).
+    batch = models.ForeignKey(
+        ImportBatch,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+    )
     source_row = models.PositiveIntegerField(_("row in file"), null=True)
     row_hash = models.CharField(max_length=16, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -239,7 +248,16 @@ class Person(models.Model):
     orphanhood = models.CharField(max_length=10, blank=True, choices=_choices("orphanhood"))
     other_programs = models.CharField(max_length=100, blank=True, help_text="';'-separated codes")
     # provenance and quality
-    batch = models.ForeignKey(ImportBatch, null=True, on_delete=models.SET_NULL, related_name="+")
+    # Provenance only, written by the import in bulk: no database constraint (checking it cost
+    # a lookup and a row lock per row written; decision 0022). Deleting a batch through Django
+    # still clears it (SET_NULL is Django's).
+    batch = models.ForeignKey(
+        ImportBatch,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+    )
     source_row = models.PositiveIntegerField(_("row in file"), null=True)
     dq_flags = models.CharField(_("data-quality flags"), max_length=200, blank=True)
     row_hash = models.CharField(max_length=16, editable=False)

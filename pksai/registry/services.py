@@ -9,7 +9,6 @@ edition imported for a regency is its current registry (docs/registry-format.md)
 from __future__ import annotations
 
 import hashlib
-import itertools
 import os
 import re
 import tempfile
@@ -36,7 +35,7 @@ from pksai.areas.models import Area
 from pksai.audit.personal_exports import PersonalExport
 from pksai.audit.services import audit_record
 from pksai.core import files
-from pksai.core.bulk import bulk_update, bulk_upsert
+from pksai.core.bulk import bulk_insert, bulk_update, bulk_upsert, query_frame, reserve_ids
 from pksai.registry.chunks import CHUNK_ROWS, CheckedExtract, check_extract
 from pksai.registry.codes import PERSON_COLUMNS
 from pksai.registry.identities import (
@@ -55,7 +54,7 @@ from pksai.registry.importer import (
     sql_text,
     stable_hash,
 )
-from pksai.registry.models import Household, ImportBatch, Person, Source
+from pksai.registry.models import Household, Identity, ImportBatch, Person, Source
 from pksai.registry.reasons import read_error_report, write_error_report
 
 Progress = Callable[[int, str], None]
@@ -81,14 +80,35 @@ def _existing(
     fields: list[str],
     types: dict[str, pl.DataType] | None = None,
 ) -> pl.DataFrame:
+    """The stored ``fields`` of ``source``'s rows whose ``key_field`` is one of ``keys``.
+    PostgreSQL: one statement for all the keys (``= ANY`` of an array), read back through
+    COPY as CSV into Polars (no Python tuple per row). SQLite: KEY_CHUNK keys a query."""
     schema = dict.fromkeys(fields, pl.String) | (types or {})
+    if not keys:
+        return pl.DataFrame(schema=schema)
+    if connection.vendor == "postgresql":
+        return _existing_by_copy(model, source, key_field, keys, schema)
     frames = []
     for start in range(0, len(keys), KEY_CHUNK):
         rows = model.objects.filter(
             source=source, **{f"{key_field}__in": keys[start : start + KEY_CHUNK]}
         ).values_list(*fields)
         frames.append(pl.DataFrame(list(rows), schema=schema, orient="row"))
-    return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
+    return pl.concat(frames)
+
+
+def _existing_by_copy(
+    model, source: str, key_field: str, keys: list[str], schema: dict[str, pl.DataType]
+) -> pl.DataFrame:
+    qn = connection.ops.quote_name
+    listed = ", ".join(qn(model._meta.get_field(f).column) for f in schema)
+    column = qn(model._meta.get_field(key_field).column)
+    return query_frame(
+        f"SELECT {listed} FROM {qn(model._meta.db_table)} "  # noqa: S608 (ours)
+        f"WHERE source = %s AND {column} = ANY(%s)",
+        (source, keys),
+        schema,
+    )
 
 
 def error_report_name(batch: ImportBatch) -> str:
@@ -390,6 +410,8 @@ def _write_checked(
     """Write the parts, one transaction each, then retire, link and finish the batch in one
     more. Returns the identities touched."""
     n = checked.chunks
+    # Identities made by this run are stamped after this moment, by this process's clock.
+    started = timezone.now()
     ImportBatch.objects.filter(pk=batch.pk).update(
         chunks=n, chunks_done=0, rows_written=0, created=0, updated=0, unchanged=0
     )
@@ -423,7 +445,7 @@ def _write_checked(
     step(80, gettext("Linking people across sources"))
     if connection.vendor == "postgresql" and created + updated > ANALYZE_AFTER:
         with connection.cursor() as cursor:  # the planner should know the tables grew
-            cursor.execute("ANALYZE registry_household, registry_person")
+            cursor.execute("ANALYZE registry_person, registry_identity")
     now = timezone.now()
     with transaction.atomic():
         # Earlier imports of this file that stopped half-way: their rows are this import's
@@ -441,7 +463,16 @@ def _write_checked(
         retired = (
             _retire_absent(source, edition, checked.coverage, checked.goods, now) if edition else []
         )
-        touched = _link(batch, retired, checked.coverage)
+        since = min([started, *(b.created_at for b in earlier)])
+        touched = _link(
+            batch,
+            retired,
+            checked.coverage,
+            created=created,
+            updated=updated,
+            since=since,
+            shared_in_file=checked.shared_niks,
+        )
         batch.rows_read = checked.rows_read
         batch.rows_accepted = checked.rows_accepted
         batch.rows_rejected = checked.rows_rejected
@@ -490,21 +521,34 @@ def score_batch(*, batch: ImportBatch, identity_ids: list[int]) -> ImportBatch:
     return batch
 
 
-def _written_ids(batch: ImportBatch) -> pl.DataFrame:
-    """The rows this batch wrote (id, and whether it created them: no identity yet), read
-    in slices (a server-side cursor on PostgreSQL)."""
-    schema = {"id": pl.Int64, "created": pl.Boolean}
-    rows = (
-        Person.objects.filter(batch=batch)
+def _created_ids(batch: ImportBatch, since) -> list[int]:
+    """The rows this import created: its rows whose identity was made for them by an import
+    that began at ``since`` or later (this one, or one it finishes). Rows it only updated
+    belong to identities older than that."""
+    return list(
+        Person.objects.filter(batch=batch, identity__created_at__gte=since)
         .order_by("pk")
-        .values_list("pk", "identity_id")
+        .values_list("pk", flat=True)
         .iterator(chunk_size=LINK_SLICE)
     )
-    parts = [
-        pl.DataFrame([(pk, identity is None) for pk, identity in part], schema=schema, orient="row")
-        for part in itertools.batched(rows, LINK_SLICE)
-    ]
-    return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+
+
+def _needing_survivorship(batch: ImportBatch, since) -> set[int]:
+    """Identities of the rows this import updated (identity older than ``since``) whose
+    primary row or presence may have changed: those with more than one row, or whose one
+    row is not their primary or not as present as they are. An identity with only the row
+    the import created is right by construction (its own primary, in the registry)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT p.identity_id FROM registry_person p "
+            "JOIN registry_identity i ON i.id = p.identity_id "
+            "WHERE p.batch_id = %s AND i.created_at < %s AND (i.primary_id IS NULL "
+            "OR i.primary_id <> p.id OR i.in_registry <> p.in_registry OR EXISTS ("
+            "SELECT 1 FROM registry_person o WHERE o.identity_id = p.identity_id "
+            "AND o.id <> p.id))",
+            [batch.pk, since],
+        )
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _identities_of(person_ids: list[int]) -> set[int]:
@@ -516,8 +560,23 @@ def _identities_of(person_ids: list[int]) -> set[int]:
     return found
 
 
-def _sharing_a_nik(batch: ImportBatch) -> list[int]:
-    """The rows this batch wrote whose NIK another row carries too."""
+def _sharing_a_nik(batch: ImportBatch, shared_in_file: pl.Series | None = None) -> list[int]:
+    """The rows this batch wrote whose NIK another row carries too. On PostgreSQL, given the
+    NIKs more than one row of the file carries (``shared_in_file``: this batch's rows all
+    come from the file), the NIKs of every row outside the batch are hashed once, instead of
+    looking up each row of the batch (a million lookups for a first import)."""
+    if shared_in_file is not None and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # Two plain queries, not one with OR: an IN inside an OR is a subplan the planner
+            # may run once per row; an EXISTS alone is a join (hashed, or by the NIK index).
+            cursor.execute(
+                "SELECT p.id FROM registry_person p WHERE p.batch_id = %s AND p.nik = ANY(%s) "
+                "UNION SELECT p.id FROM registry_person p WHERE p.batch_id = %s "
+                "AND p.nik <> '' AND EXISTS (SELECT 1 FROM registry_person o WHERE o.nik = p.nik "
+                "AND (o.batch_id IS NULL OR o.batch_id <> %s)) ORDER BY 1",
+                [batch.pk, shared_in_file.to_list(), batch.pk, batch.pk],
+            )
+            return [row[0] for row in cursor.fetchall()]
     others = Person.objects.filter(nik=OuterRef("nik")).exclude(pk=OuterRef("pk"))
     return list(
         Person.objects.filter(batch=batch)
@@ -537,13 +596,24 @@ def _others_in(coverage: list[str], created: int) -> bool:
     return Person.objects.filter(area, in_registry=True).count() > created
 
 
-def _link(batch: ImportBatch, retired: list[int], coverage: list[str]) -> set[int]:
-    """Identities for new rows, deterministic then probabilistic linkage of the rows written,
-    survivorship for every identity touched. Returns the identities touched (still existing).
-    Deterministic linkage and survivorship go LINK_SLICE rows at a time (bounded memory)."""
-    created = _written_ids(batch).filter(pl.col("created"))["id"]
-    ensure_identities()
+def _link(
+    batch: ImportBatch,
+    retired: list[int],
+    coverage: list[str],
+    *,
+    created: int,
+    updated: int,
+    since,
+    shared_in_file: pl.Series | None = None,
+) -> set[int]:
+    """Deterministic then probabilistic linkage of the rows written (``created`` of them new,
+    by imports begun at ``since`` or later), survivorship for the identities whose primary row
+    may have changed. Returns the identities touched: every identity of a row written or
+    retired or linked, to be scored. Deterministic linkage and survivorship go LINK_SLICE
+    rows at a time (bounded memory)."""
+    ensure_identities()  # rows written elsewhere without one; this import's rows have theirs
     touched = _identities_of(retired)
+    refresh = set(touched)
     touched.update(
         Person.objects.filter(batch=batch)
         .order_by()
@@ -552,13 +622,18 @@ def _link(batch: ImportBatch, retired: list[int], coverage: list[str]) -> set[in
         .iterator(chunk_size=LINK_SLICE)
     )
     # Only rows whose NIK another row has can link by NIK (one query, not one per row).
-    shared = _sharing_a_nik(batch)
+    shared = _sharing_a_nik(batch, shared_in_file)
     for start in range(0, len(shared), LINK_SLICE):
-        touched |= link_by_nik(shared[start : start + LINK_SLICE], batch=batch)
-    if created.len() and _others_in(coverage, created.len()):
-        linked, _queued = link_probabilistic(created.to_list(), batch=batch, coverage=coverage)
-        touched |= linked
-    ordered = sorted(touched)
+        refresh |= link_by_nik(shared[start : start + LINK_SLICE], batch=batch)
+    if created and _others_in(coverage, created):
+        linked, _queued = link_probabilistic(
+            _created_ids(batch, since), batch=batch, coverage=coverage
+        )
+        refresh |= linked
+    if updated:  # only rows updated can have moved an older identity's primary row
+        refresh |= _needing_survivorship(batch, since)
+    touched |= refresh
+    ordered = sorted(refresh)
     for start in range(0, len(ordered), LINK_SLICE):
         refresh_identities(ordered[start : start + LINK_SLICE])
     return touched
@@ -580,14 +655,11 @@ def _retire_absent(source: str, edition: str, coverage: list[str], goods: str, n
             f"person_id AS person_key FROM read_parquet({sql_text(goods)})"
         )
         for regency in coverage:
-            stored = pl.DataFrame(
-                list(
-                    Person.objects.filter(
-                        source=source, in_registry=True, village__code__startswith=regency + "."
-                    ).values_list("pk", "household_key", "person_key")
-                ),
-                schema=schema,
-                orient="row",
+            stored = query_frame(
+                "SELECT id, household_key, person_key FROM registry_person WHERE source = %s "
+                "AND in_registry AND village_id LIKE %s",
+                (source, regency.replace("%", "") + ".%"),
+                schema,
             )
             con.register("stored", stored)
             gone = con.execute(
@@ -611,18 +683,23 @@ def _retire_absent(source: str, edition: str, coverage: list[str], goods: str, n
     return retired
 
 
-def _upsert_rows(model, frame: pl.DataFrame, key: list[str], batch: ImportBatch, now) -> None:
-    """Write new or changed rows, stamped with the batch; unknown text is stored as ''."""
+def _stamped(model, frame: pl.DataFrame, batch: ImportBatch, now) -> pl.DataFrame:
+    """The rows stamped with the batch and time; unknown text is stored as ''."""
     text_columns = [
         f.column
         for f in model._meta.concrete_fields
         if isinstance(f, models.CharField) and f.column in frame.columns
     ]
-    frame = frame.with_columns(
+    return frame.with_columns(
         [pl.col(c).fill_null("") for c in text_columns],
         batch_id=pl.lit(batch.pk),
         updated_at=pl.lit(now),
     )
+
+
+def _upsert_rows(model, frame: pl.DataFrame, key: list[str], batch: ImportBatch, now) -> None:
+    """Write changed rows (their key exists), stamped with the batch."""
+    frame = _stamped(model, frame, batch, now)
     bulk_upsert(
         table=model._meta.db_table,
         frame=frame,
@@ -631,10 +708,19 @@ def _upsert_rows(model, frame: pl.DataFrame, key: list[str], batch: ImportBatch,
     )
 
 
+def _insert_rows(model, frame: pl.DataFrame, batch: ImportBatch, now) -> None:
+    """Write new rows (ids already drawn), stamped with the batch: COPY, no conflict check."""
+    bulk_insert(table=model._meta.db_table, frame=_stamped(model, frame, batch, now))
+
+
 def _write(
     batch: ImportBatch, source: str, edition: str, good: pl.DataFrame, now
 ) -> tuple[int, int, int]:
-    """Upsert households then people; returns (created, updated, unchanged) people."""
+    """Upsert households then people; returns (created, updated, unchanged) people.
+
+    New rows are written once each (COPY) with their ids drawn beforehand; every new person
+    comes with its own identity (also drawn beforehand, the person its primary row), so no
+    later pass has to attach identities. Changed rows are upserted."""
     if good.is_empty():
         return 0, 0, 0
     # Households: the first row of each household carries its attributes.
@@ -652,17 +738,21 @@ def _write(
     households = households.with_columns(
         stable_hash(households, ["registry_id", "village_id", *HOUSEHOLD_FIELDS]).alias("row_hash")
     )
+    keys = households["registry_id"].to_list()
     stored = _existing(
-        Household,
-        source,
-        "registry_id",
-        households["registry_id"].to_list(),
-        ["registry_id", "row_hash"],
+        Household, source, "registry_id", keys, ["registry_id", "id", "row_hash"], {"id": pl.Int64}
     )
-    changed_households = households.join(stored, on=["registry_id", "row_hash"], how="anti")
+    new_households = households.join(stored, on="registry_id", how="anti")
+    new_households = new_households.with_columns(
+        reserve_ids(table=Household._meta.db_table, count=new_households.height)
+    )
+    changed_households = households.join(stored, on="registry_id", how="semi").join(
+        stored, on=["registry_id", "row_hash"], how="anti"
+    )
+    _insert_rows(Household, new_households, batch, now)
     _upsert_rows(Household, changed_households, ["source", "registry_id"], batch, now)
-    ids = _existing(
-        Household, source, "registry_id", households["registry_id"].to_list(), ["registry_id", "id"]
+    ids = pl.concat(
+        [stored.select("registry_id", "id"), new_households.select("registry_id", "id")]
     )
     people = good.select(
         pl.lit(source).alias("source"),
@@ -691,7 +781,7 @@ def _write(
         Person,
         source,
         "household_key",
-        households["registry_id"].to_list(),
+        keys,
         ["household_key", "person_key", "row_hash", "in_registry"],
         {"in_registry": pl.Boolean},
     )
@@ -703,21 +793,36 @@ def _write(
         .otherwise(pl.lit("-"))
         .alias("row_hash")
     ).drop("in_registry")
-    known = people.join(
+    new = people.join(
         stored_people.select("household_key", "person_key"),
         on=["household_key", "person_key"],
-        how="semi",
+        how="anti",
     )
+    known = people.height - new.height
     unchanged = people.join(
         stored_people, on=["household_key", "person_key", "row_hash"], how="semi"
     ).height
-    created = people.height - known.height
-    updated = known.height - unchanged
-    to_write = people.join(
+    changed = people.join(stored_people, on=["household_key", "person_key"], how="semi").join(
         stored_people, on=["household_key", "person_key", "row_hash"], how="anti"
     )
-    _upsert_rows(Person, to_write, ["source", "household_key", "person_key"], batch, now)
-    return created, updated, unchanged
+    new = new.with_columns(
+        reserve_ids(table=Person._meta.db_table, count=new.height),
+        reserve_ids(table=Identity._meta.db_table, count=new.height).alias("identity_id"),
+    )
+    # Identity first, its primary row next: both foreign keys are checked at commit.
+    bulk_insert(
+        table=Identity._meta.db_table,
+        frame=new.select(
+            pl.col("identity_id").alias("id"),
+            pl.col("id").alias("primary_id"),
+            pl.lit(True).alias("in_registry"),
+            pl.lit(now).alias("created_at"),
+            pl.lit(now).alias("updated_at"),
+        ),
+    )
+    _insert_rows(Person, new, batch, now)
+    _upsert_rows(Person, changed, ["source", "household_key", "person_key"], batch, now)
+    return new.height, known - unchanged, unchanged
 
 
 # --- Background imports: upload → queue → worker (pksai.registry.tasks) ----------------------

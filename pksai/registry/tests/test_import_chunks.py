@@ -169,11 +169,16 @@ def test_a_stopped_import_says_how_far_it_got_and_the_same_file_finishes_it(
     assert stopped.rows_written == stopped.created + stopped.updated
     assert f"stopped after 2 of {stopped.chunks} parts" in stopped.message
     assert "Import the same file again to finish" in stopped.message
-    # Nothing half-counted: nobody retired, the unfinished rows not yet linked.
-    assert stopped.retired == 0
+    # Nothing half-counted: nobody retired, the unfinished rows not yet linked: each row the
+    # stopped import created has an identity of its own (written with it), linked to nothing.
+    assert stopped.retired == 0 and stopped.created > 0
     assert not Person.objects.filter(in_registry=False).exists()
     assert Person.objects.filter(batch=stopped).count() == stopped.rows_written
-    assert Identity.objects.count() == len(before["identities"])
+    assert Identity.objects.count() == len(before["identities"]) + stopped.created
+    assert not LinkCandidate.objects.filter(batch=stopped).exists()
+    new = Identity.objects.filter(created_at__gte=stopped.created_at)
+    assert new.count() == stopped.created
+    assert all(len(i.rows.all()) == 1 and i.primary.batch == stopped for i in new)
 
     finished = services._registry_import(
         path=e2, source="DTKS-2026-09", rows_per_chunk=30, score="no"
