@@ -100,6 +100,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "pksai.core.middleware.NoStoreMiddleware",  # personal data: never cached
     "pksai.core.middleware.RequestContextMiddleware",
     "pksai.core.replica.ReplicaReadsMiddleware",
     "pksai.audit.middleware.PermissionDeniedAuditMiddleware",
