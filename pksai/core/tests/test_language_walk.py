@@ -735,7 +735,7 @@ def walk(django_db_setup, django_db_blocker) -> Iterator[Walk]:
     with django_db_blocker.unblock():
         with transaction.atomic():
             _pilot_areas()
-            call_command("demo", "--households", "60", stdout=io.StringIO())
+            call_command("demo", "--households", "60", "--force", stdout=io.StringIO())
             urls = _urls()
             usernames = tuple(
                 sorted(User.objects.values_list("username", flat=True), key=len, reverse=True)
