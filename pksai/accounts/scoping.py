@@ -152,13 +152,13 @@ def get_visible_or_404[M: Model](
             pass
     table = base if base is not None else model._base_manager.all()
     pk = table.filter(**lookup).values_list("pk", flat=True).first()
+    refused = Http404(f"No {model._meta.verbose_name} matches the given query.")
     if pk is not None:
-        from pksai.audit.services import audit_record
+        from pksai.audit.services import audit_refusal
 
-        audit_record(
-            action="permission_denied",
-            object_type=model._meta.label_lower,
-            object_id=str(pk),
-            detail={"reason": reason},
+        # carried by the 404: written again where it is answered if a transaction around
+        # this lookup rolls it back (audit.services.audit_refusal_kept)
+        refused.pksai_refusal = audit_refusal(
+            object_type=model._meta.label_lower, object_id=str(pk), detail={"reason": reason}
         )
-    raise Http404(f"No {model._meta.verbose_name} matches the given query.")
+    raise refused
