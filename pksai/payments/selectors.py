@@ -7,7 +7,7 @@ the beneficiary's area: out of scope is a 404."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from pksai.accounts.scoping import (
@@ -78,8 +78,11 @@ def batch_file_get(*, user, pk: int) -> PayerBatch:
         scope = scope_for(user)
         if scope.national:
             return base
-        outside = BatchLine.objects.filter(~scope.q("entitlement__area")).values("batch_id")
-        return base.exclude(pk__in=outside)
+        # one correlated EXISTS on the batch asked for: stops at its first line out of scope
+        outside = BatchLine.objects.filter(batch=OuterRef("pk")).filter(
+            ~scope.q("entitlement__area")
+        )
+        return base.filter(~Exists(outside))
 
     return get_visible_or_404(whole_batches, base=base, reason="lines out of scope", pk=pk)
 
