@@ -156,6 +156,16 @@ def case_get(*, user, pk: int) -> Case:
     )
 
 
+def case_openable(*, user, case: Case) -> bool:
+    """Whether case_get would give the user this case (no query, no audit row): for pages
+    that decide where to go next, not for opening it."""
+    return (
+        user.has_perm(VIEW_CASE)
+        and scope_for(user).covers(case.area_id)
+        and (not case.restricted or sees_restricted_fields(case, user))
+    )
+
+
 def case_get_for_update(*, user, pk: int) -> Case:
     """As case_get, with the row locked until the transaction ends (call inside atomic)."""
     case_get(user=user, pk=pk)
