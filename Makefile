@@ -7,7 +7,7 @@ UV_VERSION := 0.13.8
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-fast lint format bench messages clean lock
+.PHONY: install run test test-fast lint format bench messages clean lock db-roles
 
 $(VENV)/.installed: pyproject.toml requirements/dev.lock
 	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
@@ -32,7 +32,10 @@ run: install var/secret_key ## install, migrate, load areas + demo data, serve o
 	$(PKSAI) collectstatic --no-input --verbosity 0
 	$(PKSAI) serve $(HOST):$(PORT)
 
-test: install var/secret_key ## the whole suite (DATABASE_URL selects the database; SQLite by default)
+db-roles: install var/secret_key ## PostgreSQL: create/correct the owner (DATABASE_OWNER) and application (DATABASE_URL) roles as DATABASE_ADMIN_URL; DB_ROLES_ARGS=--owner-createdb for test runs
+	$(PKSAI) db-roles $(DB_ROLES_ARGS)
+
+test: install var/secret_key ## the whole suite (DATABASE_URL selects the database; SQLite by default; with DATABASE_OWNER it runs as the application role)
 	@scripts/ensure-chromium
 	@scripts/ensure-haproxy
 	$(VENV)/bin/pytest -n auto --create-db

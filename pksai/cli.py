@@ -14,6 +14,28 @@ import sys
 
 # Commands that run the system checks before they start (decision 0015).
 CHECKED_COMMANDS = frozenset({"check", "serve", "runserver", "migrate", "makemigrations", "test"})
+# Commands that change the schema: they connect as the owner of the tables when DATABASE_OWNER
+# is set (decision 0004); every other command connects as DATABASE_URL's application role.
+OWNER_COMMANDS = frozenset({"migrate", "restore"})
+
+
+def _load_settings_as_owner() -> None:
+    """Load the settings with the owner's credentials for the default database. The switch
+    lives only while they load, so no process this one starts inherits it."""
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    before = os.environ.get("PKSAI_DB_CONNECT_AS_OWNER")
+    os.environ["PKSAI_DB_CONNECT_AS_OWNER"] = "1"
+    try:
+        settings.DATABASES  # noqa: B018  (loads the settings module now)
+    except ImproperlyConfigured:
+        pass  # reported by the command utility as usual
+    finally:
+        if before is None:
+            del os.environ["PKSAI_DB_CONNECT_AS_OWNER"]
+        else:
+            os.environ["PKSAI_DB_CONNECT_AS_OWNER"] = before
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -23,6 +45,8 @@ def main(argv: list[str] | None = None) -> None:
         if len(argv) > i and not argv[i].startswith("-"):
             argv[i] = argv[i].replace("-", "_")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pksai.settings")
+    if argv[1:2] and argv[1] in OWNER_COMMANDS:
+        _load_settings_as_owner()
     from django.core.management import ManagementUtility
 
     class Utility(ManagementUtility):

@@ -1,6 +1,9 @@
 """PKSAI settings: everything that differs between machines comes from the environment.
 
-DATABASE_URL   database (default: SQLite file var/pksai.sqlite3; PostgreSQL in production)
+DATABASE_URL   database (default: SQLite file var/pksai.sqlite3; PostgreSQL in production);
+               on PostgreSQL its user is the application role
+DATABASE_OWNER, DATABASE_OWNER_PASSWORD  the role that owns the tables; `pksai migrate` and
+               `pksai restore` connect as it (decision 0004, docs/operations.md)
 SECRET_KEY     signing key (default: read from var/secret_key, which `make run` creates)
 ALLOWED_HOSTS  comma-separated host names (default: 127.0.0.1,localhost)
 DEBUG          "1"/"true" to turn debug on (default: off)
@@ -12,6 +15,14 @@ PKSAI_ATTACHMENT_ROOT, PKSAI_ATTACHMENT_MAX_BYTES  where case attachments live, 
 PKSAI_NOTIFIER  dotted path of the complaint notifier (SMS/e-mail to complainants; default:
                pksai.grievances.notifiers.LogFileNotifier, which appends to var/notifications.log)
 PKSAI_PUBLIC_COMPLAINTS_PER_HOUR  public complaint form submissions per sender and hour (5)
+PKSAI_TRUSTED_PROXY_COUNT  proxies in front whose X-Forwarded-For entries are trusted (0, or 1
+               with PKSAI_BEHIND_PROXY): the client's address for throttling and the audit trail
+PKSAI_LOGIN_FAILURE_LIMIT, PKSAI_LOCKOUT_MINUTES, PKSAI_LOGIN_ADDRESS_FAILURE_LIMIT,
+PKSAI_LOGIN_KNOWN_ADDRESS_DAYS, PKSAI_PASSWORD_RESETS_PER_HOUR  sign-in throttling (decision 0019)
+PKSAI_OIDC_*   single sign-on with an OpenID Connect provider (off unless PKSAI_OIDC_ISSUER and
+               PKSAI_OIDC_CLIENT_ID are set; decision 0021, docs/single-sign-on.md)
+PKSAI_SECOND_FACTOR  "0" turns off the second factor its roles need (default on; decision 0020);
+               PKSAI_WEBAUTHN_RP_ID, PKSAI_WEBAUTHN_ORIGIN  security keys' site (default: the Host)
 PKSAI_SUPPRESS_BELOW  published tables suppress counts below this (5), with complements
 PKSAI_WEB_WORKERS, PKSAI_WEB_THREADS, PKSAI_WEB_TIMEOUT, PKSAI_DB_POOL*, PKSAI_MAX_*_BYTES,
 PKSAI_READY_WORKER_STALE_SECONDS, PKSAI_SCHEDULER_EVERY  the server (decision 0015, README)
@@ -69,6 +80,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_filters",
     "ninja",
     "django_htmx",
@@ -101,10 +115,14 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "pksai.core.middleware.NoStoreMiddleware",  # personal data: never cached
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): second factor used
     "pksai.core.middleware.RequestContextMiddleware",
+    "pksai.core.middleware.BadInputMiddleware",  # NUL bytes: 400 in the user's language
+    "pksai.accounts.oidc.OidcSessionMiddleware",  # single sign-on: re-checks with the provider
     "pksai.core.replica.ReplicaReadsMiddleware",
     "pksai.audit.middleware.PermissionDeniedAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "pksai.accounts.middleware.SecondFactorMiddleware",  # decision 0020
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -180,6 +198,33 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+# Two roles on PostgreSQL (decision 0004, pksai/ops/db_roles.py): DATABASE_URL's user is the
+# application role (rows only; the audit trail append-and-read only), DATABASE_OWNER the role
+# that owns the tables. Only `pksai migrate` and `pksai restore` connect as the owner, to the
+# same server and database, with DATABASE_OWNER_PASSWORD (pksai/cli.py sets
+# PKSAI_DB_CONNECT_AS_OWNER for them while the settings load). Unset: one role does both.
+PKSAI_DB_OWNER = ""
+PKSAI_DB_OWNER_PASSWORD = ""
+PKSAI_DB_APP_ROLE = ""
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and (
+    owner := os.environ.get("DATABASE_OWNER", "").strip()
+):
+    PKSAI_DB_APP_ROLE = DATABASES["default"]["USER"]
+    if not PKSAI_DB_APP_ROLE:
+        raise ImproperlyConfigured(
+            "DATABASE_OWNER is set: DATABASE_URL must name the application role "
+            "(postgres://ROLE@host:5432/name)."
+        )
+    if owner == PKSAI_DB_APP_ROLE:
+        raise ImproperlyConfigured(
+            f"DATABASE_OWNER and DATABASE_URL's user are both {owner!r}: the owner of the "
+            "tables and the application role must be two roles."
+        )
+    PKSAI_DB_OWNER = owner
+    PKSAI_DB_OWNER_PASSWORD = os.environ.get("DATABASE_OWNER_PASSWORD", "")
+    if env_bool("PKSAI_DB_CONNECT_AS_OWNER"):
+        DATABASES["default"]["USER"] = PKSAI_DB_OWNER
+        DATABASES["default"]["PASSWORD"] = PKSAI_DB_OWNER_PASSWORD
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Reports and dashboards may read from a replica (pksai/core/replica.py): DATABASE_REPLICA_URL
 # adds it; PKSAI_REPLICA_ROUTES are the URL patterns (prefixes) whose GET requests read there.
@@ -227,15 +272,79 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Lockout after repeated failed logins (django-axes), per account: district offices share an IP.
+# Sign-in throttling (django-axes + pksai/accounts/throttle.py, decision 0019), counted in the
+# database (every server sees the same counts):
+# - one username from one address: locked after PKSAI_LOGIN_FAILURE_LIMIT failures;
+# - one address, any usernames (password spraying): paused after
+#   PKSAI_LOGIN_ADDRESS_FAILURE_LIMIT failures, except for usernames that signed in from it in
+#   the last PKSAI_LOGIN_KNOWN_ADDRESS_DAYS days (a district office shares one NAT address);
+# both for PKSAI_LOCKOUT_MINUTES. A stranger elsewhere cannot lock the real user out; the user
+# lifts a lock with a password reset by e-mail.
 AXES_FAILURE_LIMIT = int(os.environ.get("PKSAI_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("PKSAI_LOCKOUT_MINUTES", "30")))
-AXES_LOCKOUT_PARAMETERS = ["username"]
-AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "pksai.accounts.throttle.ThrottleHandler"
+AXES_LOCKOUT_CALLABLE = "pksai.accounts.throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "pksai.core.client.client_address"
+AXES_RESET_ON_SUCCESS = True  # the pair's failures; the address's other failures stay
 AXES_VERBOSE = False
-# Lock accounts, not IP addresses: a whole district office sits behind one NAT address.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+PKSAI_LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("PKSAI_LOGIN_ADDRESS_FAILURE_LIMIT", "30"))
+PKSAI_LOGIN_KNOWN_ADDRESS_DAYS = int(os.environ.get("PKSAI_LOGIN_KNOWN_ADDRESS_DAYS", "90"))
+# Password reset requests per address and hour (the e-mailed link that also lifts a lock).
+PKSAI_PASSWORD_RESETS_PER_HOUR = int(os.environ.get("PKSAI_PASSWORD_RESETS_PER_HOUR", "5"))
+PASSWORD_RESET_TIMEOUT = 60 * 60  # seconds a reset link stays valid
+
+# Single sign-on with OpenID Connect (pksai/accounts/oidc.py, decision 0021,
+# docs/single-sign-on.md). Off unless an issuer and a client id are set; local passwords stay.
+PKSAI_OIDC_ISSUER = os.environ.get("PKSAI_OIDC_ISSUER", "").rstrip("/")
+# default: the issuer's /.well-known/openid-configuration
+PKSAI_OIDC_DISCOVERY_URL = os.environ.get("PKSAI_OIDC_DISCOVERY_URL", "")
+PKSAI_OIDC_CLIENT_ID = os.environ.get("PKSAI_OIDC_CLIENT_ID", "")
+PKSAI_OIDC_CLIENT_SECRET = os.environ.get("PKSAI_OIDC_CLIENT_SECRET", "")
+PKSAI_OIDC_PROVIDER_NAME = os.environ.get("PKSAI_OIDC_PROVIDER_NAME", "")  # "Sign in with …"
+PKSAI_OIDC_SCOPES = os.environ.get("PKSAI_OIDC_SCOPES", "openid profile email pksai")
+# The claims that carry the roles (a list of role names) and the area scope (a list of
+# Kemendagri codes, or "national").
+PKSAI_OIDC_ROLES_CLAIM = os.environ.get("PKSAI_OIDC_ROLES_CLAIM", "pksai_roles")
+PKSAI_OIDC_AREAS_CLAIM = os.environ.get("PKSAI_OIDC_AREAS_CLAIM", "pksai_areas")
+# The provider's role names → PKSAI roles, "theirs=ours,…"; a name not listed is taken as a
+# PKSAI role slug. Only roles in PKSAI_OIDC_ALLOWED_ROLES are ever granted (default: every
+# role except the administrators, which are kept in PKSAI).
+PKSAI_OIDC_ROLE_MAP = dict(
+    pair.split("=", 1) for pair in env_list("PKSAI_OIDC_ROLE_MAP", "") if "=" in pair
+)
+PKSAI_OIDC_ALLOWED_ROLES = env_list(
+    "PKSAI_OIDC_ALLOWED_ROLES",
+    "coordinator,supervisor,psychologist,data_officer,registration_staff,social_worker,"
+    "focal_person,program_officer,complaints_officer,national_analyst,auditor",
+)
+# Seconds between checks with the provider (refresh token + userinfo; never later than the
+# ID token's expiry): a user disabled there loses access at the first request after it.
+PKSAI_OIDC_RENEW_SECONDS = int(os.environ.get("PKSAI_OIDC_RENEW_SECONDS", "300"))
+PKSAI_OIDC_TIMEOUT = float(os.environ.get("PKSAI_OIDC_TIMEOUT", "10"))  # seconds per call
+# Second factor (decision 0020): TOTP (django-otp), security keys and passkeys (WebAuthn),
+# recovery codes. A user holding any of these permissions must enrol and use a second factor
+# in the session before any page but sign-in, sign-out and the second-factor pages; API tokens
+# are refused for them. PKSAI_SECOND_FACTOR=0 turns the requirement off (a demo, the tests that
+# are not about it); never in production.
+PKSAI_SECOND_FACTOR_REQUIRED = env_bool("PKSAI_SECOND_FACTOR", True)
+PKSAI_SECOND_FACTOR_PERMISSIONS = (
+    "cases.view_restricted_case",  # open restricted cases
+    "grievances.view_restricted_complaint",  # the restricted complaint queue (misconduct)
+    "payments.approve_fundplan",  # approve money: withdrawals from a child's savings
+    "programs.approve_selectionround",  # approve money: who receives benefits
+    "payments.add_payerbatch",  # send money; exports the payer's file (names, amounts)
+    "registry.view_importbatch",  # exports rejected registry rows (names, NIKs)
+    "accounts.change_user",  # administrators: roles, scopes and second-factor resets
+)
+OTP_TOTP_ISSUER = "PKSAI"
+OTP_TOTP_THROTTLE_FACTOR = 1  # seconds, doubled after each failure
+OTP_STATIC_THROTTLE_FACTOR = 1
+PKSAI_RECOVERY_CODES = 10
+# WebAuthn relying party: the site's host name and origin (default: from the request's Host,
+# which ALLOWED_HOSTS has already checked).
+PKSAI_WEBAUTHN_RP_ID = os.environ.get("PKSAI_WEBAUTHN_RP_ID", "")
+PKSAI_WEBAUTHN_ORIGIN = os.environ.get("PKSAI_WEBAUTHN_ORIGIN", "")
 
 SESSION_COOKIE_AGE = 8 * 60 * 60  # a working day, renewed on activity
 SESSION_SAVE_EVERY_REQUEST = True
@@ -254,6 +363,13 @@ SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 if env_bool("PKSAI_BEHIND_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The client's address (pksai/core/client.py: client_address): the X-Forwarded-For entry this
+# many hops from the right, written by the proxies we run; 0 = the connection's REMOTE_ADDR.
+# Default 1 behind a proxy (PKSAI_BEHIND_PROXY), else 0. Never more than the proxies there are:
+# the entries further left are whatever the client sent.
+PKSAI_TRUSTED_PROXY_COUNT = int(
+    os.environ.get("PKSAI_TRUSTED_PROXY_COUNT", "1" if env_bool("PKSAI_BEHIND_PROXY") else "0")
+)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -36,5 +36,6 @@ urlpatterns = [
 ]
 
 handler403 = "pksai.core.views.error_403"
+handler400 = "pksai.core.views.error_400"
 handler404 = "pksai.core.views.error_404"
 handler500 = "pksai.core.views.error_500"

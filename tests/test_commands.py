@@ -42,7 +42,7 @@ from pksai.accounts.tests.factories import make_user
 from pksai.areas.models import Area
 from pksai.cases.tests.conftest import team  # noqa: F401  (the case-work team fixture)
 from pksai.cli import main
-from pksai.core.tests.processes import descendants, free_port, live_processes
+from pksai.core.tests.processes import descendants, free_port, live_processes, owner_login
 from pksai.programs.models import Program
 from pksai.vulnerability.services import DEFAULT_RULES
 
@@ -69,8 +69,10 @@ TESTED = {
     "report": ["test_import_spending_and_report"],
     "sync-roles": ["test_sync_roles", "test_sync_roles_console_script"],
     "issue-token": ["test_issue_token"],
+    "reset-second-factor": ["test_reset_second_factor"],
     "serve": ["test_serve_answers_http_and_sigterm_stops_every_process"],
     "db_worker": ["test_db_worker_runs_queued_tasks"],
+    "db-roles": ["test_db_roles_prints_the_sql", "test_db_roles_sets_up_two_roles"],
     "worker": ["test_worker_runs_queued_tasks_and_reports_a_heartbeat"],
     "scheduler": ["test_scheduler_once_alerts_overdue_cases"],
 }
@@ -137,15 +139,17 @@ def sql(url: str, query: str, params: tuple = ()) -> list[tuple]:
 
 
 def _postgres_admin():
+    """Creates and drops the databases beside the test database: the owner role when the
+    suite runs as the application role (which may not create databases)."""
     import psycopg
 
-    s = connection.settings_dict
+    s, login = connection.settings_dict, owner_login()
     return psycopg.connect(
         dbname="postgres",
         host=s["HOST"] or None,
         port=s["PORT"] or None,
-        user=s["USER"] or None,
-        password=s["PASSWORD"] or None,
+        user=login["USER"] or None,
+        password=login["PASSWORD"] or None,
         autocommit=True,
     )
 
@@ -235,6 +239,16 @@ def test_migrate_console_script_builds_a_fresh_database(cli_db):
     assert ("pksa",) in sql(url, programs)
     groups = {name for (name,) in sql(url, "SELECT name FROM auth_group")}
     assert {role.slug for role in ROLES} <= groups
+    if settings.PKSAI_DB_OWNER:  # two roles: migrate connected as the owner and granted
+        owners = "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'"
+        assert sql(url, owners) == [(settings.PKSAI_DB_OWNER,)]
+        rights = (
+            "SELECT has_table_privilege(current_user, 'cases_case', 'UPDATE'), "
+            "has_table_privilege(current_user, 'audit_auditevent', 'INSERT'), "
+            "has_table_privilege(current_user, 'audit_auditevent', 'UPDATE'), "
+            "has_table_privilege(current_user, 'audit_auditevent', 'TRUNCATE'), current_user"
+        )
+        assert sql(url, rights) == [(True, True, False, False, settings.PKSAI_DB_APP_ROLE)]
 
 
 @pytest.mark.django_db
@@ -277,6 +291,145 @@ def test_sync_roles_console_script(cli_db):
     count = "SELECT count(*) FROM auth_group_permissions WHERE group_id = ?"
     assert sql(url, count, (group,)) == [(len(role.permissions),)]
     assert "supervisor" in ran.stdout and f"{len(role.permissions)} permissions" in ran.stdout
+
+
+# --- database roles (decision 0004) ------------------------------------------------------
+
+
+def test_db_roles_prints_the_sql(pksai):
+    out = pksai(
+        "db-roles", "--print", "--owner", "o_pksai", "--app", "a_pksai", "--database", "d"
+    ).out
+    assert 'ALTER DATABASE "d" OWNER TO "o_pksai";' in out
+    assert 'REASSIGN OWNED BY "a_pksai" TO "o_pksai";' in out
+    assert (
+        'ALTER DEFAULT PRIVILEGES FOR ROLE "o_pksai" GRANT SELECT, INSERT, UPDATE, DELETE ON '
+        'TABLES TO "a_pksai";'
+    ) in out
+    assert (
+        "REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON public.audit_auditevent "
+        'FROM PUBLIC, "a_pksai";'
+    ) in out
+    assert 'GRANT SELECT, INSERT ON public.audit_auditevent TO "a_pksai";' in out
+    assert "NOSUPERUSER" in out and "PASSWORD" not in out
+    same = pksai("db-roles", "--print", "--owner", "x", "--app", "x", "--database", "d", code=1)
+    assert "must be two roles" in same.err
+    if connection.vendor == "sqlite":
+        alone = pksai("db-roles", code=1)
+        assert "On SQLite there are no roles" in alone.err
+
+
+def _admin_url() -> str | None:
+    """A superuser on the test server: DATABASE_ADMIN_URL (.ci/run sets it), or the test
+    connection itself when it is one (one role, e.g. postgres)."""
+    if url := os.environ.get("DATABASE_ADMIN_URL"):
+        return url
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        if not cursor.fetchone()[0]:
+            return None
+    s = connection.settings_dict
+    auth = quote(s["USER"] or "", safe="")
+    if s["PASSWORD"]:
+        auth += ":" + quote(s["PASSWORD"], safe="")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}"
+
+
+@pytest.mark.django_db
+def test_db_roles_sets_up_two_roles(pksai):
+    """A one-role installation (the application's role owns the database and its tables)
+    becomes two: the owner owns everything, the application role may change rows, only add to
+    and read the audit table, and gets the same rights on tables the owner creates later."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no roles (the command refuses: test_db_roles_prints_the_sql)")
+    admin_url = _admin_url()
+    if not admin_url:
+        pytest.skip("needs a superuser: set DATABASE_ADMIN_URL (.ci/run does)")
+    import dj_database_url
+    import psycopg
+
+    base = connection.settings_dict["NAME"]
+    owner, app, database = f"{base}_rown"[:63], f"{base}_rapp"[:63], f"{base}_roles"[:63]
+    a = dj_database_url.parse(admin_url)
+    server = {
+        "host": a["HOST"] or None,
+        "port": a["PORT"] or None,
+        "user": a["USER"] or None,
+        "password": a["PASSWORD"] or None,
+    }
+
+    def admin(dbname: str = "postgres"):
+        return psycopg.connect(dbname=dbname, autocommit=True, **server)
+
+    def cleanup() -> None:
+        with admin() as db:
+            db.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            db.execute(f'DROP ROLE IF EXISTS "{owner}"')
+            db.execute(f'DROP ROLE IF EXISTS "{app}"')
+
+    cleanup()
+    try:
+        with admin() as db:  # today's installation: one role owns everything
+            db.execute(f'CREATE ROLE "{app}" LOGIN')
+            db.execute(f'CREATE DATABASE "{database}" OWNER "{app}"')
+        with admin(database) as db:
+            db.execute(f'SET ROLE "{app}"')
+            db.execute(
+                "CREATE TABLE audit_auditevent (id bigint GENERATED BY DEFAULT AS IDENTITY "
+                "PRIMARY KEY, action text)"
+            )
+            db.execute(
+                "CREATE TABLE cases_case (id bigint GENERATED BY DEFAULT AS IDENTITY "
+                "PRIMARY KEY, stage text)"
+            )
+            db.execute("INSERT INTO audit_auditevent (action) VALUES ('view')")
+
+        argv = ["--owner", owner, "--app", app, "--database", database, "--admin-url", admin_url]
+        out = pksai("db-roles", *argv).out
+        assert f"Roles created: {owner}." in out
+        assert f"4 tables and sequences moved from {app} to {owner}." in out  # 2 + 2
+        assert (
+            f"{app} on audit_auditevent: may SELECT, INSERT; "
+            "may not UPDATE, DELETE, TRUNCATE, TRIGGER."
+        ) in out
+        again = pksai("db-roles", *argv).out  # idempotent
+        assert "Roles created: none (both existed)." in again and "moved" not in again
+
+        with admin(database) as db:
+            owners = db.execute(
+                "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'"
+            ).fetchall()
+            assert owners == [(owner,)]
+            assert db.execute(
+                "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", [database]
+            ).fetchone() == (owner,)
+            assert db.execute(
+                "SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = %s",
+                [app],
+            ).fetchone() == (False, False, False)
+            db.execute(f'SET ROLE "{owner}"')  # a later migration adds a table
+            db.execute("CREATE TABLE later (id bigint GENERATED BY DEFAULT AS IDENTITY, x int)")
+            db.execute("RESET ROLE")
+            db.execute(f'SET ROLE "{app}"')
+            db.execute("INSERT INTO audit_auditevent (action) VALUES ('export')")
+            assert db.execute("SELECT count(*) FROM audit_auditevent").fetchone() == (2,)
+            db.execute("INSERT INTO cases_case (stage) VALUES ('intake')")
+            db.execute("UPDATE cases_case SET stage = 'assessment'")
+            db.execute("DELETE FROM cases_case")
+            db.execute("INSERT INTO later (x) VALUES (1)")  # the default privileges
+            for refused in (
+                "TRUNCATE audit_auditevent",
+                "UPDATE audit_auditevent SET action = 'x'",
+                "DELETE FROM audit_auditevent",
+                "ALTER TABLE audit_auditevent DISABLE TRIGGER ALL",
+                "DROP TABLE audit_auditevent",
+                "CREATE TABLE mine (id int)",
+            ):
+                with pytest.raises(psycopg.errors.InsufficientPrivilege), db.transaction():
+                    db.execute(refused)
+            assert db.execute("SELECT count(*) FROM audit_auditevent").fetchone() == (2,)
+    finally:
+        cleanup()
 
 
 # --- demo --------------------------------------------------------------------------------
@@ -628,6 +781,27 @@ def test_issue_token(pksai, pilot_areas, client):
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert client.get("/api/v1/areas/?code=7371", headers=bearer).status_code == 401
+
+
+@pytest.mark.django_db
+def test_reset_second_factor(pksai, pilot_areas):
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from pksai.accounts.second_factor import recovery_codes_issue
+    from pksai.audit.models import AuditEvent
+
+    user = make_user("lost.phone", roles=["coordinator"], scope=["73.71"])
+    TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    recovery_codes_issue(user=user, first=True)
+    pksai("reset-second-factor", "nobody", "--reason", "x", code=1)
+    ran = pksai("reset-second-factor", "lost.phone", "--reason", "phone stolen")
+    assert "Removed 2 second-factor device(s) of lost.phone" in ran.out
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    assert not StaticDevice.objects.filter(user=user).exists()
+    event = AuditEvent.objects.get(action="mfa_reset")
+    assert event.object_id == str(user.pk) and event.detail["reason"] == "phone stolen"
+    assert event.actor_username == "pksai (command line)"
     assert "nobody" in pksai("issue-token", "nobody", code=1).err
 
 

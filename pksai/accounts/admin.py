@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from pksai.accounts.models import ApiToken, Organisation, User
+from pksai.accounts.second_factor import second_factor_reset
 from pksai.accounts.services import api_token_issue, api_token_revoke
 from pksai.audit.admin_mixins import AuditedAdminMixin
 
@@ -38,6 +39,22 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
     )
     superuser_fieldsets = ((_("Superuser"), {"fields": ("is_superuser", "user_permissions")}),)
     readonly_fields = ("last_login", "date_joined")
+    actions = ["reset_second_factor"]
+
+    @admin.action(
+        description=_("Reset the second factor (lost phone or key)"), permissions=["change"]
+    )
+    def reset_second_factor(self, request, queryset):
+        removed = 0
+        for user in queryset:
+            removed += second_factor_reset(
+                user=user, by=request.user, reason="administration: reset action"
+            )
+        self.message_user(
+            request,
+            _("Second factor reset for %(users)d users (%(devices)d devices removed).")
+            % {"users": queryset.count(), "devices": removed},
+        )
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)

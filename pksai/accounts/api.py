@@ -1,7 +1,8 @@
 from ninja import Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from pksai.accounts import selectors
+from pksai.core.paging import ApiPages
 
 router = Router()
 
@@ -52,7 +53,7 @@ def me(request):
 
 
 @router.get("/organisations/", response=list[OrganisationOut], summary="Organisations in scope")
-@paginate(PageNumberPagination)
+@paginate(ApiPages)
 def list_organisations(request, q: str = "", kind: str = ""):
     return selectors.organisation_list(user=request.auth, q=q, kind=kind)
 

@@ -119,3 +119,28 @@ def api_token_authenticate(raw: str) -> User | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+# --- passwords (decision 0019) ---------------------------------------------------------------
+
+
+@transaction.atomic
+def password_change(*, form) -> User:
+    """The signed-in user's new password (a valid ``PasswordChangeForm``), audited."""
+    user = form.save()
+    audit_record(action="password_changed", actor=user, obj=user)
+    return user
+
+
+@transaction.atomic
+def password_reset_complete(*, form) -> tuple[User, int]:
+    """A new password set through the e-mailed link (a valid ``SetPasswordForm``): audited,
+    and every sign-in lock on the username lifted (the link proves the mailbox is theirs).
+    Answers the user and how many failed attempts were cleared (the unlock is audited by
+    ``accounts.throttle.ThrottleHandler.reset_attempts`` when there were any)."""
+    from axes.handlers.proxy import AxesProxyHandler
+
+    user = form.save()
+    audit_record(action="password_reset", actor=user, obj=user)
+    cleared = AxesProxyHandler.reset_attempts(username=user.get_username())
+    return user, cleared

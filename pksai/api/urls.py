@@ -1,7 +1,7 @@
 """Mounts every app's router on the one API. Included at /api/v1/ by pksai/urls.py."""
 
 from pksai.accounts.api import router as accounts_router
-from pksai.api.base import api
+from pksai.api.base import api, declare_errors
 from pksai.areas.api import router as areas_router
 from pksai.cases.api import router as cases_router
 from pksai.cases.api_alerts import router as alerts_router
@@ -29,4 +29,5 @@ api.add_router("/complaints/", complaints_router, tags=["complaints"])
 api.add_router("/public/complaints/", public_complaints_router, tags=["public complaints"])
 api.add_router("/monitoring/", monitoring_router, tags=["monitoring"])
 
+declare_errors(api)  # after every router is mounted
 urls = api.urls

@@ -1,8 +1,9 @@
 from django.http import Http404
 from ninja import Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from pksai.areas.selectors import area_get, area_list, parse_level
+from pksai.core.paging import ApiPages
 
 router = Router()
 
@@ -33,7 +34,7 @@ class AreaFilters(Schema):
 
 
 @router.get("/", response=list[AreaOut], summary="List areas")
-@paginate(PageNumberPagination)
+@paginate(ApiPages)
 def list_areas(request, filters: Query[AreaFilters]):
     """Provinces, regencies/cities, districts and villages. Filter by `code` (with or without
     dots: `7371` = `73.71`), `parent` (children of a code), `level` (1–4 or

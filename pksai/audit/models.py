@@ -34,8 +34,17 @@ class AuditEvent(models.Model):
         LOGIN = "login", _("login")
         LOGOUT = "logout", _("logout")
         LOGIN_FAILED = "login_failed", _("failed login")
-        LOCKED_OUT = "locked_out", _("account locked")
+        LOCKED_OUT = "locked_out", _("sign-in locked")
+        UNLOCKED = "unlocked", _("sign-in lock lifted")
+        PASSWORD_CHANGED = "password_changed", _("password changed")
+        PASSWORD_RESET = "password_reset", _("password reset by e-mail")
         PERMISSION_DENIED = "permission_denied", _("permission denied")
+        MFA_ENROLLED = "mfa_enrolled", _("second factor enrolled")
+        MFA_VERIFIED = "mfa_verified", _("second factor used")
+        MFA_FAILED = "mfa_failed", _("second factor refused")
+        MFA_RECOVERY_USED = "mfa_recovery_used", _("recovery code used")
+        MFA_CODES_RENEWED = "mfa_codes_renewed", _("recovery codes renewed")
+        MFA_RESET = "mfa_reset", _("second factor reset")
 
     at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     # No database constraint: deleting a user must not touch (update) their audit rows.

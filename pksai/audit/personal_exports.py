@@ -22,7 +22,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
-import xlsxwriter
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpResponse
@@ -32,6 +31,7 @@ from django.utils.translation import gettext_lazy
 
 from pksai.audit.models import AuditEvent
 from pksai.audit.services import audit_record
+from pksai.core import exports
 from pksai.core.pdf import FAMILY as UNICODE_FAMILY
 from pksai.core.pdf import has_unicode_font
 from pksai.core.reports import latin1
@@ -131,9 +131,9 @@ def xlsx_with_watermark(frame: pl.DataFrame, *, text: str, worksheet: str = "She
     """``frame`` as an XLSX sheet whose first row and print header carry ``text``; the table
     starts on the third row."""
     buffer = io.BytesIO()
-    with xlsxwriter.Workbook(buffer, {"in_memory": True}) as workbook:
+    with exports.workbook(buffer) as workbook:  # text as string cells, never formulas
         sheet = workbook.add_worksheet(worksheet[:31])
-        sheet.write(0, 0, text, workbook.add_format({"italic": True}))
+        sheet.write_string(0, 0, text, workbook.add_format({"italic": True}))
         sheet.set_header("&L&8" + text.replace("&", "&&"))
         frame.write_excel(workbook=workbook, worksheet=sheet.name, position="A3")
     return buffer.getvalue()

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from pksai.accounts.models import User
 from pksai.accounts.scoping import scope_for
@@ -30,6 +30,7 @@ from pksai.cases.models import (
 )
 from pksai.cases.services import ConflictError
 from pksai.cases.workflow import OPEN_STAGES
+from pksai.core.paging import ApiPages
 from pksai.registry import selectors as registry_selectors
 
 router = Router()
@@ -385,7 +386,7 @@ class PlanActionIn(Schema):
     due_date: date
 
 
-class AssignIn(Schema):
+class CaseAssignIn(Schema):
     owner: str
     supervisor: str | None = None
     expected_version: int
@@ -422,7 +423,7 @@ def _case_out(case: Case) -> Case:
     return Case.objects.select_related("child", "owner", "area").get(pk=case.pk)
 
 
-class CasePagination(PageNumberPagination):
+class CasePagination(ApiPages):
     """Page through cases and record which were listed (they carry children's names)."""
 
     def paginate_queryset(self, queryset, pagination, request, **params):
@@ -597,7 +598,7 @@ def update_case(request, pk: int, payload: CaseUpdateIn):
     response={200: CaseOut, 409: ErrorOut},
     summary="Hand the case to another worker (supervisors)",
 )
-def assign_case(request, pk: int, payload: AssignIn):
+def assign_case(request, pk: int, payload: CaseAssignIn):
     with _conflict_is_409(), transaction.atomic():
         case = selectors.case_get_for_update(user=request.auth, pk=pk)
         owner = _colleague(

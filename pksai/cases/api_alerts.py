@@ -9,11 +9,12 @@ from typing import Literal
 from django.conf import settings
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from pksai.cases.alerts import alerts_mark_read
 from pksai.cases.messages import alert_message
 from pksai.cases.models import Alert
+from pksai.core.paging import ApiPages
 
 router = Router()
 
@@ -51,7 +52,7 @@ class ReadOut(Schema):
 
 
 @router.get("/", response=list[AlertOut], summary="My alerts (unread by default)")
-@paginate(PageNumberPagination)
+@paginate(ApiPages)
 def list_alerts(request, filters: Query[AlertFilters]):
     mine = Alert.objects.filter(user=request.auth)
     return (mine if filters.show == "all" else mine.unread()).select_related("case")

@@ -92,6 +92,8 @@ class CaseCounter(models.Model):
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("case number counter")
+        verbose_name_plural = _("case number counters")
         constraints = [
             models.UniqueConstraint(fields=["regency", "year"], name="casecounter_regency_year")
         ]
@@ -196,6 +198,8 @@ class CaseConcern(models.Model):
     category = models.CharField(_("concern"), max_length=30, choices=Concern.choices)
 
     class Meta:
+        verbose_name = _("case concern")
+        verbose_name_plural = _("case concerns")
         constraints = [
             models.UniqueConstraint(fields=["case", "category"], name="caseconcern_unique")
         ]
@@ -222,6 +226,8 @@ class CaseEvent(models.Model):
     text = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("case history entry")
+        verbose_name_plural = _("case history entries")
         ordering = ["at", "id"]
         indexes = [
             # the "plan approved within N days" indicator reads only these events; a partial
@@ -260,6 +266,10 @@ class EmergencyAction(models.Model):
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     notes = models.CharField(_("notes"), max_length=300, blank=True)
 
+    class Meta:
+        verbose_name = _("emergency action")
+        verbose_name_plural = _("emergency actions")
+
     def __str__(self) -> str:
         return self.get_kind_display()
 
@@ -295,6 +305,10 @@ class PlanAction(models.Model):
     )
     version = models.PositiveIntegerField(default=1)
 
+    class Meta:
+        verbose_name = _("plan action")
+        verbose_name_plural = _("plan actions")
+
     def __str__(self) -> str:
         return self.description
 
@@ -308,6 +322,8 @@ class FollowUp(models.Model):
     notes = models.TextField(_("observations"), blank=True)
 
     class Meta:
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
         ordering = ["due_date"]
 
     def __str__(self) -> str:
@@ -342,6 +358,8 @@ class Alert(models.Model):
     objects = AlertQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
         ordering = ["-created_at", "-id"]
         constraints = [
             # the same to-do is open once: a second raise while it is unread and not done
@@ -538,6 +556,8 @@ class ConferenceParticipant(models.Model):
     role = models.CharField(_("role"), max_length=100, blank=True)
 
     class Meta:
+        verbose_name = _("conference participant")
+        verbose_name_plural = _("conference participants")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -551,6 +571,8 @@ class Note(models.Model):
     by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
+        verbose_name = _("case note")
+        verbose_name_plural = _("case notes")
         ordering = ["at", "id"]
 
     def __str__(self) -> str:

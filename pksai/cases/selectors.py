@@ -407,7 +407,9 @@ def child_candidates(
 ) -> list[Person]:
     """Possible existing records of a reported child: the same NIK, or the same birth date
     and village with a similar name (fuzzy), best first."""
-    people = scoped(Person.objects.all(), user, perm=VIEW_CASE, area_field="village")
+    people = scoped(
+        Person.objects.select_related("village"), user, perm=VIEW_CASE, area_field="village"
+    )
     if nik:
         exact = list(people.filter(nik=nik)[:5])
         if exact:

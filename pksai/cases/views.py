@@ -101,6 +101,11 @@ def case_list_view(request):
         {
             "page": page,
             "filters": filters,
+            # filters beyond the search box that are set: their panel starts open, counted
+            "more_filters": sum(
+                bool(filters[k]) for k in ("stage", "concern", "response", "owner", "area")
+            )
+            + filters["overdue"],
             "area_filter": area_filter,
             "query": query.urlencode(),
             "stages": Stage.choices,

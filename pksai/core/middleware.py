@@ -1,23 +1,22 @@
+import json
 import re
 import uuid
 import zoneinfo
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext_lazy
 
+from pksai.core.client import client_address
 from pksai.core.context import RequestContext, reset_request_context, set_request_context
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
-def client_ip(request) -> str | None:
-    # Only trust X-Forwarded-For behind a proxy we configured.
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
+# The one way to the client's address (pksai/core/client.py); the old name stays importable.
+client_ip = client_address
 
 
 class LanguageMiddleware:
@@ -55,7 +54,10 @@ class RequestContextMiddleware:
         user = getattr(request, "user", None)
         token = set_request_context(
             RequestContext(
-                request_id=request.id, ip=client_ip(request), path=request.path[:500], user=user
+                request_id=request.id,
+                ip=client_address(request),
+                path=request.path[:500],
+                user=user,
             )
         )
         tz_name = getattr(user, "zone_name", None) if user and user.is_authenticated else None
@@ -68,6 +70,109 @@ class RequestContextMiddleware:
             reset_request_context(token)
         response["X-Request-ID"] = request.id
         return response
+
+
+def _holds_nul(value: Any) -> bool:
+    """True when a decoded JSON value (or a string) holds a NUL character anywhere."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+def nul_in_request(request) -> bool:
+    """A NUL byte in the path, the query, a form field or a JSON body: no text column can
+    store it (PostgreSQL refuses it), no name or filter holds one — it is never real input."""
+    if "\x00" in request.path:
+        return True
+    if "%00" in request.META.get("QUERY_STRING", "") and any(
+        "\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()
+    ):
+        return True
+    if request.method not in {"POST", "PUT", "PATCH", "DELETE"}:
+        return False
+    content_type = request.content_type or ""
+    if content_type == "application/json" or content_type.endswith("+json"):
+        if b"\\u0000" not in request.body and b"\x00" not in request.body:
+            return False
+        try:
+            return _holds_nul(json.loads(request.body))
+        except ValueError:  # not JSON at all: the API says so (422)
+            return b"\x00" in request.body
+    if content_type in {"application/x-www-form-urlencoded", "multipart/form-data"}:
+        return any(
+            "\x00" in key or any("\x00" in str(v) for v in values)
+            for key, values in request.POST.lists()
+        )
+    return False
+
+
+BIGINT_MAX = 2**63 - 1  # the largest id, page or count a database integer holds
+_DIGITS = re.compile(r"^[+-]?\d+$")
+# query parameters that are whole numbers wherever they appear: pages, ids, years
+_NUMERIC_PARAMS = re.compile(r"^(page|page_size|.+_page|id|pk|.+_id|year)$")
+
+
+def number_out_of_range(request) -> bool:
+    """A number in the path (``/cases/<id>/``) or in a page, id or year parameter that no
+    database integer holds (beyond ±2**63): nothing can have it, and the database would
+    refuse to compare it."""
+    for segment in request.path.split("/"):
+        if segment.isdigit() and len(segment) > 18 and int(segment) > BIGINT_MAX:
+            return True
+    if not request.META.get("QUERY_STRING"):
+        return False
+    for key, values in request.GET.lists():
+        if not _NUMERIC_PARAMS.match(key):
+            continue
+        for value in values:
+            text = value.strip()
+            if len(text) > 18 and _DIGITS.match(text) and abs(int(text)) > BIGINT_MAX:
+                return True
+    return False
+
+
+class BadInputMiddleware:
+    """Input that no page or API operation can accept answers 400 with a message in the
+    user's language, before any view sees it (issue 22): a NUL byte anywhere in the path,
+    query, form fields or JSON body; a number in the path, or in a page, id or year
+    parameter, beyond what a database integer holds. Pages show the 400 page; ``/api/``
+    answers JSON. (Values inside the range are each view's to judge: a page past the last
+    shows the last page, an unknown id is a 404, an impossible date a form error.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if nul_in_request(request):
+            return bad_request(request, NUL_MESSAGE)
+        if number_out_of_range(request):
+            return bad_request(request, RANGE_MESSAGE)
+        return self.get_response(request)
+
+
+NUL_MESSAGE = gettext_lazy(
+    "The request holds a character that is not allowed (a NUL byte, %00). Remove it and try again."
+)
+
+
+RANGE_MESSAGE = gettext_lazy(
+    "A number in the request is too large (a page, an id or a year). Check the address and "
+    "try again."
+)
+
+
+def bad_request(request, message: str):
+    """A 400 answer: JSON under /api/, else the error page with ``message``."""
+    from django.http import JsonResponse
+    from django.shortcuts import render
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": str(message)}, status=400)
+    return render(request, "errors/400.html", {"message": message}, status=400)
 
 
 class NoStoreMiddleware:

@@ -23,3 +23,24 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.host}:{self.pid}"
+
+
+class RateCounter(models.Model):
+    """How often one sender did one thing in the current window (pksai/core/ratelimit.py):
+    one row per scope and sender, counted by one atomic INSERT … ON CONFLICT DO UPDATE, so
+    several web servers share the count. The sender is a keyed hash, never an address."""
+
+    scope = models.CharField(max_length=32)
+    key = models.CharField(max_length=64)
+    window_start = models.DateTimeField()
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("rate counter")
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="core_ratecounter_scope_key")
+        ]
+        indexes = [models.Index(fields=["scope", "window_start"], name="core_ratecounter_window")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key[:8]} {self.hits}"

@@ -43,6 +43,8 @@ MAIN: tuple[tuple[Choice, ...], ...] = (
     (("areas:browse", _("Areas"), "areas.view_area"),),
 )
 ACCOUNT: tuple[tuple[Choice, ...], ...] = (
+    (("accounts:password_change", _("Change password"), None),),
+    (("accounts:second_factor", _("Second factor"), None),),
     (("audit:log", _("Audit trail"), "audit.view_auditevent"),),
     (("admin:index", _("Administration"), STAFF),),
     (("api:openapi-view", "API", None),),

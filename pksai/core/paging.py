@@ -11,6 +11,8 @@ from __future__ import annotations
 from functools import cached_property
 
 from django.core.paginator import Paginator
+from ninja import Field, Schema
+from ninja.pagination import PageNumberPagination
 
 
 class CappedPaginator(Paginator):
@@ -26,3 +28,18 @@ class CappedPaginator(Paginator):
     def capped(self) -> bool:
         """True when there are more rows than were counted."""
         return self.count > self.cap
+
+
+# --- the API's pages -----------------------------------------------------------------------
+
+MAX_PAGE = 1_000_000  # 100 rows a page: far past any list; keeps the offset a 64-bit number
+
+
+class ApiPages(PageNumberPagination):
+    """django-ninja's page-number paging with a bounded page number: ``page`` beyond
+    ``MAX_PAGE`` (e.g. 2**64, whose offset no database integer holds) is a 422 with the
+    reason, not a server error. Every paged API list uses it (or a subclass)."""
+
+    class Input(Schema):
+        page: int = Field(1, ge=1, le=MAX_PAGE)
+        page_size: int | None = Field(None, ge=1)

@@ -7,7 +7,6 @@ aggregates only. A download is still an export: it is on the audit log with its 
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -26,6 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from pksai.areas.forms import AreaField, scope_area_fields
 from pksai.audit.services import audit_record
+from pksai.core import exports
 from pksai.core.pdf import document, printed_at
 
 FORMATS = {
@@ -269,11 +269,9 @@ def table_file(
     table: Table, fmt: str, *, sheet: str, title: str = "", subtitle: str = "", user: Any = None
 ) -> bytes:
     if fmt == "csv":
-        return table.frame().write_csv().encode()
+        return exports.csv_bytes(table.frame())
     if fmt == "xlsx":
-        buffer = io.BytesIO()
-        table.frame().write_excel(buffer, worksheet=sheet[:31])
-        return buffer.getvalue()
+        return exports.xlsx_bytes(table.frame(), worksheet=sheet)
     return table_pdf(table, title=title or sheet, subtitle=subtitle, user=user)
 
 

@@ -320,15 +320,23 @@ def _wants_json(request) -> bool:
     return request.path.startswith("/api/")
 
 
+def error_400(request, exception=None):
+    if _wants_json(request):
+        return JsonResponse({"detail": _("The request could not be read.")}, status=400)
+    return render(request, "errors/400.html", status=400)
+
+
 def error_404(request, exception=None):
     if _wants_json(request):
-        return JsonResponse({"detail": "Not found."}, status=404)
+        return JsonResponse({"detail": _("Not found.")}, status=404)
     return render(request, "errors/404.html", status=404)
 
 
 def error_403(request, exception=None):
     if _wants_json(request):
-        return JsonResponse({"detail": "You do not have permission for this action."}, status=403)
+        return JsonResponse(
+            {"detail": _("You do not have permission for this action.")}, status=403
+        )
     return render(request, "errors/403.html", status=403)
 
 

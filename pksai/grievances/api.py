@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from pksai.accounts.models import User
 from pksai.accounts.scoping import get_scoped_or_404, get_visible_or_404
@@ -33,7 +33,8 @@ from pksai.areas.codes import normalise_area_code
 from pksai.audit.services import audit_record
 from pksai.cases import selectors as case_selectors
 from pksai.cases.services import ConflictError
-from pksai.core.middleware import client_ip
+from pksai.core.client import client_address
+from pksai.core.paging import ApiPages
 from pksai.grievances import reports, selectors, services
 from pksai.grievances.models import Category, Channel, Complaint, Priority
 from pksai.grievances.models import Status as CStatus
@@ -94,7 +95,7 @@ class EventOut(Schema):
     at: datetime
     kind: str
     actor: str | None
-    text: str
+    text: str = Field(description="What happened, in the language the request asked for.")
 
 
 class ComplaintDetail(ComplaintRow):
@@ -166,7 +167,7 @@ def _detail(c: Complaint) -> dict[str, Any]:
                 "at": e.at,
                 "kind": e.kind,
                 "actor": e.actor.username if e.actor_id else None,
-                "text": e.text,
+                "text": e.message,
             }
             for e in events
         ],
@@ -209,7 +210,7 @@ class VersionIn(Schema):
     version: int = Field(description="The version read; a newer one on the server is a 409.")
 
 
-class AssignIn(VersionIn):
+class ComplaintAssignIn(VersionIn):
     to: str = Field(description="Username of the handler.")
 
 
@@ -270,7 +271,7 @@ def _links(user: User, data: ComplaintIn) -> dict[str, Any]:
 # --- staff: reads ----------------------------------------------------------------------------
 
 
-class ComplaintPagination(PageNumberPagination):
+class ComplaintPagination(ApiPages):
     """Rows as the list shows them (no complainant, no description)."""
 
     def paginate_queryset(self, queryset, pagination, request, **params):
@@ -347,7 +348,7 @@ def _handled(request, pk: int) -> Complaint:
     response={200: ComplaintDetail, 409: ErrorOut},
     summary="Assign a handler",
 )
-def assign_complaint(request, pk: int, payload: AssignIn):
+def assign_complaint(request, pk: int, payload: ComplaintAssignIn):
     complaint = _handled(request, pk)
     to = User.objects.filter(username=payload.to, is_active=True).first()
     if to is None:
@@ -544,7 +545,7 @@ def public_create(request, payload: PublicComplaintIn):
         about_staff=payload.about_staff,
     )
     try:
-        complaint = services.complaint_submit_public(data, sender=client_ip(request) or "-")
+        complaint = services.complaint_submit_public(data, sender=client_address(request) or "-")
     except services.Throttled:
         return Status(
             429, {"detail": _("Too many complaints from your connection. Try again in an hour.")}

@@ -216,6 +216,10 @@ class ComplaintEvent(models.Model):
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     kind = models.CharField(max_length=12, choices=Kind.choices)
+    # A system sentence is stored as a code and its values and said in the reader's language
+    # when shown (``message``); ``text`` holds only people's words (a note, a reason, a name).
+    code = models.CharField(max_length=24, blank=True)
+    params = models.JSONField(default=dict, blank=True)
     text = models.TextField(blank=True)
 
     class Meta:
@@ -226,17 +230,22 @@ class ComplaintEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.complaint_id} {self.kind}"
 
-
-class IntakeAttempt(models.Model):
-    """A submission of the public form (accepted or not), by a keyed hash of the sender's
-    address — for rate limiting across server processes. Old rows are pruned."""
-
-    key = models.CharField(max_length=64, db_index=True)
-    at = models.DateTimeField(db_index=True)
-
-    class Meta:
-        verbose_name = _("public form submission")
-        verbose_name_plural = _("public form submissions")
-
-    def __str__(self) -> str:
-        return f"{self.key[:8]} {self.at:%Y-%m-%d %H:%M}"
+    @property
+    def message(self) -> str:
+        """What happened, in the active language: the system sentence for ``code`` (if any)
+        followed by the person's words."""
+        said = ""
+        match self.code:
+            case "received":
+                said = str(Channel(self.params["channel"]).label)
+            case "sent_to_intake":
+                said = str(_("Sent to the case intake queue."))
+            case "status":
+                said = str(Status(self.params["status"]).label)
+            case "escalated":
+                said = str(Level(self.params["level"]).label)
+            case "overdue_escalated":
+                said = str(_("Overdue: sent to the %(level)s level.")) % {
+                    "level": Level(self.params["level"]).label
+                }
+        return f"{said}: {self.text}" if said and self.text else said or self.text

@@ -18,8 +18,6 @@ locking: a stale version is a ConflictError and nothing is written).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -38,6 +36,7 @@ from pksai.areas.models import Area
 from pksai.audit.services import audit_record
 from pksai.cases.models import IntakeReport
 from pksai.cases.services import ConflictError
+from pksai.core import ratelimit
 from pksai.grievances.models import (
     OPEN_STATUSES,
     RESTRICTED_CATEGORIES,
@@ -46,7 +45,6 @@ from pksai.grievances.models import (
     Complaint,
     ComplaintEvent,
     ComplaintSla,
-    IntakeAttempt,
     Level,
     Priority,
     Status,
@@ -62,6 +60,7 @@ MAX_DESCRIPTION = 4000
 MIN_DESCRIPTION = 10
 DEFAULT_SLA_DAYS = 14
 THROTTLE_WINDOW = timedelta(hours=1)
+THROTTLE_SCOPE = "complaint_form"
 
 
 def _per_hour() -> int:
@@ -89,19 +88,15 @@ def sla_days(category: str, priority: str, on: date | None = None) -> int:
     return row or DEFAULT_SLA_DAYS
 
 
-def sender_key(address: str) -> str:
-    """A keyed hash of the sender's address: enough to count submissions, not to find them."""
-    return hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256).hexdigest()
-
-
-def throttle_hit(key: str, *, now: datetime | None = None) -> bool:
-    """Count one public submission from ``key``; False when it is over the hourly limit
-    (the submission is then refused and nothing is stored but the count)."""
+def throttle_hit(sender: str, *, now: datetime | None = None) -> bool:
+    """Count one public submission from ``sender`` (the client address); False when it is over
+    the hourly limit (the submission is then refused and nothing is stored but the count).
+    One atomic upsert on a counter row (core/ratelimit.py): exactly the limit passes, however
+    many arrive at once on however many servers."""
     now = now or timezone.now()
-    IntakeAttempt.objects.filter(at__lt=now - timedelta(days=1)).delete()
-    recent = IntakeAttempt.objects.filter(key=key, at__gte=now - THROTTLE_WINDOW).count()
-    IntakeAttempt.objects.create(key=key, at=now)
-    return recent < _per_hour()
+    ratelimit.prune(THROTTLE_SCOPE, window=THROTTLE_WINDOW, now=now)
+    count = ratelimit.hit(THROTTLE_SCOPE, sender, window=THROTTLE_WINDOW, now=now)
+    return count <= _per_hour()
 
 
 @dataclass(frozen=True)
@@ -167,8 +162,19 @@ def _clean(data: ComplaintInput) -> ComplaintInput:
     )
 
 
-def _event(complaint: Complaint, by: User | None, kind: str, text: str = "") -> None:
-    ComplaintEvent.objects.create(complaint=complaint, actor=by, kind=kind, text=text)
+def _event(
+    complaint: Complaint,
+    by: User | None,
+    kind: str,
+    text: str = "",
+    code: str = "",
+    params: dict | None = None,
+) -> None:
+    """One history entry: ``text`` holds people's words only; a system sentence goes in as
+    ``code`` and ``params`` (ComplaintEvent.message says it in the reader's language)."""
+    ComplaintEvent.objects.create(
+        complaint=complaint, actor=by, kind=kind, text=text, code=code, params=params or {}
+    )
 
 
 def _create(
@@ -204,7 +210,13 @@ def _create(
             continue
     else:  # pragma: no cover - 5 collisions in 8.5 × 10^11
         raise RuntimeError("could not draw a free tracking code")
-    _event(complaint, by, ComplaintEvent.Kind.RECEIVED, complaint.get_channel_display())
+    _event(
+        complaint,
+        by,
+        ComplaintEvent.Kind.RECEIVED,
+        code="received",
+        params={"channel": complaint.channel},
+    )
     if data.category == Category.CHILD_PROTECTION:
         report = IntakeReport.objects.create(
             source=IntakeReport.Source.COMPLAINT,
@@ -217,7 +229,7 @@ def _create(
         )
         Complaint.objects.filter(pk=complaint.pk).update(intake_report=report)
         complaint.intake_report = report
-        _event(complaint, by, ComplaintEvent.Kind.NOTE, _("Sent to the case intake queue."))
+        _event(complaint, by, ComplaintEvent.Kind.NOTE, code="sent_to_intake")
     audit_record(
         action="create",
         actor=by,
@@ -240,7 +252,7 @@ def complaint_submit_public(data: ComplaintInput, *, sender: str) -> Complaint:
     over the hourly limit the submission is refused (Throttled) before it is read. Every
     submission counts, refused ones too (the count is written outside the complaint's
     transaction, so a flood of bad input is throttled as well)."""
-    if not throttle_hit(sender_key(sender)):
+    if not throttle_hit(sender):
         raise Throttled
     with transaction.atomic():
         return _create(data, channel=Channel.WEB, by=None)
@@ -340,7 +352,13 @@ def complaint_start(*, by: User, complaint: Complaint, expected_version: int) ->
         status=Status.INVESTIGATING,
         assigned_to=complaint.assigned_to or by,
     )
-    _event(complaint, by, ComplaintEvent.Kind.STATUS, Status.INVESTIGATING.label)
+    _event(
+        complaint,
+        by,
+        ComplaintEvent.Kind.STATUS,
+        code="status",
+        params={"status": Status.INVESTIGATING.value},
+    )
     audit_record(action="update", actor=by, obj=complaint, detail={"status": "investigating"})
     return complaint
 
@@ -379,7 +397,14 @@ def complaint_escalate(
         assigned_to=None,
         due_at=now + timedelta(days=sla_days(complaint.category, complaint.priority)),
     )
-    _event(complaint, by, ComplaintEvent.Kind.ESCALATED, f"{Level(level).label}: {reason.strip()}")
+    _event(
+        complaint,
+        by,
+        ComplaintEvent.Kind.ESCALATED,
+        reason.strip(),
+        code="escalated",
+        params={"level": level},
+    )
     audit_record(action="update", actor=by, obj=complaint, detail={"escalated_to": level})
     return complaint
 
@@ -468,7 +493,8 @@ def escalate_overdue(*, now: datetime | None = None) -> int:
         ComplaintEvent(
             complaint_id=pk,
             kind=ComplaintEvent.Kind.ESCALATED,
-            text=_("Overdue: sent to the %(level)s level.") % {"level": Level(level + 1).label},
+            code="overdue_escalated",
+            params={"level": level + 1},
         )
         for pk, level in ids
     )

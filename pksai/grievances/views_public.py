@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from pksai.core.client import client_address
 from pksai.grievances import services
 from pksai.grievances.forms import (
     PublicComplaintForm,
@@ -26,12 +27,6 @@ from pksai.grievances.services import ComplaintInput, Throttled
 
 MAX_BODY = 64 * 1024  # bytes: 4000 characters of description, URL-encoded, fit well within
 RECEIVED_KEY = "pksai_complaint_received"
-
-
-def _client_address(request) -> str:
-    """The sender for the rate limit: REMOTE_ADDR (behind the proxy, set from the trusted
-    forwarding header by the deployment)."""
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
 def _form_page(request, form, *, status: int = 200, refusal: str = "") -> HttpResponse:
@@ -83,7 +78,7 @@ def complaint_form(request):
                 email=data["email"],
                 about_staff=data["about_staff"],
             ),
-            sender=_client_address(request),
+            sender=client_address(request) or "unknown",
         )
     except Throttled:
         return render(request, "grievances/public_throttled.html", status=429)

@@ -223,21 +223,25 @@ def _program(code: str) -> Program | None:
     return program
 
 
+# a calendar year the finance tables can have (year=0 or 2**64 is a 422, not a server error)
+YEAR = Query(..., ge=1900, le=2100, description="A calendar year (1900–2100).")
+
+
 @router.get("/finance/efficiency", response=TableOut)
-def efficiency(request, year: int, program: str = ""):
+def efficiency(request, year: int = YEAR, program: str = ""):
     require_perm(request.auth, finance.VIEW)
     rows = finance.efficiency(year=year, program=_program(program))
     return _table(exports.efficiency_table(rows, year))
 
 
 @router.get("/finance/execution", response=TableOut)
-def execution(request, year: int):
+def execution(request, year: int = YEAR):
     require_perm(request.auth, finance.VIEW)
     return _table(exports.execution_table(finance.execution(year=year), year))
 
 
 @router.get("/finance/by-month", response=TableOut)
-def by_month(request, year: int, program: str):
+def by_month(request, year: int = YEAR, program: str = Query(...)):
     require_perm(request.auth, finance.VIEW)
     chosen = _program(program)
     rows = finance.execution_by_month(year=year, program=chosen)

@@ -9,7 +9,6 @@ threshold shows as "≤4", a complementary hidden cell as "—", and a note says
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,10 +16,10 @@ from decimal import Decimal
 from typing import Any
 
 import polars as pl
-import xlsxwriter
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from pksai.core import exports
 from pksai.core.reports import grid_pdf
 from pksai.monitoring.suppression import suppress, threshold
 
@@ -85,10 +84,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
 def suppressed_columns(
     row_labels: Sequence[str], columns: Sequence[Sequence[int]], *, below: int | None = None
 ) -> tuple[list[list[int | str]], list[int | str], int]:
@@ -121,18 +116,14 @@ def suppression_note() -> str:
 
 
 def to_csv(table: Table) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(table.columns)
-    for row in table.body():
-        writer.writerow([_text(v) for v in row])
-    return buffer.getvalue().encode("utf-8")
+    # numbers stay numbers (a negative change is -5, not text); text is neutralised
+    return exports.csv_rows(table.columns, table.body()).encode("utf-8")
 
 
 def to_xlsx(table: Table, *, subtitle: str = "") -> bytes:
     """The table on one sheet: title and filters first, the notes under the table."""
     buffer = io.BytesIO()
-    with xlsxwriter.Workbook(buffer, {"in_memory": True}) as workbook:
+    with exports.workbook(buffer) as workbook:  # text as string cells, never formulas
         sheet = workbook.add_worksheet(table.key[:31])
         sheet.write(0, 0, table.title, workbook.add_format({"bold": True}))
         sheet.write(1, 0, subtitle)

@@ -35,6 +35,7 @@ import django
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from pksai.core import files
+from pksai.ops.db_roles import grant_app_role
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -380,6 +381,7 @@ def backup_restore(
             for name in names:
                 files.delete(STORAGE_KINDS[kind], name)
     _restore_database(connection, source, manifest)
+    grant_app_role(connection)  # run as the owner: the application role's grants (decision 0004)
     for entry in manifest["files"]:
         path = source / "files" / entry["kind"] / entry["name"]
         with path.open("rb") as handle:

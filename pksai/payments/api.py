@@ -19,12 +19,13 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from pksai.accounts.four_eyes import SelfApprovalRefused
 from pksai.accounts.scoping import get_scoped_or_404, require_perm
 from pksai.audit.personal_exports import PersonalExport, export_purpose
 from pksai.audit.services import audit_record
+from pksai.core.paging import ApiPages
 from pksai.payments import savings, selectors, services
 from pksai.payments.forms import parse_period
 from pksai.payments.models import (
@@ -132,11 +133,11 @@ def _audited_pages(
     object_type: str,
     serialise: Callable[[Any], dict],
     detail: Callable[[Any], dict],
-) -> type[PageNumberPagination]:
+) -> type[ApiPages]:
     """A paginator that records which personal records a page returned (``detail`` adds the
     request's filters to the audit row) and serialises them."""
 
-    class AuditedPages(PageNumberPagination):
+    class AuditedPages(ApiPages):
         def paginate_queryset(self, queryset, pagination, request, **params):
             result = super().paginate_queryset(queryset, pagination, request, **params)
             items = list(result["items"])
@@ -353,7 +354,7 @@ class AccountOut(Schema):
     balance: int
 
 
-class EntryOut(Schema):
+class SavingsEntryOut(Schema):
     id: int
     on: date
     kind: str
@@ -393,7 +394,7 @@ class StatementOut(Schema):
     facilitator: str
     opened_on: date
     balance: int
-    entries: list[EntryOut]
+    entries: list[SavingsEntryOut]
     plans: list[PlanOut]
 
 
@@ -583,7 +584,7 @@ def approve_plan(request, pk: int):
 
 @router.post(
     "/savings/{int:pk}/withdrawals/",
-    response={201: EntryOut},
+    response={201: SavingsEntryOut},
     summary="Withdraw against an item of the approved plan (400 with the reason if refused)",
 )
 def create_withdrawal(request, pk: int, payload: WithdrawIn):

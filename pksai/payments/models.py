@@ -221,6 +221,8 @@ class BatchLine(models.Model):
     channel = models.CharField(max_length=15, choices=Channel.choices)
 
     class Meta:
+        verbose_name = _("payment batch line")
+        verbose_name_plural = _("payment batch lines")
         ordering = ["batch", "line"]
         constraints = [
             models.UniqueConstraint(fields=["batch", "line"], name="batch_line_once"),

@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -39,6 +38,7 @@ from django.utils.translation import gettext as _
 from pksai.accounts.models import User
 from pksai.accounts.scoping import require_perm, scope_for, scoped
 from pksai.audit.services import audit_record
+from pksai.core import exports
 from pksai.core.bulk import bulk_update, bulk_upsert
 from pksai.payments.models import (
     BatchLine,
@@ -337,13 +337,18 @@ def _batch_frame(batch: PayerBatch) -> pl.DataFrame:
 def batch_csv(batch: PayerBatch) -> bytes:
     """The batch in the payer format (docs/payer-format.md); its SHA-256 is the batch's
     checksum, so the payer can check the file is the one registered."""
-    return _batch_frame(batch).write_csv().encode()
+    frame = _batch_frame(batch)
+    content = exports.csv_bytes(frame)  # formula-leading text quoted; amounts stay numbers
+    if batch.checksum and hashlib.sha256(content).hexdigest() != batch.checksum:
+        # exported before text was quoted (issue 22): its registered bytes, never changed
+        plain = frame.write_csv().encode()
+        if hashlib.sha256(plain).hexdigest() == batch.checksum:
+            return plain
+    return content
 
 
 def batch_xlsx(batch: PayerBatch) -> bytes:
-    buffer = io.BytesIO()
-    _batch_frame(batch).write_excel(buffer, worksheet=batch.reference[:31])
-    return buffer.getvalue()
+    return exports.xlsx_bytes(_batch_frame(batch), worksheet=batch.reference)
 
 
 @transaction.atomic

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from pksai.accounts.four_eyes import SelfApprovalRefused
 from pksai.accounts.scoping import get_visible_or_404, require_perm, scoped
@@ -28,6 +28,7 @@ from pksai.areas.codes import area_q, normalise_area_code
 from pksai.areas.models import Area
 from pksai.audit.services import audit_record
 from pksai.cases import selectors as case_selectors
+from pksai.core.paging import ApiPages
 from pksai.programs import selectors, services
 from pksai.programs.models import (
     Beneficiary,
@@ -241,7 +242,7 @@ class RoundDetailOut(RoundOut):
     conditions: dict[str, str] = Field(description="Condition ids of `failed` → their labels.")
 
 
-class EntryOut(Schema):
+class RoundEntryOut(Schema):
     id: int
     rank: int | None
     nomination_id: int
@@ -262,8 +263,10 @@ class EntryOut(Schema):
 
 
 class ExcludeOut(Schema):
-    excluded: EntryOut
-    successor: EntryOut | None = Field(description="The next eligible nominee, now on the list.")
+    excluded: RoundEntryOut
+    successor: RoundEntryOut | None = Field(
+        description="The next eligible nominee, now on the list."
+    )
 
 
 class WaitingOut(Schema):
@@ -485,7 +488,7 @@ class BeneficiaryFilters(Schema):
 # --- Helpers -----------------------------------------------------------------------------
 
 
-class RowPagination(PageNumberPagination):
+class RowPagination(ApiPages):
     """Page through a queryset and turn each record of the page into its output row."""
 
     def __init__(self, *, row, **kwargs):
@@ -784,7 +787,7 @@ def get_round(request, pk: int):
 
 @router.get(
     "/rounds/{int:pk}/entries/",
-    response=list[EntryOut],
+    response=list[RoundEntryOut],
     summary="A round's nominees in rank order (audited)",
     description="Eligible nominees by rank, then those not eligible.",
 )
@@ -806,7 +809,7 @@ def _entry_for_change(request, pk: int, entry_id: int) -> RoundEntry:
 
 @router.post(
     "/rounds/{int:pk}/entries/{int:entry_id}/verify/",
-    response=EntryOut,
+    response=RoundEntryOut,
     summary="Record the field verification of a sampled nominee",
 )
 def verify_entry(request, pk: int, entry_id: int, payload: VerifyIn):

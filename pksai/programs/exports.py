@@ -8,7 +8,6 @@ is numbered "Page n of N" in the reader's language (pksai.core.pdf.document).
 
 from __future__ import annotations
 
-import io
 from datetime import date
 
 from django.utils import formats
@@ -16,6 +15,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from pksai.audit.personal_exports import watermark_pdf, xlsx_with_watermark
+from pksai.core import exports
 from pksai.core.pdf import document, printed_at
 from pksai.programs.models import SelectionRound
 from pksai.programs.selectors import decree_frame, program_names
@@ -41,9 +41,7 @@ def decree_xlsx(selection: SelectionRound, watermark: str = "") -> bytes:
         return xlsx_with_watermark(
             decree_frame(selection), text=watermark, worksheet=str(selection.year)
         )
-    buffer = io.BytesIO()
-    decree_frame(selection).write_excel(buffer, worksheet=str(selection.year))
-    return buffer.getvalue()
+    return exports.xlsx_bytes(decree_frame(selection), worksheet=str(selection.year))
 
 
 def _birth(value: str) -> str:

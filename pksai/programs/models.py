@@ -276,6 +276,8 @@ class RoundEntry(models.Model):
     override_reason = models.TextField(_("reason"), blank=True)
 
     class Meta:
+        verbose_name = _("selection round entry")
+        verbose_name_plural = _("selection round entries")
         ordering = ["rank", "id"]
         constraints = [
             models.UniqueConstraint(fields=["round", "nomination"], name="round_entry_unique")

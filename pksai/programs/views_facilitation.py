@@ -3,8 +3,6 @@ and the monthly facilitator report (from the visit logs; CSV download)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 
 from django.contrib import messages
@@ -22,6 +20,7 @@ from pksai.accounts.scoping import get_scoped_or_404, require_perm, scoped
 from pksai.audit.personal_exports import PersonalExport, export_purpose
 from pksai.audit.services import audit_record
 from pksai.cases.selectors import colleagues
+from pksai.core import exports
 from pksai.programs import compliance, facilitation
 from pksai.programs.forms import ComplianceReviewForm
 from pksai.programs.forms_facilitation import VisitForm
@@ -202,11 +201,9 @@ def report(request):
         except ValidationError as error:
             messages.error(request, error.messages[0])
             return redirect(f"{request.path}?{_query_without(request, 'format', 'purpose')}")
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["date", "beneficiary", "program", *Topic.values, "notes"])
-        for v in result.visits:
-            writer.writerow(
+        content = exports.csv_rows(
+            ["date", "beneficiary", "program", *Topic.values, "notes"],
+            (
                 [
                     v.visited_on.isoformat(),
                     v.beneficiary.person.name,
@@ -214,12 +211,14 @@ def report(request):
                     *["x" if t in v.topics else "" for t in Topic.values],
                     v.notes,
                 ]
-            )
+                for v in result.visits
+            ),
+        )
         export.audit(
             object_type="programs.facilitationvisit",
             detail={"facilitator": username, "month": f"{year}-{month:02d}", "format": "csv"},
         )
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(content, content_type="text/csv; charset=utf-8")
         name = f"facilitator-{username}-{year}-{month:02d}.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         # CSV is read by machines: the watermark travels in the header only

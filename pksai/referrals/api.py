@@ -20,7 +20,7 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from pksai.accounts.models import Organisation, User
 from pksai.accounts.scoping import require_perm
@@ -28,6 +28,7 @@ from pksai.audit.services import audit_record
 from pksai.cases import selectors as case_selectors
 from pksai.cases.models import PlanAction
 from pksai.cases.services import ConflictError
+from pksai.core.paging import ApiPages
 from pksai.referrals import selectors, services
 from pksai.referrals.models import Referral, Satisfaction, Service, Urgency
 from pksai.referrals.services import DEFAULT_SHARE, SHAREABLE, Answer
@@ -151,7 +152,10 @@ class MoveOut(Schema):
 class ReferralEventOut(Schema):
     at: datetime
     status: str
-    text: str
+    text: str = Field(description="The words of the person who moved the referral.")
+    on_behalf: bool = Field(
+        description="Recorded by case staff for the provider (the provider did not say it)."
+    )
     actor: str | None = Field(description="Username; only for case staff.")
 
 
@@ -278,6 +282,7 @@ def _detail(referral: Referral, user: User) -> dict:
                 "at": e.at,
                 "status": e.status,
                 "text": e.text,
+                "on_behalf": e.on_behalf,
                 "actor": e.actor.get_username() if full and e.actor_id else None,
             }
             for e in selectors.referral_events(referral)
@@ -386,7 +391,7 @@ def _conflict_is_409() -> Iterator[None]:
         raise HttpError(409, " ".join(exc.messages)) from exc
 
 
-class ReferralPagination(PageNumberPagination):
+class ReferralPagination(ApiPages):
     """Page through referrals: each row as its reader may see it, and record which were
     listed (rows carry the child's name as shared)."""
 
@@ -420,7 +425,7 @@ def list_services(request):
 @router.get(
     "/providers/", response=list[ProviderOut], summary="Service providers in or serving the scope"
 )
-@paginate(PageNumberPagination)
+@paginate(ApiPages)
 def list_providers(request, filters: Query[ProviderFilters]):
     focal = Q(
         organisation__members__is_active=True,

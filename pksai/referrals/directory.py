@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import xlsxwriter
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
@@ -32,6 +31,7 @@ from pksai.areas.codes import normalise_area_code
 from pksai.areas.models import Area
 from pksai.audit.services import audit_record
 from pksai.cases.services import ConflictError, compare_and_set
+from pksai.core import exports
 from pksai.referrals.models import Provider, Sector, Service
 from pksai.registry.codes import FALSE_WORDS, TRUE_WORDS
 from pksai.registry.importer import ERROR_SCHEMA, ROW, ExtractError
@@ -314,10 +314,10 @@ def provider_export(qs: QuerySet[Provider], fmt: str, *, watermark: str = "") ->
     """
     frame = provider_frame(qs)
     if fmt == "csv":
-        return frame.write_csv().encode("utf-8")
+        return exports.csv_bytes(frame)  # formula-leading text quoted; the import unquotes it
     if fmt == "xlsx":
         buffer = io.BytesIO()
-        with xlsxwriter.Workbook(buffer, {"in_memory": True}) as workbook:
+        with exports.workbook(buffer) as workbook:  # text as string cells, never formulas
             sheet = workbook.add_worksheet("providers")
             if watermark:
                 sheet.set_header("&L&8" + watermark.replace("&", "&&"))
@@ -336,7 +336,7 @@ class ImportResult(ImportCounts):
 
     def rejected_csv(self) -> str:
         """The rejected rows with their row number and reasons: fix them and import again."""
-        return self.rejected_frame.write_csv()
+        return exports.csv_text(self.rejected_frame)
 
 
 def _area_code(expr: pl.Expr) -> pl.Expr:
@@ -437,7 +437,8 @@ def validate_providers(
     present = [c for c in COLUMNS if c in frame.columns]
     frame = frame.select(
         ROW,
-        *[pl.col(c).cast(pl.String).str.strip_chars() for c in present],
+        # a CSV exported by PKSAI quotes formula-leading text ('+62…): read it back as it was
+        *[exports.restore(pl.col(c).cast(pl.String)).str.strip_chars() for c in present],
         *[pl.lit(None, dtype=pl.String).alias(c) for c in COLUMNS if c not in present],
     ).with_columns(pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in COLUMNS)
     # A blank line (every cell empty) is not a provider: skip it silently.

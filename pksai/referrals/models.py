@@ -131,6 +131,8 @@ class ReferralCounter(models.Model):
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("referral number counter")
+        verbose_name_plural = _("referral number counters")
         constraints = [
             models.UniqueConstraint(fields=["regency", "year"], name="referralcounter_unique")
         ]
@@ -230,9 +232,13 @@ class ReferralEvent(models.Model):
     at = models.DateTimeField(auto_now_add=True)
     actor = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=20, choices=Status.choices)
-    text = models.TextField(blank=True)
+    text = models.TextField(blank=True)  # the person's own words, never a system sentence
+    # recorded by case staff for the provider: said in the reader's language when shown
+    on_behalf = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name = _("referral history entry")
+        verbose_name_plural = _("referral history entries")
         ordering = ["at", "id"]
 
     def __str__(self) -> str:

@@ -107,10 +107,9 @@ def _number(case: Case) -> str:
 def _history(referral: Referral, by: User | None, text: str = "", on_behalf: bool = False) -> None:
     """The referral's own history (what the provider sees) and its copy on the case timeline
     (rendered in the reader's language from a code: cases/messages.py "referral_update")."""
-    said = text
-    if on_behalf:
-        said = (text + " " if text else "") + _("(recorded by case staff for the provider)")
-    ReferralEvent.objects.create(referral=referral, actor=by, status=referral.status, text=said)
+    ReferralEvent.objects.create(
+        referral=referral, actor=by, status=referral.status, text=text, on_behalf=on_behalf
+    )
     CaseEvent.objects.create(
         case_id=referral.case_id,
         actor=by,

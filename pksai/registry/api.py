@@ -9,11 +9,12 @@ from django.urls import reverse
 from django.utils import translation
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from pksai.accounts.scoping import require_perm
 from pksai.audit.personal_exports import PersonalExport, export_purpose
 from pksai.audit.services import audit_record
+from pksai.core.paging import ApiPages
 from pksai.registry import selectors, services
 from pksai.registry.reasons import report_csv
 
@@ -71,7 +72,7 @@ class PersonFilters(Schema):
     flag: str | None = None
 
 
-class AuditedPagination(PageNumberPagination):
+class AuditedPagination(ApiPages):
     """Page through a queryset and record which personal records were returned."""
 
     def paginate_queryset(self, queryset, pagination, request, **params):

@@ -169,4 +169,6 @@ def read_error_report(path: str | Path) -> pl.DataFrame:
 def report_csv(rendered: pl.DataFrame) -> str:
     """The rendered report as the CSV people download: the kind in their language too."""
     kinds = {k: str(v) for k, v in KIND_LABELS.items()}
-    return rendered.with_columns(pl.col("kind").replace(kinds)).write_csv()
+    from pksai.core.exports import csv_text
+
+    return csv_text(rendered.with_columns(pl.col("kind").replace(kinds)))

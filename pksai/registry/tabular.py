@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 from django.utils.translation import gettext as _
 
+from pksai.core.exports import csv_text
 from pksai.registry.importer import (
     ERROR_SCHEMA,
     LINE_ERROR,
@@ -142,7 +143,7 @@ def write_import_report(
     if not result.rejected:
         return
     if errors_path:
-        text = rejected_csv() if rejected_csv else result.errors.write_csv()
+        text = rejected_csv() if rejected_csv else csv_text(result.errors)
         Path(errors_path).write_text(text, encoding="utf-8")
         command.stdout.write(f"Rejected cells (with their reasons): {errors_path}")
         return

@@ -183,6 +183,11 @@ def test_case_list_filter_by_place_name(
 ):
     page = sign_in(browser, live_server.url, width=width, height=height)
     page.goto(live_server.url + "/cases/")
+    more = page.locator("details.more-filters")
+    # a phone shows the search box and one "More filters" line; a laptop shows every filter
+    assert more.evaluate("d => d.open") == (width >= 768)
+    if width < 768:
+        more.locator("summary").click()
     area = page.get_by_role("combobox", name="Area")
     area.press_sequentially("bontoala", delay=40)
     options = page.get_by_role("listbox", name="Area").get_by_role("option")
@@ -194,5 +199,7 @@ def test_case_list_filter_by_place_name(
     page.get_by_role("button", name="Search").click()
     expect(page).to_have_url(re.compile(r"area=73\.71\.07(&|$)"))
     expect(area).to_have_value("Bontoala · Kota Makassar")
+    expect(more).to_have_attribute("open", "")  # a filter is set: its panel stays open
+    expect(more.locator("summary")).to_contain_text("1 set")
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.context.close()

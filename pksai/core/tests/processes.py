@@ -38,6 +38,48 @@ def subprocess_database_url(tmp_path: Path) -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def owner_login() -> dict[str, str]:
+    """USER and PASSWORD of the role that creates, restores into and drops databases in tests:
+    the owner when the suite runs as a separate application role (DATABASE_OWNER, decision
+    0004), else the test connection's own."""
+    if settings.PKSAI_DB_OWNER:
+        return {"USER": settings.PKSAI_DB_OWNER, "PASSWORD": settings.PKSAI_DB_OWNER_PASSWORD}
+    return {
+        "USER": connection.settings_dict["USER"],
+        "PASSWORD": connection.settings_dict["PASSWORD"],
+    }
+
+
+def owner_connection(name: str | None = None, *, autocommit: bool = False):
+    """A psycopg connection as ``owner_login()`` to database ``name`` (default: the test
+    database) — for what only the owner may do; its changes are committed, not rolled back
+    with the test."""
+    import psycopg
+
+    s, login = connection.settings_dict, owner_login()
+    return psycopg.connect(
+        dbname=name or s["NAME"],
+        host=s["HOST"] or None,
+        port=s["PORT"] or None,
+        user=login["USER"] or None,
+        password=login["PASSWORD"] or None,
+        autocommit=autocommit,
+    )
+
+
+def grant_app_role_in(name: str) -> None:
+    """After restoring into database ``name`` as the owner: the application role's grants, as
+    `pksai restore` gives them (nothing to do with one role)."""
+    if not settings.PKSAI_DB_OWNER:
+        return
+    from pksai.ops.db_roles import execute_all, grant_statements
+
+    with owner_connection(name) as db:
+        execute_all(
+            db, grant_statements(owner=owner_login()["USER"], app=settings.PKSAI_DB_APP_ROLE)
+        )
+
+
 def query(url: str, sql: str, params: tuple = ()) -> list[tuple]:
     """Committed rows of the subprocesses' database."""
     if url.startswith("sqlite"):

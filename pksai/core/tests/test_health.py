@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import socket
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
 from django.db.migrations.recorder import MigrationRecorder
 from django.test import Client
@@ -17,6 +19,7 @@ from pksai.core.models import Heartbeat
 from pksai.core.tests.processes import (
     free_port,
     get_json,
+    owner_connection,
     running,
     subprocess_database_url,
     wait_until,
@@ -67,12 +70,34 @@ def test_readyz_reports_each_check_and_needs_a_recent_worker_heartbeat(client, s
     assert client.get("/readyz", **PROBE).status_code == 200
 
 
+@contextmanager
+def core_migrations_unrecorded():
+    if not django_settings.PKSAI_DB_OWNER:
+        MigrationRecorder.Migration.objects.filter(app="core").delete()  # rolled back after
+        yield
+        return
+    # Two roles (decision 0004): the application role may only read django_migrations; the
+    # owner unrecords them in its own (committed) connection and records them again after.
+    with owner_connection(autocommit=True) as db:
+        rows = db.execute(
+            "DELETE FROM django_migrations WHERE app = 'core' RETURNING app, name, applied"
+        ).fetchall()
+        try:
+            yield
+        finally:
+            with db.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO django_migrations (app, name, applied) VALUES (%s, %s, %s)", rows
+                )
+
+
 @pytest.mark.django_db
 def test_readyz_fails_while_a_migration_is_unapplied(client, settings, monkeypatch):
     settings.READY_WORKER_STALE_SECONDS = 0
     assert client.get("/readyz", **PROBE).status_code == 200
-    MigrationRecorder.Migration.objects.filter(app="core", name="0001_heartbeat").delete()
-    response = client.get("/readyz", **PROBE)
+    # every core migration unrecorded (a later one recorded would hide an earlier one's absence)
+    with core_migrations_unrecorded():
+        response = client.get("/readyz", **PROBE)
     assert response.status_code == 503
     migrations = response.json()["checks"]["migrations"]
     assert not migrations["ok"] and "core.0001_heartbeat" in migrations["detail"]

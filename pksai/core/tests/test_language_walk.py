@@ -70,6 +70,10 @@ URLS_NOT_WALKED = {
     "metrics": "Prometheus metrics, text for machines",
     "i18n/setlang/": "POST only (language switch)",
     "accounts/logout/": "POST only; a GET would end the walk's session",
+    "accounts/sso/start/": "single sign-on: 404 unless a provider is configured, then a "
+    "redirect to it (accounts/tests/test_oidc.py)",
+    "accounts/sso/callback/": "single sign-on: the provider's redirect back (test_oidc.py)",
+    "accounts/second-factor/recovery-codes/": "POST only (new recovery codes)",
     # binary downloads: file contents the user uploaded or a PDF (checked in pdf tests)
     "cases/<int:pk>/attachments/<int:attachment_id>/": "the uploaded file itself",
     "cases/<int:pk>/summary.pdf": "PDF (fpdf2 output; labels checked in the cases' pdf tests)",
@@ -85,11 +89,17 @@ PREFIXES_NOT_WALKED = ("api/", "admin/", "media/")
 # Templates the walk cannot reach with GET requests, and why. "pending merge of <TAG>": the
 # template is being rewritten on another branch; the lead removes the entry after merging.
 TEMPLATES_NOT_WALKED: dict[str, str] = {
+    "errors/400.html": "only on input no page accepts, a NUL byte (core/tests/test_bad_input.py "
+    "walks it in both languages)",
     "errors/500.html": "only on a server error",
     "grievances/public_throttled.html": "only past the hourly limit of public complaints from "
     "one sender (PKSAI_PUBLIC_COMPLAINTS_PER_HOUR)",
     "grievances/recorded.html": "only for staff who record a complaint they may not open "
     "afterwards (a restricted one); the usual outcome is the complaint page",
+    "accounts/second_factor/verify.html": "only for a user with an enrolled second factor; "
+    "the demo users have none (pksai/accounts/tests/test_second_factor.py renders it)",
+    "accounts/second_factor/recovery_codes.html": "only in the answer to a confirmed "
+    "enrolment (a POST with a code from the app)",
     "registry/match_detail.html": "the demo registry has no link candidates to review",
     "cases/records/attachment_void.html": "the demo cases have no attachments",
     "programs/facilitation/suspensions.html": "only after a refused suspension (a POST the "
@@ -216,6 +226,8 @@ def _sample_values() -> dict[str, list]:
     by_route = {
         "my-queues/<slug:key>/": [{"key": key} for key in QUEUES],
         "organisations/<int:pk>/": one(pk=getattr(organisation, "pk", None)),
+        # an e-mailed link that no longer works (the form behind a valid one: _post_steps)
+        "accounts/password/reset/<uidb64>/<token>/": [{"uidb64": "MQ", "token": "set-password"}],
         "areas/<str:code>/": [{"code": "73.71"}, {"code": "73.71.01"}],
         "registry/imports/<int:pk>/": one(pk=getattr(import_batch, "pk", None)),
         "registry/imports/<int:pk>/progress/": one(pk=getattr(import_batch, "pk", None)),
@@ -380,6 +392,9 @@ def _post_steps() -> list[tuple[str, str, dict]]:
     return [
         # five failed sign-ins lock the account: the sixth shows the lockout page
         *[(ANONYMOUS, "/accounts/login/", wrong)] * 6,
+        # the password change sent with mistakes (the error summary), a reset link asked for
+        ("makassar.social_worker", "/accounts/password/change/", {"old_password": "x"}),
+        (ANONYMOUS, "/accounts/password/reset/", {"email": "walk@example.id"}),
         # the public complaint form: a forged start stamp (the form again, with the reason and
         # the errors), and the honeypot field filled (refused outright)
         (ANONYMOUS, "/pengaduan/", {"started": "forged", "description": "x"}),

@@ -55,11 +55,17 @@ def test_each_role_sees_its_own_main_links(pilot_areas, role, shown, hidden):
 
 def test_account_links_are_apart_audit_for_auditors_administration_for_staff(pilot_areas):
     auditor = nav_for(make_user(roles=["auditor"], national=True))
-    assert labels(auditor.account) == ["Audit trail", "API"]
+    assert labels(auditor.account) == ["Change password", "Second factor", "Audit trail", "API"]
     worker = nav_for(make_user(roles=["social_worker"]))
-    assert labels(worker.account) == ["API"]
+    assert labels(worker.account) == ["Change password", "Second factor", "API"]
     staff = nav_for(make_user(roles=["administrator"], national=True))
-    assert labels(staff.account) == ["Audit trail", "Administration", "API"]
+    assert labels(staff.account) == [
+        "Change password",
+        "Second factor",
+        "Audit trail",
+        "Administration",
+        "API",
+    ]
 
 
 def test_signed_out_only_the_public_complaint_form():

@@ -200,7 +200,7 @@ def test_bad_input_gets_clear_messages_and_floods_are_throttled(staff, settings)
     services.complaint_submit_public(complaint(), sender="10.0.0.10")  # another sender
     # an hour later the sender may write again
     later = timezone.now() + timedelta(hours=1, minutes=1)
-    assert services.throttle_hit(services.sender_key("10.0.0.9"), now=later)
+    assert services.throttle_hit("10.0.0.9", now=later)
 
 
 @pytest.mark.django_db
@@ -212,3 +212,25 @@ def test_staff_entry_needs_the_role_and_the_area(staff):
     assert c.created_by == staff["worker"]
     with pytest.raises(ValidationError):
         services.complaint_create(by=staff["desk"], data=complaint(), channel="web")
+
+
+@pytest.mark.django_db
+def test_history_is_said_in_the_readers_language_not_the_writers(pilot_areas):
+    """System sentences in a complaint's history are stored as codes: an English reader and an
+    Indonesian reader of the same escalation each read it in their own language, with the
+    officer's reason as written."""
+    from django.utils import translation
+
+    from pksai.grievances.models import ComplaintEvent
+
+    event = ComplaintEvent(kind="escalated", code="escalated", params={"level": 2}, text="Lambat")
+    overdue = ComplaintEvent(kind="escalated", code="overdue_escalated", params={"level": 3})
+    received = ComplaintEvent(kind="received", code="received", params={"channel": "walk_in"})
+    with translation.override("en"):
+        assert event.message == "province: Lambat"
+        assert overdue.message == "Overdue: sent to the ministry level."
+        assert received.message == "walk-in"
+    with translation.override("id"):
+        assert event.message.endswith(": Lambat") and event.message != "province: Lambat"
+        assert overdue.message != "Overdue: sent to the ministry level."
+        assert received.message != "walk-in"

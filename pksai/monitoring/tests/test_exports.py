@@ -137,3 +137,22 @@ def test_personal_export_needs_a_purpose_and_is_watermarked(pilot_areas):
     assert top.row(0)[0] == "WATERMARK clerk"
     table = pl.read_excel(io.BytesIO(data), read_options={"header_row": 2})
     assert table["name"].to_list() == ["Siti"]
+
+
+def test_monitoring_tables_quote_formula_like_labels_and_keep_numbers():
+    from pksai.core.tests.spreadsheet import HOSTILE, assert_csv_safe, assert_xlsx_safe
+    from pksai.monitoring.exports import Table, to_csv, to_xlsx
+
+    table = Table(
+        key="t",
+        title="=title",
+        columns=["area", "change"],
+        rows=[[label, -i] for i, label in enumerate(HOSTILE)],
+        total=["Total", -6],
+        notes=["@note"],
+    )
+    rows = assert_csv_safe(to_csv(table), HOSTILE)
+    assert rows[2] == ["'+1+1", "-1"] and rows[-1] == ["Total", "-6"]
+    cells = assert_xlsx_safe(to_xlsx(table, subtitle="-subtitle"), HOSTILE)
+    texts = {c.value for c in cells if c.is_text}
+    assert {"=title", "-subtitle", "@note"} <= texts

@@ -15,6 +15,7 @@ from pksai.accounts.tests.factories import make_user
 from pksai.cases import records
 from pksai.cases.tests.factories import register
 from pksai.core import files
+from pksai.core.tests.processes import owner_login
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -80,7 +81,8 @@ def second_database(tmp_path: Path, suffix: str) -> Iterator[dict]:
     import psycopg
 
     name = f"{base['NAME']}_{suffix}"[:63]
-    admin_url = database_url(base, "postgres")
+    # created (and owned) by the owner role when the suite runs as the application role
+    admin_url = database_url({**base, **owner_login()}, "postgres")
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')

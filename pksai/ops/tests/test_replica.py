@@ -16,6 +16,7 @@ from django.utils import timezone
 from pksai.accounts.tests.factories import make_user
 from pksai.audit.models import AuditEvent
 from pksai.core.replica import read_database, reads_from_replica
+from pksai.core.tests.processes import grant_app_role_in, owner_login
 from pksai.grievances import reports, services
 from pksai.grievances.models import Complaint
 from pksai.grievances.services import ComplaintInput
@@ -46,7 +47,11 @@ def copy_primary_into(database: dict) -> None:
         target.close()
         return
     args, env = _pg_env(connection.settings_dict)
-    target_args, _env = _pg_env({**connection.settings_dict, "NAME": database["NAME"]})
+    # restored by the owner of the new database (with two roles, the application role may
+    # not create tables), then granted to the application role as `pksai restore` does
+    target_args, target_env = _pg_env(
+        {**connection.settings_dict, **owner_login(), "NAME": database["NAME"]}
+    )
     dump = subprocess.run(  # noqa: S603
         ["pg_dump", *args, "--format=custom"],  # noqa: S607
         env=env,
@@ -56,10 +61,11 @@ def copy_primary_into(database: dict) -> None:
     subprocess.run(  # noqa: S603
         ["pg_restore", *target_args, "--no-owner", "--exit-on-error"],  # noqa: S607
         input=dump.stdout,
-        env=env,
+        env=target_env,
         check=True,
         capture_output=True,
     )
+    grant_app_role_in(database["NAME"])
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from django.db import connection
 from prometheus_client.parser import text_string_to_metric_families
 
 from pksai.accounts.tests.factories import make_user
+from pksai.audit.models import AuditEvent
 from pksai.cases.models import Attachment
 from pksai.cases.tests.factories import register
 from pksai.ops.tests.helpers import PDF, database_url
@@ -69,7 +70,13 @@ class Browser:
 
     def request(self, method: str, path: str, body: bytes = b"", content_type: str = ""):
         request_id = f"t-{uuid.uuid4().hex}"
-        headers = {"Host": "127.0.0.1", "X-Request-ID": request_id}
+        # a forged X-Forwarded-For, as any client may send: HAProxy replaces it with the real
+        # source and the servers (PKSAI_TRUSTED_PROXY_COUNT=1) believe only that
+        headers = {
+            "Host": "127.0.0.1",
+            "X-Request-ID": request_id,
+            "X-Forwarded-For": "6.6.6.6",
+        }
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         if content_type:
@@ -166,6 +173,7 @@ def cluster(tmp_path):
                 PKSAI_IMPORT_ROOT=str(shared / "imports"),
                 PKSAI_MEDIA_ROOT=str(shared / "media"),
                 PROMETHEUS_MULTIPROC_DIR=str(tmp_path / f"metrics-{server}"),
+                PKSAI_TRUSTED_PROXY_COUNT="1",  # HAProxy sets X-Forwarded-For
             )
             log = tmp_path / f"server-{server}.log"
             logs[server] = log
@@ -245,6 +253,8 @@ def test_sign_in_and_upload_through_one_server_continue_through_the_other(pilot_
         "/accounts/login/", {"username": "pekerja", "password": PASSWORD}
     )
     assert status == 302, _body[:500]
+    # the audit trail has the address HAProxy saw, not the one the client wrote
+    assert AuditEvent.objects.get(action="login", actor_username="pekerja").ip == "127.0.0.1"
     signed_in_ids = []
     for path in ("/cases/", f"/cases/{case.pk}/", "/cases/", f"/cases/{case.pk}/"):
         request_id, status, _body, _r = browser.request("GET", path)

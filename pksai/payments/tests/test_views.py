@@ -265,3 +265,49 @@ def test_membership_card(client, pay, tmp_path):
         b"No payment received yet"
         in client.get(f"/payments/beneficiaries/{other.pk}/card/").content
     )
+
+
+def test_the_batch_file_writes_formula_like_names_as_text_and_amounts_as_numbers(client, pay):
+    """Only the text cells are quoted: the columns, amounts and the checksum stay as the payer
+    format says (docs/payer-format.md)."""
+    from pksai.core.tests.spreadsheet import (
+        HOSTILE,
+        assert_csv_safe,
+        assert_xlsx_safe,
+        xlsx_cells,
+    )
+
+    names = sorted(Person.objects.filter(name__startswith="Mks").values_list("pk", flat=True))
+    for pk, name in zip(names, HOSTILE, strict=False):
+        Person.objects.filter(pk=pk).update(name=name)
+    Household.objects.filter(registry_id="Mks0").update(address="-")
+    cycle = services.cycle_generate(by=pay["officer"], program=pay["jslu"], period=JAN)
+    batch = services.batch_export(by=pay["officer"], cycle=cycle)
+    login(client, pay["officer"])
+    csv = client.get(f"/payments/batches/{batch.pk}/file/?format=csv&purpose=payer")
+    rows = assert_csv_safe(csv.content, HOSTILE)
+    assert rows[0] == services.BATCH_COLUMNS
+    amounts = {row[rows[0].index("amount")] for row in rows[1:]}
+    assert amounts == {str(FULL)}
+    assert hashlib.sha256(csv.content).hexdigest() == batch.checksum
+    xlsx = client.get(f"/payments/batches/{batch.pk}/file/?format=xlsx&purpose=payer")
+    assert_xlsx_safe(xlsx.content, HOSTILE)
+    amount_column = "ABCDEFGHIJ"[services.BATCH_COLUMNS.index("amount")]
+    amount_cells = [c for c in xlsx_cells(xlsx.content) if c.ref[0] == amount_column][1:]
+    assert amount_cells and {c.type for c in amount_cells} == {"n"}
+
+
+def test_a_batch_exported_before_quoting_keeps_its_registered_bytes(client, pay):
+    """Lines never change: a batch whose checksum was taken over the file without quotes is
+    served as it was registered."""
+    names = sorted(Person.objects.filter(name__startswith="Mks").values_list("pk", flat=True))
+    Person.objects.filter(pk=names[0]).update(name="=Old")
+    cycle = services.cycle_generate(by=pay["officer"], program=pay["jslu"], period=JAN)
+    batch = services.batch_export(by=pay["officer"], cycle=cycle)
+    plain = services._batch_frame(batch).write_csv().encode()
+    PayerBatch.objects.filter(pk=batch.pk).update(checksum=hashlib.sha256(plain).hexdigest())
+    batch.refresh_from_db()
+    assert services.batch_csv(batch) == plain
+    PayerBatch.objects.filter(pk=batch.pk).update(checksum="")
+    batch.refresh_from_db()
+    assert b"'=Old" in services.batch_csv(batch)

@@ -233,3 +233,24 @@ def test_the_monthly_report_counts_the_months_payments_of_the_facilitators_benef
     assert "3 failed delivery attempts." in section and "250,000" in section
     march = client.get("/facilitation/report/?facilitator=sw&month=2026-03").text
     assert "No payments were due this month." in march
+
+
+@pytest.mark.django_db
+def test_the_monthly_report_csv_quotes_formula_like_names_and_notes(client, people):
+    from pksai.core.tests.spreadsheet import HOSTILE, assert_csv_safe
+    from pksai.registry.models import Person
+
+    worker = people["worker"]
+    (first,) = beneficiaries(1, worker)
+    Person.objects.filter(pk=first.person_id).update(name=HOSTILE[0])
+    today = timezone.localdate()
+    facilitation.visit_log(
+        by=worker, beneficiary=first, visited_on=today, topics=["jobs"], notes=HOSTILE[1]
+    )
+    english(client, people["supervisor"])
+    csv = client.get(
+        f"/facilitation/report/?facilitator=sw&month={today:%Y-%m}&format=csv&purpose=review"
+    )
+    assert csv.status_code == 200
+    rows = assert_csv_safe(csv.content, HOSTILE[:2])
+    assert rows[1][0] == today.isoformat()

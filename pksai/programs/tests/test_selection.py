@@ -169,3 +169,30 @@ def test_round_without_quota_or_nominees_is_refused_and_scope_is_checked(officer
         services.round_run(by=officer, program=jspaca, year=2026, area_code="73.71")
     with pytest.raises(PermissionDenied):
         services.round_run(by=officer, program=jspaca, year=2026, area_code="73.06", places=3)
+
+
+@pytest.mark.django_db
+def test_the_decree_xlsx_writes_formula_like_names_as_text(client, officer):
+    from pksai.core.tests.spreadsheet import HOSTILE, assert_xlsx_safe
+
+    for name in HOSTILE:
+        nominate_disabled(officer, name)
+    jspaca = Program.objects.get(code="jspaca")
+    Quota.objects.create(program=jspaca, year=2026, area_id="73.71", places=5)
+    selection = services.round_run(
+        by=officer,
+        program=jspaca,
+        year=2026,
+        area_code="73.71",
+        seed=3,
+        sample_share=Decimal("0"),
+    ).round
+    selected = list(selectors.decree_frame(selection)["name"])
+    assert selected and set(selected) <= set(HOSTILE)
+    assert_xlsx_safe(exports.decree_xlsx(selection), selected)  # the plain list
+    client.force_login(officer)
+    response = client.get(
+        f"/programs/rounds/{selection.pk}/decree/", {"format": "xlsx", "purpose": "=1+1"}
+    )
+    assert response.status_code == 200
+    assert_xlsx_safe(response.content, selected)  # the watermarked list

@@ -505,3 +505,56 @@ def test_the_example_of_the_format_guide_imports(team, tmp_path):
     assert AuditEvent.objects.get(object_type="referrals.provider").actor_username == (
         "command line"
     )
+
+
+# --- formula injection (issue 22) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_writes_formula_like_text_as_text_and_reimports_it(
+    client, team, officer, tmp_path, fmt
+):
+    from pksai.core.tests.spreadsheet import HOSTILE, assert_csv_safe, assert_xlsx_safe
+
+    pkm = make_provider("Puskesmas Mariso", area="73.71.01", sector="health_centre")
+    directory.provider_save(
+        by=officer,
+        provider=pkm,
+        expected_version=pkm.version,
+        name=HOSTILE[0],
+        sector="health_centre",
+        area="73.71.01",
+        address=HOSTILE[2],
+        phone="+62 411 871",
+        email="",
+        is_active=True,
+        services=[],
+        catchment=[],
+        contact_person=HOSTILE[1],
+        opening_hours=HOSTILE[3],
+    )
+    login(client, officer)
+    response = client.get("/providers/export/", {"format": fmt, "purpose": "check"})
+    assert response.status_code == 200
+    if fmt == "csv":
+        assert_csv_safe(response.content, [*HOSTILE, "+62 411 871"])
+    else:
+        assert_xlsx_safe(response.content, [*HOSTILE, "+62 411 871"])
+    path = tmp_path / f"export.{fmt}"
+    path.write_bytes(response.content)
+    result = directory.provider_import(by=officer, path=path)
+    assert result.summary()["unchanged"] == 1 and result.summary()["rejected"] == 0
+    stored = directory.provider_frame(Provider.objects.all()).row(0, named=True)
+    assert stored["name"] == HOSTILE[0] and stored["phone"] == "+62 411 871"
+    assert stored["contact_person"] == HOSTILE[1] and stored["address"] == HOSTILE[2]
+
+
+def test_rejected_rows_of_an_import_are_quoted(client, officer, tmp_path):
+    from pksai.core.tests.spreadsheet import assert_csv_safe
+
+    login(client, officer)
+    path = csv_file(tmp_path, "@SUM(A1),hospital,73.06,,-2+3,,,,,,")
+    upload = SimpleUploadedFile("providers.csv", path.read_bytes(), content_type="text/csv")
+    assert client.post("/providers/import/", {"file": upload}).status_code == 200
+    rejected = client.get("/providers/import/rejected.csv")
+    assert_csv_safe(rejected.content, ["@SUM(A1)", "-2+3"])

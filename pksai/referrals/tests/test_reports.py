@@ -501,3 +501,22 @@ def test_reports_run_a_constant_number_of_queries(client, team, dukcapil, group)
     ]
     assert few == many, (few, many)
     assert many[0] <= 20  # session, user, permissions, scope and 9 report queries
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_report_downloads_write_a_formula_like_provider_name_as_text(client, team, dukcapil, fmt):
+    from pksai.core.tests.spreadsheet import assert_csv_safe, assert_xlsx_safe, xlsx_cells
+
+    delivered_referral(team, dukcapil)
+    hostile = '=HYPERLINK("http://x","y")'
+    type(dukcapil.organisation).objects.filter(pk=dukcapil.organisation_id).update(name=hostile)
+    login(client, team["coordinator"])
+    response = client.get(f"{EXPORT}?report=services&format={fmt}&group=provider&area=73.71")
+    assert response.status_code == 200
+    if fmt == "csv":
+        rows = assert_csv_safe(response.content, [hostile])
+        assert rows[1][3:] == ["1", "1"]
+    else:
+        cells = assert_xlsx_safe(response.content, [hostile])
+        assert {c.ref: c for c in cells}["D2"].type == "n"  # the counts stay numbers
+        assert xlsx_cells(response.content)

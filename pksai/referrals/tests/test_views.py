@@ -286,3 +286,21 @@ def test_satisfaction_at_closure_entered_by_staff(client, team):
         ).status_code
         == 404
     )
+
+
+@pytest.mark.django_db
+def test_an_answer_recorded_for_the_provider_says_so_in_each_readers_language(
+    client, team, referral
+):
+    """Case staff record the provider's answer given by phone: the history keeps the words
+    as said and flags the entry; the flag is read in the reader's language, not the writer's."""
+    act(referral, team["worker"], "decline", reason="Kuota penuh bulan ini")
+    event = referral.events.get(status=Status.DECLINED)
+    assert event.on_behalf and event.text == "Kuota penuh bulan ini"
+    client.force_login(team["worker"])
+    indonesian = client.get(f"/referrals/{referral.pk}/").text
+    assert "dicatat oleh petugas kasus atas nama penyedia layanan" in indonesian
+    english(client, team["worker"])
+    assert (
+        "recorded by case staff for the provider" in client.get(f"/referrals/{referral.pk}/").text
+    )

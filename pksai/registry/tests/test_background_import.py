@@ -423,3 +423,19 @@ def test_a_batch_is_filed_under_the_smallest_area_holding_its_regencies(pilot_ar
     assert importer_area(make_user(roles=["data_officer"], scope=["73.71"])) == "73.71"
     assert importer_area(make_user(roles=["data_officer"], scope=["73.71", "33.72"])) is None
     assert importer_area(make_user(roles=["data_officer"], national=True)) is None
+
+
+def test_the_error_report_csv_quotes_formula_like_values():
+    """The report repeats the rejected cells as read: a value typed as a formula stays text."""
+    import polars as pl
+
+    from pksai.core.tests.spreadsheet import HOSTILE, assert_csv_safe
+    from pksai.registry.reasons import RENDERED_SCHEMA, report_csv
+
+    rendered = pl.DataFrame(
+        [(i + 2, "name", value, "rejected", "-reason") for i, value in enumerate(HOSTILE)],
+        schema=RENDERED_SCHEMA,
+        orient="row",
+    )
+    rows = assert_csv_safe(report_csv(rendered), [*HOSTILE, "-reason"])
+    assert rows[1][0] == "2"

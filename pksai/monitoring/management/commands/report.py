@@ -3,6 +3,7 @@ import json
 import polars as pl
 from django.core.management.base import BaseCommand, CommandError
 
+from pksai.core import exports
 from pksai.monitoring import finance
 from pksai.programs.models import Program
 
@@ -46,4 +47,5 @@ class Command(BaseCommand):
         if format == "json":
             self.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False))
         else:
-            self.stdout.write(pl.DataFrame(rows, infer_schema_length=None).write_csv(), ending="")
+            frame = pl.DataFrame(rows, infer_schema_length=None)
+            self.stdout.write(exports.csv_text(frame), ending="")
