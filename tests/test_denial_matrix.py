@@ -54,6 +54,7 @@ NOT_RECORDS = {
     "programs/<slug:code>/beneficiaries/": "a scoped list by program code",
     "pengaduan/status/<str:code>/": "public: the complainant's tracking code",
     "s/<str:token>/": "public: a one-time satisfaction link",
+    "accounts/password/reset/<uidb64>/<token>/": "public: a one-time password reset link",
     "/api/v1/areas/{code}/": "public reference data",
     "/api/v1/complaints/reports/{name}": "a report by name (aggregates in scope)",
     "/api/v1/public/complaints/{code}": "public: the complainant's tracking code",
