@@ -28,7 +28,7 @@ var/secret_key: | $(VENV)/.installed
 run: install var/secret_key ## install, migrate, load areas + demo data, serve on http://$(HOST):$(PORT)
 	$(PKSAI) migrate --no-input
 	$(PKSAI) load-areas --if-empty
-	$(PKSAI) demo --if-empty
+	DEBUG=1 $(PKSAI) demo --if-empty  # the demo refuses to run with DEBUG off
 	$(PKSAI) collectstatic --no-input --verbosity 0
 	$(PKSAI) serve $(HOST):$(PORT)
 

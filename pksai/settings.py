@@ -114,6 +114,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "pksai.core.middleware.NoStoreMiddleware",  # personal data: never cached
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): second factor used
     "pksai.core.middleware.RequestContextMiddleware",
     "pksai.core.middleware.BadInputMiddleware",  # NUL bytes: 400 in the user's language

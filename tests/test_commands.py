@@ -450,6 +450,13 @@ def test_demo_on_an_empty_database(pksai, settings, tmp_path):
     settings.PKSAI_NOTIFY_LOG = tmp_path / "notifications.log"
     assert not Area.objects.exists() and not User.objects.exists()
 
+    # with DEBUG off (a server) the demo and its published password are refused unless forced
+    settings.DEBUG = False
+    refused = pksai("demo", "--households", 60, code=1)
+    assert "--force" in refused.err and "DEBUG=1" in refused.err
+    assert not User.objects.exists()
+
+    settings.DEBUG = True  # `make run` loads it with DEBUG=1
     out = pksai("demo", "--households", 60).out
     assert Area.objects.filter(level=Area.Level.VILLAGE).count() == 83_762  # loaded first
     assert Household.objects.count() == 60
@@ -463,6 +470,7 @@ def test_demo_on_an_empty_database(pksai, settings, tmp_path):
     assert "gowa.coordinator" in out
 
     users = User.objects.count()
+    settings.DEBUG = False  # --if-empty on a database with users does nothing, even on a server
     again = pksai("demo", "--if-empty").out
     assert "gowa.coordinator" not in again
     assert User.objects.count() == users and Household.objects.count() == 60

@@ -11,6 +11,7 @@ area column — no join to the area table.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,24 +96,69 @@ def scoped[M: Model](
 
 
 def get_scoped_or_404[M: Model](
-    qs: QuerySet[M], user: Any, *, perm: str, area_field: str = "area", **lookup: Any
+    qs: QuerySet[M],
+    user: Any,
+    *,
+    perm: str,
+    area_field: str = "area",
+    visible: Q | None = None,
+    **lookup: Any,
 ) -> M:
     """One row the user may see, else Http404 — whether it is missing or out of scope.
 
-    A user whose role lacks ``perm`` (a provider's focal person asking for a child or a case)
-    gets the same 404: one record is never confirmed to exist. An attempt on an existing record
-    is written to the audit log as permission_denied (the user only ever sees the 404)."""
-    try:
-        return scoped(qs, user, perm=perm, area_field=area_field).get(**lookup)
-    except (qs.model.DoesNotExist, PermissionDenied) as refused:
-        reason = "missing permission" if isinstance(refused, PermissionDenied) else "out of area"
-        if qs.filter(**lookup).exists():
-            from pksai.audit.services import audit_record
+    ``visible`` narrows further what the role may open besides the area (a restricted case
+    only for its owner, supervisor or coordinator). A user whose role lacks ``perm`` (a
+    provider's focal person asking for a child or a case) gets the same 404: one record is
+    never confirmed to exist. An attempt on an existing record is written to the audit log as
+    permission_denied (the user only ever sees the 404)."""
 
-            audit_record(
-                action="permission_denied",
-                object_type=qs.model._meta.label_lower,
-                object_id=str(next(iter(lookup.values()), "")),
-                detail={"reason": reason},
-            )
-        raise Http404(f"No {qs.model._meta.verbose_name} matches the given query.") from None
+    def rows() -> QuerySet[M]:
+        found = scoped(qs, user, perm=perm, area_field=area_field)
+        return found if visible is None else found.filter(visible)
+
+    return get_visible_or_404(rows, base=qs, **lookup)
+
+
+def get_visible_or_404[M: Model](
+    visible: QuerySet[M] | Callable[[], QuerySet[M]],
+    *,
+    base: QuerySet[M] | None = None,
+    reason: str = "out of scope",
+    **lookup: Any,
+) -> M:
+    """The one lookup of a single record by id: the row of ``visible`` matching ``lookup``,
+    else Http404 — the same answer, message and queries whether the record is missing or the
+    user may not see it.
+
+    ``visible`` is the queryset of rows the user may see (already scoped and filtered), or a
+    function building it that may raise PermissionDenied (a role without the permission).
+    ``base`` is the unscoped table the record would be in (the model's plain manager unless
+    given; a sub-record's own table when ``visible`` is a case's related rows). When the row
+    exists in ``base`` but not in ``visible``, a permission_denied audit row names it (its
+    primary key) with the reason. The existence check runs for a missing id too, so a denial
+    costs no fewer queries than a missing record."""
+    try:
+        rows = visible() if callable(visible) else visible
+    except PermissionDenied:
+        rows, reason = None, "missing permission"
+    source = base if base is not None else rows
+    if source is None:
+        raise TypeError("get_visible_or_404: give base= when visible may refuse the permission")
+    model = source.model
+    if rows is not None:
+        try:
+            return rows.get(**lookup)
+        except model.DoesNotExist:
+            pass
+    table = base if base is not None else model._base_manager.all()
+    pk = table.filter(**lookup).values_list("pk", flat=True).first()
+    refused = Http404(f"No {model._meta.verbose_name} matches the given query.")
+    if pk is not None:
+        from pksai.audit.services import audit_refusal
+
+        # carried by the 404: written again where it is answered if a transaction around
+        # this lookup rolls it back (audit.services.audit_refusal_kept)
+        refused.pksai_refusal = audit_refusal(
+            object_type=model._meta.label_lower, object_id=str(pk), detail={"reason": reason}
+        )
+    raise refused

@@ -20,7 +20,7 @@ from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from pksai.api.auth import StaffSession, TokenAuth
-from pksai.audit.services import audit_record
+from pksai.audit.services import audit_record, audit_refusal_kept
 
 
 class PksaiAPI(NinjaAPI):
@@ -82,6 +82,7 @@ def _forbidden(request, exc):
 
 @api.exception_handler(Http404)
 def _not_found(request, exc):
+    audit_refusal_kept(exc)  # a refused record's audit row, if a transaction rolled it back
     return api.create_response(request, {"detail": _("Not found.")}, status=404)
 
 

@@ -59,3 +59,23 @@ def audit_record(
         path=ctx.path if ctx else "",
         detail=detail or {},
     )
+
+
+def audit_refusal(**kwargs: Any) -> tuple[AuditEvent, dict[str, Any]]:
+    """The permission_denied row of a refused record, and what a later rewrite needs (see
+    audit_refusal_kept): a refusal inside a transaction (an API write under a row lock) rolls
+    its own audit row back with everything else."""
+    return audit_record(action="permission_denied", **kwargs), kwargs
+
+
+def audit_refusal_kept(exception: BaseException) -> None:
+    """Called where a refusal becomes an answer (the audit middleware, the API's 404
+    handler), after any transaction it was raised in has ended: the refusal's audit row is
+    written again if that transaction took it away."""
+    pending = getattr(exception, "pksai_refusal", None)
+    if pending is None:
+        return
+    row, kwargs = pending
+    exception.pksai_refusal = None
+    if not AuditEvent.objects.filter(pk=row.pk, at=row.at, object_id=row.object_id).exists():
+        audit_record(action="permission_denied", **kwargs)

@@ -14,11 +14,16 @@ from difflib import SequenceMatcher
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
-from django.http import Http404
 from django.utils import timezone
 
 from pksai.accounts.models import User
-from pksai.accounts.scoping import require_perm, scope_for, scoped
+from pksai.accounts.scoping import (
+    get_scoped_or_404,
+    get_visible_or_404,
+    require_perm,
+    scope_for,
+    scoped,
+)
 from pksai.areas.codes import area_q, normalise_area_code
 from pksai.cases.models import Case, FollowUp, IntakeReport
 from pksai.cases.workflow import (
@@ -141,18 +146,24 @@ def display_name(case: Case, user) -> str:
 def case_get(*, user, pk: int) -> Case:
     """One case the user may open, else Http404 (missing, out of scope, restricted, or the
     user's role has no access to cases at all, like a provider's focal person)."""
-    if not user.has_perm(VIEW_CASE):
-        raise Http404("No case matches the given query.")
-    qs = scoped(
+    return get_scoped_or_404(
         Case.objects.select_related("child", "owner", "supervisor", "area"),
         user,
         perm=VIEW_CASE,
         area_field="area",
-    ).filter(_openable(user))
-    case = qs.filter(pk=pk).first()
-    if case is None:
-        raise Http404("No case matches the given query.")
-    return case
+        visible=_openable(user) if user.has_perm(VIEW_CASE) else None,
+        pk=pk,
+    )
+
+
+def case_openable(*, user, case: Case) -> bool:
+    """Whether case_get would give the user this case (no query, no audit row): for pages
+    that decide where to go next, not for opening it."""
+    return (
+        user.has_perm(VIEW_CASE)
+        and scope_for(user).covers(case.area_id)
+        and (not case.restricted or sees_restricted_fields(case, user))
+    )
 
 
 def case_get_for_update(*, user, pk: int) -> Case:
@@ -461,3 +472,16 @@ def intake_reports(*, user, status: str = "pending"):
     if status:
         qs = qs.filter(status=status)
     return qs.select_related("area", "case").order_by("received_at", "id")
+
+
+def intake_report_get(*, user, pk, status: str = "pending") -> IntakeReport:
+    """One report of the user's intake queue, else Http404 (missing, already handled, or out
+    of area — the last audited as permission_denied)."""
+    base = IntakeReport.objects.filter(status=status) if status else IntakeReport.objects.all()
+    return get_visible_or_404(lambda: intake_reports(user=user, status=status), base=base, pk=pk)
+
+
+def case_record_get(*, case: Case, related: str, pk, **lookup):
+    """One record of an opened case (``related``: "attachments", "follow_ups", ...), else
+    Http404; an id that belongs to another case is audited as permission_denied."""
+    return get_visible_or_404(getattr(case, related).all(), pk=pk, **lookup)

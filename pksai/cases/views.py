@@ -14,8 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -25,7 +24,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from pksai.accounts.models import User
-from pksai.accounts.scoping import get_scoped_or_404, require_perm, scope_for, scoped
+from pksai.accounts.scoping import get_scoped_or_404, require_perm, scope_for
 from pksai.areas.forms import AreaFilterForm
 from pksai.audit.services import audit_record
 from pksai.cases import intake, selectors, services
@@ -150,7 +149,7 @@ def case_new(request):
     report = None
     report_id = request.POST.get("intake_report") or request.GET.get("intake_report")
     if report_id:
-        report = get_object_or_404(selectors.intake_reports(user=request.user), pk=report_id)
+        report = selectors.intake_report_get(user=request.user, pk=report_id)
         initial |= {
             "channel": Channel.COMMUNITY,
             "summary": report.summary,
@@ -172,9 +171,8 @@ def case_new(request):
     if request.method == "POST" and form.is_valid() and duplicate.is_valid():
         add_to = duplicate.cleaned_data["add_to_case"]
         if add_to:
-            target = get_object_or_404(
-                scoped(Case.objects.all(), request.user, perm="cases.add_case", area_field="area"),
-                pk=add_to,
+            target = get_scoped_or_404(
+                Case.objects.all(), request.user, perm="cases.add_case", pk=add_to
             )
             try:
                 return _add_report(request, form, target, report)
@@ -319,9 +317,9 @@ def _add_report(request, form: IntakeForm, case: Case, report):
         request,
         _("The report was added to case %(n)s; its social worker was told.") % {"n": case.number},
     )
-    try:
-        selectors.case_get(user=request.user, pk=case.pk)
-    except Http404:  # restricted and not theirs: they added to it without reading it
+    if not selectors.case_openable(user=request.user, case=case):
+        # restricted and not theirs: they added to it without reading it (a check, not an
+        # attempt to open it: nothing to audit)
         return redirect("cases:intake_reports" if report is not None else "cases:list")
     return redirect("cases:detail", case.pk)
 
@@ -589,7 +587,7 @@ def emergency_new(request, pk: int):
 @require_POST
 def emergency_start(request, pk: int, action_id: int):
     case = selectors.case_get(user=request.user, pk=pk)
-    action = get_object_or_404(case.emergency_actions, pk=action_id)
+    action = selectors.case_record_get(case=case, related="emergency_actions", pk=action_id)
     return _write(
         request,
         pk,
@@ -623,7 +621,7 @@ def plan_action_new(request, pk: int):
 @require_POST
 def follow_up_done(request, pk: int, follow_up_id: int):
     case = selectors.case_get(user=request.user, pk=pk)
-    follow_up = get_object_or_404(case.follow_ups, pk=follow_up_id)
+    follow_up = selectors.case_record_get(case=case, related="follow_ups", pk=follow_up_id)
     form = FollowUpForm(request.POST)
     if not form.is_valid():
         return _refused(request, pk, ValidationError(_("Write what you observed.")))

@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -55,10 +54,7 @@ class DismissForm(forms.Form):
 
 def _report(request, pk: int) -> IntakeReport:
     """A pending report in the user's areas, else 404 (missing, handled, or out of area)."""
-    report = selectors.intake_reports(user=request.user).filter(pk=pk).first()
-    if report is None:
-        raise Http404("No intake report matches the given query.")
-    return report
+    return selectors.intake_report_get(user=request.user, pk=pk)
 
 
 def _page(request, *, status: int = 200, errors: dict | None = None):

@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -33,7 +33,7 @@ from pksai.cases.forms_records import (
     VisitForm,
     VoidForm,
 )
-from pksai.cases.models import Assessment, CasePlan
+from pksai.cases.models import CasePlan
 from pksai.cases.next_step import next_step
 from pksai.cases.services import ConflictError
 
@@ -75,7 +75,7 @@ def assessment_edit(request, pk: int, assessment_id: int | None = None):
     require_perm(request.user, CHANGE)
     assessment = None
     if assessment_id is not None:
-        assessment = get_object_or_404(Assessment, pk=assessment_id, case=case)
+        assessment = selectors.case_record_get(case=case, related="assessments", pk=assessment_id)
         if assessment.completed_at is not None:
             return redirect(_detail(case) + f"#assessment-{assessment.pk}")
     form = AssessmentForm(request.POST or None, assessment=assessment)
@@ -149,7 +149,7 @@ def plan_edit(request, pk: int):
 def plan_action_status(request, pk: int, action_id: int):
     case = selectors.case_get(user=request.user, pk=pk)
     require_perm(request.user, CHANGE)
-    action = get_object_or_404(case.plan_actions, pk=action_id)
+    action = selectors.case_record_get(case=case, related="plan_actions", pk=action_id)
     form = PlanActionStatusForm(request.POST)
     if form.is_valid():
         try:
@@ -314,7 +314,7 @@ def attachment_download(request, pk: int, attachment_id: int):
     """An attachment as uploaded (personal data: a stated purpose, audited; the file is not
     altered, the watermark travels in the header)."""
     case = selectors.case_get(user=request.user, pk=pk)
-    attachment = get_object_or_404(case.attachments, pk=attachment_id)
+    attachment = selectors.case_record_get(case=case, related="attachments", pk=attachment_id)
     if attachment.voided_at is not None:
         raise Http404("voided attachment")
     try:
@@ -340,7 +340,9 @@ def attachment_download(request, pk: int, attachment_id: int):
 def attachment_void(request, pk: int, attachment_id: int):
     case = selectors.case_get(user=request.user, pk=pk)
     require_perm(request.user, CHANGE)
-    attachment = get_object_or_404(case.attachments, pk=attachment_id, voided_at__isnull=True)
+    attachment = selectors.case_record_get(
+        case=case, related="attachments", pk=attachment_id, voided_at__isnull=True
+    )
     form = VoidForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():

@@ -173,3 +173,27 @@ def bad_request(request, message: str):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": str(message)}, status=400)
     return render(request, "errors/400.html", {"message": message}, status=400)
+
+
+class NoStoreMiddleware:
+    """Pages and API answers hold children's personal data: no browser, proxy or shared cache
+    may keep them (``Cache-Control: no-store``, and ``Pragma: no-cache`` for HTTP/1.0 caches).
+
+    Applies to every answer to a signed-in user and every answer under /api/ (token callers
+    are not signed in through the session). A view that already chose its Cache-Control keeps
+    it (personal exports say no-store themselves; the area picker's suggestions — public
+    reference data — may be kept a minute). Static files never reach this middleware
+    (WhiteNoise answers them first); public pages without a session are not touched."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        if signed_in or request.path.startswith("/api/"):
+            if "Cache-Control" not in response:
+                response["Cache-Control"] = "no-store"
+            response.setdefault("Pragma", "no-cache")
+        return response

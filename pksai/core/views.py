@@ -257,7 +257,24 @@ def home(request):
             for queue in ("level", "mine", "overdue")
         }
     context["tiles"] = tiles
+    _audit_home(user, context)
     return render(request, "core/home.html", context)
+
+
+def _audit_home(user, context: dict) -> None:
+    """The home page's short lists name children: one view row lists the cases shown."""
+    shown: list[int] = []
+    for key in ("approvals", "unassigned", "overdue", "week", "later"):
+        for item in context.get(key) or ():
+            case = getattr(item, "case", item)
+            shown.append(case.pk)
+    if shown:
+        audit_record(
+            action="view",
+            actor=user,
+            object_type="cases.case",
+            detail={"list": list(dict.fromkeys(shown)), "queue": "home"},
+        )
 
 
 @login_required

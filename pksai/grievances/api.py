@@ -28,7 +28,7 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from pksai.accounts.models import User
-from pksai.accounts.scoping import scoped
+from pksai.accounts.scoping import get_scoped_or_404, get_visible_or_404
 from pksai.areas.codes import normalise_area_code
 from pksai.audit.services import audit_record
 from pksai.cases import selectors as case_selectors
@@ -41,6 +41,7 @@ from pksai.grievances.models import Status as CStatus
 from pksai.grievances.services import ComplaintInput
 from pksai.payments.models import Entitlement
 from pksai.programs import selectors as program_selectors
+from pksai.programs.models import Beneficiary
 from pksai.referrals import selectors as referral_selectors
 from pksai.registry import selectors as registry_selectors
 
@@ -243,10 +244,14 @@ def _links(user: User, data: ComplaintIn) -> dict[str, Any]:
         "person": lambda pk: registry_selectors.person_get(user=user, pk=pk),
         "case": lambda pk: case_selectors.case_get(user=user, pk=pk),
         "provider": lambda pk: referral_selectors.provider_get(user=user, pk=pk),
-        "beneficiary": lambda pk: program_selectors.beneficiary_list(user=user).get(pk=pk),
-        "entitlement": lambda pk: scoped(
-            Entitlement.objects.all(), user, perm="payments.view_entitlement"
-        ).get(pk=pk),
+        "beneficiary": lambda pk: get_visible_or_404(
+            lambda: program_selectors.beneficiary_list(user=user),
+            base=Beneficiary.objects.all(),
+            pk=pk,
+        ),
+        "entitlement": lambda pk: get_scoped_or_404(
+            Entitlement.objects.all(), user, perm="payments.view_entitlement", pk=pk
+        ),
     }
     links: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}

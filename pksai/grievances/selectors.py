@@ -27,13 +27,14 @@ def complaint_list(*, user) -> QuerySet[Complaint]:
 
 
 def complaint_get(*, user, pk: int) -> Complaint:
+    """One complaint the user may open, else Http404; a restricted one the user may not see
+    is refused (and audited) like one out of area."""
     return get_scoped_or_404(
-        Complaint.objects.filter(_restricted_q(user)).select_related(
-            "area", "assigned_to", "resolved_by", "intake_report"
-        ),
+        Complaint.objects.select_related("area", "assigned_to", "resolved_by", "intake_report"),
         user,
         perm=VIEW,
         area_field="area",
+        visible=_restricted_q(user),
         pk=pk,
     )
 

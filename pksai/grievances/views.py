@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from pksai.accounts.models import User
-from pksai.accounts.scoping import require_perm, scoped
+from pksai.accounts.scoping import get_scoped_or_404, get_visible_or_404, require_perm
 from pksai.audit.services import audit_record
 from pksai.cases.models import Case
 from pksai.cases.services import ConflictError
@@ -96,25 +96,26 @@ def _links(user, data: dict) -> tuple[dict, dict[str, str]]:
     errors: dict[str, str] = {}
     if data.get("case_number"):
         try:
-            links["case"] = (
-                scoped(Case.objects.all(), user, perm="cases.view_case", area_field="area")
-                .filter(number=data["case_number"].strip())
-                .first()
+            links["case"] = get_scoped_or_404(
+                Case.objects.all(), user, perm="cases.view_case", number=data["case_number"].strip()
             )
-        except PermissionDenied:
+        except Http404:
             links["case"] = None
         if links["case"] is None:
             errors["case_number"] = _("No case with this number in your area.")
         else:
             links["person"] = links["case"].child
     if data.get("beneficiary_id"):
+        from pksai.programs.models import Beneficiary
         from pksai.programs.selectors import beneficiary_list
 
         try:
-            links["beneficiary"] = (
-                beneficiary_list(user=user).filter(pk=data["beneficiary_id"]).first()
+            links["beneficiary"] = get_visible_or_404(
+                lambda: beneficiary_list(user=user),
+                base=Beneficiary.objects.all(),
+                pk=data["beneficiary_id"],
             )
-        except PermissionDenied:
+        except Http404:
             links["beneficiary"] = None
         if links["beneficiary"] is None:
             errors["beneficiary_id"] = _("No beneficiary with this number in your area.")

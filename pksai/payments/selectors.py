@@ -7,13 +7,19 @@ the beneficiary's area: out of scope is a 404."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
-from django.http import Http404
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from pksai.accounts.scoping import get_scoped_or_404, require_perm, scope_for, scoped
+from pksai.accounts.scoping import (
+    get_scoped_or_404,
+    get_visible_or_404,
+    require_perm,
+    scope_for,
+    scoped,
+)
 from pksai.payments import savings
 from pksai.payments.models import (
+    BatchLine,
     Entitlement,
     FundPlan,
     InKindItem,
@@ -65,12 +71,20 @@ def batch_file_get(*, user, pk: int) -> PayerBatch:
     of every line, so only a user whose scope covers every line's area gets it (in practice
     the central program officers who send it to the payer); anyone else gets a 404 — they see
     their own areas' lines on screen. Decision 0010."""
-    batch = batch_get(user=user, pk=pk)
-    scope = scope_for(user)
-    if not scope.national:
-        if batch.lines.filter(~scope.q("entitlement__area")).exists():
-            raise Http404("batch lines outside the user's scope")
-    return batch
+    base = PayerBatch.objects.select_related("cycle", "cycle__program")
+
+    def whole_batches() -> QuerySet[PayerBatch]:
+        require_perm(user, VIEW_BATCH)
+        scope = scope_for(user)
+        if scope.national:
+            return base
+        # one correlated EXISTS on the batch asked for: stops at its first line out of scope
+        outside = BatchLine.objects.filter(batch=OuterRef("pk")).filter(
+            ~scope.q("entitlement__area")
+        )
+        return base.filter(~Exists(outside))
+
+    return get_visible_or_404(whole_batches, base=base, reason="lines out of scope", pk=pk)
 
 
 def entitlement_search(

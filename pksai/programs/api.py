@@ -16,7 +16,6 @@ from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Prefetch, Q
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
@@ -24,7 +23,7 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from pksai.accounts.four_eyes import SelfApprovalRefused
-from pksai.accounts.scoping import require_perm, scoped
+from pksai.accounts.scoping import get_visible_or_404, require_perm, scoped
 from pksai.areas.codes import area_q, normalise_area_code
 from pksai.areas.models import Area
 from pksai.audit.services import audit_record
@@ -805,7 +804,7 @@ def list_entries(request, pk: int, filters: Query[EntryFilters]):
 def _entry_for_change(request, pk: int, entry_id: int) -> RoundEntry:
     require_perm(request.auth, services.RUN_ROUND)
     selection = _round_out(request, pk)
-    return get_object_or_404(_entries(selection), pk=entry_id)
+    return get_visible_or_404(_entries(selection), pk=entry_id)
 
 
 @router.post(

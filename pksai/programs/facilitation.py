@@ -17,7 +17,7 @@ from django.db.models import Count, Min, Q, Sum
 from django.utils.translation import gettext as _
 
 from pksai.accounts.models import User
-from pksai.accounts.scoping import require_perm, scope_for, scoped
+from pksai.accounts.scoping import get_visible_or_404, require_perm, scope_for, scoped
 from pksai.audit.services import audit_record
 from pksai.payments.models import Entitlement
 from pksai.programs.models import Beneficiary, FacilitationVisit, Topic
@@ -129,6 +129,27 @@ class MonthReport:
     @property
     def first_day(self) -> date:
         return date(self.year, self.month, 1)
+
+
+REPORT_READERS = ("cases.approve_case", "programs.view_beneficiary")
+
+
+def facilitator_get(*, user, username: str) -> User:
+    """A facilitator whose monthly report the user may read: themselves, or (supervisors and
+    program officers) a user whose area of work lies in the user's scope. Anyone else is a
+    404 — the same for a real username as for a missing one (a real one is audited)."""
+
+    def readable():
+        own = Q(pk=user.pk)
+        if not any(user.has_perm(p) for p in REPORT_READERS):
+            return User.objects.filter(own)
+        scope = scope_for(user)
+        if scope.national:
+            return User.objects.all()
+        inside = User.objects.filter(scope.q("scope_areas")).values("pk")
+        return User.objects.filter(own | Q(pk__in=inside))
+
+    return get_visible_or_404(readable(), base=User.objects.all(), username=username)
 
 
 def month_report(*, user, facilitator: User, year: int, month: int) -> MonthReport:

@@ -11,7 +11,7 @@ from django.http import Http404
 from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext
 
-from pksai.accounts.scoping import get_scoped_or_404, require_perm, scoped
+from pksai.accounts.scoping import get_scoped_or_404, get_visible_or_404, require_perm, scoped
 from pksai.areas.codes import area_q
 from pksai.programs.models import (
     Beneficiary,
@@ -278,15 +278,12 @@ def beneficiary_search(*, user, program, status: str = "") -> QuerySet[Beneficia
 
 
 def round_entry_get(selection: SelectionRound, pk: int) -> RoundEntry:
-    """One entry of a round (the round is already scoped), else Http404."""
-    entry = (
-        selection.entries.select_related("round", "nomination__person", "nomination__area")
-        .filter(pk=pk)
-        .first()
+    """One entry of a round (the round is already scoped), else Http404; an entry of another
+    round is audited as permission_denied."""
+    return get_visible_or_404(
+        selection.entries.select_related("round", "nomination__person", "nomination__area"),
+        pk=pk,
     )
-    if entry is None:
-        raise Http404("No entry matches the given query.")
-    return entry
 
 
 def round_pending_verification(selection: SelectionRound) -> int:

@@ -190,7 +190,7 @@ def _query_without(request, *keys: str) -> str:
 def report(request):
     """The monthly facilitator report (?facilitator=username&month=YYYY-MM; ?format=csv)."""
     username = request.GET.get("facilitator") or request.user.get_username()
-    facilitator = get_object_or_404(User, username=username)
+    facilitator = facilitation.facilitator_get(user=request.user, username=username)
     year, month = _month(request.GET.get("month", ""))
     result = facilitation.month_report(
         user=request.user, facilitator=facilitator, year=year, month=month

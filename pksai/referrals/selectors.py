@@ -10,12 +10,10 @@ Anything else is a 404, exactly like a record that does not exist.
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
-from pksai.accounts.scoping import organisation_q, require_perm, scope_for
+from pksai.accounts.scoping import get_visible_or_404, organisation_q, require_perm, scope_for
 from pksai.cases.selectors import VIEW_CASE, openable_q, sees_restricted_fields
 from pksai.referrals.models import Provider, Referral, ReferralEvent, Satisfaction, Status
 from pksai.referrals.workflow import AWAITING_ANSWER, IN_HAND
@@ -67,31 +65,11 @@ def referral_list(
 def referral_get(*, user, pk: int) -> Referral:
     """One referral the user may see, else Http404 (missing, out of scope, or addressed to
     another organisation)."""
-    try:
-        q = _referral_q(user)
-    except PermissionDenied:  # no permission at all: indistinguishable from a missing record
-        raise Http404("No referral matches the given query.") from None
-    referral = (
-        Referral.objects.filter(q, pk=pk)
-        .select_related("to_organisation", "service", "case", "plan_action", "sent_by")
-        .first()
+    base = Referral.objects.select_related(
+        "to_organisation", "service", "case", "plan_action", "sent_by"
     )
-    if referral is None:
-        _record_denied(pk)
-        raise Http404("No referral matches the given query.")
-    return referral
-
-
-def _record_denied(pk: int) -> None:
-    if Referral.objects.filter(pk=pk).exists():
-        from pksai.audit.services import audit_record
-
-        audit_record(
-            action="permission_denied",
-            object_type="referrals.referral",
-            object_id=str(pk),
-            detail={"reason": "out of scope"},
-        )
+    # no permission at all (PermissionDenied from _referral_q): the same 404, audited
+    return get_visible_or_404(lambda: base.filter(_referral_q(user)), base=base, pk=pk)
 
 
 def referral_get_for_update(*, user, pk: int) -> Referral:
@@ -226,10 +204,9 @@ def provider_list(
 
 
 def provider_get(*, user, pk: int) -> Provider:
-    found = provider_list(user=user, active_only=False).filter(pk=pk).first()
-    if found is None:
-        raise Http404("No provider matches the given query.")
-    return found
+    return get_visible_or_404(
+        lambda: provider_list(user=user, active_only=False), base=Provider.objects.all(), pk=pk
+    )
 
 
 def providers_for_case(*, user, case) -> QuerySet[Provider]:

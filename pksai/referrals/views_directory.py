@@ -108,10 +108,7 @@ def provider_list(request):
 def _get(request, pk: int) -> Provider:
     """A provider in the user's scope, else 404 (also without view_provider: a focal person
     must not learn which providers exist)."""
-    try:
-        return selectors.provider_get(user=request.user, pk=pk)
-    except PermissionDenied:
-        raise Http404("No provider matches the given query.") from None
+    return selectors.provider_get(user=request.user, pk=pk)
 
 
 @login_required

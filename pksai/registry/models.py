@@ -101,6 +101,17 @@ class ImportBatch(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The smallest area holding every row of the file (the regencies it covers), or the
+    # importing user's area while the file is not read yet; empty when it spans provinces.
+    # Regional data officers see the batches inside their scope (registry.selectors).
+    area = models.ForeignKey(
+        "areas.Area",
+        verbose_name=_("area"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     rows_read = models.PositiveIntegerField(_("read"), default=0)
     rows_accepted = models.PositiveIntegerField(_("accepted"), default=0)

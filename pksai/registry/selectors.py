@@ -6,10 +6,15 @@ from datetime import date
 
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.db.models import QuerySet
-from django.http import Http404
+from django.db.models import Q, QuerySet
 
-from pksai.accounts.scoping import get_scoped_or_404, require_perm, scope_for, scoped
+from pksai.accounts.scoping import (
+    get_scoped_or_404,
+    get_visible_or_404,
+    require_perm,
+    scope_for,
+    scoped,
+)
 from pksai.areas.codes import normalise_area_code
 from pksai.registry.models import Household, ImportBatch, LinkCandidate, Person
 
@@ -70,23 +75,25 @@ def household_get(*, user, pk: int) -> Household:
 
 
 def import_batch_list(*, user) -> models.QuerySet[ImportBatch]:
-    """The batches a user may see: all with registry.view_importbatch, else their own uploads
-    (registry.add_importbatch). Neither permission → PermissionDenied."""
+    """The batches a user may see: with registry.view_importbatch those filed under an area
+    in the user's scope (every batch for national users) and their own uploads; with only
+    registry.add_importbatch their own uploads. Neither permission → PermissionDenied."""
     if user is None or not user.is_authenticated:
         raise PermissionDenied(f"missing permission {VIEW_IMPORT}")
     qs = ImportBatch.objects.select_related("created_by").order_by("-created_at", "-pk")
     if user.has_perm(VIEW_IMPORT):
-        return qs
+        scope = scope_for(user)
+        return qs if scope.national else qs.filter(scope.q("area") | Q(created_by=user))
     if user.has_perm(ADD_IMPORT):
         return qs.filter(created_by=user)
     raise PermissionDenied(f"missing permission {VIEW_IMPORT}")
 
 
 def import_batch_get(*, user, pk: int) -> ImportBatch:
-    try:
-        return import_batch_list(user=user).get(pk=pk)
-    except ImportBatch.DoesNotExist:
-        raise Http404("No registry import matches the given query.") from None
+    """One batch the user may see, else Http404 (missing or not theirs — the latter audited)."""
+    return get_visible_or_404(
+        lambda: import_batch_list(user=user), base=ImportBatch.objects.all(), pk=pk
+    )
 
 
 # --- identities and the linkage review queue ---------------------------------------------------
@@ -126,26 +133,16 @@ def link_candidate_list(*, user, status: str = LinkCandidate.Status.PENDING):
 def link_candidate_get(*, user, pk: int) -> LinkCandidate:
     """One pair, 404 (audited, like every denial) unless both records lie in the user's
     scope."""
-    pair = get_scoped_or_404(
+    return get_scoped_or_404(
         LinkCandidate.objects.select_related(
             "left__household", "right__household", "left__village", "right__village"
         ),
         user,
         perm=VIEW_LINKS,
         area_field="left__village",
+        visible=scope_for(user).q("right__village"),
         pk=pk,
     )
-    if not scope_for(user).covers(pair.right.village_id):
-        from pksai.audit.services import audit_record
-
-        audit_record(
-            action="permission_denied",
-            object_type="registry.linkcandidate",
-            object_id=str(pk),
-            detail={"reason": "out of area"},
-        )
-        raise Http404("No possible match matches the given query.")
-    return pair
 
 
 def household_heads(person_ids: list[int]) -> dict[int, list[str]]:

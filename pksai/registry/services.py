@@ -194,6 +194,34 @@ def split_source(source: str, edition: str | None = None) -> tuple[str, str]:
     return source, edition
 
 
+def importer_area(user) -> str | None:
+    """The area a batch is filed under before its file is read: the importing user's one
+    area of work (none for national users, several areas, or an import without a user)."""
+    from pksai.accounts.scoping import scope_for
+
+    if user is None:
+        return None
+    scope = scope_for(user)
+    if scope.national or len(scope.area_codes) != 1:
+        return None
+    return scope.area_codes[0]
+
+
+def coverage_area(coverage: list[str]) -> str | None:
+    """The smallest area holding every regency a file covers: the regency itself, their
+    province, or none when they lie in several provinces (then only national users see it)."""
+    if not coverage:
+        return None
+    parts = [code.split(".") for code in coverage]
+    common: list[str] = []
+    for level in zip(*parts, strict=False):
+        if len(set(level)) != 1:
+            break
+        common.append(level[0])
+    code = ".".join(common)
+    return code if code and Area.objects.filter(code=code).exists() else None
+
+
 def _refuse_older_edition(source: str, edition: str, coverage: list[str]) -> None:
     """An edition older than one already imported for the same regencies would bring back
     people who have since left: refused (ExtractError, nothing written)."""
@@ -331,6 +359,7 @@ def _registry_import(
             file_name=path.name,
             file_sha256=_sha256(path),
             created_by=by,
+            area_id=importer_area(by),
         )
     batch.source, batch.edition = source, edition
     batch.status = ImportBatch.Status.RUNNING
@@ -480,6 +509,8 @@ def _write_checked(
         batch.rows_written = created + updated
         batch.retired = len(retired)
         batch.coverage = checked.coverage
+        if checked.coverage:  # filed under the area of its rows from now on
+            batch.area_id = coverage_area(checked.coverage)
         batch.warnings = checked.warnings
         if checked.has_errors:
             report_file = checked.workdir / "errors.csv"
@@ -910,7 +941,12 @@ def registry_import_enqueue(
     file_name = Path(upload.name).name[: ImportBatch._meta.get_field("file_name").max_length]
     with transaction.atomic():
         batch = ImportBatch.objects.create(
-            source=source, edition=edition, file_name=file_name, file_sha256=sha256, created_by=by
+            source=source,
+            edition=edition,
+            file_name=file_name,
+            file_sha256=sha256,
+            created_by=by,
+            area_id=importer_area(by),
         )
         audit_record(
             action="create",

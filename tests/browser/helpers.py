@@ -35,7 +35,7 @@ def demo_data(households: int = 60) -> None:
         + [(f"{r}.01.1001", f"Kelurahan {r}") for r in sites]
         + [(f"{r}.01.2001", f"Desa {r}") for r in sites]
     )
-    call_command("demo", "--households", str(households), verbosity=0)
+    call_command("demo", "--households", str(households), "--force", verbosity=0)
 
 
 def sign_in(page: Page, base: str, username: str, password: str = DEMO_PASSWORD) -> None:

@@ -37,7 +37,7 @@ def test_demo_creates_one_user_per_role_per_pilot_site(db, capsys):
         + [(f"{r}.01", f"Kecamatan {r}") for r in ("73.71", "73.06", "33.72", "33.10", "35.04")]
         + [(f"{r}.01.2001", f"Desa {r}") for r in ("73.71", "73.06", "33.72", "33.10", "35.04")]
     )
-    call_command("demo", "--households", "60")
+    call_command("demo", "--households", "60", "--force")
     out = capsys.readouterr().out
     assert DEMO_PASSWORD in out
     coordinator = User.objects.get(username="gowa.coordinator")
@@ -50,6 +50,6 @@ def test_demo_creates_one_user_per_role_per_pilot_site(db, capsys):
     assert Household.objects.count() == 60
     assert Score.objects.exists()
     assert "Scored" in out and "Demo registry" in out
-    call_command("demo", "--households", "60")  # idempotent
+    call_command("demo", "--households", "60", "--force")  # idempotent
     assert User.objects.count() == before
     assert Household.objects.count() == 60

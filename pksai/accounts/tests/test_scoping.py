@@ -1,5 +1,7 @@
 """The denials: a record outside the user's area scope is a 404 in the UI and the API."""
 
+import re
+
 import pytest
 
 from pksai.accounts.models import Organisation
@@ -99,3 +101,69 @@ def test_role_without_permission_is_denied_and_audited(client, orgs):
     assert (
         AuditEvent.objects.filter(action="permission_denied", actor_username="focal").count() == 2
     )
+
+
+# --- get_visible_or_404: the one lookup of one record -----------------------------------------
+
+
+def _lookup_queries(queries) -> list[str]:
+    """The queries of a lookup, without those of the audit row it may write."""
+    skip = ("audit_auditevent", "auth_group", "SAVEPOINT", "RELEASE")
+    return [q["sql"] for q in queries if not any(s in q["sql"] for s in skip)]
+
+
+def test_visible_or_404_refuses_a_missing_and_a_hidden_record_alike(orgs):
+    from django.db import connection
+    from django.http import Http404
+    from django.test.utils import CaptureQueriesContext
+
+    from pksai.accounts.scoping import get_visible_or_404
+
+    visible = Organisation.objects.filter(area__code__startswith="73.71")
+    assert get_visible_or_404(visible, pk=orgs["mariso"].pk) == orgs["mariso"]
+
+    answers, queries = [], []
+    for pk in (orgs["gowa"].pk, 999_999):
+        with CaptureQueriesContext(connection) as ctx, pytest.raises(Http404) as refused:
+            get_visible_or_404(visible, pk=pk)
+        answers.append(str(refused.value))
+        queries.append(_lookup_queries(ctx.captured_queries))
+    # the same message and the same queries (the existence check runs for a missing id too)
+    assert answers[0] == answers[1] and answers[0].endswith(" matches the given query.")
+    assert len(queries[0]) == len(queries[1]) == 2
+    assert [re.sub(r"= \d+", "= ?", q) for q in queries[0]] == [
+        re.sub(r"= \d+", "= ?", q) for q in queries[1]
+    ]
+    # only the existing record is audited, by its primary key
+    rows = AuditEvent.objects.filter(action="permission_denied")
+    assert list(rows.values_list("object_type", "object_id", "detail")) == [
+        ("accounts.organisation", str(orgs["gowa"].pk), {"reason": "out of scope"})
+    ]
+
+
+def test_visible_or_404_audits_a_lookup_by_another_field_under_the_primary_key(orgs):
+    from django.http import Http404
+
+    from pksai.accounts.scoping import get_visible_or_404
+
+    with pytest.raises(Http404):
+        get_visible_or_404(Organisation.objects.none(), name="Sekretariat Gowa")
+    row = AuditEvent.objects.get(action="permission_denied")
+    assert row.object_id == str(orgs["gowa"].pk)
+
+
+def test_visible_or_404_turns_a_missing_permission_into_the_same_404(orgs):
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    from pksai.accounts.scoping import get_visible_or_404
+
+    def refuse():
+        raise PermissionDenied("missing permission x")
+
+    for pk in (orgs["gowa"].pk, 999_999):
+        with pytest.raises(Http404, match=" matches the given query"):
+            get_visible_or_404(refuse, base=Organisation.objects.all(), pk=pk)
+    row = AuditEvent.objects.get(action="permission_denied")
+    assert row.detail == {"reason": "missing permission"}
+    assert row.object_id == str(orgs["gowa"].pk)

@@ -290,6 +290,9 @@ def test_emergency_and_plan_actions_and_queue(client, team, cases):
         ("case", cases["restricted"].number),
         ("case", case.number),
     ]
+    # the queue names children: the read is audited like every list (issue 22)
+    read = AuditEvent.objects.filter(action="view", actor=worker, path=f"{URL}queue/").get()
+    assert read.detail == {"list": [cases["restricted"].pk, case.pk], "queue": "work"}
     # Another worker's emergency action id under this case is not found.
     other = register(team, child=make_child("Lain"))
     other_action = post(client, f"{URL}{other.pk}/emergency-actions/", worker, {"kind": "medical"})
@@ -297,6 +300,12 @@ def test_emergency_and_plan_actions_and_queue(client, team, cases):
         client, f"{URL}{case.pk}/emergency-actions/{other_action.json()['id']}/start/", worker, {}
     )
     assert wrong.status_code == 404
+    # ... and the attempt is audited under the action's own id (issue 22)
+    assert AuditEvent.objects.filter(
+        action="permission_denied",
+        object_type="cases.emergencyaction",
+        object_id=str(other_action.json()["id"]),
+    ).exists()
 
 
 def test_follow_up_completion(client, team, cases):

@@ -199,6 +199,11 @@ def test_home_tiles_and_lists_per_role(client, team):
     assert AuditEvent.objects.filter(
         action="view", actor=team["supervisor"], detail__queue="approvals"
     ).exists()
+    # the home page names the children of its short lists: that read is audited too
+    home_reads = AuditEvent.objects.filter(action="view", path="/", object_type="cases.case")
+    assert review.pk in home_reads.filter(actor=team["supervisor"]).latest("id").detail["list"]
+    shown = home_reads.filter(actor=team["worker"]).latest("id").detail
+    assert shown["queue"] == "home" and {late.pk, review.pk, unassigned.pk} <= set(shown["list"])
 
     login(client, team["coordinator"])
     page = client.get("/")

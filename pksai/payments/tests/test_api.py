@@ -106,6 +106,10 @@ def test_cycle_batch_file_entitlements_and_card(client, pay, tmp_path):
     )
     gowa = pay["gowa_officer"]
     assert get(client, f"batches/{batch_id}/file?format=csv", gowa).status_code == 404
+    # lines outside Gowa: refused like a missing batch, and audited (issue 22)
+    assert AuditEvent.objects.get(
+        action="permission_denied", object_type="payments.payerbatch", actor=gowa
+    ).detail == {"reason": "lines out of scope"}
     assert AuditEvent.objects.filter(action="export", object_id=str(batch_id)).count() == 3
 
     page = get(client, f"cycles/{pk}/entitlements/?page_size=5", officer)  # the province

@@ -1,6 +1,7 @@
 """Facilitation: caseloads against the program's maximum on the supervisor's home page, and
 the monthly facilitator report made from the visit logs."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -12,6 +13,11 @@ from pksai.audit.models import AuditEvent
 from pksai.programs import facilitation
 from pksai.programs.models import Beneficiary, BenefitRule, Program
 from pksai.programs.tests.factories import make_person
+
+
+def _page(response, query: str) -> str:
+    """A page without what differs by construction: the query asked and the CSRF token."""
+    return re.sub(r"\b[A-Za-z0-9]{64}\b", "", response.text.replace(query, ""))
 
 
 def english(client, user):
@@ -111,12 +117,25 @@ def test_the_monthly_report_lists_the_months_visits_and_topics_from_the_logs(cli
     assert "purpose: review" in csv["X-PKSAI-Watermark"]
     event = AuditEvent.objects.get(action="export", object_type="programs.facilitationvisit")
     assert event.detail["purpose"] == "review" and event.detail["personal_data"]
-    # another worker may not read it; a Gowa supervisor neither
-    english(client, people["other_worker"])
-    assert client.get("/facilitation/report/?facilitator=sw").status_code == 403
-    assert client.get("/facilitation/report/?facilitator=sw&format=csv").status_code == 403
-    english(client, make_user("gspv", roles=["supervisor"], scope=["73.06"]))
-    assert client.get("/facilitation/report/?facilitator=sw").status_code == 403
+    # another worker may not read it; a Gowa supervisor neither — and neither can tell the
+    # real username from a missing one (issue 22): the same 404, the real one audited
+    for reader in (
+        people["other_worker"],
+        make_user("gspv", roles=["supervisor"], scope=["73.06"]),
+    ):
+        english(client, reader)
+        client.get("/")  # shows (and so clears) a message left from the export refused above
+        real = client.get("/facilitation/report/?facilitator=sw")
+        missing = client.get("/facilitation/report/?facilitator=no-such-user")
+        assert real.status_code == missing.status_code == 404
+        assert _page(real, "facilitator=sw") == _page(missing, "facilitator=no-such-user")
+        assert client.get("/facilitation/report/?facilitator=sw&format=csv").status_code == 404
+        denied = AuditEvent.objects.filter(
+            action="permission_denied", actor_username=reader.username
+        )
+        assert set(denied.values_list("object_type", "object_id")) == {
+            ("accounts.user", str(worker.pk))
+        }
 
 
 @pytest.mark.django_db

@@ -130,7 +130,11 @@ def test_worker_of_another_district_gets_404(client, team, dukcapil):
 
 def test_focal_person_has_no_directory(client, team, dukcapil):
     assert get(client, f"{URL}providers/", focal()).status_code == 403
-    assert get(client, f"{URL}providers/{dukcapil.pk}/", focal()).status_code == 403
+    # one provider: the same 404 as a missing one (audited), as on the page (issue 22)
+    assert get(client, f"{URL}providers/{dukcapil.pk}/", focal()).status_code == 404
+    assert AuditEvent.objects.filter(
+        action="permission_denied", object_type="referrals.provider", object_id=str(dukcapil.pk)
+    ).exists()
 
 
 def test_move_not_theirs_is_403_and_impossible_now_is_400(client, team, dukcapil):

@@ -156,7 +156,9 @@ def test_others_see_only_their_own_batches_without_view_permission(client, offic
     theirs = ImportBatch.objects.create(source="DTKS", file_name="a.csv", created_by=officer)
     uploader = make_user("uploader", roles=["focal_person"], scope=["73.71"])
     uploader.user_permissions.add(Permission.objects.get(codename="add_importbatch"))
-    mine = ImportBatch.objects.create(source="DTKS", file_name="b.csv", created_by=uploader)
+    mine = ImportBatch.objects.create(  # filed under the uploader's area, as on upload
+        source="DTKS", file_name="b.csv", created_by=uploader, area_id="73.71"
+    )
     client.force_login(uploader)
     listing = client.get("/registry/imports/")
     assert listing.status_code == 200
@@ -164,7 +166,7 @@ def test_others_see_only_their_own_batches_without_view_permission(client, offic
     assert client.get(f"/registry/imports/{mine.pk}/").status_code == 200
     assert client.get(f"/registry/imports/{theirs.pk}/").status_code == 404
 
-    client.force_login(officer)  # holds registry.view_importbatch: sees every batch
+    client.force_login(officer)  # holds registry.view_importbatch: every batch of the area
     listing = client.get("/registry/imports/")
     assert "a.csv" in listing.text and "b.csv" in listing.text
 
@@ -176,8 +178,9 @@ def test_social_worker_is_refused_on_page_and_api(client, officer, tmp_path):
     assert client.get("/registry/imports/").status_code == 403
     post = client.post("/registry/imports/", {"file": extract(tmp_path), "source": "DTKS"})
     assert post.status_code == 403
-    assert client.get(f"/registry/imports/{batch.pk}/").status_code == 403
-    assert client.get(f"/registry/imports/{batch.pk}/errors.csv").status_code == 403
+    # one batch: the same 404 as a missing one (audited), never a hint that it exists
+    assert client.get(f"/registry/imports/{batch.pk}/").status_code == 404
+    assert client.get(f"/registry/imports/{batch.pk}/errors.csv").status_code == 404
     client.logout()
 
     headers = bearer(worker)
@@ -187,7 +190,7 @@ def test_social_worker_is_refused_on_page_and_api(client, officer, tmp_path):
         headers=headers,
     )
     assert api_post.status_code == 403
-    assert client.get(f"/api/v1/registry/imports/{batch.pk}/", headers=headers).status_code == 403
+    assert client.get(f"/api/v1/registry/imports/{batch.pk}/", headers=headers).status_code == 404
     assert ImportBatch.objects.count() == 1
     denials = AuditEvent.objects.filter(action="permission_denied", actor_username="worker")
     assert denials.count() >= 5
@@ -370,6 +373,56 @@ def test_a_batch_whose_process_died_does_not_stay_running(client, officer, tmp_p
     assert "nothing of it was written" in dead.message
     assert alive.status == ImportBatch.Status.RUNNING
     assert page.status_code == 200
+
+
+def test_data_officers_see_the_import_batches_of_their_area(
+    client, officer, pilot_areas, tmp_path, django_capture_on_commit_callbacks
+):
+    """Issue 22: a regional data officer sees the batches filed under their area (and their
+    own uploads), not every batch nationwide; a national one sees all."""
+    client.force_login(officer)
+    upload(client, tmp_path, django_capture_on_commit_callbacks)
+    makassar = ImportBatch.objects.get()
+    assert makassar.coverage == ["73.71"] and makassar.area_id == "73.71"  # from its rows
+    gowa = ImportBatch.objects.create(source="DTKS", file_name="gowa.csv", area_id="73.06")
+    spanning = ImportBatch.objects.create(source="DTKS", file_name="all.csv", area_id=None)
+
+    colleague = make_user("colleague", roles=["data_officer"], scope=["73.71"])
+    in_gowa = make_user("gowa_officer", roles=["data_officer"], scope=["73.06"])
+    national = make_user("national_officer", roles=["data_officer"], national=True)
+    expected = {
+        colleague: {makassar},
+        in_gowa: {gowa},
+        national: {makassar, gowa, spanning},
+    }
+    for user, visible in expected.items():
+        client.force_login(user)
+        headers = bearer(user)
+        listing = client.get("/registry/imports/").text
+        for batch in (makassar, gowa, spanning):
+            shown = batch in visible
+            assert (f"/registry/imports/{batch.pk}/" in listing) is shown, (user, batch)
+            page = client.get(f"/registry/imports/{batch.pk}/")
+            api = client.get(f"/api/v1/registry/imports/{batch.pk}/", headers=headers)
+            assert page.status_code == (200 if shown else 404), (user, batch)
+            assert api.status_code == (200 if shown else 404), (user, batch)
+    # a refused batch is audited under its own id, like every denial
+    refused = AuditEvent.objects.filter(
+        action="permission_denied", actor_username="gowa_officer", object_id=str(makassar.pk)
+    )
+    assert refused.count() == 2
+
+
+def test_a_batch_is_filed_under_the_smallest_area_holding_its_regencies(pilot_areas):
+    from pksai.registry.services import coverage_area, importer_area
+
+    assert coverage_area(["73.71"]) == "73.71"
+    assert coverage_area(["73.06", "73.71"]) == "73"  # both in South Sulawesi
+    assert coverage_area(["33.72", "73.71"]) is None  # two provinces: national users only
+    assert coverage_area([]) is None
+    assert importer_area(make_user(roles=["data_officer"], scope=["73.71"])) == "73.71"
+    assert importer_area(make_user(roles=["data_officer"], scope=["73.71", "33.72"])) is None
+    assert importer_area(make_user(roles=["data_officer"], national=True)) is None
 
 
 def test_the_error_report_csv_quotes_formula_like_values():

@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from pksai.accounts.demo import DEMO_PASSWORD, demo_accounts
 from pksai.accounts.models import User
@@ -31,11 +33,32 @@ class Command(BaseCommand):
             default=2_000,
             help="Size of the synthetic registry extract for the pilot regencies.",
         )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Load the demo even with DEBUG off (it creates accounts with a published "
+            "password: never on a server holding real data).",
+        )
 
-    def handle(self, *args, if_empty: bool = False, households: int = 2_000, **options):
+    def handle(
+        self,
+        *args,
+        if_empty: bool = False,
+        households: int = 2_000,
+        force: bool = False,
+        **options,
+    ):
         if if_empty and User.objects.exists():
             self.stdout.write("The database already has users; demo data not loaded.")
             return
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                _(
+                    "The demo creates about 50 accounts with a published password, so it runs "
+                    "only with DEBUG=1 (a development machine). To load it anyway, on a server "
+                    "that holds no real data, add --force."
+                )
+            )
         if not Area.objects.exists():
             call_command("load_areas", stdout=self.stdout)
         users = demo_accounts()
