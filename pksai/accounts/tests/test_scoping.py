@@ -53,8 +53,10 @@ def test_makassar_user_gets_404_for_gowa_object_in_api(client, orgs):
     ok = client.get(f"/api/v1/organisations/{orgs['makassar'].pk}/", headers=headers)
     assert ok.status_code == 200 and ok.json()["area_code"] == "73.71"
     denied = client.get(f"/api/v1/organisations/{orgs['gowa'].pk}/", headers=headers)
-    assert denied.status_code == 404
-    assert denied.json() == {"detail": "Not found."}
+    missing = client.get("/api/v1/organisations/999999/", headers=headers)
+    assert denied.status_code == missing.status_code == 404
+    # the same answer as a missing id, in the caller's language (Indonesian by default)
+    assert denied.json() == missing.json() == {"detail": "Tidak ditemukan."}
 
 
 def test_out_of_scope_attempt_is_audited(client, orgs):
