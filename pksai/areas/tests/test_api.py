@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings
 
 from pksai.accounts.services import api_token_issue, api_token_revoke
 from pksai.accounts.tests.factories import make_user
@@ -71,5 +72,7 @@ def test_area_detail_and_unknown_is_json_404(client, token):
     assert get(client, "/api/v1/areas/737101/", token).json()["name"] == "Mariso"
     response = get(client, "/api/v1/areas/99.99/", token)
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not found."}
+    assert response.json() == {"detail": "Tidak ditemukan."}  # Indonesian by default
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert get(client, "/api/v1/areas/99.99/", token).json() == {"detail": "Not found."}
     assert get(client, "/api/v1/no-such-endpoint/", token).json() == {"detail": "Not found."}
