@@ -28,6 +28,9 @@ NATIONAL_ROLES = (
     "administrator",
     "program_officer",
     "complaints_officer",
+    # the ministry's data centre: sees every import batch, the demo's three-province extract
+    # included (a district's data officer sees only batches filed under their area)
+    "data_officer",
 )
 SITE_ROLES = tuple(
     r.slug for r in ROLES if r.slug not in {"national_analyst", "auditor", "administrator"}
@@ -99,6 +102,7 @@ DEMO_NAMES: dict[str, tuple[str, str]] = {
     "national.administrator": ("Yudi", "Hermawan"),
     "national.program_officer": ("Maria", "Ulfah"),
     "national.complaints_officer": ("Theresia", "Simanjuntak"),
+    "national.data_officer": ("Dewi", "Kartika"),
 }
 
 

@@ -4,7 +4,8 @@ from pksai.accounts.demo import DEMO_PASSWORD
 from pksai.accounts.models import User
 from pksai.accounts.tests.factories import make_user
 from pksai.areas.tests.factories import make_areas
-from pksai.registry.models import Household
+from pksai.registry.models import Household, ImportBatch
+from pksai.registry.selectors import import_batch_list
 from pksai.vulnerability.models import Score
 
 
@@ -50,6 +51,15 @@ def test_demo_creates_one_user_per_role_per_pilot_site(db, capsys):
     assert Household.objects.count() == 60
     assert Score.objects.exists()
     assert "Scored" in out and "Demo registry" in out
+    # the demo's extract spans three provinces: the ministry's data officer sees its batch,
+    # a district's does not (batches are filed under the smallest area holding their regencies)
+    batch = ImportBatch.objects.get()
+    assert scoped_batches("national.data_officer").filter(pk=batch.pk).exists()
+    assert not scoped_batches("gowa.data_officer").filter(pk=batch.pk).exists()
     call_command("demo", "--households", "60", "--force")  # idempotent
     assert User.objects.count() == before
     assert Household.objects.count() == 60
+
+
+def scoped_batches(username: str):
+    return import_batch_list(user=User.objects.get(username=username))
