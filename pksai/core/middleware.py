@@ -15,10 +15,6 @@ from pksai.core.context import RequestContext, reset_request_context, set_reques
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
-# The one way to the client's address (pksai/core/client.py); the old name stays importable.
-client_ip = client_address
-
-
 class LanguageMiddleware:
     """Bahasa Indonesia unless the user chose English (language cookie set by set_language).
 

@@ -169,10 +169,10 @@ def _event(
     text: str = "",
     code: str = "",
     params: dict | None = None,
-) -> None:
+) -> ComplaintEvent:
     """One history entry: ``text`` holds people's words only; a system sentence goes in as
     ``code`` and ``params`` (ComplaintEvent.message says it in the reader's language)."""
-    ComplaintEvent.objects.create(
+    return ComplaintEvent.objects.create(
         complaint=complaint, actor=by, kind=kind, text=text, code=code, params=params or {}
     )
 
@@ -368,9 +368,7 @@ def complaint_note(*, by: User, complaint: Complaint, text: str) -> ComplaintEve
     _may_handle(by, complaint)
     if not text.strip():
         raise ValidationError({"text": [_("Write the note.")]})
-    event = ComplaintEvent.objects.create(
-        complaint=complaint, actor=by, kind=ComplaintEvent.Kind.NOTE, text=text.strip()[:4000]
-    )
+    event = _event(complaint, by, ComplaintEvent.Kind.NOTE, text.strip()[:4000])
     Complaint.objects.filter(pk=complaint.pk).update(version=F("version") + 1)
     audit_record(action="update", actor=by, obj=complaint, detail={"note": event.pk})
     return event
