@@ -21,6 +21,9 @@ def pytest_configure(config):
     # force_login and are about other things, so it is off here and the tests about it turn it
     # on (fixture ``second_factor_on``, pksai/accounts/tests/test_second_factor.py).
     settings.PKSAI_SECOND_FACTOR_REQUIRED = False
+    # Monitoring counts are kept for minutes in production; tests count, add a record and count
+    # again, so here they are never kept (pksai/monitoring/tests/test_cache.py turns it on).
+    settings.PKSAI_MONITORING_CACHE_SECONDS = 0
 
 
 def _two_roles() -> bool:

@@ -24,6 +24,8 @@ PKSAI_OIDC_*   single sign-on with an OpenID Connect provider (off unless PKSAI_
 PKSAI_SECOND_FACTOR  "0" turns off the second factor its roles need (default on; decision 0020);
                PKSAI_WEBAUTHN_RP_ID, PKSAI_WEBAUTHN_ORIGIN  security keys' site (default: the Host)
 PKSAI_SUPPRESS_BELOW  published tables suppress counts below this (5), with complements
+PKSAI_MONITORING_CACHE_SECONDS, PKSAI_MONITORING_CACHE_LOCATION  how long dashboard counts are
+               kept (300 s) and where (per process, or a directory shared by a machine)
 PKSAI_WEB_WORKERS, PKSAI_WEB_THREADS, PKSAI_WEB_TIMEOUT, PKSAI_DB_POOL*, PKSAI_MAX_*_BYTES,
 PKSAI_READY_WORKER_STALE_SECONDS, PKSAI_SCHEDULER_EVERY  the server (decision 0015, README)
 """
@@ -433,6 +435,25 @@ PKSAI_NOTIFY_LOG = Path(os.environ.get("PKSAI_NOTIFY_LOG", VAR_DIR / "notificati
 PKSAI_PUBLIC_COMPLAINTS_PER_HOUR = int(os.environ.get("PKSAI_PUBLIC_COMPLAINTS_PER_HOUR", 5))
 # Published aggregate tables hide counts below this (and complements); see monitoring/suppression
 PKSAI_SUPPRESS_BELOW = int(os.environ.get("PKSAI_SUPPRESS_BELOW", 5))
+# Monitoring counts (aggregates only, never records) are kept this many seconds per scope,
+# period and grouping, so a city's coordinators share one computation (0: count every time).
+# Per process by default; PKSAI_MONITORING_CACHE_LOCATION = a directory shares them between the
+# processes of one machine (file-based cache).
+PKSAI_MONITORING_CACHE_SECONDS = int(os.environ.get("PKSAI_MONITORING_CACHE_SECONDS", 300))
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "monitoring": (
+        {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ["PKSAI_MONITORING_CACHE_LOCATION"],
+        }
+        if os.environ.get("PKSAI_MONITORING_CACHE_LOCATION")
+        else {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "monitoring",
+        }
+    ),
+}
 
 # --- Four eyes on decisions that move money (pksai/accounts/four_eyes.py) -----------------
 # Off: who ran a selection round (or changed its list) does not approve it, who drafted a

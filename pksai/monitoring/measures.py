@@ -11,11 +11,14 @@ are data (``monitoring.Indicator``).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import caches
 from django.db.models import Case as Cond
 from django.db.models import (
     CharField,
@@ -403,10 +406,45 @@ def measure_counts(
     param: int | None = None,
 ) -> dict[str, int]:
     """The measure in [start, end) for the records in the user's area scope (and under the
-    ``area`` prefix), one count per group key."""
+    ``area`` prefix), one count per group key.
+
+    Counts are kept for ``PKSAI_MONITORING_CACHE_SECONDS`` (300; 0 = never kept) in the
+    "monitoring" cache, keyed by everything that decides them: the measure, its parameter, the
+    scope's area codes (not the user: two coordinators of one city share them), the period, the
+    grouping, the area filter and, for age groups, the day ages are counted on. Counts are keys
+    and numbers only (no names, no labels), so one entry serves both languages."""
     measure = MEASURES[code]
     if group not in measure.groups():
         raise ValueError(f"{code} cannot be grouped by {group}")
+    seconds = settings.PKSAI_MONITORING_CACHE_SECONDS
+    if seconds <= 0:
+        return _counts(
+            measure, user=user, start=start, end=end, group=group, area=area, param=param
+        )
+    scope = scope_for(user)
+    on = (end - timedelta(days=1)) if end else timezone.localdate()
+    parts = (code, param, scope.national, scope.area_codes, start, end, group, area, on)
+    key = "measure:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    store = caches["monitoring"]
+    counts = store.get(key)
+    if counts is None:
+        counts = _counts(
+            measure, user=user, start=start, end=end, group=group, area=area, param=param
+        )
+        store.set(key, counts, seconds)
+    return counts
+
+
+def _counts(
+    measure: Measure,
+    *,
+    user,
+    start: date | None,
+    end: date | None,
+    group: str,
+    area: str,
+    param: int | None,
+) -> dict[str, int]:
     qs = measure.model.objects.filter(scope_for(user).q(measure.area))
     area_id = f"{measure.area}_id"
     if area:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -156,6 +157,7 @@ def dashboard(request):
         "group": group,
         "group_label": GROUP_LABELS[group],
         "area": area,
+        "kept_minutes": -(-settings.PKSAI_MONITORING_CACHE_SECONDS // 60),  # rounded up
     }
     return render(request, "monitoring/dashboard.html", context, status=200 if valid else 400)
 
