@@ -487,9 +487,12 @@ def _prepare(plan_path: Path, cases: int) -> None:
     from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
     from django.db import connection, transaction
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from benchmarks import bench_cases
     from pksai.accounts.models import User
+    from pksai.accounts.second_factor import second_factor_required
     from pksai.accounts.tests.factories import make_user
     from pksai.cases.models import Case
 
@@ -562,6 +565,12 @@ def _prepare(plan_path: Path, cases: int) -> None:
             session[SESSION_KEY] = str(user.pk)
             session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
             session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+            if second_factor_required(user):
+                # as after signing in with an authenticator app (django_otp.login): the
+                # second-factor middleware checks the device on every request, as in production
+                device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+                device = device or TOTPDevice.objects.create(user=user, name="bench")
+                session[DEVICE_ID_SESSION_KEY] = device.persistent_id
             session.create()
             slots.append({"session": session.session_key, "cases": own.get(user.pk, area)})
         plan["roles"][role] = slots

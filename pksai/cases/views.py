@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -50,10 +51,32 @@ from pksai.registry.models import Person
 PAGE_SIZE = 50
 
 
-def _colleagues(codes: list[str], perm: str) -> list[tuple[str, str]]:
-    """Choices (username, name) of colleagues holding ``perm`` in or around the areas."""
-    users = selectors.colleagues(codes=codes, perm=perm).order_by("username")[:200]
-    return [(u.username, u.get_full_name() or u.username) for u in users]
+ASSIGN_CHOICES = 200
+
+
+def _colleagues(
+    codes: list[str], perm: str, *, q: str = "", keep: str = "", only: str | None = None
+) -> list[tuple[str, str]]:
+    """Choices (username, name) of colleagues holding ``perm`` in or around the areas: at most
+    ASSIGN_CHOICES, those whose name or username contains ``q`` when given; ``keep`` (the
+    current owner) is always among them. ``only``: just that username, if it qualifies (to
+    check a submitted choice whatever list it was picked from)."""
+    users = selectors.colleagues(codes=codes, perm=perm)
+    if only is not None:
+        users = users.filter(username=only)
+    elif q:
+        users = users.filter(
+            Q(username__icontains=q) | Q(first_name__icontains=q) | Q(last_name__icontains=q)
+        )
+    listed = [
+        (u.username, u.get_full_name() or u.username)
+        for u in users.order_by("username")[:ASSIGN_CHOICES]
+    ]
+    if keep and keep not in {username for username, _name in listed}:
+        current = User.objects.filter(username=keep).first()
+        if current is not None:
+            listed.insert(0, (current.username, current.get_full_name() or current.username))
+    return listed
 
 
 def _user(username: str) -> User | None:
@@ -409,7 +432,6 @@ def _header(case: Case, user) -> dict:
 
 def _detail_context(request, case: Case, **forms) -> dict:
     user = request.user
-    area = [case.area_id]
     sees_restricted = selectors.sees_restricted_fields(case, user)
     moves = services.case_moves(case=case, user=user)
     context = {
@@ -440,12 +462,6 @@ def _detail_context(request, case: Case, **forms) -> dict:
         "error": forms.get("error"),
         "conflict": forms.get("conflict", False),
     }
-    if context["can_approve"]:
-        context["assign_form"] = forms.get("assign_form") or AssignForm(
-            workers=_colleagues(area, "cases.change_case"),
-            supervisors=_colleagues(area, "cases.approve_case"),
-            initial={"owner": case.owner.username},
-        )
     return context
 
 
@@ -532,33 +548,58 @@ def case_summary_edit(request, pk: int):
     )
 
 
+def _assign_form(case: Case, data=None, *, q: str = "") -> AssignForm:
+    """Owner and supervisor choices: colleagues around the case's area, narrowed by part of a
+    name or username (a big office has hundreds; at most ASSIGN_CHOICES of each are listed).
+    A submitted form is checked against the chosen usernames themselves."""
+    area = [case.area_id]
+    owner = data.get("assign-owner", "") if data is not None else None
+    supervisor = data.get("assign-supervisor", "") if data is not None else None
+    return AssignForm(
+        data,
+        workers=_colleagues(area, "cases.change_case", q=q, keep=case.owner.username, only=owner),
+        supervisors=_colleagues(area, "cases.approve_case", q=q, only=supervisor),
+        initial={"owner": case.owner.username, "version": case.version},
+    )
+
+
 @login_required
-@require_POST
 def case_assign_view(request, pk: int):
+    """Reassign the case: its own page (one thing per page), reached from the case page. The
+    lists are filled only here, so the case page stays light whatever the office's size."""
     case = selectors.case_get(user=request.user, pk=pk)
     require_perm(request.user, "cases.approve_case")
-    area = [case.area_id]
-    form = AssignForm(
-        request.POST,
-        workers=_colleagues(area, "cases.change_case"),
-        supervisors=_colleagues(area, "cases.approve_case"),
-    )
+    q = request.GET.get("q", "").strip()[:100]
+    if request.method != "POST":
+        audit_record(action="view", actor=request.user, obj=case)
+        form = _assign_form(case, q=q)
+        return _assign_page(request, case, form, q=q)
+    form = _assign_form(case, request.POST)
     if not form.is_valid():
-        return _refused(request, pk, ValidationError(_("Choose the new owner.")), assign_form=form)
+        return _assign_page(request, case, form, status=400)
     data = form.cleaned_data
-    return _write(
-        request,
-        pk,
-        lambda locked: services.case_assign(
-            case=locked,
-            owner=_user(data["owner"]),
-            supervisor=_user(data["supervisor"]),
-            by=request.user,
-            expected_version=data.get("version") or 0,
-        ),
-        assign_form=form,
-        done=_("Case reassigned; the new owner was told what is pending."),
-    )
+    try:
+        with transaction.atomic():
+            locked = selectors.case_get_for_update(user=request.user, pk=pk)
+            services.case_assign(
+                case=locked,
+                owner=_user(data["owner"]),
+                supervisor=_user(data["supervisor"]),
+                by=request.user,
+                expected_version=data.get("version") or 0,
+            )
+    except ValidationError as error:
+        conflict = isinstance(error, ConflictError)
+        form.add_error(None, error.messages)
+        return _assign_page(request, case, form, status=409 if conflict else 400, conflict=conflict)
+    messages.success(request, _("Case reassigned; the new owner was told what is pending."))
+    return redirect("cases:detail", pk=pk)
+
+
+def _assign_page(request, case: Case, form: AssignForm, *, status: int = 200, **extra):
+    capped = len(form.fields["owner"].choices) >= ASSIGN_CHOICES
+    context = {"case": case, "form": form, "capped": capped, **extra}
+    return render(request, "cases/assign.html", context, status=status)
 
 
 @login_required
