@@ -25,7 +25,7 @@ PKSAI_SECOND_FACTOR  "0" turns off the second factor its roles need (default on;
                PKSAI_WEBAUTHN_RP_ID, PKSAI_WEBAUTHN_ORIGIN  security keys' site (default: the Host)
 PKSAI_SUPPRESS_BELOW  published tables suppress counts below this (5), with complements
 PKSAI_MONITORING_CACHE_SECONDS, PKSAI_MONITORING_CACHE_LOCATION  how long dashboard counts are
-               kept (300 s) and where (per process, or a directory shared by a machine)
+               kept (300 s) and where (a directory, default var/cache/monitoring, or "memory")
 PKSAI_WEB_WORKERS, PKSAI_WEB_THREADS, PKSAI_WEB_TIMEOUT, PKSAI_DB_POOL*, PKSAI_MAX_*_BYTES,
 PKSAI_READY_WORKER_STALE_SECONDS, PKSAI_SCHEDULER_EVERY  the server (decision 0015, README)
 """
@@ -437,20 +437,20 @@ PKSAI_PUBLIC_COMPLAINTS_PER_HOUR = int(os.environ.get("PKSAI_PUBLIC_COMPLAINTS_P
 PKSAI_SUPPRESS_BELOW = int(os.environ.get("PKSAI_SUPPRESS_BELOW", 5))
 # Monitoring counts (aggregates only, never records) are kept this many seconds per scope,
 # period and grouping, so a city's coordinators share one computation (0: count every time).
-# Per process by default; PKSAI_MONITORING_CACHE_LOCATION = a directory shares them between the
-# processes of one machine (file-based cache).
+# Kept in files under PKSAI_MONITORING_CACHE_LOCATION (default VAR_DIR/cache/monitoring),
+# shared by the web server's processes on one machine; "memory" keeps them per process.
 PKSAI_MONITORING_CACHE_SECONDS = int(os.environ.get("PKSAI_MONITORING_CACHE_SECONDS", 300))
+_monitoring_cache = os.environ.get(
+    "PKSAI_MONITORING_CACHE_LOCATION", str(VAR_DIR / "cache" / "monitoring")
+)
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "monitoring": (
-        {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": os.environ["PKSAI_MONITORING_CACHE_LOCATION"],
-        }
-        if os.environ.get("PKSAI_MONITORING_CACHE_LOCATION")
+        {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "monitoring"}
+        if _monitoring_cache == "memory"
         else {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "monitoring",
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": _monitoring_cache,
         }
     ),
 }

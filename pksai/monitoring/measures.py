@@ -409,10 +409,10 @@ def measure_counts(
     ``area`` prefix), one count per group key.
 
     Counts are kept for ``PKSAI_MONITORING_CACHE_SECONDS`` (300; 0 = never kept) in the
-    "monitoring" cache, keyed by everything that decides them: the measure, its parameter, the
-    scope's area codes (not the user: two coordinators of one city share them), the period, the
-    grouping, the area filter and, for age groups, the day ages are counted on. Counts are keys
-    and numbers only (no names, no labels), so one entry serves both languages."""
+    "monitoring" cache, keyed by everything that decides them: the database, the measure, its
+    parameter, the scope's area codes (not the user: two coordinators of one city share them),
+    the period, the grouping, the area filter and, for age groups, the day ages are counted on.
+    Counts are keys and numbers only (no names, no labels), so one entry serves both languages."""
     measure = MEASURES[code]
     if group not in measure.groups():
         raise ValueError(f"{code} cannot be grouped by {group}")
@@ -423,7 +423,9 @@ def measure_counts(
         )
     scope = scope_for(user)
     on = (end - timedelta(days=1)) if end else timezone.localdate()
-    parts = (code, param, scope.national, scope.area_codes, start, end, group, area, on)
+    database = settings.DATABASES["default"]
+    where = (database.get("HOST"), database.get("PORT"), str(database["NAME"]))
+    parts = (where, code, param, scope.national, scope.area_codes, start, end, group, area, on)
     key = "measure:" + hashlib.sha256(repr(parts).encode()).hexdigest()
     store = caches["monitoring"]
     counts = store.get(key)
