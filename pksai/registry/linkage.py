@@ -342,9 +342,9 @@ def _blocking_rules() -> list[Any]:
     from splink import block_on
 
     return [
-        block_on("birth_date", "regency"),  # any name, nearby
-        block_on("name_first", "birth_year", "regency"),  # a day or month typed wrong
-        block_on("name_norm", "district"),  # the year typed wrong
+        block_on("birth_date", "district"),  # any name, nearby
+        block_on("name_first", "birth_year", "district"),  # a day or month typed wrong
+        block_on("name_norm", "birth_month", "birth_day"),  # the year typed wrong
         block_on("kk_number"),  # a family card: typos in both name and birth date
         block_on("household_key"),
         block_on("birth_date", "name_first"),  # moved to another regency
