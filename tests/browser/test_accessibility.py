@@ -16,6 +16,7 @@ intake form sent empty          social worker (the form again, with its error me
 referrals list                  social worker
 home                            supervisor (``makassar.supervisor``)
 alerts                          supervisor
+reassign a case                 supervisor (the same case's reassign page)
 provider portal                 focal person (``makassar.focal_person``)
 programs index                  program officer (``makassar.program_officer``)
 selection round                 program officer (the demo's largest round)
@@ -80,6 +81,7 @@ def main_pages() -> list[tuple[str | None, str, str, str]]:
         (sw, "referrals", "/referrals/", "main h1"),
         (sup, "home-supervisor", "/", "main h1"),
         (sup, "alerts", "/cases/alerts/", "main h1"),
+        (sup, "reassign", f"/cases/{case.pk}/assign/", "main form select"),
         ("makassar.focal_person", "portal", "/portal/", "main h1"),
         (po, "programs", "/programs/", "main h1"),
         (po, "selection-round", f"/programs/rounds/{selection.pk}/", "main table"),
