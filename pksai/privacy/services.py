@@ -539,7 +539,8 @@ def breach_record(*, by: User, data: BreachInput) -> Breach:
     discovery (UU PDP Art. 46(1); the public notice of Art. 46(3) only where required)."""
     require_perm(by, ADD_BREACH)
     errors: dict[str, list[str]] = {}
-    if not scope_for(by).covers(data.area_code):
+    area = Area.objects.filter(code=data.area_code).first()
+    if area is None or not scope_for(by).covers(data.area_code):
         errors["area"] = [_("Choose an area inside your own.")]
     if data.discovered_at > timezone.now() + timedelta(minutes=5):
         errors["discovered_at"] = [_("A breach cannot be discovered in the future.")]
@@ -556,7 +557,7 @@ def breach_record(*, by: User, data: BreachInput) -> Breach:
         raise ValidationError(errors)
     breach = Breach.objects.create(
         number=_number("breach", "INS"),
-        area=Area.objects.get(code=data.area_code),
+        area=area,
         discovered_at=data.discovered_at,
         discovered_by=data.discovered_by.strip(),
         what_happened=data.what_happened.strip(),

@@ -115,7 +115,7 @@ def test_a_legal_ground_instead_of_consent_is_what_the_receiver_sees(client, tea
     referral = _send(team, dukcapil, case)
     assert not referral.consent
     assert Disclosure.objects.get(referral=referral).legal_ground == ground
-    focal = dukcapil.organisation.user_set.get()
+    focal = dukcapil.organisation.members.get()
     client.force_login(focal)
     client.post("/i18n/setlang/", {"language": "en"})
     page = client.get(f"/referrals/{referral.pk}/")
@@ -138,7 +138,7 @@ def test_a_legal_ground_instead_of_consent_is_what_the_receiver_sees(client, tea
 
 def test_the_receiver_sees_the_consent(client, team, dukcapil):
     referral = refer(team, dukcapil)  # the factory records the guardian's consent first
-    focal = dukcapil.organisation.user_set.get()
+    focal = dukcapil.organisation.members.get()
     client.force_login(focal)
     assert client.get(f"/referrals/{referral.pk}/").status_code == 200  # Indonesian
     client.post("/i18n/setlang/", {"language": "en"})
