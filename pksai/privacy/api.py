@@ -2,8 +2,6 @@
 grounds, requests from data subjects, the breach register. Scoped like the pages (out of
 scope is a 404, audited); edits carry the version read (409 when someone saved first)."""
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
