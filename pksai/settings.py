@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "pksai.programs",
     "pksai.payments",
     "pksai.grievances",
+    "pksai.privacy",
     "pksai.monitoring",
     "pksai.ops",
     "pksai.api",
@@ -338,6 +339,7 @@ PKSAI_SECOND_FACTOR_PERMISSIONS = (
     "payments.add_payerbatch",  # send money; exports the payer's file (names, amounts)
     "registry.view_importbatch",  # exports rejected registry rows (names, NIKs)
     "accounts.change_user",  # administrators: roles, scopes and second-factor resets
+    "privacy.export_subjectrequest",  # exports all PKSAI holds on a person (access requests)
 )
 OTP_TOTP_ISSUER = "PKSAI"
 OTP_TOTP_THROTTLE_FACTOR = 1  # seconds, doubled after each failure

@@ -22,6 +22,7 @@ urlpatterns = [
     path("providers/", include("pksai.referrals.urls_directory")),
     path("referrals/reports/", include("pksai.referrals.urls_reports")),
     path("", include("pksai.referrals.urls")),
+    path("", include("pksai.privacy.urls")),
     path("facilitation/", include("pksai.programs.urls_facilitation")),
     path("programs/", include("pksai.programs.urls")),
     path("payments/", include("pksai.payments.urls")),

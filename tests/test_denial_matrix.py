@@ -137,6 +137,22 @@ PAGE_ROUTES: dict[str, dict[str, str]] = {
     "payments/savings/<int:pk>/plans/": {"pk": "savings_account"},
     "payments/savings/<int:pk>/withdraw/": {"pk": "savings_account"},
     "payments/savings/plans/<int:pk>/approve/": {"pk": "fund_plan"},
+    "cases/<int:pk>/consents/<int:consent_id>/withdraw/": {"pk": "case", "consent_id": "consent"},
+    "cases/<int:pk>/legal-grounds/<int:ground_id>/end/": {
+        "pk": "case",
+        "ground_id": "legal_ground",
+    },
+    "privacy/requests/<int:pk>/": {"pk": "subject_request"},
+    "privacy/requests/<int:pk>/start/": {"pk": "subject_request"},
+    "privacy/requests/<int:pk>/decide/": {"pk": "subject_request"},
+    "privacy/requests/<int:pk>/export/": {"pk": "subject_request"},
+    "privacy/breaches/<int:pk>/": {"pk": "breach"},
+    "privacy/breaches/<int:pk>/update/": {"pk": "breach"},
+    "privacy/breaches/<int:pk>/close/": {"pk": "breach"},
+    "privacy/breaches/<int:pk>/notices/<int:notice_id>/": {
+        "pk": "breach",
+        "notice_id": "breach_notice",
+    },
 }
 # every other route under cases/<pk>/ (or cases/<case_pk>/) takes the case, and every route
 # under complaints/<pk>/ the complaint: see _targets_of
@@ -182,6 +198,19 @@ API_ROUTES: dict[str, dict[str, str]] = {
     "/api/v1/payments/savings/{pk}/plans/": {"pk": "savings_account"},
     "/api/v1/payments/savings/{pk}/withdrawals/": {"pk": "savings_account"},
     "/api/v1/payments/savings/plans/{pk}/approve": {"pk": "fund_plan"},
+    "/api/v1/privacy/cases/{pk}/consents/": {"pk": "case"},
+    "/api/v1/privacy/cases/{pk}/consents/{consent_id}/withdraw": {
+        "pk": "case",
+        "consent_id": "consent",
+    },
+    "/api/v1/privacy/cases/{pk}/legal-grounds/": {"pk": "case"},
+    "/api/v1/privacy/requests/{pk}/": {"pk": "subject_request"},
+    "/api/v1/privacy/requests/{pk}/decision": {"pk": "subject_request"},
+    "/api/v1/privacy/breaches/{pk}/": {"pk": "breach"},
+    "/api/v1/privacy/breaches/{pk}/notices/{notice_id}": {
+        "pk": "breach",
+        "notice_id": "breach_notice",
+    },
 }
 # every other path under /api/v1/cases/{pk}/, /api/v1/programs/rounds/{pk}/ and
 # /api/v1/complaints/{pk}/ takes the case, the round and the complaint
@@ -232,6 +261,7 @@ def _records() -> tuple[dict[str, Record], set[str]]:
     )
     from pksai.grievances.models import Complaint
     from pksai.payments.models import FundPlan, PayerBatch, PaymentCycle, SavingsAccount
+    from pksai.privacy.models import Breach, BreachNotice, Consent, LegalGround, SubjectRequest
     from pksai.programs.models import Beneficiary, Nomination, RoundEntry, Suspension
     from pksai.referrals.models import Provider, Referral
     from pksai.registry.models import ImportBatch, LinkCandidate, Person
@@ -322,7 +352,17 @@ def _records() -> tuple[dict[str, Record], set[str]]:
         restricted_complaint.restricted = True
         restricted_complaint.save(update_fields=["restricted"])
 
+    consent = _first(Consent, area__code__startswith=MAKASSAR + ".")
+    legal_ground = _first(LegalGround, area__code__startswith=MAKASSAR + ".")
+    subject_request = _first(SubjectRequest, area__code__startswith=MAKASSAR + ".", kind="access")
+    breach = _first(Breach, area__code__startswith=MAKASSAR)
+    breach_notice = _first(BreachNotice, breach=breach, status="pending")
     made = {
+        "consent": consent,
+        "legal_ground": legal_ground,
+        "subject_request": subject_request,
+        "breach": breach,
+        "breach_notice": breach_notice,
         "case": case,
         "restricted_case": restricted,
         "attachment": attachment,

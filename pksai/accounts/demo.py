@@ -31,6 +31,8 @@ NATIONAL_ROLES = (
     # the ministry's data centre: sees every import batch, the demo's three-province extract
     # included (a district's data officer sees only batches filed under their area)
     "data_officer",
+    # the ministry's data protection officer (requests and breaches nationwide)
+    "data_protection_officer",
 )
 SITE_ROLES = tuple(
     r.slug for r in ROLES if r.slug not in {"national_analyst", "auditor", "administrator"}
@@ -51,6 +53,7 @@ DEMO_NAMES: dict[str, tuple[str, str]] = {
     "makassar.focal_person": ("Hendra", "Gunawan"),
     "makassar.program_officer": ("Syahrul", "Ramadhan"),
     "makassar.complaints_officer": ("Irma", "Suryani"),
+    "makassar.data_protection_officer": ("Nurfadillah", "Amir"),
     "makassar.dukcapil": ("Abdul Rahman", "Tahir"),
     # Kabupaten Gowa
     "gowa.coordinator": ("Muhammad Yusuf", "Kadir"),
@@ -62,6 +65,7 @@ DEMO_NAMES: dict[str, tuple[str, str]] = {
     "gowa.focal_person": ("Hasriani", "Nur"),
     "gowa.program_officer": ("Arief", "Budiman"),
     "gowa.complaints_officer": ("Rismawati", "Baharuddin"),
+    "gowa.data_protection_officer": ("Sukmawati", "Dg. Ngai"),
     "gowa.dukcapil": ("Kamaruddin", "Sila"),
     # Kota Surakarta
     "surakarta.coordinator": ("Bambang", "Sutrisno"),
@@ -73,6 +77,7 @@ DEMO_NAMES: dict[str, tuple[str, str]] = {
     "surakarta.focal_person": ("Tri", "Handayani"),
     "surakarta.program_officer": ("Wahyu", "Hidayat"),
     "surakarta.complaints_officer": ("Dewi Kartika", "Sari"),
+    "surakarta.data_protection_officer": ("Bayu", "Wicaksono"),
     "surakarta.dukcapil": ("Heru", "Prasetyo"),
     # Kabupaten Klaten
     "klaten.coordinator": ("Sugeng", "Raharjo"),
@@ -84,6 +89,7 @@ DEMO_NAMES: dict[str, tuple[str, str]] = {
     "klaten.focal_person": ("Wiwik", "Widayati"),
     "klaten.program_officer": ("Dwi", "Cahyono"),
     "klaten.complaints_officer": ("Rina", "Susanti"),
+    "klaten.data_protection_officer": ("Lestari", "Handayani"),
     "klaten.dukcapil": ("Suparman", "Hadi"),
     # Kabupaten Tulungagung
     "tulungagung.coordinator": ("Hadi", "Purnomo"),
@@ -95,6 +101,7 @@ DEMO_NAMES: dict[str, tuple[str, str]] = {
     "tulungagung.focal_person": ("Yuli", "Astutik"),
     "tulungagung.program_officer": ("Rudi", "Hartono"),
     "tulungagung.complaints_officer": ("Indah", "Permatasari"),
+    "tulungagung.data_protection_officer": ("Anik", "Suryaningsih"),
     "tulungagung.dukcapil": ("Imam", "Santoso"),
     # Kementerian Sosial (national)
     "national.national_analyst": ("Rizky", "Firmansyah"),
@@ -103,6 +110,7 @@ DEMO_NAMES: dict[str, tuple[str, str]] = {
     "national.program_officer": ("Maria", "Ulfah"),
     "national.complaints_officer": ("Theresia", "Simanjuntak"),
     "national.data_officer": ("Dewi", "Kartika"),
+    "national.data_protection_officer": ("Fransiska", "Siregar"),
 }
 
 

@@ -95,6 +95,28 @@ _FINANCE = (
 )
 _SEE_FINANCE = ("monitoring.view_budgetline",)
 _DASHBOARD = ("monitoring.view_dashboard",)
+# The consent ledger (UU 27/2022): case staff record consents and withdrawals and see the legal
+# grounds; supervisors and coordinators record (and end) a legal ground for sharing without
+# consent. The data protection officer handles requests from data subjects and breaches.
+_CONSENT = (
+    "privacy.view_consent",
+    "privacy.add_consent",
+    "privacy.change_consent",
+    "privacy.view_legalground",
+)
+_LEGAL_GROUNDS = ("privacy.add_legalground", "privacy.change_legalground")
+_REPORT_BREACH = ("privacy.view_breach", "privacy.add_breach")
+_DATA_PROTECTION = (
+    "privacy.view_consent",
+    "privacy.view_legalground",
+    "privacy.view_subjectrequest",
+    "privacy.add_subjectrequest",
+    "privacy.change_subjectrequest",
+    "privacy.export_subjectrequest",
+    "privacy.view_breach",
+    "privacy.add_breach",
+    "privacy.change_breach",
+)
 _SEE_REGISTRY = (
     "registry.view_household",
     "registry.view_person",
@@ -120,7 +142,10 @@ ROLES: tuple[Role, ...] = (
         + _SEE_BENEFICIARIES
         + _COMPLAINTS
         + _COMPLAINT_REPORTS
-        + _DASHBOARD,
+        + _DASHBOARD
+        + _CONSENT
+        + _LEGAL_GROUNDS
+        + _REPORT_BREACH,
     ),
     Role(
         "supervisor",
@@ -135,13 +160,15 @@ ROLES: tuple[Role, ...] = (
         + _NOMINATE
         + _SEE_BENEFICIARIES
         + _COMPLAINTS
-        + _DASHBOARD,
+        + _DASHBOARD
+        + _CONSENT
+        + _LEGAL_GROUNDS,
     ),
     Role(
         "psychologist",
         _("Psychologist"),
         _("Psychosocial assessment and support."),
-        _SECRETARIAT + _SEE_REGISTRY + _CASEWORK + _REFERRALS,
+        _SECRETARIAT + _SEE_REGISTRY + _CASEWORK + _REFERRALS + _CONSENT,
     ),
     Role(
         "data_officer",
@@ -179,7 +206,8 @@ ROLES: tuple[Role, ...] = (
         + ("cases.triage_case",)
         + _REFERRALS
         + _NOMINATE
-        + _TAKE_COMPLAINTS,
+        + _TAKE_COMPLAINTS
+        + _CONSENT,
     ),
     Role(
         "focal_person",
@@ -215,6 +243,15 @@ ROLES: tuple[Role, ...] = (
         + ("grievances.view_restricted_complaint",)
         + _COMPLAINT_REPORTS
         + _DASHBOARD,
+    ),
+    Role(
+        "data_protection_officer",
+        _("Data protection officer"),
+        _(
+            "Answers requests from data subjects (access, correction, deletion) and keeps the "
+            "breach register with its notices (UU 27/2022)."
+        ),
+        _SECRETARIAT + _DATA_PROTECTION,
     ),
     Role(
         "national_analyst",
@@ -281,6 +318,11 @@ ROLES: tuple[Role, ...] = (
             "programs.change_consequencestep",
             "grievances.view_complaintsla",
             "grievances.add_complaintsla",
+            "privacy.view_purpose",
+            "privacy.add_purpose",
+            "privacy.change_purpose",
+            "privacy.view_requestrule",
+            "privacy.add_requestrule",
         )
         + _DIRECTORY,
         staff=True,

@@ -36,6 +36,10 @@ MAIN: tuple[tuple[Choice, ...], ...] = (
     (("vulnerability:estimates", _("Vulnerable children"), "vulnerability.view_estimates"),),
     (("registry:import_list", _("Imports"), "registry.view_importbatch"),),
     (("registry:match_list", _("Possible matches"), "registry.view_linkcandidate"),),
+    (
+        ("privacy:requests", _("Data requests"), "privacy.view_subjectrequest"),
+        ("privacy:breaches", _("Breach register"), "privacy.view_breach"),
+    ),
     (("monitoring:dashboard", _("Monitoring"), "monitoring.view_dashboard"),),
     (("referral_reports:index", _("Service reports"), "referrals.view_report"),),
     (("providers:list", _("Service providers"), "referrals.view_provider"),),

@@ -29,6 +29,7 @@ from pksai.cases import selectors as case_selectors
 from pksai.cases.models import PlanAction
 from pksai.cases.services import ConflictError
 from pksai.core.paging import ApiPages
+from pksai.privacy.selectors import referral_disclosure
 from pksai.referrals import selectors, services
 from pksai.referrals.models import Referral, Satisfaction, Service, Urgency
 from pksai.referrals.services import DEFAULT_SHARE, SHAREABLE, Answer
@@ -196,8 +197,23 @@ class ReferralRowFull(_RowBase):
 ReferralRow = Annotated[ReferralRowShared | ReferralRowFull, Field(discriminator="view")]
 
 
+class SharingBasisOut(Schema):
+    kind: Literal["consent", "legal_ground"]
+    purpose: str = Field(description="The purpose code (referral, transfer, ...).")
+    given_by_relationship: str | None = Field(
+        None, description="For a consent: who gave it (mother, guardian, ...)."
+    )
+    given_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+    legal_ground: str | None = Field(None, description="For a legal ground: its code.")
+
+
 class _DetailBase(_RowBase):
     reason: str
+    sharing_basis: SharingBasisOut | None = Field(
+        description="On which consent or legal ground identifying data were shared (none: "
+        "nothing identifying was shared)."
+    )
     shared: dict = Field(description="The snapshot the sender chose to share.")
     acknowledged_at: datetime | None
     responded_at: datetime | None
@@ -261,12 +277,30 @@ def _row(referral: Referral, full: bool) -> dict:
     return row
 
 
+def _sharing_basis(referral: Referral) -> dict | None:
+    disclosure = referral_disclosure(referral)
+    if disclosure is None:
+        return None
+    if disclosure.consent_id:
+        consent = disclosure.consent
+        return {
+            "kind": "consent",
+            "purpose": consent.purpose.code,
+            "given_by_relationship": consent.relationship,
+            "given_at": consent.given_at,
+            "withdrawn_at": consent.withdrawn_at,
+        }
+    ground = disclosure.legal_ground
+    return {"kind": "legal_ground", "purpose": ground.purpose.code, "legal_ground": ground.basis}
+
+
 def _detail(referral: Referral, user: User) -> dict:
     """The referral as this user may see it (the case only if they may open it)."""
     full = selectors.sees_case(user, referral)
     out = _row(referral, full)
     out |= {
         "reason": referral.reason,
+        "sharing_basis": _sharing_basis(referral),
         "shared": referral.shared,
         "acknowledged_at": referral.acknowledged_at,
         "responded_at": referral.responded_at,
@@ -350,7 +384,6 @@ class ReferralIn(Schema):
         description="What the receiver may see of the child (minimum necessary).",
     )
     due_date: date | None = Field(None, description="Empty: the service level decides.")
-    consent: bool = False
 
 
 class TransferIn(Schema):
@@ -359,7 +392,6 @@ class TransferIn(Schema):
     urgency: UrgencyCode
     reason: str = Field(min_length=1)
     share: list[ShareKey] = Field(default_factory=lambda: list(DEFAULT_SHARE))
-    consent: bool = Field(description="The child or guardian agreed (required).")
 
 
 class MoveIn(Schema):
@@ -508,7 +540,6 @@ def send_referral(request, payload: ReferralIn):
             share=payload.share,
             plan_action=action,
             due_date=payload.due_date,
-            consent=payload.consent,
         )
     return Status(201, _detail_of(request, referral.pk))
 
@@ -516,7 +547,9 @@ def send_referral(request, payload: ReferralIn):
 @router.post(
     "/transfers/",
     response={201: ReferralDetail},
-    summary="Offer a whole case to another district's secretariat (supervisors, with consent)",
+    summary="Offer a whole case to another district's secretariat (supervisors)",
+    description="Needs an active consent for transfers in the child's consent ledger or a "
+    "recorded legal ground (400 otherwise).",
 )
 def send_transfer(request, payload: TransferIn):
     user = request.auth
@@ -534,7 +567,6 @@ def send_transfer(request, payload: TransferIn):
             urgency=payload.urgency,
             reason=payload.reason,
             share=payload.share,
-            consent=payload.consent,
         )
     return Status(201, _detail_of(request, referral.pk))
 

@@ -24,6 +24,7 @@ from pksai.accounts.services import user_create
 from pksai.areas.models import Area
 from pksai.cases import services as case_services
 from pksai.cases.models import Case, CaseEvent, PlanAction
+from pksai.privacy.demo import demo_consent
 from pksai.referrals import services
 from pksai.referrals.models import Provider, Referral, ReferralEvent, Satisfaction, Service
 from pksai.referrals.services import Answer
@@ -521,6 +522,7 @@ def _tell(
     plot: _Plot, case: Case, to: Organisation, worker: User, focal: User | None, now: datetime
 ) -> _Told:
     action = _plan_action(case, plot, worker, to.name)
+    demo_consent(case=case, by=worker, purpose="referral", at=now - timedelta(days=plot.sent + 1))
     referral = services.referral_send(
         by=worker,
         case=case,
@@ -530,7 +532,6 @@ def _tell(
         reason=plot.reason,
         share=plot.share,
         plan_action=action,
-        consent=True,
     )
     told = _Told(referral, [now - timedelta(days=plot.sent)], plot, action)
     for name, days_ago, answer in plot.steps:

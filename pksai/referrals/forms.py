@@ -46,9 +46,6 @@ class ReferralForm(_ShareMixin):
         widget=DATE,
         help_text=_("Empty: the service level for the urgency decides."),
     )
-    consent = forms.BooleanField(
-        label=_("The child or guardian agreed to share this information"), required=False
-    )
     field_order = ["plan_action", "provider", "service", "urgency", "reason", "due_date"]
 
     def __init__(self, *args, providers=(), actions=(), **kwargs):
@@ -67,9 +64,6 @@ class TransferForm(_ShareMixin):
     urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, initial="urgent")
     reason = forms.CharField(
         label=_("Reason for the transfer"), widget=forms.Textarea(attrs={"rows": 3})
-    )
-    consent = forms.BooleanField(
-        label=_("The child or guardian consented to the transfer"), required=False
     )
 
     def __init__(self, *args, secretariats=(), **kwargs):

@@ -27,6 +27,8 @@ from pksai.cases.alerts import alerts_raise, resolve_alerts, send_mails
 from pksai.cases.models import Alert, Case, CaseEvent, PlanAction
 from pksai.cases.services import ConflictError, compare_and_set
 from pksai.cases.workflow import OPEN_STAGES
+from pksai.privacy import services as privacy
+from pksai.privacy.models import Consent
 from pksai.referrals.models import (
     Referral,
     ReferralCounter,
@@ -178,10 +180,12 @@ def referral_send(
     share: list[str] | tuple[str, ...] = DEFAULT_SHARE,
     plan_action: PlanAction | None = None,
     due_date: date | None = None,
-    consent: bool = False,
 ) -> Referral:
     """Refer the child of ``case`` (which the caller fetched through the user's scope) to a
-    service provider, usually from a plan action of kind "referral"."""
+    service provider, usually from a plan action of kind "referral". Identifying information
+    is shared only with an active consent for referrals or a recorded legal ground
+    (privacy.services.sharing_basis_require: BasisMissing otherwise); the referral records
+    which (its Disclosure, shown to the receiver)."""
     require_perm(by, SEND)
     case = _lock_case(case)
     if case.stage not in OPEN_STAGES:
@@ -198,6 +202,9 @@ def referral_send(
     now = timezone.now()
     if due_date is not None and due_date < timezone.localdate():
         raise ValidationError(_("The service due date cannot be in the past."))
+    basis = privacy.sharing_basis_require(
+        case=case, purpose=privacy.REFERRAL, organisation=organisation, share=share
+    )
     referral = Referral.objects.create(
         number=_number(case),
         kind=Referral.Kind.REFERRAL,
@@ -209,18 +216,24 @@ def referral_send(
         urgency=urgency,
         reason=reason.strip(),
         shared=shared_snapshot(case, share),
-        consent=consent,
+        consent=isinstance(basis, Consent),
         due_date=due_date or timezone.localdate() + timedelta(days=deliver_days),
         respond_by=now + timedelta(hours=respond_hours),
         sent_by=by,
     )
+    privacy.disclosure_record(referral=referral, basis=basis, by=by, share=list(share))
     _history(referral, by, referral.reason)
     _plan_action_follows(referral, by)
     audit_record(
         action="create",
         actor=by,
         obj=referral,
-        detail={"case": case.number, "to": organisation.name, "shared": sorted(referral.shared)},
+        detail={
+            "case": case.number,
+            "to": organisation.name,
+            "shared": sorted(referral.shared),
+            "basis": _basis_label(basis),
+        },
     )
     _mail_on_commit(
         _focal_persons(organisation),
@@ -240,10 +253,10 @@ def transfer_send(
     urgency: str,
     reason: str,
     share: list[str] | tuple[str, ...] = DEFAULT_SHARE,
-    consent: bool,
 ) -> Referral:
     """Offer the whole case to another district's secretariat (the family moved, say). Needs
-    the consent of the child or guardian, recorded here."""
+    an active consent for transfers in the consent ledger, or a recorded legal ground: the
+    whole case goes to the receiver once they accept."""
     require_perm(by, "cases.approve_case")
     require_perm(by, SEND)
     case = _lock_case(case)
@@ -253,14 +266,13 @@ def transfer_send(
         raise ValidationError(_("A case is transferred to a district PKSAI secretariat."))
     if scope_for(by).covers(organisation.area_id) and case.area_id.startswith(organisation.area_id):
         raise ValidationError(_("That secretariat already holds this case's area."))
-    if not consent:
-        raise ValidationError(
-            _("Record the consent of the child or guardian before transferring the case.")
-        )
     if not reason.strip():
         raise ValidationError(_("Say why the case is transferred."))
     if case.referrals.filter(kind=Referral.Kind.TRANSFER, status__in=AWAITING_ANSWER).exists():
         raise ValidationError(_("A transfer of this case is already waiting for an answer."))
+    basis = privacy.sharing_basis_require(
+        case=case, purpose=privacy.TRANSFER, organisation=organisation, share=None
+    )
     respond_hours, _days = _sla(urgency)
     referral = Referral.objects.create(
         number=_number(case),
@@ -271,19 +283,33 @@ def transfer_send(
         urgency=urgency,
         reason=reason.strip(),
         shared=shared_snapshot(case, share),
-        consent=True,
+        consent=isinstance(basis, Consent),
         due_date=timezone.localdate() + timedelta(days=max(1, respond_hours // 24)),
         respond_by=timezone.now() + timedelta(hours=respond_hours),
         sent_by=by,
     )
+    privacy.disclosure_record(referral=referral, basis=basis, by=by, share=None)
     _history(referral, by, referral.reason)
     audit_record(
         action="create",
         actor=by,
         obj=referral,
-        detail={"case": case.number, "transfer_to": organisation.name},
+        detail={
+            "case": case.number,
+            "transfer_to": organisation.name,
+            "basis": _basis_label(basis),
+        },
     )
     return referral
+
+
+def _basis_label(basis) -> str:
+    """What the audit row says a disclosure rested on."""
+    if basis is None:
+        return "nothing identifying"
+    if isinstance(basis, Consent):
+        return f"consent:{basis.pk}"
+    return f"legal_ground:{basis.pk}:{basis.basis}"
 
 
 def _plan_action_follows(referral: Referral, by: User) -> None:
@@ -443,6 +469,20 @@ def _complete_transfer(referral: Referral, by: User, owner: User | None) -> None
     """The receiving secretariat takes the case: its area, a new owner and supervisor there.
     History, records and follow-ups travel with it; the sending team no longer sees it."""
     area = referral.to_organisation.area
+    try:  # the consent may have been withdrawn since the offer: the case does not move then
+        privacy.sharing_basis_require(
+            case=referral.case,
+            purpose=privacy.TRANSFER,
+            organisation=referral.to_organisation,
+            share=None,
+        )
+    except privacy.BasisMissing:
+        raise ValidationError(
+            _(
+                "The consent for this transfer was withdrawn after it was sent: the case cannot "
+                "move. The sending team must record a new consent or a legal ground first."
+            )
+        ) from None
     if owner is None or not owner.has_perm("cases.change_case"):
         raise ValidationError(_("Choose the social worker who takes the case."))
     if not scope_for(owner).covers(area.code):

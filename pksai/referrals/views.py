@@ -200,7 +200,7 @@ def referral_new(request, case_pk: int):
     if request.GET.get("action", "").isdigit():
         initial["plan_action"] = int(request.GET["action"])
     form = ReferralForm(request.POST or None, providers=providers, actions=actions, initial=initial)
-    status = 200
+    status, record_url = 200, ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         chosen = next((p for p in providers if p.pk == data["provider"]), None)
@@ -218,10 +218,10 @@ def referral_new(request, case_pk: int):
                     share=data["share"],
                     plan_action=action,
                     due_date=data["due_date"],
-                    consent=data["consent"],
                 )
         except ValidationError as error:
             form.add_error(None, " ".join(error.messages))
+            record_url = getattr(error, "record_url", "")
             status = 400
         else:
             messages.success(
@@ -238,7 +238,7 @@ def referral_new(request, case_pk: int):
     return render(
         request,
         "referrals/new.html",
-        {"case": case, "form": form, "providers": providers},
+        {"case": case, "form": form, "providers": providers, "record_url": record_url},
         status=status,
     )
 
@@ -257,7 +257,7 @@ def transfer_new(request, case_pk: int):
         if not own.covers(o.area_id)
     ]
     form = TransferForm(request.POST or None, secretariats=secretariats)
-    status = 200
+    status, record_url = 200, ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         target = next((o for o in secretariats if o.pk == data["organisation"]), None)
@@ -273,10 +273,10 @@ def transfer_new(request, case_pk: int):
                     urgency=data["urgency"],
                     reason=data["reason"],
                     share=data["share"],
-                    consent=data["consent"],
                 )
         except ValidationError as error:
             form.add_error(None, " ".join(error.messages))
+            record_url = getattr(error, "record_url", "")
             status = 400
         else:
             messages.success(
@@ -287,7 +287,12 @@ def transfer_new(request, case_pk: int):
             return redirect(reverse("cases:detail", args=[case.pk]) + "#referrals")
     elif request.method == "POST":
         status = 400
-    return render(request, "referrals/transfer.html", {"case": case, "form": form}, status=status)
+    return render(
+        request,
+        "referrals/transfer.html",
+        {"case": case, "form": form, "record_url": record_url},
+        status=status,
+    )
 
 
 # --- client satisfaction -------------------------------------------------------------

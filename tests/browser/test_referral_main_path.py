@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from pksai.accounts.tests.factories import make_user
 from pksai.areas.tests.factories import make_areas
+from pksai.privacy.tests.factories import give_consent
 from pksai.referrals.tests.factories import case_in_planning, make_provider, refer
 
 PASSWORD = "correct-horse-battery"  # the factories' default
@@ -54,6 +55,7 @@ def test_referral_to_the_civil_registry(browser: Browser, live_server, pilot_are
         )
         other = refer(team, puskesmas, service="health_check")  # someone else's referral
         case = case_in_planning(team)
+        give_consent(case, team["worker"])  # the guardian agreed (the consent ledger)
     base = live_server.url
 
     # The social worker adds a referral action to the plan and refers from it.

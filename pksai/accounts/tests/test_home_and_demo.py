@@ -4,6 +4,7 @@ from pksai.accounts.demo import DEMO_PASSWORD
 from pksai.accounts.models import User
 from pksai.accounts.tests.factories import make_user
 from pksai.areas.tests.factories import make_areas
+from pksai.referrals.models import Referral
 from pksai.registry.models import Household, ImportBatch
 from pksai.registry.selectors import import_batch_list
 from pksai.vulnerability.models import Score
@@ -46,7 +47,16 @@ def test_demo_creates_one_user_per_role_per_pilot_site(db, capsys):
     assert list(coordinator.scope_areas.values_list("code", flat=True)) == ["73.06"]
     assert User.objects.get(username="national.auditor").is_national
     # one per role, and the civil registry's focal person (pksai.referrals.demo)
-    assert User.objects.filter(username__startswith="tulungagung.").count() == 10
+    assert User.objects.filter(username__startswith="tulungagung.").count() == 11
+    # data protection (pksai.privacy.demo): each site's officer has requests and a breach
+    from pksai.privacy.models import Breach, Consent, SubjectRequest
+
+    assert SubjectRequest.objects.filter(area__code__startswith="73.71.").count() == 3
+    assert Breach.objects.filter(area_id="73.71").count() == 1
+    assert "Demo data protection" in out
+    # every referral of the demo that shared identifying data rests on a recorded basis
+    assert Consent.objects.exists()
+    assert not Referral.objects.filter(disclosure__isnull=True, consent=True).exists()
     before = User.objects.count()
     assert Household.objects.count() == 60
     assert Score.objects.exists()
@@ -58,6 +68,7 @@ def test_demo_creates_one_user_per_role_per_pilot_site(db, capsys):
     assert not scoped_batches("gowa.data_officer").filter(pk=batch.pk).exists()
     call_command("demo", "--households", "60", "--force")  # idempotent
     assert User.objects.count() == before
+    assert SubjectRequest.objects.filter(area__code__startswith="73.71.").count() == 3
     assert Household.objects.count() == 60
 
 

@@ -12,7 +12,34 @@ def test_every_role_is_a_group_with_its_permissions(db):
         group = Group.objects.get(name=role.slug)
         perms = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
         assert perms == set(role.permissions)
-    assert len(ROLES) == 12
+    assert len(ROLES) == 13
+
+
+def test_who_handles_consent_requests_and_breaches(db):
+    """The consent ledger for case staff, legal grounds for supervisors and coordinators,
+    requests from data subjects and their export for the data protection officer only."""
+    holders = {
+        p: {r.slug for r in ROLES if p in r.permissions}
+        for p in (
+            "privacy.add_consent",
+            "privacy.add_legalground",
+            "privacy.change_subjectrequest",
+            "privacy.export_subjectrequest",
+            "privacy.change_breach",
+            "privacy.add_breach",
+        )
+    }
+    assert holders["privacy.add_consent"] == {
+        "coordinator",
+        "supervisor",
+        "psychologist",
+        "social_worker",
+    }
+    assert holders["privacy.add_legalground"] == {"coordinator", "supervisor"}
+    assert holders["privacy.change_subjectrequest"] == {"data_protection_officer"}
+    assert holders["privacy.export_subjectrequest"] == {"data_protection_officer"}
+    assert holders["privacy.change_breach"] == {"data_protection_officer"}
+    assert holders["privacy.add_breach"] == {"coordinator", "data_protection_officer"}
 
 
 def test_only_auditors_and_administrators_read_the_audit_trail(db):

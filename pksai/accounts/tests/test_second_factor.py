@@ -159,6 +159,7 @@ def test_a_user_without_such_permissions_is_not_asked(english, second_factor_on,
         ("program_officer", False, True),  # approves money, exports payer files
         ("complaints_officer", False, True),  # restricted complaints
         ("data_officer", False, True),  # exports rejected registry rows
+        ("data_protection_officer", False, True),  # exports all held on a person
         ("administrator", True, True),  # roles, scopes and resets
         ("supervisor", False, False),
         ("social_worker", False, False),

@@ -54,6 +54,7 @@ ROLES = (
     "makassar.registration_staff",
     "makassar.data_officer",
     "makassar.focal_person",
+    "makassar.data_protection_officer",
     "national.program_officer",
     "national.complaints_officer",
     "national.national_analyst",
@@ -171,6 +172,7 @@ def _sample_values() -> dict[str, list]:
     from pksai.cases.models import Assessment, Attachment, Case, FollowUp, IntakeReport, PlanAction
     from pksai.grievances.models import Complaint
     from pksai.payments.models import FundPlan, PayerBatch, PaymentCycle, SavingsAccount
+    from pksai.privacy.models import Breach, BreachNotice, Consent, LegalGround, SubjectRequest
     from pksai.programs.models import Beneficiary, Nomination, Program, RoundEntry, SelectionRound
     from pksai.referrals.models import Provider, Referral
     from pksai.registry.models import ImportBatch, LinkCandidate, Person
@@ -217,6 +219,11 @@ def _sample_values() -> dict[str, list]:
     ruleset = _first(RuleSet)
     organisation = _first(Organisation, area_id=makassar)
     program_codes = list(Program.objects.order_by("pk").values_list("code", flat=True)[:3])
+    consent = _first(Consent, area__code__startswith=makassar + ".", withdrawn_at__isnull=True)
+    ground = _first(LegalGround, area__code__startswith=makassar + ".")
+    subject_request = _first(SubjectRequest, area__code__startswith=makassar + ".", kind="access")
+    breach = _first(Breach, area__code__startswith=makassar)
+    notice = _first(BreachNotice, breach=breach, status="pending")
 
     def one(**kwargs):
         return [kwargs] if all(v is not None for v in kwargs.values()) else []
@@ -295,6 +302,17 @@ def _sample_values() -> dict[str, list]:
         "payments/savings/plans/<int:pk>/approve/": one(pk=getattr(plan, "pk", None)),
         "complaints/<int:pk>/": one(pk=getattr(complaint, "pk", None)),
         "pengaduan/status/<str:code>/": one(code=getattr(complaint, "code", None)),
+        "cases/<int:pk>/consents/<int:consent_id>/withdraw/": one(
+            pk=getattr(consent, "case_id", None), consent_id=getattr(consent, "pk", None)
+        ),
+        "cases/<int:pk>/legal-grounds/<int:ground_id>/end/": one(
+            pk=getattr(ground, "case_id", None), ground_id=getattr(ground, "pk", None)
+        ),
+        "privacy/requests/<int:pk>/": one(pk=getattr(subject_request, "pk", None)),
+        "privacy/breaches/<int:pk>/": one(pk=getattr(breach, "pk", None)),
+        "privacy/breaches/<int:pk>/notices/<int:notice_id>/": one(
+            pk=getattr(breach, "pk", None), notice_id=getattr(notice, "pk", None)
+        ),
     }
     for code in program_codes:
         for route in (

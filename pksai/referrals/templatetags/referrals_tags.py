@@ -29,6 +29,7 @@ def case_referrals(context, case):
         and user.has_perm("cases.approve_case")
         and case.stage in OPEN_STAGES,
         "closing": case.stage in CLOSING,
+        "sees_consents": user.has_perm("privacy.view_consent"),
         "can_record": user.has_perm("referrals.change_referral"),
         "satisfaction": [s for s in case.satisfaction_records.filter(referral__isnull=True)],
         "satisfaction_form": SatisfactionForm(),

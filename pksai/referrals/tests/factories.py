@@ -9,6 +9,7 @@ from pksai.accounts.tests.factories import make_user
 from pksai.cases import selectors as case_selectors
 from pksai.cases import services as case_services
 from pksai.cases.tests.factories import move, register
+from pksai.privacy.tests.factories import give_consent
 from pksai.referrals import services
 from pksai.referrals.models import Provider, Service
 
@@ -40,10 +41,22 @@ def case_in_planning(team: dict):
     return case_selectors.case_get(user=worker, pk=case.pk)
 
 
-def refer(team: dict, provider: Provider, *, case=None, service="birth_certificate", **kw):
-    """A referral from a plan action of the case (in planning) to ``provider``."""
+def refer(
+    team: dict,
+    provider: Provider,
+    *,
+    case=None,
+    service="birth_certificate",
+    consent: bool = True,
+    **kw,
+):
+    """A referral from a plan action of the case (in planning) to ``provider``; with
+    ``consent`` (the default) the guardian's consent for referrals is recorded first, as the
+    consent ledger requires before identifying data are shared."""
     case = case or case_in_planning(team)
     worker = team["worker"]
+    if consent and services.privacy.active_consent(person=case.child, purpose="referral") is None:
+        give_consent(case, worker, purpose="referral")
     action = case_services.plan_action_add(
         case=case,
         by=worker,

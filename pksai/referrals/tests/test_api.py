@@ -13,6 +13,7 @@ from pksai.api.tests.helpers import bearer, english_messages  # noqa: F401  (aut
 from pksai.audit.models import AuditEvent
 from pksai.cases.models import PlanAction
 from pksai.cases.tests.factories import make_child, register
+from pksai.privacy.tests.factories import give_consent
 from pksai.referrals.models import Referral, Status
 from pksai.referrals.tests.factories import case_in_planning, make_provider, refer
 
@@ -282,8 +283,11 @@ def test_send_a_referral_via_api(client, team, dukcapil, puskesmas):
         "urgency": "urgent",
         "reason": "Anak belum memiliki akta kelahiran.",
         "share": ["name", "sex", "nik"],
-        "consent": True,
     }
+    # no consent in the ledger yet: identifying data are not shared
+    refused = post(client, URL, worker, body)
+    assert refused.status_code == 400 and Referral.objects.filter(case=case).count() == 0
+    give_consent(case, worker)
     response = post(client, URL, worker, body)
     assert response.status_code == 201, response.content
     sent = response.json()
@@ -319,14 +323,11 @@ def test_transfer_via_api_and_accept_by_the_receiving_district(client, team):
         "organisation": gowa.pk,
         "urgency": "urgent",
         "reason": "Keluarga pindah ke Gowa.",
-        "consent": False,
     }
     assert post(client, f"{URL}transfers/", team["supervisor"], body).status_code == 400
-    assert (
-        post(client, f"{URL}transfers/", team["worker"], body | {"consent": True}).status_code
-        == 403
-    )
-    response = post(client, f"{URL}transfers/", team["supervisor"], body | {"consent": True})
+    give_consent(case, team["worker"], purpose="transfer")
+    assert post(client, f"{URL}transfers/", team["worker"], body).status_code == 403
+    response = post(client, f"{URL}transfers/", team["supervisor"], body)
     assert response.status_code == 201, response.content
     transfer = response.json()
     assert transfer["kind"] == "transfer" and transfer["view"] == "full"

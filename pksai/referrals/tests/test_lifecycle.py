@@ -171,6 +171,7 @@ def test_transfer_needs_consent_and_moves_the_case(team, pilot_areas):
     from pksai.accounts.models import Organisation
     from pksai.accounts.tests.factories import make_user
     from pksai.cases import selectors as case_selectors
+    from pksai.privacy.tests.factories import give_consent
     from pksai.referrals.tests.factories import case_in_planning
 
     case = case_in_planning(team)
@@ -185,16 +186,26 @@ def test_transfer_needs_consent_and_moves_the_case(team, pilot_areas):
             organisation=gowa,
             urgency="urgent",
             reason="Keluarga pindah ke Gowa.",
-            consent=False,
         )
+    # a consent for referrals is not one for a transfer
+    give_consent(case, team["worker"], purpose="referral")
+    with pytest.raises(ValidationError):
+        services.transfer_send(
+            by=team["supervisor"],
+            case=case,
+            organisation=gowa,
+            urgency="urgent",
+            reason="Keluarga pindah ke Gowa.",
+        )
+    give_consent(case, team["worker"], purpose="transfer")
     transfer = services.transfer_send(
         by=team["supervisor"],
         case=case,
         organisation=gowa,
         urgency="urgent",
         reason="Keluarga pindah ke Gowa.",
-        consent=True,
     )
+    assert transfer.consent and transfer.disclosure.consent.purpose.code == "transfer"
     # the receiving supervisor sees the transfer (shared data only), not the case yet
     assert selectors.referral_get(user=gowa_spv, pk=transfer.pk)
     assert not selectors.sees_case(gowa_spv, transfer)

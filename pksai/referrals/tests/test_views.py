@@ -10,6 +10,7 @@ from django.utils import timezone
 from pksai.accounts.models import User
 from pksai.audit.models import AuditEvent
 from pksai.cases.models import PlanAction
+from pksai.privacy.tests.factories import give_consent
 from pksai.referrals import services
 from pksai.referrals.models import Referral, Satisfaction, Status
 from pksai.referrals.services import Answer
@@ -165,6 +166,7 @@ def test_worker_refers_from_a_plan_action_sharing_only_what_is_ticked(client, te
     action = case.plan_actions.get()
     page = client.get(f"/cases/{case.pk}/refer/?action={action.pk}")
     assert page.status_code == 200 and dukcapil.organisation.name in page.text
+    give_consent(case, team["worker"])
     r = client.post(
         f"/cases/{case.pk}/refer/",
         {
@@ -232,6 +234,9 @@ def test_transfer_through_the_pages(client, team):
         {"organisation": gowa.pk, "urgency": "urgent", "reason": "Pindah", "share": ["name"]},
     )
     assert no_consent.status_code == 400 and "consent" in no_consent.text
+    # the refusal links to where the consent is recorded
+    assert f"/cases/{case.pk}/consents/?purpose=transfer" in no_consent.text
+    give_consent(case, team["worker"], purpose="transfer")
     sent = client.post(
         f"/cases/{case.pk}/transfer/",
         {
@@ -239,7 +244,6 @@ def test_transfer_through_the_pages(client, team):
             "urgency": "urgent",
             "reason": "Keluarga pindah ke Gowa",
             "share": ["name"],
-            "consent": "on",
         },
     )
     assert sent.status_code == 302

@@ -9,19 +9,23 @@ def alert_jobs() -> dict[str, int]:
     run at the same time (several schedulers) never alert or escalate anything twice."""
     from pksai.cases.services import alert_overdue
     from pksai.grievances.services import escalate_overdue
+    from pksai.privacy.services import remind_due_requests
     from pksai.referrals.services import alert_overdue_referrals
 
     return {
         "cases": alert_overdue(),
         "referrals": alert_overdue_referrals(),
         "complaints": escalate_overdue(),
+        "data_requests": remind_due_requests(),
     }
 
 
 def alert_summary(counts: dict[str, int]) -> str:
     return (
         f"{counts['cases']} case(s) and {counts['referrals']} referral(s) newly overdue; owners "
-        f"and supervisors alerted. {counts['complaints']} overdue complaint(s) escalated."
+        f"and supervisors alerted. {counts['complaints']} overdue complaint(s) escalated. "
+        f"{counts.get('data_requests', 0)} request(s) from data subjects due within a day: "
+        "data protection officers reminded."
     )
 
 
@@ -30,7 +34,8 @@ class Command(BaseCommand):
         "Alert owners and supervisors about cases whose stage became overdue and escalate "
         "overdue referrals to the case's supervisor (in the app, and by e-mail where a mailer "
         "is configured); send overdue complaints one level up (district → province → "
-        "ministry). Runs once (for cron); `pksai scheduler` repeats it and is what `pksai "
+        "ministry); remind data protection officers of requests from data subjects due within "
+        "a day. Runs once (for cron); `pksai scheduler` repeats it and is what `pksai "
         "serve` starts."
     )
     requires_system_checks = []

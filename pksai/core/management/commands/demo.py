@@ -10,6 +10,7 @@ from pksai.cases.demo import demo_cases
 from pksai.grievances.demo import demo_complaints
 from pksai.monitoring.demo import demo_finance
 from pksai.payments.demo import demo_payments
+from pksai.privacy.demo import demo_privacy
 from pksai.programs.demo import demo_programs
 from pksai.referrals.demo import demo_referrals
 from pksai.registry.demo import demo_registry
@@ -98,6 +99,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Demo complaints: {complaints.total()} ({statuses}; escalated "
                 f"{complaints.escalated}, restricted {complaints.restricted})."
+            )
+        privacy = demo_privacy()
+        if privacy.requests or privacy.breaches:
+            self.stdout.write(
+                f"Demo data protection: requests {privacy.requests}, breaches "
+                f"{privacy.breaches}, legal grounds {privacy.legal_grounds}."
             )
         spending = demo_finance()
         if spending.created or spending.updated or spending.index_years:
