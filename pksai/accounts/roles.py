@@ -94,6 +94,8 @@ _FINANCE = (
     "monitoring.change_budgetline",
 )
 _SEE_FINANCE = ("monitoring.view_budgetline",)
+# Baselines and targets per indicator, area and year (admin and ``pksai import-targets``).
+_TARGETS = ("monitoring.add_indicatortarget", "monitoring.change_indicatortarget")
 _DASHBOARD = ("monitoring.view_dashboard",)
 _SEE_REGISTRY = (
     "registry.view_household",
@@ -201,6 +203,7 @@ ROLES: tuple[Role, ...] = (
         + _COMPLAINTS
         + _COMPLAINT_REPORTS
         + _FINANCE
+        + _TARGETS
         + _DASHBOARD,
     ),
     Role(
