@@ -22,10 +22,12 @@ from pathlib import Path
 import polars as pl
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Length
 from django.utils.translation import gettext as _
 
 from pksai.accounts.models import User
 from pksai.accounts.scoping import require_perm, scope_for
+from pksai.areas.codes import area_q
 from pksai.areas.models import Area
 from pksai.audit.services import audit_record
 from pksai.monitoring.models import Indicator, IndicatorTarget
@@ -109,14 +111,26 @@ def targets_for(indicators: Iterable[Indicator], *, area: str, year: int) -> dic
     return out
 
 
-def area_targets(indicator: Indicator, *, areas: Iterable[str], year: int) -> dict[str, Goal]:
-    """Area code → baseline and target of one indicator, for a table by area (one query)."""
-    codes = [a for a in areas if a]
-    rows = IndicatorTarget.objects.filter(indicator=indicator, area_id__in=codes)
+def area_targets(
+    indicator: Indicator, *, user, level_digits: int, area: str, year: int
+) -> dict[str, tuple[str, Goal]]:
+    """Area code → (name, baseline and target) of one indicator for every area of one level
+    (a code of ``level_digits`` characters) in the user's scope and under ``area`` that has a
+    row — for the before/after table by area, which lists a site with a baseline even when
+    it has no record in the period (one query)."""
+    rows = (
+        IndicatorTarget.objects.filter(scope_for(user).q("area"), area_q("area", area))
+        .filter(indicator=indicator, area__isnull=False)
+        .annotate(code_length=Length("area_id"))
+        .filter(code_length=level_digits)
+        .select_related("area")
+    )
     by_area: dict[str, list[IndicatorTarget]] = {}
-    for row in rows:
+    names: dict[str, str] = {}
+    for row in rows:  # a few per area
         by_area.setdefault(row.area_id, []).append(row)
-    return {code: _pick(found, year, code) for code, found in by_area.items()}
+        names[row.area_id] = row.area.name
+    return {code: (names[code], _pick(found, year, code)) for code, found in by_area.items()}
 
 
 # --- the import -------------------------------------------------------------------------------
