@@ -769,15 +769,22 @@ def test_import_spending_and_report(pksai, pilot_areas, tmp_path):
 
 @pytest.mark.django_db
 def test_import_targets(pksai, pilot_areas, tmp_path):
+    from pksai.areas.tests.factories import make_areas
     from pksai.monitoring.models import IndicatorTarget
 
     pilot = Path(settings.BASE_DIR) / "pksai" / "monitoring" / "data" / "pilot_baselines_2016.csv"
     make_user("planner", roles=["program_officer"], national=True)
     ran = pksai("import-targets", pilot, "--user", "planner")
-    assert "created 5" in ran.out
+    # Klaten and Tulungagung are not in this database: their rows are refused, named
+    assert "created 3" in ran.out and "rejected 2" in ran.out
+    assert "\t33.10\t" in ran.out and "\t35.04\t" in ran.out
     makassar = IndicatorTarget.objects.get(indicator__code="cases_responded_count", area="73.71")
     assert (makassar.year, makassar.baseline, makassar.target) == (2016, 60, None)
-    assert "unchanged 5" in pksai("import-targets", pilot, "--user", "planner").out
+    make_areas(
+        [("33.10", "Kabupaten Klaten"), ("35", "Jawa Timur"), ("35.04", "Kabupaten Tulungagung")]
+    )
+    ran = pksai("import-targets", pilot, "--user", "planner")
+    assert "created 2" in ran.out and "unchanged 3" in ran.out and "rejected 0" in ran.out
     bad = write(tmp_path / "bad.csv", "indicator,area,year,target\nnope,73.71,2026,5\n")
     ran = pksai("import-targets", bad, "--user", "planner")
     assert "rejected 1" in ran.out and "unknown indicator code" in ran.out
