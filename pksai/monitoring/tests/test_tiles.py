@@ -123,12 +123,20 @@ def test_targets_per_area_and_year(client, monitoring_cases, makassar, analyst):
     assert tile(page, "cases_reported").status == "red"  # 14 of 100
 
 
-def test_labels_in_the_readers_language(client, monitoring_cases, makassar):
+def test_no_target_says_so_and_links_for_those_who_may_set_one(client, monitoring_cases, makassar):
     client.force_login(makassar)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = client.get("/monitoring/")
-    assert "No target or baseline set for this area and year." in page.text
+    assert "No target or baseline set" in page.text
     assert "On target" not in page.text  # no target anywhere: no status claimed
+    assert "/admin/monitoring/indicatortarget/add/" not in page.text  # may not set one
+    officer = make_user("planner", roles=["program_officer"], scope=["73.71"])
+    type(officer).objects.filter(pk=officer.pk).update(is_staff=True)
+    client.force_login(officer)
+    page = client.get("/monitoring/")
+    assert "/admin/monitoring/indicatortarget/add/?indicator=" in page.text
+    detail = client.get("/monitoring/indicators/cases_reported/")
+    assert "No target or baseline set for this area and year." in detail.text
 
 
 # --- the indicator's page ---------------------------------------------------------------------
