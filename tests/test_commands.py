@@ -66,6 +66,7 @@ TESTED = {
     "program-rules": ["test_program_rules"],
     "import-proposals": ["test_import_proposals"],
     "import-spending": ["test_import_spending_and_report"],
+    "import-targets": ["test_import_targets"],
     "report": ["test_import_spending_and_report"],
     "sync-roles": ["test_sync_roles", "test_sync_roles_console_script"],
     "issue-token": ["test_issue_token"],
@@ -764,6 +765,30 @@ def test_import_spending_and_report(pksai, pilot_areas, tmp_path):
     frame = pl.read_csv(io.StringIO(months))
     assert frame.height == 12 and frame["cumulative"].max() == 60
     assert "nope" in pksai("report", "execution", "--year", 2009, "--program", "nope", code=1).err
+
+
+@pytest.mark.django_db
+def test_import_targets(pksai, pilot_areas, tmp_path):
+    from pksai.areas.tests.factories import make_areas
+    from pksai.monitoring.models import IndicatorTarget
+
+    pilot = Path(settings.BASE_DIR) / "pksai" / "monitoring" / "data" / "pilot_baselines_2016.csv"
+    make_user("planner", roles=["program_officer"], national=True)
+    ran = pksai("import-targets", pilot, "--user", "planner")
+    # Klaten and Tulungagung are not in this database: their rows are refused, named
+    assert "created 3" in ran.out and "rejected 2" in ran.out
+    assert "\t33.10\t" in ran.out and "\t35.04\t" in ran.out
+    makassar = IndicatorTarget.objects.get(indicator__code="cases_responded_count", area="73.71")
+    assert (makassar.year, makassar.baseline, makassar.target) == (2016, 60, None)
+    make_areas(
+        [("33.10", "Kabupaten Klaten"), ("35", "Jawa Timur"), ("35.04", "Kabupaten Tulungagung")]
+    )
+    ran = pksai("import-targets", pilot, "--user", "planner")
+    assert "created 2" in ran.out and "unchanged 3" in ran.out and "rejected 0" in ran.out
+    bad = write(tmp_path / "bad.csv", "indicator,area,year,target\nnope,73.71,2026,5\n")
+    ran = pksai("import-targets", bad, "--user", "planner")
+    assert "rejected 1" in ran.out and "unknown indicator code" in ran.out
+    assert "nobody" in pksai("import-targets", pilot, "--user", "nobody", code=1).err
 
 
 @pytest.mark.django_db

@@ -60,6 +60,7 @@ NOT_RECORDS = {
     "/api/v1/public/complaints/{code}": "public: the complainant's tracking code",
     "/api/v1/public/complaints/{code}/rating": "public: the complainant's tracking code",
     "/api/v1/monitoring/indicators/{code}/values": "an indicator by code (aggregates)",
+    "monitoring/indicators/<slug:code>/": "an indicator by code (aggregates in scope)",
 }
 # Records of national programs, not of an area (a payment cycle: program × period; a payer
 # batch listed on it): any role with the permission opens them and sees its own areas'

@@ -94,6 +94,8 @@ _FINANCE = (
     "monitoring.change_budgetline",
 )
 _SEE_FINANCE = ("monitoring.view_budgetline",)
+# Baselines and targets per indicator, area and year (admin and ``pksai import-targets``).
+_TARGETS = ("monitoring.add_indicatortarget", "monitoring.change_indicatortarget")
 _DASHBOARD = ("monitoring.view_dashboard",)
 # The consent ledger (UU 27/2022): case staff record consents and withdrawals and see the legal
 # grounds; supervisors and coordinators record (and end) a legal ground for sharing without
@@ -229,6 +231,7 @@ ROLES: tuple[Role, ...] = (
         + _COMPLAINTS
         + _COMPLAINT_REPORTS
         + _FINANCE
+        + _TARGETS
         + _DASHBOARD,
     ),
     Role(

@@ -8,7 +8,13 @@ from django.utils.translation import gettext_lazy as _
 
 from pksai.audit.admin_mixins import AuditedAdminMixin
 from pksai.monitoring.measures import MEASURES
-from pksai.monitoring.models import BudgetLine, Indicator, PriceIndex, ProgramYear
+from pksai.monitoring.models import (
+    BudgetLine,
+    Indicator,
+    IndicatorTarget,
+    PriceIndex,
+    ProgramYear,
+)
 
 
 class IndicatorForm(forms.ModelForm):
@@ -30,6 +36,7 @@ class IndicatorForm(forms.ModelForm):
             "target",
             "target_year",
             "sdg_target",
+            "higher_is_better",
             "position",
             "is_active",
         ]
@@ -63,6 +70,16 @@ class IndicatorAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_filter = ("unit", "is_active", "sdg_target")
     search_fields = ("code", "name_id", "name_en")
     list_editable = ("position", "is_active")
+
+
+@admin.register(IndicatorTarget)
+class IndicatorTargetAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Baselines and targets per indicator, area and year (also ``pksai import-targets``)."""
+
+    list_display = ("indicator", "area", "year", "baseline", "target", "source")
+    list_filter = ("year", "indicator")
+    search_fields = ("indicator__code", "area__name", "area__code", "source")
+    raw_id_fields = ("area",)
 
 
 @admin.register(PriceIndex)

@@ -16,13 +16,14 @@ from ninja import Query, Router, Schema
 
 from pksai.accounts.scoping import require_perm
 from pksai.audit.services import audit_record
-from pksai.monitoring import exports, finance
+from pksai.monitoring import exports, finance, targets, tiles
 from pksai.monitoring.forms import (
     Period,
     area_groups,
     clean_area_code,
     default_group,
     first_of_month,
+    fit_group,
     last_year,
     next_month,
     this_year_to_date,
@@ -54,6 +55,7 @@ class IndicatorOut(Schema):
     target: Decimal | None
     target_year: int | None
     sdg_target: str
+    higher_is_better: bool
 
 
 class ValueOut(Schema):
@@ -64,6 +66,18 @@ class ValueOut(Schema):
     value: Decimal | None
 
 
+class GoalOut(Schema):
+    """The baseline and target that apply (targets.py), with their years and source; the
+    ``area`` they were set for ("" national)."""
+
+    baseline: Decimal | None
+    baseline_year: int | None
+    target: Decimal | None
+    target_year: int | None
+    source: str
+    area: str
+
+
 class IndicatorValuesOut(Schema):
     code: str
     start: date
@@ -72,6 +86,38 @@ class IndicatorValuesOut(Schema):
     group: str
     total: ValueOut | None
     values: list[ValueOut]
+    goal: GoalOut
+
+
+class TrendPointOut(Schema):
+    month: str
+    value: Decimal | None
+
+
+class TileOut(Schema):
+    code: str
+    name: str
+    unit: str
+    value: Decimal | None
+    numerator: int
+    denominator: int | None
+    previous: Decimal | None
+    change: Decimal | None
+    dated: bool
+    higher_is_better: bool
+    goal: GoalOut
+    status: Literal["green", "amber", "red", ""]
+    status_label: str
+    trend: list[TrendPointOut]
+
+
+class TilesOut(Schema):
+    start: date
+    end: date
+    previous_start: date
+    previous_end: date
+    area: str
+    tiles: list[TileOut]
 
 
 class PeriodFilters(Schema):
@@ -148,8 +194,11 @@ def indicator_value_list(request, code: str, filters: Query[PeriodFilters]):
         raise Http404("No such indicator.")
     area = _area(user, filters.area)
     period = _period(filters.start, filters.end, this_year_to_date())
-    group = filters.group or default_group(user, area)
+    group = fit_group(user, area, filters.group or default_group(user, area))
     used = group if group in indicator_groups(indicator) else "national"
+    goal = targets.targets_for(
+        [indicator], area=tiles.goal_area(user, area), year=period.last_month.year
+    )[indicator.code]
     args = {"user": user, "area": area, "start": period.start, "end": period.end}
     total = next(iter(indicator_values(indicator, group="national", **args)), None)
     values = indicator_values(indicator, group=used, **args) if used != "national" else []
@@ -161,6 +210,52 @@ def indicator_value_list(request, code: str, filters: Query[PeriodFilters]):
         "group": used,
         "total": total,
         "values": values,
+        "goal": goal,
+    }
+
+
+class TileFilters(Schema):
+    start: date | None = None  # any day of the first month
+    end: date | None = None  # any day of the last month
+    area: str = ""
+
+
+@router.get("/tiles", response=TilesOut)
+def tile_list(request, filters: Query[TileFilters]):
+    """The dashboard at a glance: per active indicator the value for the period, the change
+    against the previous period of the same length, the baseline and target that apply, the
+    red/amber/green status (with its words) and the last twelve months — the same figures,
+    scope and rules as the page (aggregates in the caller's scope, as the indicator values)."""
+    user = request.auth
+    require_perm(user, VIEW)
+    area = _area(user, filters.area)
+    period = _period(filters.start, filters.end, this_year_to_date())
+    earlier = tiles.previous_period(period)
+    return {
+        "start": period.start,
+        "end": period.end,
+        "previous_start": earlier.start,
+        "previous_end": earlier.end,
+        "area": area,
+        "tiles": [
+            {
+                "code": t.code,
+                "name": t.indicator.name,
+                "unit": t.indicator.unit,
+                "value": t.value,
+                "numerator": t.numerator,
+                "denominator": t.denominator,
+                "previous": t.previous,
+                "change": t.change,
+                "dated": t.dated,
+                "higher_is_better": t.indicator.higher_is_better,
+                "goal": t.goal,
+                "status": t.status,
+                "status_label": t.status_label,
+                "trend": [{"month": m, "value": v} for m, v in t.trend],
+            }
+            for t in tiles.dashboard_tiles(user=user, period=period, area=area)
+        ],
     }
 
 
@@ -181,7 +276,11 @@ def compare(request, filters: Query[CompareFilters]):
     require_perm(user, VIEW)
     area = _area(user, filters.area)
     levels = area_groups(user, area)
-    group = filters.group or ("regency" if "regency" in levels else default_group(user, area))
+    group = fit_group(
+        user,
+        area,
+        filters.group or ("regency" if "regency" in levels else default_group(user, area)),
+    )
     first = _period(filters.first_start, filters.first_end, last_year())
     second = _period(filters.second_start, filters.second_end, this_year_to_date())
     rows = compare_periods(

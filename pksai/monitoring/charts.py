@@ -127,3 +127,33 @@ def line_chart(
     for name, values in series.items():
         chart.add(name, [_number(v) for v in values])
     return _finish(chart, title, description)
+
+
+def sparkline(
+    *, title: str, description: str, values: Sequence[int | Decimal | None], colour: str = ""
+) -> Chart:
+    """A small trend line for a tile (no axes, no labels): the months' values in order. The
+    figures are on the indicator's page; the description says what the line shows."""
+    import pygal
+    from pygal.style import Style
+
+    style = Style(
+        background="transparent",
+        plot_background="transparent",
+        colors=(colour or "#1f6feb",),
+        stroke_width=2,
+    )
+    chart = pygal.Line(style=style, disable_xml_declaration=True, interpolate=None)
+    chart.add(title, [_number(v) for v in values])
+    svg = chart.render_sparkline(width=180, height=36, margin=2, is_unicode=True)
+    return _finish_svg(svg, title, description)
+
+
+def _finish_svg(svg: str, title: str, description: str) -> Chart:
+    svg = _SCRIPT.sub("", svg)
+    opening = _OPEN.search(svg)
+    if opening is not None:
+        tag = opening.group(0).replace("<svg", '<svg role="img"', 1)
+        head = f"<title>{escape(title)}</title><desc>{escape(description)}</desc>"
+        svg = svg[: opening.start()] + tag + head + svg[opening.end() :]
+    return Chart(title=title, description=description, svg=svg)

@@ -11,12 +11,14 @@ from typing import Any
 from django import forms
 from django.http import Http404
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from pksai.accounts.scoping import scope_for
 from pksai.areas.codes import normalise_area_code
 from pksai.areas.forms import AreaField, scope_area_fields
-from pksai.monitoring.measures import AREA_DIGITS, MEASURES
+from pksai.monitoring.measures import AREA_DIGITS, GROUPS, MEASURES
 from pksai.monitoring.models import BudgetLine, PriceIndex
 from pksai.programs.models import Program
 
@@ -25,8 +27,10 @@ MONTH_FORMATS = ["%Y-%m", "%Y-%m-%d"]
 GROUP_LABELS = {
     "national": _("total"),
     "province": _("province"),
-    "regency": _("regency / city"),
-    "district": _("district"),
+    # the area kinds' own words ("kabupaten/kota", "kecamatan"): the plain msgid "district"
+    # is a regency elsewhere in the catalogue
+    "regency": pgettext_lazy("area kind", "regency or city"),
+    "district": pgettext_lazy("area kind", "district"),
     "month": _("month"),
     "sex": _("sex"),
     "age_group": _("age group"),
@@ -85,6 +89,27 @@ def area_groups(user: Any, area: str = "") -> list[str]:
     return [level for level, digits in AREA_DIGITS.items() if digits > base]
 
 
+def column_title(group: str) -> str:
+    """A grouping as a table's first column title: "Kecamatan", "Kabupaten/kota"."""
+    return str(capfirst(str(GROUP_LABELS[group])))
+
+
+def fit_group(user: Any, area: str, group: str) -> str:
+    """The area grouping that answers ``group`` for a filter to ``area``: a level above the
+    user's own becomes the user's level, and a level at or above the chosen area becomes the
+    area's own level (one row: the area), so any grouping with any area in scope answers
+    (never a 400, never a province row holding one kecamatan's counts)."""
+    if group not in AREA_DIGITS:
+        return group
+    own = area_groups(user)
+    if own and group not in own:
+        group = own[0]
+    if area and AREA_DIGITS[group] < len(area):
+        fitting = [g for g, digits in AREA_DIGITS.items() if digits <= len(area)]
+        group = fitting[-1] if fitting else group
+    return group
+
+
 def default_group(user: Any, area: str = "") -> str:
     levels = area_groups(user, area)
     return levels[0] if levels else "national"
@@ -104,28 +129,34 @@ def clean_area_code(raw: str, user: Any) -> str:
     return code
 
 
+class GroupField(forms.ChoiceField):
+    """The offered groupings, and any other grouping code too (a link made for another level
+    or area): it is fitted to the user and area (``fit_group``), never refused with a 400."""
+
+    def valid_value(self, value: Any) -> bool:
+        return value in GROUPS or super().valid_value(value)
+
+
 class _Scoped(forms.Form):
     area = AreaField(label=_("Area"), required=False, help_text=_("Empty: your whole area."))
-    group = forms.ChoiceField(label=_("Group by"), required=False)
+    group = GroupField(label=_("Group by"), required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
         scope_area_fields(self, user)
-        area = ""
         if self.is_bound:
             field = self.fields["area"]
             typed = field.widget.value_from_datadict(self.data, self.files, self.add_prefix("area"))
             try:  # a code out of scope: Http404 here already
-                area = clean_area_code(typed, user)
-            except forms.ValidationError:  # a name: the area it names, else the field's error
-                try:
-                    area = field.clean(typed)
-                except forms.ValidationError:
-                    area = ""
-        choices = [*area_groups(user, area), *self.other_groups]
+                clean_area_code(typed, user)
+            except forms.ValidationError:  # a name: the field resolves it (or says why not)
+                pass
+        # every level below the user's own, whichever area is chosen: a filter to one
+        # kecamatan with "by kecamatan" (or by regency) answers with that kecamatan's row
+        choices = [*area_groups(user), *self.other_groups]
         self.fields["group"].choices = [("", _("(default)"))] + [
-            (g, GROUP_LABELS[g]) for g in choices
+            (g, column_title(g)) for g in choices
         ]
 
     other_groups: tuple[str, ...] = OTHER_GROUPS
@@ -136,7 +167,13 @@ class _Scoped(forms.Form):
     @property
     def grouping(self) -> str:
         data = self.cleaned_data if self.is_valid() else {}
-        return data.get("group") or default_group(self.user, data.get("area", ""))
+        area = data.get("area", "")
+        return fit_group(self.user, area, data.get("group") or default_group(self.user, area))
+
+    @property
+    def chosen_group(self) -> str:
+        """The grouping the user picked ("" for the default)."""
+        return (self.cleaned_data if self.is_valid() else {}).get("group") or ""
 
     @property
     def area_code(self) -> str:
@@ -180,14 +217,21 @@ class CompareForm(_Scoped):
 
     DEFAULT_MEASURES = ["cases_reported", "cases_responded"]
 
+    def clean_group(self) -> str:
+        """Only area levels compare two periods; another grouping means the default."""
+        group = self.cleaned_data.get("group") or ""
+        return group if group in AREA_DIGITS or group == "national" else ""
+
     @property
     def grouping(self) -> str:
         """Per regency unless the user or the chosen area is below that level."""
         data = self.cleaned_data if self.is_valid() else {}
-        levels = area_groups(self.user, data.get("area", ""))
-        return data.get("group") or (
-            "regency" if "regency" in levels else default_group(self.user, data.get("area", ""))
+        area = data.get("area", "")
+        levels = area_groups(self.user, area)
+        group = data.get("group") or (
+            "regency" if "regency" in levels else default_group(self.user, area)
         )
+        return fit_group(self.user, area, group)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -199,9 +243,13 @@ class CompareForm(_Scoped):
             start, end = data.get(f"{which}_start"), data.get(f"{which}_end")
             if start and end and start > end:
                 raise forms.ValidationError(_("A period ends before it starts."))
-        levels = area_groups(self.user, data.get("area", ""))
-        group = data.get("group") or (
-            "regency" if "regency" in levels else (levels or ["national"])[0]
+        area = data.get("area", "")
+        levels = area_groups(self.user, area)
+        group = fit_group(
+            self.user,
+            area,
+            data.get("group")
+            or ("regency" if "regency" in levels else (levels or ["national"])[0]),
         )
         refused = [c for c in self.chosen_measures(data) if group not in MEASURES[c].groups()]
         if refused:

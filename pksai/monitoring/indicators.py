@@ -11,10 +11,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Q
 from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 
 from pksai.accounts.scoping import require_perm
 from pksai.areas.models import Area
-from pksai.monitoring.measures import AREA_DIGITS, MEASURES, measure_counts
+from pksai.monitoring.measures import AGE_GROUPS, AREA_DIGITS, MEASURES, measure_counts
 from pksai.monitoring.models import Indicator
 
 VIEW = "monitoring.view_dashboard"
@@ -29,7 +30,7 @@ class Value:
     value: Decimal | None
 
 
-def _ratio(indicator: Indicator, numerator: int, denominator: int | None) -> Decimal | None:
+def ratio(indicator: Indicator, numerator: int, denominator: int | None) -> Decimal | None:
     if not indicator.denominator:
         return Decimal(numerator)
     if not denominator:
@@ -47,6 +48,17 @@ def type_names(keys: list[str]) -> dict[str, str]:
     return {s.code: str(s) for s in Service.objects.filter(code__in=[k for k in keys if k])}
 
 
+AGE_ORDER = {label: i for i, (_low, _high, label) in enumerate(AGE_GROUPS)} | {"60+": 98, "?": 99}
+
+
+def ordered_keys(group: str, keys: set[str] | list[str]) -> list[str]:
+    """Group keys in reading order: age groups youngest first (0-4, 5-12, 13-17, …, not as
+    text), everything else as sorted text (area codes, months, codes)."""
+    if group == "age_group":
+        return sorted(keys, key=lambda k: (AGE_ORDER.get(k, 97), k))
+    return sorted(keys)
+
+
 def _labels(group: str, keys: list[str]) -> dict[str, str]:
     if group in AREA_DIGITS:
         return area_names(keys)
@@ -56,6 +68,8 @@ def _labels(group: str, keys: list[str]) -> dict[str, str]:
         return sex_names()
     if group == "program":
         return program_names(keys)
+    if group == "age_group":
+        return {"?": str(_("age unknown"))}
     return {}
 
 
@@ -96,7 +110,7 @@ def indicator_values(
     denominators = (
         measure_counts(indicator.denominator, param=param, **args) if indicator.denominator else {}
     )
-    keys = sorted(set(numerators) | set(denominators))
+    keys = ordered_keys(group, set(numerators) | set(denominators))
     names = _labels(group, keys)
     return [
         Value(
@@ -104,7 +118,7 @@ def indicator_values(
             label=names.get(k, k),
             numerator=numerators.get(k, 0),
             denominator=denominators.get(k, 0) if indicator.denominator else None,
-            value=_ratio(
+            value=ratio(
                 indicator,
                 numerators.get(k, 0),
                 denominators.get(k, 0) if indicator.denominator else None,

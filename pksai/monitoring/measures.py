@@ -25,6 +25,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    Min,
     OuterRef,
     Q,
     Sum,
@@ -146,6 +147,33 @@ def _reached_parts(param: int | None) -> tuple[Q, ...]:
         children & Q(identity_id__in=live),
         children & Q(identity_id__in=enrolled) & ~Q(Exists(with_case)),
     )
+
+
+def _facilitators_loaded(within: str) -> Callable[[int | None], Q]:
+    """Active enrolments of facilitators whose whole caseload (active beneficiaries, every
+    area) is within the program's target range (``caseload_min``–``caseload_target``, data on
+    the program) or above its maximum (``caseload_max``); a facilitator of several programs is
+    held to the strictest. One grouped subquery (``HAVING``), never a loop per facilitator."""
+
+    def where(_param: int | None) -> Q:
+        loads = (
+            Beneficiary.objects.filter(status="active", facilitator__isnull=False)
+            .order_by()
+            .values("facilitator")
+            .annotate(
+                load=Count("pk"),
+                low=Min("program__caseload_min"),
+                high=Min("program__caseload_target"),
+                top=Min("program__caseload_max"),
+            )
+        )
+        if within == "target":
+            loads = loads.filter(load__gte=F("low"), load__lte=F("high"))
+        else:
+            loads = loads.filter(load__gt=F("top"))
+        return Q(status="active", facilitator__in=loads.values("facilitator"))
+
+    return where
 
 
 DELIVERED = (ReferralStatus.DELIVERED, ReferralStatus.CLOSED)
@@ -293,6 +321,26 @@ MEASURES: dict[str, Measure] = {
             "area",
             None,
             lambda _p: Q(status="active", facilitator__isnull=False),
+            program="program__code",
+            aggregate=lambda: Count("facilitator", distinct=True),
+        ),
+        Measure(
+            "facilitators_in_target",
+            _("facilitators within the program's caseload target range"),
+            Beneficiary,
+            "area",
+            None,
+            _facilitators_loaded("target"),
+            program="program__code",
+            aggregate=lambda: Count("facilitator", distinct=True),
+        ),
+        Measure(
+            "facilitators_over_max",
+            _("facilitators above the program's caseload maximum"),
+            Beneficiary,
+            "area",
+            None,
+            _facilitators_loaded("over"),
             program="program__code",
             aggregate=lambda: Count("facilitator", distinct=True),
         ),

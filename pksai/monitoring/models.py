@@ -125,6 +125,11 @@ class Indicator(models.Model):
     )
     target_year = models.PositiveSmallIntegerField(_("target year"), null=True, blank=True)
     sdg_target = models.CharField(_("SDG target"), max_length=40, blank=True)
+    higher_is_better = models.BooleanField(
+        _("higher is better"),
+        default=True,
+        help_text=_("Off when the value should stay at or below its target."),
+    )
     position = models.PositiveSmallIntegerField(_("order on the dashboard"), default=100)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -142,3 +147,57 @@ class Indicator(models.Model):
         from django.utils.translation import get_language
 
         return self.name_en if (get_language() or "id").startswith("en") else self.name_id
+
+
+class IndicatorTarget(models.Model):
+    """A baseline and a target of an indicator for one area (empty: the whole country) and one
+    year, with where the figures come from. A baseline may be for a year before the system
+    existed (PKSA 2016, entered by hand). Kept in the admin and by ``pksai import-targets``
+    (targets.py); the dashboard, an indicator's page and the API show the row that fits the
+    area and period (targets.py ``targets_for``)."""
+
+    indicator = models.ForeignKey(
+        Indicator, verbose_name=_("indicator"), on_delete=models.CASCADE, related_name="targets"
+    )
+    area = models.ForeignKey(
+        "areas.Area",
+        verbose_name=_("area"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty: the whole country."),
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    baseline = models.DecimalField(
+        _("baseline"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    target = models.DecimalField(
+        _("target"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    source = models.CharField(_("source or note"), max_length=300, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("indicator target")
+        verbose_name_plural = _("indicator targets and baselines")
+        ordering = ["indicator", "area", "year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "area", "year"],
+                condition=models.Q(area__isnull=False),
+                name="indicator_target_once_per_area",
+            ),
+            models.UniqueConstraint(
+                fields=["indicator", "year"],
+                condition=models.Q(area__isnull=True),
+                name="indicator_target_once_national",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(baseline__isnull=False) | models.Q(target__isnull=False),
+                name="indicator_target_has_a_figure",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id} {self.area_id or '-'} {self.year}"

@@ -6,6 +6,7 @@ app_name = "monitoring"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("indicators/<slug:code>/", views.indicator_detail, name="indicator"),
     path("compare/", views.compare, name="compare"),
     path("finance/", views.finance_page, name="finance"),
     path("export/", views.export, name="export"),

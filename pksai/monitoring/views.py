@@ -6,7 +6,8 @@ suppressed for publication (small counts hidden with their complements)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -19,13 +20,15 @@ from django.views.decorators.http import require_GET
 
 from pksai.accounts.scoping import require_perm
 from pksai.audit.services import audit_record
-from pksai.monitoring import charts, exports, finance
+from pksai.monitoring import charts, exports, finance, targets, tiles
 from pksai.monitoring.forms import (
+    AREA_DIGITS,
     GROUP_LABELS,
     CompareForm,
     DashboardForm,
     FinanceForm,
     Period,
+    column_title,
 )
 from pksai.monitoring.indicators import (
     VIEW,
@@ -61,6 +64,7 @@ class Card:
     overall: Any
     table: exports.Table
     chart: charts.Chart | None
+    values: list = field(default_factory=list)  # per group (empty for the total only)
 
 
 def indicator_card(
@@ -77,7 +81,7 @@ def indicator_card(
         indicator,
         values if used != "national" else ([overall] if overall else []),
         overall,
-        group_label=str(GROUP_LABELS[used]),
+        group_label=column_title(used),
         publish=publish,
     )
     chart = None
@@ -105,7 +109,7 @@ def indicator_card(
                 values=plotted,
                 series=str(unit),
             )
-    return Card(indicator, used, used != group, overall, table, chart)
+    return Card(indicator, used, used != group, overall, table, chart, values)
 
 
 def _number(value: Any) -> Any:
@@ -134,32 +138,195 @@ def display(table: exports.Table) -> exports.Table:
 # --- pages ------------------------------------------------------------------------------------
 
 
+def _kept_minutes() -> int:
+    return -(-settings.PKSAI_MONITORING_CACHE_SECONDS // 60)  # rounded up
+
+
+def may_set_targets(user) -> bool:
+    return user.is_staff and user.has_perm("monitoring.add_indicatortarget")
+
+
 @login_required
 @require_GET
 def dashboard(request):
-    """Every active indicator for the period and area, grouped, as a chart with its table."""
+    """One screen of tiles: every active indicator's value, change, target and trend; each
+    tile opens the indicator's page."""
     require_perm(request.user, VIEW)
     form = DashboardForm(request.GET, user=request.user)
     valid = form.is_valid()
-    period, group, area = form.period(), form.grouping, form.area_code
-    cards = []
-    if valid:
-        for indicator in active_indicators():  # a dozen indicators, a few grouped queries each
-            card = indicator_card(
-                indicator, user=request.user, period=period, group=group, area=area
-            )
-            card.table = display(card.table)
-            cards.append(card)
+    period, area = form.period(), form.area_code
+    shown = tiles.dashboard_tiles(user=request.user, period=period, area=area) if valid else []
     context = {
         "form": form,
-        "cards": cards,
+        "tiles": shown,
         "period": period,
-        "group": group,
-        "group_label": GROUP_LABELS[group],
+        "previous": tiles.previous_period(period),
         "area": area,
-        "kept_minutes": -(-settings.PKSAI_MONITORING_CACHE_SECONDS // 60),  # rounded up
+        "area_name": _area_name(area),
+        "query": request.GET.urlencode(),
+        "may_set_targets": may_set_targets(request.user),
+        "kept_minutes": _kept_minutes(),
     }
     return render(request, "monitoring/dashboard.html", context, status=200 if valid else 400)
+
+
+def _area_name(code: str) -> str:
+    from pksai.areas.models import Area
+
+    return Area.objects.filter(code=code).values_list("name", flat=True).first() or code
+
+
+def definition(indicator: Indicator) -> dict[str, Any]:
+    """The indicator in words: what is counted above and below the line."""
+    numerator = MEASURES[indicator.numerator]
+    denominator = MEASURES[indicator.denominator] if indicator.denominator else None
+    if denominator is None:
+        formula = _("the number of %(num)s") % {"num": numerator.label}
+    elif indicator.unit == Indicator.Unit.PERCENT:
+        formula = _("%(num)s ÷ %(den)s × 100") % {"num": numerator.label, "den": denominator.label}
+    else:
+        formula = _("%(num)s ÷ %(den)s") % {"num": numerator.label, "den": denominator.label}
+    return {
+        "numerator": numerator.label,
+        "denominator": denominator.label if denominator else None,
+        "formula": formula,
+        "dated": tiles.is_dated(indicator),
+    }
+
+
+def baseline_table(
+    indicator: Indicator, values: list, *, user, group: str, area: str, period: Period
+) -> exports.Table | None:
+    """Per area: the baseline entered for it (with its year — e.g. PKSA 2016, before the
+    system existed), the value counted for the period, the change, the target and the status.
+    Every area of the level with a baseline or target is listed, with or without records."""
+    if group not in AREA_DIGITS:
+        return None
+    goals = targets.area_targets(
+        indicator,
+        user=user,
+        level_digits=AREA_DIGITS[group],
+        area=area,
+        year=period.last_month.year,
+    )
+    if not goals:
+        return None
+    counted = {v.key: v for v in values}
+    names = {v.key: v.label for v in values} | {code: name for code, (name, _g) in goals.items()}
+    empty = Decimal(0) if not indicator.denominator else None
+    rows = []
+    for code in sorted(names):
+        goal = goals[code][1] if code in goals else targets.Goal()
+        value = counted[code].value if code in counted else empty
+        change = value - goal.baseline if value is not None and goal.baseline is not None else None
+        status = tiles.rag(value, goal, higher_is_better=indicator.higher_is_better)
+        rows.append(
+            [
+                names[code],
+                str(goal.baseline_year or "—"),
+                goal.baseline,
+                value,
+                change,
+                goal.target,
+                str(tiles.STATUS_LABELS[status]),
+            ]
+        )
+    return exports.Table(
+        key=f"{indicator.code}-baseline",
+        title=_("Before and after: baseline and %(period)s by %(group)s")
+        % {"period": period.label(), "group": GROUP_LABELS[group]},
+        columns=[
+            column_title(group),
+            _("Baseline year"),
+            _("Baseline"),
+            period.label(),
+            _("Change from the baseline"),
+            _("Target"),
+            _("Status"),
+        ],
+        rows=rows,
+        notes=[s for s in dict.fromkeys(g.source for _n, g in goals.values()) if s],
+    )
+
+
+@login_required
+@require_GET
+def indicator_detail(request, code: str):
+    """One indicator: its tile, definition, trend, the chosen grouping as chart and table,
+    the other disaggregations as tables, and baselines and targets by area."""
+    require_perm(request.user, VIEW)
+    indicator = active_indicators().filter(code=code).first()
+    if indicator is None:
+        raise Http404(_("No such indicator."))
+    form = DashboardForm(request.GET, user=request.user)
+    valid = form.is_valid()
+    period, area = form.period(), form.area_code
+    context: dict[str, Any] = {
+        "form": form,
+        "indicator": indicator,
+        "period": period,
+        "area": area,
+        "area_name": _area_name(area),
+        "definition": definition(indicator),
+        "may_set_targets": may_set_targets(request.user),
+        "query": request.GET.urlencode(),
+        "kept_minutes": _kept_minutes(),
+    }
+    if valid:
+        allowed = indicator_groups(indicator)
+        # the chosen grouping (fitted to the area), else by type where an indicator has
+        # types ("Services provided by type"), else the level below the user's own
+        group = (
+            form.grouping if form.chosen_group else ("type" if "type" in allowed else form.grouping)
+        )
+        goal = targets.targets_for(
+            [indicator], area=tiles.goal_area(request.user, area), year=period.last_month.year
+        )[indicator.code]
+        tile = tiles.indicator_tile(
+            indicator, user=request.user, period=period, area=area, goal=goal
+        )
+        card = indicator_card(indicator, user=request.user, period=period, group=group, area=area)
+        others = [
+            display(
+                exports.indicator_table(
+                    indicator,
+                    indicator_values(
+                        indicator,
+                        user=request.user,
+                        start=period.start,
+                        end=period.end,
+                        group=other,
+                        area=area,
+                    ),
+                    card.overall,
+                    group_label=column_title(other),
+                    publish=False,
+                )
+            )
+            for other in allowed
+            if other not in ("national", card.group) and other not in AREA_DIGITS
+        ]
+        trend_chart = None
+        if tile.trend:
+            trend_chart = charts.line_chart(
+                title=indicator.name,
+                description=tile.spark.description if tile.spark else indicator.name,
+                labels=[m for m, _v in tile.trend],
+                series={str(indicator.get_unit_display()): [v for _m, v in tile.trend]},
+            )
+        before_after = baseline_table(
+            indicator, card.values, user=request.user, group=card.group, area=area, period=period
+        )
+        context.update(
+            tile=tile,
+            card=card,
+            table=display(card.table),
+            group_label=GROUP_LABELS[card.group],
+            others=others,
+            trend_chart=trend_chart,
+            before_after=display(before_after) if before_after else None,
+        )
+    return render(request, "monitoring/indicator.html", context, status=200 if valid else 400)
 
 
 def _comparison(request, form: CompareForm) -> exports.Table:

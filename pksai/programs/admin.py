@@ -9,7 +9,15 @@ from pksai.programs.models import BenefitRule, Conditionality, ConsequenceStep, 
 
 @admin.register(Program)
 class ProgramAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ("code", "name_id", "parent", "target", "caseload_target", "caseload_max")
+    list_display = (
+        "code",
+        "name_id",
+        "parent",
+        "target",
+        "caseload_min",
+        "caseload_target",
+        "caseload_max",
+    )
     list_filter = ("target", "is_active")
     search_fields = ("code", "name_id", "name_en")
 

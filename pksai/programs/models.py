@@ -41,6 +41,11 @@ class Program(models.Model):
         help_text=_("Receiving it is flagged when someone is nominated for another program."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    caseload_min = models.PositiveSmallIntegerField(
+        _("fewest beneficiaries per facilitator (target range)"),
+        default=10,
+        help_text=_("With the target: the caseload range a facilitator should be within."),
+    )
     caseload_target = models.PositiveSmallIntegerField(
         _("target beneficiaries per facilitator"), default=15
     )

@@ -87,7 +87,13 @@ def main_pages() -> list[tuple[str | None, str, str, str]]:
         (po, "selection-round", f"/programs/rounds/{selection.pk}/", "main table"),
         (po, "payments", "/payments/", "main table"),
         ("makassar.complaints_officer", "complaints", "/complaints/", "main table"),
-        ("makassar.coordinator", "monitoring", "/monitoring/", "main .table-scroll"),
+        ("makassar.coordinator", "monitoring", "/monitoring/", "main .tiles"),
+        (
+            "makassar.coordinator",
+            "indicator",
+            "/monitoring/indicators/cases_responded/",
+            "main .table-scroll",
+        ),
         (do, "vulnerability", "/vulnerability/", "main table"),
         (do, "imports", "/registry/imports/", "main table"),
     ]

@@ -1,77 +1,70 @@
-"""Issue 9 in a real browser: a national analyst opens the indicator dashboard; the charts
-(server-side SVG, no internet needed) are visible beside their tables, and a screenshot of the
-page is saved."""
+"""Issue 18 in a real browser: the Makassar coordinator's dashboard is one screen of tiles at
+1366 × 768 (every tile's bottom within the window, no scrolling), a tile opens the indicator's
+page (chart, table by kecamatan, definition); on a 390 px phone the tiles are one column and
+nothing scrolls sideways. Screenshots in var/screenshots/ (dashboard-1366.png,
+dashboard-390.png, indicator-1366.png)."""
 
-from datetime import UTC, datetime
-from importlib import import_module
+from pathlib import Path
 
-from django.apps import apps
-from django.db import transaction
-from django.utils import timezone
+from django.conf import settings
 from playwright.sync_api import Browser, expect
 
-from pksai.accounts.tests.factories import make_user
-from pksai.cases.models import Case
-from pksai.cases.tests.factories import make_child
+from pksai.monitoring.indicators import active_indicators
+from pksai.monitoring.models import IndicatorTarget
+from tests.browser.helpers import demo_data, sign_in
 
-PASSWORD = "correct-horse-battery"  # the factories' default
+SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
+LAPTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+WIDTH = "Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
 
 
-def _cases() -> None:
-    """A dozen cases this year in two regencies, some triaged."""
-    owner = make_user("owner", roles=["social_worker"], scope=["73.71"])
-    child = make_child()
-    places = [("73.71", "73.71.01")] * 8 + [("73.06", "73.06.01")] * 4
-    made = Case.objects.bulk_create(
-        [
-            Case(
-                number=f"B-{i}",
-                regency_id=regency,
-                area_id=district,
-                child=child,
-                channel="phone",
-                summary="-",
-                stage="assessment" if i % 3 else "triage",
-                response="at_risk" if i % 3 else "",
-                owner=owner,
-                created_by=owner,
-            )
-            for i, (regency, district) in enumerate(places)
-        ]
+def test_coordinator_dashboard_is_one_screen_of_tiles(browser: Browser, live_server):
+    demo_data()
+    IndicatorTarget.objects.create(  # one tile with a target: its status in words
+        indicator=active_indicators().get(code="cases_responded"),
+        area_id="73.71",
+        year=2026,
+        baseline=60,
+        target=80,
+        source="Rencana kerja PKSAI Kota Makassar",
     )
-    year = timezone.localdate().year
-    for i, case in enumerate(made):
-        Case.objects.filter(pk=case.pk).update(
-            created_at=datetime(year, 1 + i % 2, 5, 3, tzinfo=UTC)
-        )
-
-
-def test_dashboard_charts_are_visible(browser: Browser, live_server, pilot_areas, tmp_path):
-    # Live-server tests may have emptied the tables, migration data included.
-    import_module("pksai.monitoring.migrations.0003_pilot_indicators").forward(apps, None)
-    with transaction.atomic():
-        make_user("analyst", roles=["national_analyst"], national=True)
-        _cases()
+    expected = active_indicators().count()
     base = live_server.url
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    page.goto(base + "/accounts/login/")
-    page.get_by_label("Nama pengguna").fill("analyst")
-    page.get_by_label("Kata sandi").fill(PASSWORD)
-    page.get_by_role("button", name="Masuk").click()
-    page.get_by_role("button", name="EN", exact=True).click()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    page.goto(base + "/monitoring/?group=regency")
-    expect(page.get_by_role("heading", name="Indicators", exact=True)).to_be_visible()
-    charts = page.locator("img.chart")
-    expect(charts.first).to_be_visible()
-    assert charts.count() >= 2
-    box = charts.first.bounding_box()
-    assert box is not None and box["width"] > 100 and box["height"] > 50
-    # the image decoded (an SVG that failed to load has no natural size)
-    assert page.evaluate("document.querySelector('img.chart').naturalWidth") > 0
-    card = page.locator("#indicator-cases_reported")
-    row = card.locator("tr", has=page.get_by_role("rowheader", name="Kota Makassar"))
-    expect(row.locator("td").first).to_have_text("8")  # the number beside the chart
-    shot = tmp_path / "dashboard.png"
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.exists() and shot.stat().st_size > 20_000
+    page = browser.new_context(viewport=LAPTOP).new_page()
+    sign_in(page, base, "makassar.coordinator")
+    page.goto(base + "/monitoring/")
+    tiles = page.get_by_test_id("tile")
+    expect(tiles).to_have_count(expected)
+    bottoms = tiles.evaluate_all("ts => ts.map(t => t.getBoundingClientRect().bottom)")
+    page.screenshot(path=str(SCREENSHOTS / "dashboard-1366.png"))
+    fitting = sum(b <= LAPTOP["height"] for b in bottoms)
+    assert fitting == expected, f"{fitting} of {expected} tiles fit in 768 px: {bottoms}"
+    assert page.evaluate(WIDTH) <= LAPTOP["width"]
+    responded = page.locator("#indicator-cases_responded")
+    expect(responded.get_by_test_id("tile-status")).not_to_be_empty()  # a word, not only colour
+    expect(responded).to_contain_text("Target 80")
+    # a tile opens its indicator
+    page.locator("#indicator-cases_reported").click()
+    page.wait_for_url("**/monitoring/indicators/cases_reported/**")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Kasus dilaporkan")
+    expect(page.get_by_test_id("chart")).to_be_visible()
+    expect(page.locator("main table").first.locator("th").first).to_have_text("Kecamatan")
+    expect(page.locator("#definition-heading")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "indicator-1366.png"), full_page=True)
+    page.context.close()
+
+    phone = browser.new_context(viewport=PHONE).new_page()
+    sign_in(phone, base, "makassar.coordinator")
+    phone.goto(base + "/monitoring/")
+    tiles = phone.get_by_test_id("tile")
+    expect(tiles).to_have_count(expected)
+    lefts = tiles.evaluate_all(
+        "ts => new Set(ts.map(t => Math.round(t.getBoundingClientRect().left))).size"
+    )
+    assert lefts == 1, "the tiles are not one column"
+    assert phone.evaluate(WIDTH) <= PHONE["width"], "the page scrolls sideways"
+    phone.screenshot(path=str(SCREENSHOTS / "dashboard-390.png"), full_page=True)
+    phone.context.close()

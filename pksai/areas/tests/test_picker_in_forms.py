@@ -214,9 +214,12 @@ def test_monitoring_takes_a_name_and_keeps_the_404_for_another_regency(client, p
     page = client.get("/monitoring/", {"area": "Bontoala · Kota Makassar"})
     assert page.status_code == 200
     assert page.context["form"].area_code == "73.71.07"
-    # a district chosen by name: grouped by what lies below it (no "district" grouping left)
+    # a district chosen by name: every grouping of the user's level stays offered (a filter to
+    # one kecamatan never answers 400, issue 18); by kecamatan it is that kecamatan's own row
     groups = [value for value, _label in page.context["form"].fields["group"].choices]
-    assert "district" not in groups
+    assert "district" in groups
+    page = client.get("/monitoring/", {"area": "Bontoala · Kota Makassar", "group": "district"})
+    assert page.status_code == 200 and page.context["form"].grouping == "district"
     assert client.get("/monitoring/", {"area": "Kabupaten Gowa"}).status_code == 400
     assert client.get("/monitoring/", {"area": "73.06"}).status_code == 404
 

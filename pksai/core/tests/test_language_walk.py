@@ -322,6 +322,15 @@ def _sample_values() -> dict[str, list]:
             "programs/<slug:code>/beneficiaries/",
         ):
             by_route.setdefault(route, []).append({"code": code})
+    from pksai.monitoring.models import Indicator
+
+    # an indicator's page: one with a denominator and types, one count, one for today
+    by_route["monitoring/indicators/<slug:code>/"] = [
+        {"code": code}
+        for code in Indicator.objects.filter(
+            code__in=("services_by_type", "cases_reported", "caseload_in_target")
+        ).values_list("code", flat=True)
+    ]
     # every other route under cases/<pk>/ or cases/<case_pk>/ takes the sample cases
     by_route["__case__"] = [{"pk": c.pk} for c in cases]
     return by_route

@@ -48,7 +48,7 @@ def test_services_provided_by_type(team, client):  # noqa: F811
     )
     assert (completion.numerator, completion.denominator, str(completion.value)) == (3, 5, "60.0")
     client.force_login(analyst)
-    page = client.get("/monitoring/", {"group": "type"})
+    page = client.get("/monitoring/indicators/services_by_type/")  # by type unless told
     assert page.status_code == 200 and "Akta kelahiran" in page.text
 
 

@@ -82,10 +82,12 @@ def test_denials(client, monitoring_cases, makassar):
 
 def test_regency_user_sees_districts_of_own_regency_only(client, monitoring_cases, makassar):
     client.force_login(makassar)
-    page = client.get("/monitoring/")
+    tiles = client.get("/monitoring/").context["tiles"]
+    assert next(t for t in tiles if t.code == "cases_reported").numerator == 7  # Makassar only
+    page = client.get("/monitoring/indicators/cases_reported/")
     assert page.status_code == 200
-    assert page.context["group"] == "district"
-    card = next(c for c in page.context["cards"] if c.indicator.numerator == "cases_reported")
+    card = page.context["card"]
+    assert card.group == "district"
     assert card.overall.numerator == 7  # this year, Makassar only
     assert [row[0] for row in card.table.rows] == ["Mariso"]
     assert "Bontonompo" not in page.text
@@ -94,11 +96,11 @@ def test_regency_user_sees_districts_of_own_regency_only(client, monitoring_case
 
 def test_national_analyst_dashboard_charts_and_tables(client, monitoring_cases, analyst):
     client.force_login(analyst)
-    page = client.get("/monitoring/?group=regency")
+    page = client.get("/monitoring/indicators/cases_reported/?group=regency")
     assert page.status_code == 200
-    card = next(c for c in page.context["cards"] if c.indicator.numerator == "cases_reported")
+    card = page.context["card"]
     assert card.overall.numerator == 14
-    assert {row[0]: row[1] for row in card.table.rows} == {
+    assert {row[0]: row[1] for row in page.context["table"].rows} == {
         "Kabupaten Gowa": "2",  # the dashboard is not published: the real counts in scope
         "Kota Makassar": "7",
         "Kota Surakarta": "5",
@@ -106,12 +108,14 @@ def test_national_analyst_dashboard_charts_and_tables(client, monitoring_cases, 
     assert card.chart is not None and "<title>" in card.chart.svg and "<desc>" in card.chart.svg
     assert "<script" not in card.chart.svg
     # by month: a line over the months of the period
-    page = client.get(f"/monitoring/?group=month&start={THIS_YEAR}-01&end={THIS_YEAR}-02")
-    card = next(c for c in page.context["cards"] if c.indicator.numerator == "cases_reported")
+    page = client.get(
+        f"/monitoring/indicators/cases_reported/?group=month&start={THIS_YEAR}-01&end={THIS_YEAR}-02"
+    )
+    card = page.context["card"]
     assert [row[0] for row in card.table.rows] == [f"{THIS_YEAR}-01", f"{THIS_YEAR}-02"]
     assert card.chart.svg.count("pygal") > 0
     # national default: provinces
-    assert client.get("/monitoring/").context["group"] == "province"
+    assert client.get("/monitoring/indicators/cases_reported/").context["card"].group == "province"
     assert client.get("/monitoring/?start=2026-05&end=2026-01").status_code == 400
 
 
@@ -151,7 +155,12 @@ def test_finance_page(client, analyst, pilot_areas):
 def test_dashboard_queries_do_not_grow_with_the_records(
     client, monitoring_cases, analyst, django_assert_max_num_queries
 ):
-    """A few grouped queries per indicator, whatever the number of cases."""
+    """A few grouped queries per indicator, whatever the number of cases: the tiles (period,
+    previous period and trend from one month-grouped query per measure) and a detail page."""
     client.force_login(analyst)
-    with django_assert_max_num_queries(70):
-        assert client.get("/monitoring/?group=regency").status_code == 200
+    with django_assert_max_num_queries(50):
+        assert client.get("/monitoring/").status_code == 200
+    with django_assert_max_num_queries(30):
+        assert (
+            client.get("/monitoring/indicators/cases_responded/?group=regency").status_code == 200
+        )
