@@ -67,6 +67,7 @@ TESTED = {
     "import-proposals": ["test_import_proposals"],
     "import-spending": ["test_import_spending_and_report"],
     "report": ["test_import_spending_and_report"],
+    "import-population": ["test_import_population"],
     "sync-roles": ["test_sync_roles", "test_sync_roles_console_script"],
     "issue-token": ["test_issue_token"],
     "reset-second-factor": ["test_reset_second_factor"],
@@ -764,6 +765,34 @@ def test_import_spending_and_report(pksai, pilot_areas, tmp_path):
     frame = pl.read_csv(io.StringIO(months))
     assert frame.height == 12 and frame["cumulative"].max() == 60
     assert "nope" in pksai("report", "execution", "--year", 2009, "--program", "nope", code=1).err
+
+
+@pytest.mark.django_db
+def test_import_population(pksai, pilot_areas, tmp_path):
+    from pksai.monitoring.models import EligiblePopulation
+
+    make_user("finance", roles=["program_officer"], national=True)
+    make_user("gowa.finance", roles=["program_officer"], scope=["73.06"])
+    estimates = write(
+        tmp_path / "population.csv",
+        "program,year,area,eligible,source\n"
+        "jslu,2026,73.71,1200,Susenas\n"
+        "jslu,2026,7306,800,\n"
+        "jslu,2026,73.06.01,5,\n",  # another area level: rejected
+    )
+    errors = tmp_path / "errors.csv"
+    ran = pksai("import-population", estimates, "--user", "finance", "--errors", errors)
+    assert "accepted 2" in ran.out and "rejected 1" in ran.out
+    assert "one area level" in errors.read_text()
+    assert dict(EligiblePopulation.objects.values_list("area_id", "eligible")) == {
+        "73.71": 1200,
+        "73.06": 800,
+    }
+    assert "unchanged 2" in pksai("import-population", estimates, "--user", "finance").out
+    # a regional officer: Makassar is outside Gowa's scope
+    ran = pksai("import-population", estimates, "--user", "gowa.finance")
+    assert "outside your area" in ran.out
+    assert "nobody" in pksai("import-population", estimates, "--user", "nobody", code=1).err
 
 
 @pytest.mark.django_db

@@ -19,6 +19,7 @@ from django.utils import timezone
 from pksai.accounts.models import User
 from pksai.monitoring import finance
 from pksai.monitoring.models import PriceIndex
+from pksai.monitoring.spending import COUNTS, REQUIRED
 from pksai.programs.models import Program
 
 BN = 1_000_000_000
@@ -52,13 +53,14 @@ class DemoFinance:
 
 
 def _importer() -> User | None:
-    """A user who may import spending (the program officers), else None."""
+    """A national user who may import spending (national lines need one), else None."""
     perm = Permission.objects.filter(codename="add_budgetline").first()
     if perm is None:
         return None
     return (
         User.objects.filter(is_active=True)
         .filter(Q(groups__permissions=perm) | Q(user_permissions=perm) | Q(is_superuser=True))
+        .filter(Q(is_national=True) | Q(is_superuser=True))
         .order_by("-is_superuser", "username")
         .first()
     )
@@ -113,7 +115,7 @@ def demo_finance(today: date | None = None) -> DemoFinance:
         path = Path(folder) / "spending.csv"
         with path.open("w", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow(finance.COLUMNS)
+            writer.writerow([*REQUIRED, *finance.MONTHS, *COUNTS])
             writer.writerows(_rows(today))
         imported = finance.spending_import(by=by, path=path)
     result.created, result.updated = imported.created, imported.updated
