@@ -277,6 +277,11 @@ BENEFICIARY_SOURCES = {
 
 
 def efficiency_table(rows: Sequence[Any], year: int) -> Table:
+    """Per program: the indicators, then the non-benefit categories ("of which")."""
+    from pksai.monitoring.finance import NON_BENEFITS
+    from pksai.monitoring.models import SpendingCategory
+
+    names = dict(SpendingCategory.choices)
     return Table(
         key="efficiency",
         title=_("Efficiency indicators %(year)s") % {"year": year},
@@ -293,6 +298,7 @@ def efficiency_table(rows: Sequence[Any], year: int) -> Table:
             _("Administrative overhead (%)"),
             _("Cost of delivering benefits (%)"),
             _("Civil servants per 10,000 beneficiaries"),
+            *[_("of which %(category)s (Rp)") % {"category": names[code]} for code in NON_BENEFITS],
         ],
         rows=[
             [
@@ -308,6 +314,7 @@ def efficiency_table(rows: Sequence[Any], year: int) -> Table:
                 r.admin_overhead_ratio,
                 r.cost_of_delivering_benefits,
                 r.civil_servants_per_10000,
+                *[r.categories.get(code, 0) for code in NON_BENEFITS],
             ]
             for r in rows
         ],

@@ -161,6 +161,12 @@ def test_page_xlsx_and_api_show_the_table(client, table4_imported, officer):
         "&base_year=2010",
         headers=bearer(officer),
     ).json()
+    single = client.get(
+        "/api/v1/monitoring/finance/efficiency?year=2009&program=jspaca", headers=bearer(officer)
+    ).json()
+    of_which = dict(zip(single["columns"], single["rows"][0], strict=True))
+    assert of_which["of which civil-servant salaries (Rp)"] == 700_000_000
+    assert of_which["of which administration (Rp)"] == 3_251_700_000
     unit_row = next(r for r in answer["rows"] if r[0].startswith("Unit cost"))
     assert unit_row[1:4] == [4_268_472, 4_123_563, 3_913_598]
     assert unit_row[4] == "-8.3" and unit_row[-1] == "-20.7"
