@@ -755,6 +755,16 @@ def test_import_spending_and_report(pksai, pilot_areas, tmp_path):
     assert pksa["unit_cost"] == 1_199_012  # 203 bn ÷ 169,306 beneficiaries (finance tests)
     assert pksa["admin_overhead_ratio"] == "16.7"
 
+    years = json.loads(
+        pksai(
+            "report", "efficiency-years", "--year", 2009, "--from-year", 2008, "--program", "pksa"
+        ).out
+    )
+    rows = {row["indicator"]: row for row in years}
+    assert rows["unit_cost"]["2009"] == 1_199_012 and rows["unit_cost"]["2008"] is None
+    assert rows["of_which:administration"]["2009"] == 31_100_000_000
+    assert "needs --program" in pksai("report", "efficiency-years", "--year", 2009, code=1).err
+
     execution = json.loads(pksai("report", "execution", "--year", 2009).out)
     jslu = {row["level"]: row["ratio"] for row in execution if row["program"] == "jslu"}
     assert jslu["central"] == "60.0"

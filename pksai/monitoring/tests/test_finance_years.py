@@ -155,6 +155,11 @@ def test_page_xlsx_and_api_show_the_table(client, table4_imported, officer):
     assert first["2008"] == 4_091_930 and first["2010 at 2010 prices (Rp)"] == 4_004_475
     overhead = frame.row(2, named=True)
     assert overhead["2008"] == pytest.approx(12.0) and overhead["2010"] == pytest.approx(9.1)
+    pdf = client.get(
+        "/monitoring/export/?report=efficiency_years&format=pdf&year=2010&from_year=2008"
+        "&program=jspaca&base_year=2010"
+    )
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     # the API: the same table
     answer = client.get(
         "/api/v1/monitoring/finance/efficiency-years?program=jslu&from_year=2008&to_year=2010"
@@ -181,3 +186,12 @@ def test_page_in_indonesian_shows_labels_not_codes(client, table4_imported, offi
     for code in ("apbn", "social_assistance", "goods_services", "of_which", "follow_up"):
         assert f">{code}<" not in text
     assert "APBN" in text
+
+
+def test_api_refuses_a_backwards_or_too_long_run_of_years(client, table4_imported, officer):
+    url = "/api/v1/monitoring/finance/efficiency-years?program=jspaca&from_year={}&to_year={}"
+    assert client.get(url.format(2010, 2008), headers=bearer(officer)).status_code == 400
+    assert client.get(url.format(2000, 2020), headers=bearer(officer)).status_code == 400
+    assert client.get(url.format(2008, 2010), headers=bearer(officer)).status_code == 200
+    worker = make_user("worker", roles=["social_worker"], scope=["73.71"])
+    assert client.get(url.format(2008, 2010), headers=bearer(worker)).status_code == 403
