@@ -68,6 +68,7 @@ TESTED = {
     "import-spending": ["test_import_spending_and_report"],
     "import-targets": ["test_import_targets"],
     "report": ["test_import_spending_and_report"],
+    "import-population": ["test_import_population"],
     "sync-roles": ["test_sync_roles", "test_sync_roles_console_script"],
     "issue-token": ["test_issue_token"],
     "reset-second-factor": ["test_reset_second_factor"],
@@ -755,6 +756,16 @@ def test_import_spending_and_report(pksai, pilot_areas, tmp_path):
     assert pksa["unit_cost"] == 1_199_012  # 203 bn ÷ 169,306 beneficiaries (finance tests)
     assert pksa["admin_overhead_ratio"] == "16.7"
 
+    years = json.loads(
+        pksai(
+            "report", "efficiency-years", "--year", 2009, "--from-year", 2008, "--program", "pksa"
+        ).out
+    )
+    rows = {row["indicator"]: row for row in years}
+    assert rows["unit_cost"]["2009"] == 1_199_012 and rows["unit_cost"]["2008"] is None
+    assert rows["of_which:administration"]["2009"] == 31_100_000_000
+    assert "needs --program" in pksai("report", "efficiency-years", "--year", 2009, code=1).err
+
     execution = json.loads(pksai("report", "execution", "--year", 2009).out)
     jslu = {row["level"]: row["ratio"] for row in execution if row["program"] == "jslu"}
     assert jslu["central"] == "60.0"
@@ -789,6 +800,33 @@ def test_import_targets(pksai, pilot_areas, tmp_path):
     ran = pksai("import-targets", bad, "--user", "planner")
     assert "rejected 1" in ran.out and "unknown indicator code" in ran.out
     assert "nobody" in pksai("import-targets", pilot, "--user", "nobody", code=1).err
+
+
+def test_import_population(pksai, pilot_areas, tmp_path):
+    from pksai.monitoring.models import EligiblePopulation
+
+    make_user("finance", roles=["program_officer"], national=True)
+    make_user("gowa.finance", roles=["program_officer"], scope=["73.06"])
+    estimates = write(
+        tmp_path / "population.csv",
+        "program,year,area,eligible,source\n"
+        "jslu,2026,73.71,1200,Susenas\n"
+        "jslu,2026,7306,800,\n"
+        "jslu,2026,73.06.01,5,\n",  # another area level: rejected
+    )
+    errors = tmp_path / "errors.csv"
+    ran = pksai("import-population", estimates, "--user", "finance", "--errors", errors)
+    assert "accepted 2" in ran.out and "rejected 1" in ran.out
+    assert "one area level" in errors.read_text()
+    assert dict(EligiblePopulation.objects.values_list("area_id", "eligible")) == {
+        "73.71": 1200,
+        "73.06": 800,
+    }
+    assert "unchanged 2" in pksai("import-population", estimates, "--user", "finance").out
+    # a regional officer: Makassar is outside Gowa's scope
+    ran = pksai("import-population", estimates, "--user", "gowa.finance")
+    assert "outside your area" in ran.out
+    assert "nobody" in pksai("import-population", estimates, "--user", "nobody", code=1).err
 
 
 @pytest.mark.django_db

@@ -8,6 +8,7 @@ from pksai.cases.api_alerts import router as alerts_router
 from pksai.grievances.api import public_router as public_complaints_router
 from pksai.grievances.api import router as complaints_router
 from pksai.monitoring.api import router as monitoring_router
+from pksai.monitoring.api_finance import router as finance_router
 from pksai.payments.api import router as payments_router
 from pksai.payments.api_reports import router as payment_reports_router
 from pksai.privacy.api import router as privacy_router
@@ -28,6 +29,7 @@ api.add_router("/payments/reports/", payment_reports_router, tags=["payments"])
 api.add_router("/payments/", payments_router, tags=["payments"])
 api.add_router("/complaints/", complaints_router, tags=["complaints"])
 api.add_router("/public/complaints/", public_complaints_router, tags=["public complaints"])
+api.add_router("/monitoring/finance/", finance_router, tags=["monitoring"])
 api.add_router("/monitoring/", monitoring_router, tags=["monitoring"])
 api.add_router("/privacy/", privacy_router, tags=["data protection"])
 

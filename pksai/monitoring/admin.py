@@ -1,6 +1,7 @@
 """Monitoring data officials keep: indicators (definitions as data: measures, baseline,
-target, SDG target — every change audited) and the price index; budget lines are read only
-here (they come from the spending import, which checks every cell)."""
+target, SDG target — every change audited) and the price index; budget lines, program-year
+facts and eligible-population estimates are read only here (they come from the imports, which
+check every cell)."""
 
 from django import forms
 from django.contrib import admin
@@ -10,6 +11,7 @@ from pksai.audit.admin_mixins import AuditedAdminMixin
 from pksai.monitoring.measures import MEASURES
 from pksai.monitoring.models import (
     BudgetLine,
+    EligiblePopulation,
     Indicator,
     IndicatorTarget,
     PriceIndex,
@@ -91,8 +93,19 @@ class PriceIndexAdmin(AuditedAdminMixin, admin.ModelAdmin):
 class BudgetLineAdmin(admin.ModelAdmin):
     """Read only: lines change through ``pksai import-spending`` (every cell checked)."""
 
-    list_display = ("program", "year", "level", "category", "budget", "realised", "imported_at")
-    list_filter = ("year", "program", "level", "category")
+    list_display = (
+        "program",
+        "year",
+        "level",
+        "category",
+        "source",
+        "economic",
+        "area",
+        "budget",
+        "realised",
+        "imported_at",
+    )
+    list_filter = ("year", "program", "level", "category", "source", "economic")
 
     def has_add_permission(self, request):
         return False
@@ -106,7 +119,24 @@ class BudgetLineAdmin(admin.ModelAdmin):
 
 @admin.register(ProgramYear)
 class ProgramYearAdmin(admin.ModelAdmin):
-    list_display = ("program", "year", "beneficiaries", "civil_servants")
+    list_display = ("program", "year", "area", "beneficiaries", "civil_servants")
+    list_filter = ("year", "program")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(EligiblePopulation)
+class EligiblePopulationAdmin(admin.ModelAdmin):
+    """Read only: estimates change through ``pksai import-population`` (every cell checked)."""
+
+    list_display = ("program", "year", "area", "eligible", "source_note", "imported_at")
     list_filter = ("year", "program")
 
     def has_add_permission(self, request):

@@ -1,7 +1,8 @@
 """Monitoring over JSON (mounted at /api/v1/monitoring/, bearer token or staff session):
 indicator definitions, an indicator's values (the dashboard's filters), the period comparison
-(suppressed as published), and the finance reports. Aggregates only, in the caller's area
-scope: without the role a 403, an area outside the scope a 404."""
+(suppressed as published); the finance reports are api_finance.py (``/monitoring/finance/``).
+Aggregates only, in the caller's area scope: without the role a 403, an area outside the
+scope a 404."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from ninja import Query, Router, Schema
 
 from pksai.accounts.scoping import require_perm
 from pksai.audit.services import audit_record
-from pksai.monitoring import exports, finance, targets, tiles
+from pksai.monitoring import exports, targets, tiles
 from pksai.monitoring.forms import (
     Period,
     area_groups,
@@ -31,7 +32,6 @@ from pksai.monitoring.forms import (
 from pksai.monitoring.indicators import VIEW, active_indicators, compare_periods, indicator_values
 from pksai.monitoring.measures import GROUPS, MEASURES
 from pksai.monitoring.views import indicator_groups
-from pksai.programs.models import Program
 
 router = Router()
 
@@ -311,37 +311,3 @@ def compare(request, filters: Query[CompareFilters]):
         },
     )
     return _table(table)
-
-
-def _program(code: str) -> Program | None:
-    if not code:
-        return None
-    program = Program.objects.filter(code=code).first()
-    if program is None:
-        raise Http404("No such program.")
-    return program
-
-
-# a calendar year the finance tables can have (year=0 or 2**64 is a 422, not a server error)
-YEAR = Query(..., ge=1900, le=2100, description="A calendar year (1900–2100).")
-
-
-@router.get("/finance/efficiency", response=TableOut)
-def efficiency(request, year: int = YEAR, program: str = ""):
-    require_perm(request.auth, finance.VIEW)
-    rows = finance.efficiency(year=year, program=_program(program))
-    return _table(exports.efficiency_table(rows, year))
-
-
-@router.get("/finance/execution", response=TableOut)
-def execution(request, year: int = YEAR):
-    require_perm(request.auth, finance.VIEW)
-    return _table(exports.execution_table(finance.execution(year=year), year))
-
-
-@router.get("/finance/by-month", response=TableOut)
-def by_month(request, year: int = YEAR, program: str = Query(...)):
-    require_perm(request.auth, finance.VIEW)
-    chosen = _program(program)
-    rows = finance.execution_by_month(year=year, program=chosen)
-    return _table(exports.by_month_table(rows, year, program))

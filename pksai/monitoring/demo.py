@@ -1,7 +1,9 @@
 """Demo finance data: budget lines of PKSA, JSLU and JSPACA for last year and this year
 (realised by month up to the current month), imported through the real importer from a
-generated CSV, and a yearly price-index series. Idempotent: the importer upserts by program,
-year, level and category, and the index by year."""
+generated CSV, the pilot regencies' own APBD lines and eligible-population estimates (through
+``pksai import-population``'s importer), and a yearly price-index series. Idempotent: the
+importers write only what changed (by program, year, level, category, source and area; the
+estimates by program, year and area), and the index by year."""
 
 from __future__ import annotations
 
@@ -12,13 +14,17 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import polars as pl
 from django.contrib.auth.models import Permission
 from django.db.models import Q
 from django.utils import timezone
 
 from pksai.accounts.models import User
+from pksai.areas.models import Area
 from pksai.monitoring import finance
 from pksai.monitoring.models import PriceIndex
+from pksai.monitoring.population import population_import
+from pksai.monitoring.spending import COUNTS, REQUIRED
 from pksai.programs.models import Program
 
 BN = 1_000_000_000
@@ -52,13 +58,14 @@ class DemoFinance:
 
 
 def _importer() -> User | None:
-    """A user who may import spending (the program officers), else None."""
+    """A national user who may import spending (national lines need one), else None."""
     perm = Permission.objects.filter(codename="add_budgetline").first()
     if perm is None:
         return None
     return (
         User.objects.filter(is_active=True)
         .filter(Q(groups__permissions=perm) | Q(user_permissions=perm) | Q(is_superuser=True))
+        .filter(Q(is_national=True) | Q(is_superuser=True))
         .order_by("-is_superuser", "username")
         .first()
     )
@@ -99,6 +106,42 @@ def _rows(today: date) -> list[list[object]]:
     return rows
 
 
+# the pilot regencies' own money (APBD regency) and eligible-population estimates per program
+SITES = ("73.71", "73.06", "33.72", "33.10", "35.04")
+LOCAL = [("community", "socialisation", 4), ("community", "targeting", 6)]  # per mille
+ELIGIBLE = {"pksa": 9_000, "jslu": 3_000, "jspaca": 1_500}  # per site, before the site's step
+
+
+def _local_rows(today: date, sites: list[str]) -> list[list[object]]:
+    """Each pilot regency's APBD lines (socialisation, targeting) for last year and this."""
+    rows = []
+    for year in (today.year - 1, today.year):
+        for code, (budget, _people, _servants) in PROGRAMS.items():
+            for step, site in enumerate(sites):
+                for level, category, share in LOCAL:
+                    line_budget = budget * share // 1000 // len(SITES) + step * 1_000_000
+                    realised = line_budget * (9 if year < today.year else 4) // 10
+                    rows.append(
+                        [code, year, level, category, "apbd_regency", site, line_budget, realised]
+                    )
+    return rows
+
+
+def _population(today: date, by: User, sites: list[str]) -> None:
+    """Eligible-population estimates of each program for the pilot regencies (this year)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "population.csv"
+        with path.open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["program", "year", "area", "eligible", "source"])
+            for code, eligible in ELIGIBLE.items():
+                for step, site in enumerate(sites):
+                    writer.writerow(
+                        [code, today.year, site, eligible + 500 * step, "demo estimate"]
+                    )
+        population_import(by=by, path=path)
+
+
 def demo_finance(today: date | None = None) -> DemoFinance:
     result = DemoFinance()
     today = today or timezone.localdate()
@@ -113,9 +156,24 @@ def demo_finance(today: date | None = None) -> DemoFinance:
         path = Path(folder) / "spending.csv"
         with path.open("w", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow(finance.COLUMNS)
+            writer.writerow([*REQUIRED, *finance.MONTHS, *COUNTS])
             writer.writerows(_rows(today))
         imported = finance.spending_import(by=by, path=path)
+        sites = sorted(Area.objects.filter(code__in=SITES).values_list("code", flat=True))
+        local = Path(folder) / "local.csv"
+        if sites:
+            with local.open("w", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(
+                    ["program", "year", "level", "category", "source", "area", "budget"]
+                    + ["realised"]
+                )
+                writer.writerows(_local_rows(today, sites))
+            regional = finance.spending_import(by=by, path=local)
+            imported.created += regional.created
+            imported.updated += regional.updated
+            imported.errors = pl.concat([imported.errors, regional.errors])
+            _population(today, by, sites)
     result.created, result.updated = imported.created, imported.updated
     result.rejected = imported.rejected
     return result

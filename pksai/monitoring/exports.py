@@ -50,18 +50,27 @@ class Table:
         return [*self.rows, *([self.total] if self.total else [])]
 
     def frame(self) -> pl.DataFrame:
-        """The table as a frame: a column of whole numbers stays numeric unless a cell in it
-        was suppressed (then the column is text)."""
+        """The table as a frame: a column of numbers stays numeric — whole numbers as
+        integers, a column with decimals (ratios, percentages) as floats — unless a cell in it
+        was suppressed or is text (then the column is text)."""
         body = self.body()
         data = {}
         names = _unique(self.columns)
         for index, name in enumerate(names):
-            values = [_plain(row[index]) for row in body]
+            raw = [row[index] for row in body]
+            values = [_plain(v) for v in raw]
             numeric = all(
                 v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in values
             )
+            decimal = all(
+                v is None or (isinstance(v, int | Decimal) and not isinstance(v, bool)) for v in raw
+            )
             if numeric:
                 data[name] = pl.Series(name, values, dtype=pl.Int64)
+            elif decimal:
+                data[name] = pl.Series(
+                    name, [None if v is None else float(v) for v in raw], dtype=pl.Float64
+                )
             else:
                 data[name] = pl.Series(
                     name, [None if v is None else str(v) for v in values], dtype=pl.String
@@ -128,7 +137,7 @@ def to_xlsx(table: Table, *, subtitle: str = "") -> bytes:
         sheet.write(0, 0, table.title, workbook.add_format({"bold": True}))
         sheet.write(1, 0, subtitle)
         frame = table.frame()
-        frame.write_excel(workbook=workbook, worksheet=sheet.name, position="A4")
+        frame.write_excel(workbook=workbook, worksheet=sheet.name, position="A4", float_precision=1)
         below = 4 + frame.height + 2
         for offset, note in enumerate(table.notes):
             sheet.write(below + offset, 0, note)
@@ -268,6 +277,11 @@ BENEFICIARY_SOURCES = {
 
 
 def efficiency_table(rows: Sequence[Any], year: int) -> Table:
+    """Per program: the indicators, then the non-benefit categories ("of which")."""
+    from pksai.monitoring.finance import NON_BENEFITS
+    from pksai.monitoring.models import SpendingCategory
+
+    names = dict(SpendingCategory.choices)
     return Table(
         key="efficiency",
         title=_("Efficiency indicators %(year)s") % {"year": year},
@@ -284,6 +298,7 @@ def efficiency_table(rows: Sequence[Any], year: int) -> Table:
             _("Administrative overhead (%)"),
             _("Cost of delivering benefits (%)"),
             _("Civil servants per 10,000 beneficiaries"),
+            *[_("of which %(category)s (Rp)") % {"category": names[code]} for code in NON_BENEFITS],
         ],
         rows=[
             [
@@ -299,6 +314,7 @@ def efficiency_table(rows: Sequence[Any], year: int) -> Table:
                 r.admin_overhead_ratio,
                 r.cost_of_delivering_benefits,
                 r.civil_servants_per_10000,
+                *[r.categories.get(code, 0) for code in NON_BENEFITS],
             ]
             for r in rows
         ],

@@ -1,289 +1,97 @@
-"""Spending: the budget-line import and the finance reports of DOMAIN.md.
+"""Finance: the reports of DOMAIN.md and the World Bank review over the imported budget lines,
+always in the reader's area scope (``budget_lines``: a national reader sees every line, a
+regional reader the lines of areas in their scope — lines without an area are national).
 
-- ``spending_import``: a CSV/XLSX file of budget lines (docs/finance-format.md): every cell
-  checked at once with Polars, each rejected cell reported (row, column, value, reason), the
-  good rows upserted in bulk — re-importing the same file changes nothing.
-- ``efficiency``: per program and year — unit cost (total spending ÷ beneficiaries),
-  administrative cost per beneficiary (non-benefit spending ÷ beneficiaries), administrative
-  overhead ratio (non-benefits ÷ total), cost of delivering benefits (non-benefits ÷ benefits),
-  civil servants per 10,000 beneficiaries. Spending is what was realised; money is rounded to
-  whole rupiah and ratios to one decimal place, half up, from exact integers (no float).
-- ``execution``: realised ÷ final revised budget by program and level, and by month (each
-  month's and the cumulative share of the year's budget).
+- ``efficiency`` / ``efficiency_years``: per program and year — unit cost (total spending ÷
+  beneficiaries), administrative cost per beneficiary (non-benefit spending ÷ beneficiaries),
+  administrative overhead ratio (non-benefits ÷ total), cost of delivering benefits
+  (non-benefits ÷ benefits), civil servants per 10,000 beneficiaries, and the non-benefit
+  categories ("of which"). Spending is what was realised; money is rounded to whole rupiah
+  and ratios to one decimal place, half up, from exact integers (no float).
+- ``execution``: realised ÷ final revised budget by program and level, by month (each month's
+  and the cumulative share of the year's budget), and by funding source or economic
+  classification (``execution_by``).
 - ``real_benefits``: a benefit's yearly nominal value deflated to a base year by the imported
   price index; ``projection``: beneficiaries × unit cost per year for a baseline and an
-  expansion scenario.
-Aggregates are computed in the database (grouped sums); no Python loop over spending rows.
+  expansion scenario (growth rates) and, with an eligible-population estimate, for coverage
+  targets per year.
+The import itself is spending.py (``spending_import``, re-exported here); the multi-year table
+is finance_years.py, coverage and incidence population.py. Aggregates are computed in the
+database (grouped sums); no Python loop over spending rows.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
+from fractions import Fraction
+from typing import Any
 
 import polars as pl
-from django.db import transaction
-from django.db.models import Count, Q, Sum
-from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.db.models import Count, Q, QuerySet, Sum
 
 from pksai.accounts.models import User
-from pksai.accounts.scoping import require_perm
-from pksai.audit.services import audit_record
-from pksai.core.bulk import bulk_upsert
-from pksai.monitoring.models import BudgetLine, Level, PriceIndex, ProgramYear, SpendingCategory
+from pksai.accounts.scoping import require_perm, scope_for
+from pksai.monitoring.models import (
+    BudgetLine,
+    EconomicClass,
+    EligiblePopulation,
+    FundingSource,
+    PriceIndex,
+    ProgramYear,
+    SpendingCategory,
+)
+from pksai.monitoring.spending import (  # noqa: F401  (re-exported: the import's names)
+    COLUMNS,
+    IMPORT,
+    MONTHS,
+    SpendingResult,
+    spending_import,
+)
 from pksai.programs.models import Beneficiary, BenefitRule, Program
-from pksai.registry.importer import ROW, ExtractError
-from pksai.registry.tabular import ImportCounts, cell_errors, read_table
 
-IMPORT = "monitoring.add_budgetline"
 VIEW = "monitoring.view_budgetline"
-MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-REQUIRED = ["program", "year", "level", "category", "budget", "realised"]
-COUNTS = ["beneficiaries", "civil_servants"]
-COLUMNS = [*REQUIRED, *MONTHS, *COUNTS]
-KEY = ["program", "year", "level", "category"]
+NON_BENEFITS = [c for c in SpendingCategory.values if c != SpendingCategory.BENEFITS]
 
 
-class SpendingResult(ImportCounts):
-    """Counts of a spending file; the rejected cells (row, column, value, reason)."""
+# --- what a reader may see --------------------------------------------------------------------
 
 
-# --- the import ---------------------------------------------------------------------------
+def budget_lines(user: User | None) -> QuerySet[BudgetLine]:
+    """The budget lines ``user`` may see (``None``: every line — the command line, run by the
+    operator). Without the finance permission: PermissionDenied."""
+    if user is None:
+        return BudgetLine.objects.all()
+    require_perm(user, VIEW)
+    return BudgetLine.objects.filter(scope_for(user).q("area"))
 
 
-def _amount(column: str) -> pl.Expr:
-    """Whole rupiah as typed: '1250000', '1.250.000' or '1,250,000' (thousands separators);
-    null when it is not a whole non-negative number."""
-    text = pl.col(column).str.replace_all(r"[\s\u00a0]", "")
-    grouped = text.str.contains(r"^\d{1,3}([.,]\d{3})+$")
-    plain = pl.when(grouped).then(text.str.replace_all(r"[.,]", "")).otherwise(text)
-    return (
-        pl.when(plain.str.contains(r"^\d{1,15}$"))
-        .then(plain.cast(pl.Int64, strict=False))
-        .otherwise(None)
-    )
-
-
-def _read(path: str | Path) -> pl.DataFrame:
-    frame, _name = read_table(path)
-    missing = [c for c in REQUIRED if c not in frame.columns]
-    if missing:
-        raise ExtractError(
-            _("required columns missing from the file: %(columns)s")
-            % {"columns": ", ".join(missing)}
-        )
-    present = [c for c in COLUMNS if c in frame.columns]
-    frame = frame.select(
-        ROW,
-        *[pl.col(c).cast(pl.String).str.strip_chars() for c in present],
-        *[pl.lit(None, dtype=pl.String).alias(c) for c in COLUMNS if c not in present],
-    ).with_columns(pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in COLUMNS)
-    return frame.filter(~pl.all_horizontal(pl.col(c).is_null() for c in COLUMNS))
-
-
-def spending_import(*, by: User, path: str | Path) -> SpendingResult:
-    """Import budget lines (see the module's docstring)."""
-    require_perm(by, IMPORT)
-    frame = _read(path)
-    programs = pl.DataFrame(
-        list(Program.objects.values_list("code", "pk")),
-        schema={"program": pl.String, "program_id": pl.Int64},
-        orient="row",
-    )
-    typed = frame.with_columns(
-        pl.col("program").str.to_lowercase(),
-        pl.col("level").str.to_lowercase(),
-        pl.col("category").str.to_lowercase(),
-    ).with_columns(
-        pl.col("year").cast(pl.Int64, strict=False).alias("year_n"),
-        _amount("budget").alias("budget_n"),
-        _amount("realised").alias("realised_n"),
-        *[_amount(m).alias(f"{m}_n") for m in MONTHS],
-        *[_amount(c).alias(f"{c}_n") for c in COUNTS],
-    )
-    typed = typed.join(programs, on="program", how="left")
-    any_month = pl.any_horizontal(pl.col(m).is_not_null() for m in MONTHS)
-    month_sum = pl.sum_horizontal(pl.col(f"{m}_n").fill_null(0) for m in MONTHS)
-    typed = typed.with_columns(any_month.alias("has_months"), month_sum.alias("month_sum"))
-    first_of_key = pl.col(ROW).min().over(KEY) == pl.col(ROW)
-    facts = [
-        (
-            pl.col(f"{c}_n").is_not_null()
-            & (pl.col(f"{c}_n").drop_nulls().n_unique().over("program", "year") > 1),
-            _("differs from another row of the same program and year"),
-        )
-        for c in COUNTS
-    ]
-    checks: dict[str, list[tuple[pl.Expr, str]]] = {
-        "program": [
-            (pl.col("program").is_null(), _("required")),
-            (pl.col("program_id").is_null(), _("unknown program code")),
-        ],
-        "year": [
-            (pl.col("year").is_null(), _("required")),
-            (
-                pl.col("year_n").is_null() | ~pl.col("year_n").is_between(2000, 2100),
-                _("a year such as 2026"),
-            ),
-        ],
-        "level": [
-            (pl.col("level").is_null(), _("required")),
-            (~pl.col("level").is_in(Level.values), _("central, institutions or community")),
-        ],
-        "category": [
-            (pl.col("category").is_null(), _("required")),
-            (
-                ~pl.col("category").is_in(SpendingCategory.values),
-                _("one of: %(codes)s") % {"codes": ", ".join(SpendingCategory.values)},
-            ),
-            (~first_of_key, _("the same program, year, level and category is on an earlier row")),
-        ],
-        "budget": [
-            (pl.col("budget").is_null(), _("required")),
-            (pl.col("budget_n").is_null(), _("whole rupiah, not negative")),
-        ],
-        "realised": [
-            (pl.col("realised").is_null(), _("required")),
-            (pl.col("realised_n").is_null(), _("whole rupiah, not negative")),
-            (
-                pl.col("has_months") & (pl.col("month_sum") != pl.col("realised_n")),
-                _("the months (jan … dec) do not add up to the realised amount"),
-            ),
-        ],
-        **{
-            m: [(pl.col(m).is_not_null() & pl.col(f"{m}_n").is_null(), _("whole rupiah"))]
-            for m in MONTHS
-        },
-        **{
-            c: [
-                (pl.col(c).is_not_null() & pl.col(f"{c}_n").is_null(), _("a whole number")),
-                fact,
-            ]
-            for c, fact in zip(COUNTS, facts, strict=True)
-        },
-    }
-    errors = cell_errors(typed, checks)
-    good = typed.join(errors.select(pl.col("row").alias(ROW)).unique(), on=ROW, how="anti")
-    lines = good.select(
-        pl.col("program_id"),
-        pl.col("year_n").alias("year"),
-        pl.col("level"),
-        pl.col("category"),
-        pl.col("budget_n").alias("budget"),
-        pl.col("realised_n").alias("realised"),
-        # the JSON list Django stores: [120, 80, …] or []
-        pl.when(pl.col("has_months"))
-        .then(
-            pl.lit("[")
-            + pl.concat_str([pl.col(f"{m}_n").fill_null(0) for m in MONTHS], separator=", ")
-            + pl.lit("]")
-        )
-        .otherwise(pl.lit("[]"))
-        .alias("monthly"),
-    )
-    existing = _existing(lines)
-    compared = lines.join(existing, on=["program_id", "year", "level", "category"], how="left")
-    created = compared.filter(pl.col("old_budget").is_null()).height
-    unchanged = compared.filter(
-        (pl.col("old_budget") == pl.col("budget"))
-        & (pl.col("old_realised") == pl.col("realised"))
-        & (
-            pl.col("old_monthly").str.replace_all(" ", "")
-            == pl.col("monthly").str.replace_all(" ", "")
-        )
-    ).height
-    facts_frame = (
-        good.group_by("program_id", "year_n")
-        .agg(
-            pl.col("beneficiaries_n").drop_nulls().first().alias("beneficiaries"),
-            pl.col("civil_servants_n").drop_nulls().first().alias("civil_servants"),
-        )
-        .rename({"year_n": "year"})
-        .filter(pl.col("beneficiaries").is_not_null() | pl.col("civil_servants").is_not_null())
-    )
-    with transaction.atomic():
-        bulk_upsert(
-            table=BudgetLine._meta.db_table,
-            frame=lines.with_columns(pl.lit(timezone.now()).alias("imported_at")),
-            key=["program_id", "year", "level", "category"],
-            update=["budget", "realised", "monthly", "imported_at"],
-        )
-        for column in ("beneficiaries", "civil_servants"):
-            part = facts_frame.filter(pl.col(column).is_not_null()).select(
-                "program_id", "year", column
-            )
-            # insert the program-year if new (the other fact empty), then set this fact
-            bulk_upsert(
-                table=ProgramYear._meta.db_table,
-                frame=part,
-                key=["program_id", "year"],
-                update=[column],
-            )
-        audit_record(
-            action="create",
-            actor=by,
-            object_type="monitoring.budgetline",
-            detail={
-                "file": Path(path).name,
-                "rows": frame.height,
-                "accepted": good.height,
-                "rejected_rows": errors["row"].n_unique() if errors.height else 0,
-            },
-        )
-    return SpendingResult(
-        rows_read=frame.height,
-        accepted=good.height,
-        created=created,
-        updated=good.height - created - unchanged,
-        unchanged=unchanged,
-        errors=errors,
-    )
-
-
-def _compact(column: str) -> pl.Expr:
-    return pl.col(column).str.replace_all(" ", "")
-
-
-def _existing(lines: pl.DataFrame) -> pl.DataFrame:
-    """The stored lines of the program-years in the file (one query)."""
-    pairs = lines.select("program_id", "year").unique().rows()
-    match = Q(pk__in=[])
-    for program_id, year in pairs:
-        match |= Q(program_id=program_id, year=year)
-    rows = [
-        (p, y, lv, c, b, r, json.dumps(m))
-        for p, y, lv, c, b, r, m in BudgetLine.objects.filter(match).values_list(
-            "program_id", "year", "level", "category", "budget", "realised", "monthly"
-        )
-    ]
-    return pl.DataFrame(
-        rows,
-        schema={
-            "program_id": pl.Int64,
-            "year": pl.Int64,
-            "level": pl.String,
-            "category": pl.String,
-            "old_budget": pl.Int64,
-            "old_realised": pl.Int64,
-            "old_monthly": pl.String,
-        },
-        orient="row",
-    )
+def in_scope(qs: QuerySet, user: User | None, area_field: str = "area") -> QuerySet:
+    """Any finance table (program-year facts, estimates, enrolments) in ``user``'s scope."""
+    if user is None:
+        return qs
+    require_perm(user, VIEW)
+    return qs.filter(scope_for(user).q(area_field))
 
 
 # --- efficiency ---------------------------------------------------------------------------
+
+
+def half_up(value: Fraction, places: int = 0) -> Decimal:
+    """An exact fraction rounded half up to ``places`` decimals."""
+    quantum = Decimal(1).scaleb(-places)
+    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(
+        quantum, rounding=ROUND_HALF_UP
+    )
 
 
 def _round(numerator: int, denominator: int, places: int = 0) -> Decimal | None:
     """numerator ÷ denominator rounded half up to ``places`` decimals, exactly."""
     if not denominator:
         return None
-    quantum = Decimal(1).scaleb(-places)
-    return (Decimal(numerator) / Decimal(denominator)).quantize(quantum, rounding=ROUND_HALF_UP)
+    return half_up(Fraction(numerator, denominator), places)
 
 
 @dataclass(frozen=True)
@@ -301,16 +109,20 @@ class Efficiency:
     admin_overhead_ratio: Decimal | None  # percent
     cost_of_delivering_benefits: Decimal | None  # percent
     civil_servants_per_10000: Decimal | None
+    # the non-benefit categories ("of which"), realised Rp, every category present
+    categories: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in asdict(self).items()}
 
 
-def enrolled_beneficiaries(year: int) -> dict[int, int]:
-    """People enrolled at any time in ``year`` per program, sub-programs counted in their
-    top-level program too (one grouped query)."""
-    active = Beneficiary.objects.filter(start_date__lte=date(year, 12, 31)).filter(
-        Q(exit_date__isnull=True) | Q(exit_date__gte=date(year, 1, 1))
+def enrolled_beneficiaries(year: int, user: User | None = None) -> dict[int, int]:
+    """People enrolled at any time in ``year`` per program (in ``user``'s scope), sub-programs
+    counted in their top-level program too (one grouped query)."""
+    active = (
+        in_scope(Beneficiary.objects.all(), user)
+        .filter(start_date__lte=date(year, 12, 31))
+        .filter(Q(exit_date__isnull=True) | Q(exit_date__gte=date(year, 1, 1)))
     )
     counts: dict[int, int] = {}
     for program_id, parent_id, n in (
@@ -324,36 +136,52 @@ def enrolled_beneficiaries(year: int) -> dict[int, int]:
     return counts
 
 
-def efficiency(*, year: int, program: Program | None = None) -> list[Efficiency]:
-    """The efficiency indicators of every program with spending in ``year``."""
-    lines = BudgetLine.objects.filter(year=year)
+def efficiency_years(
+    *, user: User | None, years: Sequence[int], program: Program | None = None
+) -> list[Efficiency]:
+    """The efficiency indicators of every program (or ``program``) with spending in each of
+    ``years``, in ``user``'s scope — ordered by program and year. One grouped query for the
+    money, one for the imported facts, one per year without imported beneficiaries."""
+    lines = budget_lines(user).filter(year__in=list(years))
     if program is not None:
         lines = lines.filter(program=program)
     sums = (
-        lines.values("program_id", "program__code")
-        .annotate(
-            total=Sum("realised"),
-            benefits=Sum("realised", filter=Q(category=SpendingCategory.BENEFITS)),
-        )
-        .order_by("program__code")
+        lines.values_list("program_id", "program__code", "year", "category")
+        .annotate(realised=Sum("realised"))
+        .order_by()
     )
-    facts = {f.program_id: f for f in ProgramYear.objects.filter(year=year)}
-    enrolled = enrolled_beneficiaries(year)
+    money: dict[tuple[int, str, int], dict[str, int]] = {}
+    for program_id, code, year, category, realised in sums:  # programs × years × 8 categories
+        money.setdefault((program_id, code, year), {})[category] = realised or 0
+    facts = {
+        (p, y): (b, c, n)
+        for p, y, b, c, n in in_scope(ProgramYear.objects.filter(year__in=list(years)), user)
+        .values_list("program_id", "year")
+        .annotate(
+            b=Sum("beneficiaries"),
+            c=Sum("civil_servants"),
+            n=Count("beneficiaries"),
+        )
+        .order_by()
+    }
+    enrolled: dict[int, dict[int, int]] = {}
     out = []
-    for row in sums:  # one row per program: a handful
-        fact = facts.get(row["program_id"])
-        if fact is not None and fact.beneficiaries is not None:
-            people, source = fact.beneficiaries, "imported"
+    for (program_id, code, year), by_category in sorted(money.items(), key=lambda i: i[0][1:]):
+        given, servants, counted = facts.get((program_id, year), (None, None, 0))
+        if counted:
+            people, source = int(given or 0), "imported"
         else:
-            people, source = enrolled.get(row["program_id"], 0), "enrolments"
-        servants = fact.civil_servants if fact is not None else None
-        total, benefits = row["total"] or 0, row["benefits"] or 0
+            if year not in enrolled:
+                enrolled[year] = enrolled_beneficiaries(year, user)
+            people, source = enrolled[year].get(program_id, 0), "enrolments"
+        total = sum(by_category.values())
+        benefits = by_category.get(SpendingCategory.BENEFITS, 0)
         non_benefits = total - benefits
         unit = _round(total, people)
         admin = _round(non_benefits, people)
         out.append(
             Efficiency(
-                program=row["program__code"],
+                program=code,
                 year=year,
                 beneficiaries=people,
                 beneficiaries_source=source,
@@ -368,9 +196,17 @@ def efficiency(*, year: int, program: Program | None = None) -> list[Efficiency]
                 civil_servants_per_10000=(
                     _round(10_000 * servants, people, 1) if servants is not None else None
                 ),
+                categories={c: by_category.get(c, 0) for c in NON_BENEFITS},
             )
         )
     return out
+
+
+def efficiency(
+    *, year: int, program: Program | None = None, user: User | None = None
+) -> list[Efficiency]:
+    """The efficiency indicators of every program with spending in ``year``."""
+    return efficiency_years(user=user, years=[year], program=program)
 
 
 # --- budget execution ---------------------------------------------------------------------
@@ -385,9 +221,9 @@ class Execution:
     ratio: Decimal | None  # percent
 
 
-def execution(*, year: int) -> list[Execution]:
+def execution(*, year: int, user: User | None = None) -> list[Execution]:
     """Realised ÷ final revised budget per program and level, and per program."""
-    lines = BudgetLine.objects.filter(year=year)
+    lines = budget_lines(user).filter(year=year)
     by_level = (
         lines.values_list("program__code", "level")
         .annotate(budget=Sum("budget"), realised=Sum("realised"))
@@ -409,10 +245,68 @@ def execution(*, year: int) -> list[Execution]:
     return sorted(rows, key=lambda r: (r.program, r.level))
 
 
-def execution_by_month(*, year: int, program: Program | None = None) -> list[dict]:
+# what ``execution_by`` may break the budget down by, in display order
+BREAKDOWNS: dict[str, list[str]] = {
+    "source": list(FundingSource.values),
+    "economic": list(EconomicClass.values),
+}
+
+
+@dataclass(frozen=True)
+class Share:
+    program: str
+    key: str  # a funding source or economic class; "" for the program's total
+    budget: int
+    realised: int
+    ratio: Decimal | None  # execution: realised ÷ budget, percent
+    share: Decimal | None  # of the program's realised spending, percent
+
+
+def execution_by(
+    *, year: int, by: str, user: User | None = None, program: Program | None = None
+) -> list[Share]:
+    """Budget, realised, execution ratio and share of the program's realised spending per
+    funding source (``by="source"``) or economic classification (``by="economic"``)."""
+    order = BREAKDOWNS[by]
+    lines = budget_lines(user).filter(year=year)
+    if program is not None:
+        lines = lines.filter(program=program)
+    grouped = (
+        lines.values_list("program__code", by)
+        .annotate(budget=Sum("budget"), realised=Sum("realised"))
+        .order_by()
+    )
+    totals: dict[str, tuple[int, int]] = {}
+    parts = []
+    for code, key, budget, realised in grouped:  # programs × 4
+        b, r = totals.get(code, (0, 0))
+        totals[code] = (b + budget, r + realised)
+        parts.append((code, key, budget, realised))
+    rows = [
+        Share(code, "", b, r, _round(100 * r, b, 1), Decimal("100.0") if r else None)
+        for code, (b, r) in totals.items()
+    ]
+    rows += [
+        Share(
+            code,
+            key,
+            budget,
+            realised,
+            _round(100 * realised, budget, 1),
+            _round(100 * realised, totals[code][1], 1),
+        )
+        for code, key, budget, realised in parts
+    ]
+    position = {key: i for i, key in enumerate(["", *order])}
+    return sorted(rows, key=lambda r: (r.program, position.get(r.key, 99)))
+
+
+def execution_by_month(
+    *, year: int, program: Program | None = None, user: User | None = None
+) -> list[dict]:
     """Each month's realised spending and the cumulative total, as shares of the year's final
     revised budget (percent) — from the lines that carry months."""
-    lines = BudgetLine.objects.filter(year=year).exclude(monthly=[])
+    lines = budget_lines(user).filter(year=year).exclude(monthly=[])
     if program is not None:
         lines = lines.filter(program=program)
     frame = pl.DataFrame(
@@ -443,11 +337,15 @@ def execution_by_month(*, year: int, program: Program | None = None) -> list[dic
 # --- real value and projections -----------------------------------------------------------
 
 
+def price_index() -> dict[int, Decimal]:
+    return dict(PriceIndex.objects.values_list("year", "value"))
+
+
 def real_benefits(*, program: Program, base_year: int) -> list[dict]:
     """The program's yearly benefit (cash + in kind, by the rule valid on 1 January) in
     nominal rupiah and in rupiah of ``base_year`` (nominal × index[base] ÷ index[year]), for
     every year the price index covers."""
-    index = dict(PriceIndex.objects.values_list("year", "value"))
+    index = price_index()
     if base_year not in index:
         return []
     rules = list(BenefitRule.objects.filter(program=program).order_by("valid_from"))
@@ -464,6 +362,23 @@ def real_benefits(*, program: Program, base_year: int) -> list[dict]:
     return out
 
 
+def eligible_by_year(*, program: Program, user: User | None = None) -> dict[int, int]:
+    """The eligible population of ``program`` per estimate year, summed over the areas in
+    ``user``'s scope (one grouped query)."""
+    return dict(
+        in_scope(EligiblePopulation.objects.filter(program=program), user)
+        .values_list("year")
+        .annotate(n=Sum("eligible"))
+        .order_by()
+    )
+
+
+def _at(series: dict[int, int], year: int) -> int | None:
+    """The value of ``year``, else of the latest earlier year, else None."""
+    known = [y for y in series if y <= year]
+    return series[max(known)] if known else None
+
+
 def projection(
     *,
     program: Program,
@@ -472,27 +387,47 @@ def projection(
     baseline_growth: Decimal = Decimal("0"),
     expansion_growth: Decimal = Decimal("20"),
     cost_growth: Decimal = Decimal("5"),
+    coverage_targets: Sequence[Decimal] = (),
+    user: User | None = None,
 ) -> list[dict]:
     """Beneficiaries × unit cost for each coming year, from ``from_year``'s figures: a
-    baseline (beneficiaries grow by ``baseline_growth`` % a year) and an expansion scenario
-    (``expansion_growth`` %); the unit cost grows by ``cost_growth`` % a year (prices)."""
-    base = efficiency(year=from_year, program=program)
+    baseline (beneficiaries grow by ``baseline_growth`` % a year), an expansion scenario
+    (``expansion_growth`` %) and, given ``coverage_targets`` (percent of the eligible
+    population for the first, second, … coming year; the last holds after) and an imported
+    eligible-population estimate, a coverage scenario: the estimate of the year (or the latest
+    earlier one) × the target. The unit cost grows by ``cost_growth`` % a year (prices)."""
+    base = efficiency(year=from_year, program=program, user=user)
     if not base or base[0].unit_cost is None:
         return []
     people, cost = Decimal(base[0].beneficiaries), Decimal(base[0].unit_cost)
+    eligible = eligible_by_year(program=program, user=user) if coverage_targets else {}
     out = []
     for step in range(1, years + 1):
+        year = from_year + step
         unit = cost * (1 + cost_growth / 100) ** step
         baseline = (people * (1 + baseline_growth / 100) ** step).quantize(Decimal(1))
         expansion = (people * (1 + expansion_growth / 100) ** step).quantize(Decimal(1))
-        out.append(
-            {
-                "year": from_year + step,
-                "unit_cost": int(unit.quantize(Decimal(1), rounding=ROUND_HALF_UP)),
-                "baseline_beneficiaries": int(baseline),
-                "baseline_cost": int((baseline * unit).quantize(Decimal(1), ROUND_HALF_UP)),
-                "expansion_beneficiaries": int(expansion),
-                "expansion_cost": int((expansion * unit).quantize(Decimal(1), ROUND_HALF_UP)),
-            }
-        )
+        row: dict[str, Any] = {
+            "year": year,
+            "unit_cost": int(unit.quantize(Decimal(1), rounding=ROUND_HALF_UP)),
+            "baseline_beneficiaries": int(baseline),
+            "baseline_cost": int((baseline * unit).quantize(Decimal(1), ROUND_HALF_UP)),
+            "expansion_beneficiaries": int(expansion),
+            "expansion_cost": int((expansion * unit).quantize(Decimal(1), ROUND_HALF_UP)),
+            "coverage_target": None,
+            "eligible": None,
+            "coverage_beneficiaries": None,
+            "coverage_cost": None,
+        }
+        population = _at(eligible, year)
+        if coverage_targets and population is not None:
+            target = Decimal(coverage_targets[min(step, len(coverage_targets)) - 1])
+            covered = (Decimal(population) * target / 100).quantize(Decimal(1), ROUND_HALF_UP)
+            row.update(
+                coverage_target=target,
+                eligible=population,
+                coverage_beneficiaries=int(covered),
+                coverage_cost=int((covered * unit).quantize(Decimal(1), ROUND_HALF_UP)),
+            )
+        out.append(row)
     return out

@@ -291,8 +291,33 @@ def _years() -> list[int]:
     return sorted(years, reverse=True)
 
 
+def coverage_targets(text: str) -> list[Decimal]:
+    """'25, 75, 100' → [25, 75, 100]: percentages of the eligible population, one a year."""
+    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
+    targets = []
+    for part in parts:
+        try:
+            value = Decimal(part.replace("%", ""))
+        except ArithmeticError:
+            value = Decimal(-1)
+        if not value.is_finite() or not 0 <= value <= 100:
+            raise forms.ValidationError(
+                _("Percentages from 0 to 100 separated by commas, e.g. 25, 75, 100.")
+            )
+        targets.append(value)
+    if len(targets) > 15:
+        raise forms.ValidationError(_("At most 15 yearly targets."))
+    return targets
+
+
 class FinanceForm(forms.Form):
     year = forms.TypedChoiceField(label=_("Year"), coerce=int, required=False)
+    from_year = forms.TypedChoiceField(
+        label=_("Several years: from"),
+        coerce=int,
+        required=False,
+        help_text=_("The efficiency table shows every year from this one to the chosen year."),
+    )
     program = forms.ChoiceField(label=_("Program"), required=False)
     base_year = forms.TypedChoiceField(label=_("Base year (prices)"), coerce=int, required=False)
     baseline_growth = forms.DecimalField(
@@ -322,10 +347,29 @@ class FinanceForm(forms.Form):
     years_ahead = forms.IntegerField(
         label=_("Years ahead"), required=False, initial=5, min_value=1, max_value=15
     )
+    coverage_targets = forms.CharField(
+        label=_("Coverage targets (% of the eligible population, one a year)"),
+        required=False,
+        max_length=120,
+        help_text=_("For example 25, 75, 100: needs an imported eligible-population estimate."),
+    )
+
+    def clean_coverage_targets(self) -> list[Decimal]:
+        return coverage_targets(self.cleaned_data.get("coverage_targets") or "")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        year, first = data.get("year"), data.get("from_year")
+        if year and first and first > year:
+            self.add_error("from_year", _("The first year comes after the chosen year."))
+        return data
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["year"].choices = [(y, y) for y in _years()]
+        self.fields["from_year"].choices = [("", _("(two years before)"))] + [
+            (y, y) for y in _years()
+        ]
         programs = Program.objects.filter(parent__isnull=True).order_by("code")
         self.fields["program"].choices = [(p.code, f"{p.code.upper()} — {p}") for p in programs]
         index_years = list(PriceIndex.objects.values_list("year", flat=True))
@@ -344,6 +388,10 @@ class FinanceForm(forms.Form):
         if name == "base_year":
             choices = self.fields["base_year"].choices
             return choices[0][0] if choices else None
+        if name == "from_year":
+            return int(self.value("year")) - 2
+        if name == "coverage_targets":
+            return []
         return self.fields[name].initial
 
     def chosen_program(self) -> Program | None:
@@ -351,8 +399,11 @@ class FinanceForm(forms.Form):
         return Program.objects.filter(code=code).first() if code else None
 
     def describe(self) -> dict[str, Any]:
+        def text(value: Any) -> str:
+            return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+
         return {
-            name: str(self.value(name))
+            name: text(self.value(name))
             for name in (
                 "year",
                 "program",
@@ -361,5 +412,7 @@ class FinanceForm(forms.Form):
                 "expansion_growth",
                 "cost_growth",
                 "years_ahead",
+                "from_year",
+                "coverage_targets",
             )
         }

@@ -1,7 +1,10 @@
-"""Finance for monitoring and evaluation: budget lines per program, year, executing level and
-category (final revised budget, realised, and realised by month), the program-year facts the
-efficiency indicators divide by (beneficiaries, civil servants), and a price-index series to
-deflate benefits. Money is whole rupiah. Written only through finance.py (the importer)."""
+"""Finance for monitoring and evaluation: budget lines per program, year, executing level,
+category, funding source, economic classification and area (final revised budget, realised,
+and realised by month), the program-year facts the efficiency indicators divide by
+(beneficiaries, civil servants — national or per area), an estimate of the eligible
+population per program, year and area (coverage and incidence), and a price-index series
+(constant prices). Money is whole rupiah. Written only through the importers (finance.py,
+population.py)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +27,31 @@ class SpendingCategory(models.TextChoices):
     MONITORING = "monitoring", _("monitoring and evaluation")
 
 
+class FundingSource(models.TextChoices):
+    """Whose budget the money comes from (the review: APBN; APBD of provinces and regencies)."""
+
+    APBN = "apbn", _("APBN (central government)")
+    APBD_PROVINCE = "apbd_province", _("APBD province")
+    APBD_REGENCY = "apbd_regency", _("APBD regency / city")
+    OTHER = "other", _("other sources")
+
+
+class EconomicClass(models.TextChoices):
+    """Economic classification of spending (the review's Figure 12)."""
+
+    SOCIAL_ASSISTANCE = "social_assistance", _("social assistance")
+    GOODS_SERVICES = "goods_services", _("goods and services")
+    PERSONNEL = "personnel", _("salaries (personnel)")
+    CAPITAL = "capital", _("capital")
+
+
+# the economic class of a line when the file does not say
+DEFAULT_ECONOMIC = {
+    "benefits": EconomicClass.SOCIAL_ASSISTANCE,
+    "salaries": EconomicClass.PERSONNEL,
+}
+
+
 class BudgetLine(models.Model):
     program = models.ForeignKey(
         "programs.Program", verbose_name=_("program"), on_delete=models.PROTECT, related_name="+"
@@ -31,6 +59,28 @@ class BudgetLine(models.Model):
     year = models.PositiveSmallIntegerField(_("year"))
     level = models.CharField(_("executing level"), max_length=12, choices=Level.choices)
     category = models.CharField(_("category"), max_length=15, choices=SpendingCategory.choices)
+    source = models.CharField(
+        _("funding source"),
+        max_length=15,
+        choices=FundingSource.choices,
+        default=FundingSource.APBN,
+    )
+    economic = models.CharField(
+        _("economic classification"),
+        max_length=20,
+        choices=EconomicClass.choices,
+        default=EconomicClass.GOODS_SERVICES,
+    )
+    # the area the money is spent for; empty: not attributed to an area (central spending),
+    # seen by national users only
+    area = models.ForeignKey(
+        "areas.Area",
+        verbose_name=_("area"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     budget = models.BigIntegerField(_("final revised budget (Rp)"))
     realised = models.BigIntegerField(_("realised (Rp)"))
     # realised per month, January first (whole rupiah); empty when only the year is known
@@ -43,7 +93,13 @@ class BudgetLine(models.Model):
         ordering = ["year", "program", "level", "category"]
         constraints = [
             models.UniqueConstraint(
-                fields=["program", "year", "level", "category"], name="budget_line_once"
+                fields=["program", "year", "level", "category", "source", "area"],
+                name="budget_line_once",
+            ),
+            models.UniqueConstraint(
+                fields=["program", "year", "level", "category", "source"],
+                condition=models.Q(area__isnull=True),
+                name="budget_line_once_unattributed",
             ),
             models.CheckConstraint(
                 condition=models.Q(budget__gte=0, realised__gte=0), name="budget_not_negative"
@@ -55,13 +111,22 @@ class BudgetLine(models.Model):
 
 
 class ProgramYear(models.Model):
-    """What the efficiency indicators divide by. ``beneficiaries`` empty: counted from the
+    """What the efficiency indicators divide by, for the program's lines of one area (or of
+    no area). Rows of several areas add up. ``beneficiaries`` empty: counted from the
     program's enrolments active in the year."""
 
     program = models.ForeignKey(
         "programs.Program", verbose_name=_("program"), on_delete=models.PROTECT, related_name="+"
     )
     year = models.PositiveSmallIntegerField(_("year"))
+    area = models.ForeignKey(
+        "areas.Area",
+        verbose_name=_("area"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     beneficiaries = models.PositiveIntegerField(_("beneficiaries"), null=True, blank=True)
     civil_servants = models.PositiveIntegerField(_("civil servants"), null=True, blank=True)
 
@@ -70,11 +135,46 @@ class ProgramYear(models.Model):
         verbose_name_plural = _("program years")
         ordering = ["year", "program"]
         constraints = [
-            models.UniqueConstraint(fields=["program", "year"], name="program_year_once")
+            models.UniqueConstraint(fields=["program", "year", "area"], name="program_year_once"),
+            models.UniqueConstraint(
+                fields=["program", "year"],
+                condition=models.Q(area__isnull=True),
+                name="program_year_once_unattributed",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.program} {self.year}"
+
+
+class EligiblePopulation(models.Model):
+    """An estimate of the people eligible for a program in an area and year (``pksai
+    import-population``): what coverage (beneficiaries ÷ eligible) and incidence (the area's
+    share of beneficiaries beside its share of the eligible) divide by."""
+
+    program = models.ForeignKey(
+        "programs.Program", verbose_name=_("program"), on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    area = models.ForeignKey(
+        "areas.Area", verbose_name=_("area"), on_delete=models.PROTECT, related_name="+"
+    )
+    eligible = models.PositiveIntegerField(_("eligible population (estimate)"))
+    source_note = models.CharField(_("source of the estimate"), max_length=200, blank=True)
+    imported_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("eligible population")
+        verbose_name_plural = _("eligible population")
+        ordering = ["year", "program", "area"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "year", "area"], name="eligible_population_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program} {self.year} {self.area_id}: {self.eligible}"
 
 
 class PriceIndex(models.Model):

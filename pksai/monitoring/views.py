@@ -20,7 +20,8 @@ from django.views.decorators.http import require_GET
 
 from pksai.accounts.scoping import require_perm
 from pksai.audit.services import audit_record
-from pksai.monitoring import charts, exports, finance, targets, tiles
+from pksai.monitoring import charts, exports, finance, finance_years, population, targets, tiles
+from pksai.monitoring import finance_tables as finance_tables_of
 from pksai.monitoring.forms import (
     AREA_DIGITS,
     GROUP_LABELS,
@@ -39,7 +40,17 @@ from pksai.monitoring.indicators import (
 from pksai.monitoring.measures import MEASURES
 from pksai.monitoring.models import Indicator
 
-FINANCE_REPORTS = ("efficiency", "execution", "by_month", "real_benefits", "projection")
+FINANCE_REPORTS = (
+    "efficiency",
+    "efficiency_years",
+    "execution",
+    "by_source",
+    "by_economic",
+    "by_month",
+    "coverage",
+    "real_benefits",
+    "projection",
+)
 
 
 def indicator_groups(indicator: Indicator) -> list[str]:
@@ -363,17 +374,43 @@ def compare(request):
     return render(request, "monitoring/compare.html", context, status=200 if valid else 400)
 
 
-def finance_tables(form: FinanceForm) -> dict[str, exports.Table]:
+def finance_tables(form: FinanceForm, user) -> dict[str, exports.Table]:
+    """Every finance table of the page for the form's choices, in ``user``'s scope."""
     year = int(form.value("year"))
     program = form.chosen_program()
     code = program.code if program else ""
     base_year = form.value("base_year")
+    first_year = min(int(form.value("from_year")), year)
     tables = {
-        "efficiency": exports.efficiency_table(finance.efficiency(year=year), year),
-        "execution": exports.execution_table(finance.execution(year=year), year),
-        "by_month": exports.by_month_table(
-            finance.execution_by_month(year=year, program=program) if program else [], year, code
+        "efficiency": exports.efficiency_table(finance.efficiency(year=year, user=user), year),
+        "efficiency_years": finance_tables_of.trend_table(
+            finance_years.efficiency_trend(
+                program=program,
+                first_year=first_year,
+                last_year=year,
+                base_year=base_year,
+                user=user,
+            )
+        )
+        if program
+        else None,
+        "execution": exports.execution_table(finance.execution(year=year, user=user), year),
+        "by_source": finance_tables_of.shares_table(
+            finance.execution_by(year=year, by="source", user=user), year, "source"
         ),
+        "by_economic": finance_tables_of.shares_table(
+            finance.execution_by(year=year, by="economic", user=user), year, "economic"
+        ),
+        "by_month": exports.by_month_table(
+            finance.execution_by_month(year=year, program=program, user=user) if program else [],
+            year,
+            code,
+        ),
+        "coverage": finance_tables_of.coverage_table(
+            population.coverage(program=program, year=year, user=user)
+        )
+        if program
+        else None,
         "real_benefits": exports.real_benefits_table(
             finance.real_benefits(program=program, base_year=base_year)
             if program and base_year
@@ -381,7 +418,7 @@ def finance_tables(form: FinanceForm) -> dict[str, exports.Table]:
             code,
             base_year,
         ),
-        "projection": exports.projection_table(
+        "projection": finance_tables_of.projection_table(
             finance.projection(
                 program=program,
                 from_year=year,
@@ -389,13 +426,15 @@ def finance_tables(form: FinanceForm) -> dict[str, exports.Table]:
                 baseline_growth=form.value("baseline_growth"),
                 expansion_growth=form.value("expansion_growth"),
                 cost_growth=form.value("cost_growth"),
+                coverage_targets=form.value("coverage_targets"),
+                user=user,
             )
             if program
             else [],
             code,
         ),
     }
-    return tables
+    return {key: table for key, table in tables.items() if table is not None}
 
 
 @login_required
@@ -407,7 +446,7 @@ def finance_page(request):
     valid = form.is_valid()
     context: dict[str, Any] = {"form": form}
     if valid:
-        tables = finance_tables(form)
+        tables = finance_tables(form, request.user)
         months = tables["by_month"].rows
         month_charts = []
         if months:
@@ -520,6 +559,8 @@ def export(request):
         form = FinanceForm(request.GET)
         if not form.is_valid():
             return render(request, "monitoring/finance.html", {"form": form}, status=400)
-        table = finance_tables(form)[report]
+        table = finance_tables(form, request.user).get(report)
+        if table is None:
+            raise Http404("No such report.")
         return _download(request, table, fmt, "", form.describe())
     raise Http404("No such report.")

@@ -1,13 +1,36 @@
 import json
+from decimal import Decimal
 
 import polars as pl
 from django.core.management.base import BaseCommand, CommandError
 
 from pksai.core import exports
 from pksai.monitoring import finance
+from pksai.monitoring.finance_years import Trend, TrendRow, efficiency_trend
 from pksai.programs.models import Program
 
-REPORTS = ("efficiency", "execution", "execution-by-month")
+REPORTS = ("efficiency", "efficiency-years", "execution", "execution-by-month")
+
+
+def _flat(row: dict) -> dict:
+    """The "of which" categories as columns of their own (of_which_salaries, …)."""
+    categories = row.pop("categories", {})
+    return {**row, **{f"of_which_{k}": v for k, v in categories.items()}}
+
+
+def _text(value):
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def _trend_row(trend: Trend, row: TrendRow) -> dict:
+    values = zip(trend.years, row.values, strict=True)
+    out = {"indicator": row.key, **{str(y): _text(v) for y, v in values}}
+    out["change"] = _text(row.change)
+    if trend.base_year is not None:
+        for y, v in zip(trend.years, row.constant or [None] * len(trend.years), strict=True):
+            out[f"{y}_at_{trend.base_year}_prices"] = v
+        out["real_change"] = _text(row.real_change)
+    return out
 
 
 class Command(BaseCommand):
@@ -15,6 +38,9 @@ class Command(BaseCommand):
         "Finance reports for a year, as JSON or CSV on standard output: efficiency (unit cost, "
         "administrative cost per beneficiary in whole rupiah; administrative overhead and cost "
         "of delivering benefits in percent; civil servants per 10,000 beneficiaries), "
+        "with the non-benefit categories as of_which_* columns), efficiency-years (one "
+        "program from --from-year to --year: a row per indicator, a column per year, the "
+        "change, and with --base-year the amounts at that year's prices), "
         "execution (realised ÷ final revised budget by program and level) and "
         "execution-by-month (monthly and cumulative). Aggregates only: no personal data."
     )
@@ -23,16 +49,38 @@ class Command(BaseCommand):
         parser.add_argument("report", choices=REPORTS)
         parser.add_argument("--year", type=int, required=True)
         parser.add_argument("--program", help="Program code (default: every program).")
+        parser.add_argument("--from-year", type=int, help="efficiency-years: the first year.")
+        parser.add_argument("--base-year", type=int, help="efficiency-years: constant prices.")
         parser.add_argument("--format", choices=("json", "csv"), default="json")
 
-    def handle(self, *args, report, year, program=None, format="json", **options):  # noqa: A002
+    def handle(
+        self,
+        *args,
+        report,
+        year,
+        program=None,
+        format="json",  # noqa: A002
+        from_year=None,
+        base_year=None,
+        **options,
+    ):
         chosen = None
         if program:
             chosen = Program.objects.filter(code=program).first()
             if chosen is None:
                 raise CommandError(f"No program {program!r}.")
         if report == "efficiency":
-            rows = [r.as_dict() for r in finance.efficiency(year=year, program=chosen)]
+            rows = [_flat(r.as_dict()) for r in finance.efficiency(year=year, program=chosen)]
+        elif report == "efficiency-years":
+            if chosen is None:
+                raise CommandError("efficiency-years needs --program.")
+            trend = efficiency_trend(
+                program=chosen,
+                first_year=from_year or year - 2,
+                last_year=year,
+                base_year=base_year,
+            )
+            rows = [_trend_row(trend, row) for row in trend.rows]
         elif report == "execution":
             rows = [
                 {**r.__dict__, "ratio": None if r.ratio is None else str(r.ratio)}

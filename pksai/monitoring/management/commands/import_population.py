@@ -1,0 +1,39 @@
+from pathlib import Path
+
+from django.core.exceptions import PermissionDenied
+from django.core.management.base import BaseCommand, CommandError
+
+from pksai.accounts.models import User
+from pksai.monitoring.population import population_import
+from pksai.registry.importer import ExtractError
+from pksai.registry.tabular import write_import_report
+
+
+class Command(BaseCommand):
+    help = (
+        "Import estimates of the eligible population per program, year and area from a CSV "
+        "or XLSX file (docs/finance-format.md): the denominator of coverage and incidence on "
+        "the finance page. Rejected cells are reported with their reasons; the good rows are "
+        "kept, and re-running the same file changes nothing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--user", required=True, help="Import as this user (the audit actor).")
+        parser.add_argument(
+            "--errors", help="Write the rejected cells (row, column, value, reason) to this CSV."
+        )
+
+    def handle(self, *args, file, user, errors=None, **options):
+        by = User.objects.filter(username=user, is_active=True).first()
+        if by is None:
+            raise CommandError(f"No active user {user!r}.")
+        if not Path(file).is_file():
+            raise CommandError(f"Nothing imported: {file} does not exist.")
+        try:
+            result = population_import(by=by, path=file)
+        except ExtractError as exc:
+            raise CommandError(f"Nothing imported: {exc}") from exc
+        except PermissionDenied as exc:
+            raise CommandError(f"Nothing imported: {user} may not import estimates.") from exc
+        write_import_report(self, file, result, errors)
