@@ -94,7 +94,7 @@ def _field_keys(variable: str, file_name: str) -> tuple[bytes, ...]:
         raise ImproperlyConfigured(
             f"No {variable}: set the {variable} environment variable or create {key_file} "
             "(`make run` and `make test` create one for local use; docs/operations.md, "
-            "\"Field encryption keys\"). Without it the encrypted fields cannot be read."
+            '"Field encryption keys"). Without it the encrypted fields cannot be read.'
         )
     try:
         keys = parse_keys(text, name=source)
