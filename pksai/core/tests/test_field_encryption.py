@@ -274,3 +274,33 @@ def test_a_dump_holds_no_sensitive_clear_text_and_nik_search_survives_rotation(c
         with pytest.raises(crypto.FieldKeyError):
             Case.objects.get(pk=case.pk)
         assert not Person.objects.filter(nik_q(AISYAH_NIK)).exists()
+
+
+@pytest.mark.django_db
+def test_migration_seals_values_written_in_clear(pilot_areas):
+    """A database from before encryption: clear values (written here with SQL, as the old code
+    wrote them) are sealed and the NIK hashes filled by the migrations' sealer."""
+    from django.apps import apps
+
+    from pksai.cases.tests.factories import make_child
+    from pksai.core.rotation import migration_sealer
+
+    child = make_child(nik=AISYAH_NIK)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE registry_person SET nik = %s, nik_hash = '' WHERE id = %s",
+            [AISYAH_NIK, child.pk],
+        )
+    assert Person.objects.get(pk=child.pk).nik == AISYAH_NIK  # clear text still reads
+    assert not Person.objects.filter(nik_q(AISYAH_NIK)).exists()
+    migration_sealer("registry")(apps, None)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nik, nik_hash FROM registry_person WHERE id = %s", [child.pk])
+        stored, hashed = cursor.fetchone()
+    assert stored.startswith(crypto.keyring().current_prefix) and AISYAH_NIK not in stored
+    assert hashed == crypto.nik_hash(AISYAH_NIK)
+    assert Person.objects.get(nik_q(AISYAH_NIK)).nik == AISYAH_NIK
+    migration_sealer("registry")(apps, None)  # again: nothing changes
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nik FROM registry_person WHERE id = %s", [child.pk])
+        assert cursor.fetchone()[0] == stored
