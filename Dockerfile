@@ -16,7 +16,9 @@ COPY pyproject.toml README.md LICENSE ./
 COPY pksai ./pksai
 RUN /opt/pksai/bin/pip install --no-deps . \
  && /opt/pksai/bin/python -m compileall -q -j 0 /opt/pksai/lib \
- && SECRET_KEY=build-only PKSAI_VAR_DIR=/tmp/var /opt/pksai/bin/pksai collectstatic --no-input --verbosity 0 \
+ && SECRET_KEY=build-only PKSAI_FIELD_KEYS=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA \
+    PKSAI_NIK_HASH_KEY=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA \
+    PKSAI_VAR_DIR=/tmp/var /opt/pksai/bin/pksai collectstatic --no-input --verbosity 0 \
  && mv /tmp/var/static /opt/pksai/static
 
 FROM ${PYTHON} AS final

@@ -25,22 +25,31 @@ var/secret_key: | $(VENV)/.installed
 	@$(PY) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 	@chmod 600 $@
 
-run: install var/secret_key ## install, migrate, load areas + demo data, serve on http://$(HOST):$(PORT)
+# Keys of the encrypted fields and of the keyed NIK hash (decision 0024): local use only;
+# production sets PKSAI_FIELD_KEYS / PKSAI_NIK_HASH_KEY or provides the files.
+var/field_keys var/nik_hash_key: | $(VENV)/.installed
+	@mkdir -p var
+	@$(PY) -c "import base64, secrets; print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip('='))" > $@
+	@chmod 600 $@
+
+KEYS := var/secret_key var/field_keys var/nik_hash_key
+
+run: install $(KEYS) ## install, migrate, load areas + demo data, serve on http://$(HOST):$(PORT)
 	$(PKSAI) migrate --no-input
 	$(PKSAI) load-areas --if-empty
 	DEBUG=1 $(PKSAI) demo --if-empty  # the demo refuses to run with DEBUG off
 	$(PKSAI) collectstatic --no-input --verbosity 0
 	$(PKSAI) serve $(HOST):$(PORT)
 
-db-roles: install var/secret_key ## PostgreSQL: create/correct the owner (DATABASE_OWNER) and application (DATABASE_URL) roles as DATABASE_ADMIN_URL; DB_ROLES_ARGS=--owner-createdb for test runs
+db-roles: install $(KEYS) ## PostgreSQL: create/correct the owner (DATABASE_OWNER) and application (DATABASE_URL) roles as DATABASE_ADMIN_URL; DB_ROLES_ARGS=--owner-createdb for test runs
 	$(PKSAI) db-roles $(DB_ROLES_ARGS)
 
-test: install var/secret_key ## the whole suite (DATABASE_URL selects the database; SQLite by default; with DATABASE_OWNER it runs as the application role)
+test: install $(KEYS) ## the whole suite (DATABASE_URL selects the database; SQLite by default; with DATABASE_OWNER it runs as the application role)
 	@scripts/ensure-chromium
 	@scripts/ensure-haproxy
 	$(VENV)/bin/pytest -n auto --create-db
 
-test-fast: install var/secret_key ## the suite without the browser tests
+test-fast: install $(KEYS) ## the suite without the browser tests
 	@scripts/ensure-haproxy
 	$(VENV)/bin/pytest -n auto --create-db -m "not browser"
 
@@ -52,7 +61,7 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: install ## benchmarks in benchmarks/
+bench: install $(KEYS) ## benchmarks in benchmarks/
 	$(PY) -m benchmarks
 
 messages: install ## extract and compile the translation catalogues

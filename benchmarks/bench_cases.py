@@ -45,6 +45,7 @@ def _make(n: int) -> None:
     from pksai.areas.tests.factories import make_areas
     from pksai.cases.models import Case, CaseConcern
     from pksai.core.bulk import bulk_upsert
+    from pksai.core.fields import seal_frame
     from pksai.registry.models import Household, Person
 
     wanted = [
@@ -90,23 +91,26 @@ def _make(n: int) -> None:
     )
     bulk_upsert(
         table=Person._meta.db_table,
-        frame=_row_defaults(
+        frame=seal_frame(  # the NIK sealed and hashed, as the importer writes it
             Person,
-            n,
-            {
-                "id": ids,
-                "household_id": ids,
-                "source": pl.repeat("BENCH", n, eager=True),
-                "household_key": keys,
-                "person_key": pl.repeat("1", n, eager=True),
-                "village_id": village,
-                "nik": pl.Series([f"7371{i:012d}" for i in ids]),
-                "name": pl.Series(names),
-                "sex": pl.repeat("F", n, eager=True),
-                "birth_date": pl.repeat(date(2014, 1, 1), n, eager=True),
-                "relationship": pl.repeat("child", n, eager=True),
-                "row_hash": pl.repeat("-", n, eager=True),
-            },
+            _row_defaults(
+                Person,
+                n,
+                {
+                    "id": ids,
+                    "household_id": ids,
+                    "source": pl.repeat("BENCH", n, eager=True),
+                    "household_key": keys,
+                    "person_key": pl.repeat("1", n, eager=True),
+                    "village_id": village,
+                    "nik": pl.Series([f"7371{i:012d}" for i in ids]),
+                    "name": pl.Series(names),
+                    "sex": pl.repeat("F", n, eager=True),
+                    "birth_date": pl.repeat(date(2014, 1, 1), n, eager=True),
+                    "relationship": pl.repeat("child", n, eager=True),
+                    "row_hash": pl.repeat("-", n, eager=True),
+                },
+            ).drop("nik_hash"),
         ),
         key=["id"],
         update=[],

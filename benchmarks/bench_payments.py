@@ -41,6 +41,7 @@ def _make(n: int, villages: list[str]) -> None:
     """``n`` households of one elderly person each, all JSLU beneficiaries since December
     (bulk); 1 % reduced by 25 %, 0.5 % starting mid-January (prorated)."""
     from pksai.core.bulk import bulk_upsert
+    from pksai.core.fields import seal_frame
     from pksai.programs.models import Beneficiary, BenefitRule, Program
     from pksai.registry.models import Household, Person
 
@@ -74,23 +75,26 @@ def _make(n: int, villages: list[str]) -> None:
     birth = np.datetime64("1930-01-01") + rng.integers(0, 30 * 365, n).astype("timedelta64[D]")
     bulk_upsert(
         table=Person._meta.db_table,
-        frame=_row_defaults(
+        frame=seal_frame(  # the NIK sealed and hashed, as the importer writes it
             Person,
-            n,
-            {
-                "id": person_ids,
-                "household_id": household_ids,
-                "source": pl.repeat(SOURCE, n, eager=True),
-                "household_key": keys,
-                "person_key": pl.repeat("1", n, eager=True),
-                "village_id": village,
-                "nik": pl.Series([f"7371{i:012d}" for i in person_ids]),
-                "name": pl.Series(names),
-                "sex": np.where(rng.random(n) < 0.5, "M", "F"),
-                "birth_date": pl.Series(birth),
-                "relationship": pl.repeat("head", n, eager=True),
-                "row_hash": pl.repeat("-", n, eager=True),
-            },
+            _row_defaults(
+                Person,
+                n,
+                {
+                    "id": person_ids,
+                    "household_id": household_ids,
+                    "source": pl.repeat(SOURCE, n, eager=True),
+                    "household_key": keys,
+                    "person_key": pl.repeat("1", n, eager=True),
+                    "village_id": village,
+                    "nik": pl.Series([f"7371{i:012d}" for i in person_ids]),
+                    "name": pl.Series(names),
+                    "sex": np.where(rng.random(n) < 0.5, "M", "F"),
+                    "birth_date": pl.Series(birth),
+                    "relationship": pl.repeat("head", n, eager=True),
+                    "row_hash": pl.repeat("-", n, eager=True),
+                },
+            ).drop("nik_hash"),
         ),
         key=["id"],
         update=[],

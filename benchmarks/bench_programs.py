@@ -102,6 +102,7 @@ def _next_id(model) -> int:
 def _make(n: int, officer, villages: list[str]) -> None:
     """``n`` households of one person each, and their JSPACA nominations (bulk)."""
     from pksai.core.bulk import bulk_upsert
+    from pksai.core.fields import seal_frame
     from pksai.programs.models import Nomination, Program
     from pksai.registry.models import Household, Person
 
@@ -141,27 +142,30 @@ def _make(n: int, officer, villages: list[str]) -> None:
     birth = np.datetime64("1940-01-01") + rng.integers(0, 65 * 365, n).astype("timedelta64[D]")
     bulk_upsert(
         table=Person._meta.db_table,
-        frame=_row_defaults(
+        frame=seal_frame(  # the NIK sealed and hashed, as the importer writes it
             Person,
-            n,
-            {
-                "id": person_ids,
-                "household_id": household_ids,
-                "source": pl.repeat(SOURCE, n, eager=True),
-                "household_key": keys,
-                "person_key": pl.repeat("1", n, eager=True),
-                "village_id": village,
-                "nik": nik,
-                "name": pl.Series(names),
-                "sex": np.where(rng.random(n) < 0.5, "M", "F"),
-                "birth_date": pl.Series(birth),
-                "relationship": pl.repeat("head", n, eager=True),
-                "disability_type": _choice(rng, DISABILITY, n),
-                "disability_severity": _choice(rng, SEVERITY, n),
-                "chronic_illness": rng.random(n) < 0.3,
-                "other_programs": np.where(rng.random(n) < OTHER_PROGRAMS_SHARE, "jslu", ""),
-                "row_hash": pl.repeat("-", n, eager=True),
-            },
+            _row_defaults(
+                Person,
+                n,
+                {
+                    "id": person_ids,
+                    "household_id": household_ids,
+                    "source": pl.repeat(SOURCE, n, eager=True),
+                    "household_key": keys,
+                    "person_key": pl.repeat("1", n, eager=True),
+                    "village_id": village,
+                    "nik": nik,
+                    "name": pl.Series(names),
+                    "sex": np.where(rng.random(n) < 0.5, "M", "F"),
+                    "birth_date": pl.Series(birth),
+                    "relationship": pl.repeat("head", n, eager=True),
+                    "disability_type": _choice(rng, DISABILITY, n),
+                    "disability_severity": _choice(rng, SEVERITY, n),
+                    "chronic_illness": rng.random(n) < 0.3,
+                    "other_programs": np.where(rng.random(n) < OTHER_PROGRAMS_SHARE, "jslu", ""),
+                    "row_hash": pl.repeat("-", n, eager=True),
+                },
+            ).drop("nik_hash"),
         ),
         key=["id"],
         update=[],

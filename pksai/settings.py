@@ -5,6 +5,9 @@ DATABASE_URL   database (default: SQLite file var/pksai.sqlite3; PostgreSQL in p
 DATABASE_OWNER, DATABASE_OWNER_PASSWORD  the role that owns the tables; `pksai migrate` and
                `pksai restore` connect as it (decision 0004, docs/operations.md)
 SECRET_KEY     signing key (default: read from var/secret_key, which `make run` creates)
+PKSAI_FIELD_KEYS, PKSAI_NIK_HASH_KEY  keys of the encrypted fields and of the keyed NIK hash,
+               current first, comma-separated (default: var/field_keys, var/nik_hash_key, which
+               `make run` creates; refused to start without them unless DEBUG; decision 0024)
 ALLOWED_HOSTS  comma-separated host names (default: 127.0.0.1,localhost)
 DEBUG          "1"/"true" to turn debug on (default: off)
 PKSAI_HTTPS    "1" when served over HTTPS: secure cookies, HSTS, redirect to https
@@ -71,6 +74,45 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _field_keys(variable: str, file_name: str) -> tuple[bytes, ...]:
+    """Keys for the encrypted fields (decision 0024), outside the database: the environment
+    variable, else var/<file_name> (one key a line, current first). Missing with DEBUG on: the
+    file is made (local use); with DEBUG off the server refuses to start."""
+    from pksai.core.crypto import FieldKeyError, new_key, parse_keys
+
+    key_file = VAR_DIR / file_name
+    if text := os.environ.get(variable, "").strip():
+        source = variable
+    elif key_file.exists():
+        text, source = key_file.read_text(), str(key_file)
+    elif DEBUG:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(new_key() + "\n")
+        key_file.chmod(0o600)
+        text, source = key_file.read_text(), str(key_file)
+    else:
+        raise ImproperlyConfigured(
+            f"No {variable}: set the {variable} environment variable or create {key_file} "
+            "(`make run` and `make test` create one for local use; docs/operations.md, "
+            '"Field encryption keys"). Without it the encrypted fields cannot be read.'
+        )
+    try:
+        keys = parse_keys(text, name=source)
+    except FieldKeyError as exc:
+        raise ImproperlyConfigured(str(exc)) from exc
+    if not keys:
+        raise ImproperlyConfigured(f"{source} holds no key.")
+    return keys
+
+
+# Sealed fields (NIK, reporters, phones, notes — pksai/core/crypto.py): AES-256-GCM keys,
+# the current first, older ones after until `pksai rotate-keys` has re-sealed every value.
+PKSAI_FIELD_KEYS = _field_keys("PKSAI_FIELD_KEYS", "field_keys")
+# The keyed hash (HMAC-SHA256) every exact NIK lookup uses; the current key first, the
+# previous one after while `pksai rotate-keys` re-hashes.
+PKSAI_NIK_HASH_KEYS = _field_keys("PKSAI_NIK_HASH_KEY", "nik_hash_key")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 

@@ -76,6 +76,7 @@ TESTED = {
     "db_worker": ["test_db_worker_runs_queued_tasks"],
     "db-roles": ["test_db_roles_prints_the_sql", "test_db_roles_sets_up_two_roles"],
     "worker": ["test_worker_runs_queued_tasks_and_reports_a_heartbeat"],
+    "rotate-keys": ["test_rotate_keys"],
     "scheduler": ["test_scheduler_once_alerts_overdue_cases"],
 }
 
@@ -866,6 +867,42 @@ def test_reset_second_factor(pksai, pilot_areas):
     assert event.object_id == str(user.pk) and event.detail["reason"] == "phone stolen"
     assert event.actor_username == "pksai (command line)"
     assert "nobody" in pksai("issue-token", "nobody", code=1).err
+
+
+def test_rotate_keys(pksai, team):  # noqa: F811  (the fixture)
+    """A new field key and a new hash key put first: the command re-seals every value and
+    re-hashes every NIK, says how many, and a second run finds nothing left to do."""
+    from django.test import override_settings
+
+    from pksai.cases.models import Note
+    from pksai.cases.tests.factories import make_child, register
+    from pksai.core import crypto
+    from pksai.registry.models import Person
+    from pksai.registry.selectors import nik_q
+
+    case = register(team, child=make_child(nik="7371014505140001"), reporter_phone="0812-1")
+    Note.objects.create(case=case, text="catatan rahasia", by=team["worker"])
+    key = pksai("rotate-keys", "--new-key").out.strip()
+    assert len(crypto.parse_keys(key, name="printed")) == 1
+    new_field, new_hash = (
+        crypto.parse_keys(key, name="f"),
+        crypto.parse_keys(crypto.new_key(), name="h"),
+    )
+    keys = {
+        "PKSAI_FIELD_KEYS": new_field + tuple(settings.PKSAI_FIELD_KEYS),
+        "PKSAI_NIK_HASH_KEYS": new_hash + tuple(settings.PKSAI_NIK_HASH_KEYS),
+    }
+    with override_settings(**keys):
+        out = pksai("rotate-keys").out
+        assert "registry.person.nik: 1 re-encrypted, 1 hashes changed" in out
+        assert "cases.case.reporter_phone: 1 re-encrypted" in out
+        assert "cases.note.text: 1 re-encrypted" in out
+        again = pksai("rotate-keys").out
+        assert "Done: 0 values re-encrypted, 0 NIK hashes changed" in again
+    with override_settings(PKSAI_FIELD_KEYS=new_field, PKSAI_NIK_HASH_KEYS=new_hash):
+        child = Person.objects.get(nik_q("7371014505140001"))
+        assert child.nik == "7371014505140001"
+        assert Note.objects.get(case=case).text == "catatan rahasia"
 
 
 # --- background work and the server ------------------------------------------------------

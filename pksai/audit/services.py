@@ -8,6 +8,7 @@ from django.db import models
 
 from pksai.audit.models import AuditEvent
 from pksai.core.context import current_request_context
+from pksai.core.crypto import redact_niks
 
 
 def _roles_of(user: Any) -> str:
@@ -42,6 +43,9 @@ def audit_record(
         actor = ctx.user
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
+    if detail and isinstance(detail.get("filters"), dict):
+        # a NIK searched is kept as its keyed hash, never in clear (decision 0024)
+        detail = {**detail, "filters": redact_niks(detail["filters"])}
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)

@@ -32,7 +32,11 @@ class IntakeForm(CustomFieldsMixin, forms.Form):
         label=_("Relation to the child"), max_length=100, required=False
     )
     child_nik = forms.CharField(
-        label=_("Child's NIK"), max_length=16, required=False, widget=_nik_input()
+        label=_("Child's NIK"),
+        max_length=16,
+        required=False,
+        widget=_nik_input(),
+        help_text=_("All 16 digits: a part of a NIK finds no one (NIKs are stored encrypted)."),
     )
     child_name = forms.CharField(label=_("Child's name"), max_length=200, required=False)
     child_birth_date = forms.DateField(label=_("Birth date"), required=False, widget=DATE)

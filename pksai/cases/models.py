@@ -6,6 +6,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from pksai.cases.workflow import Stage
+from pksai.core.fields import EncryptedCharField, EncryptedTextField
 
 User = settings.AUTH_USER_MODEL
 
@@ -117,8 +118,9 @@ class Case(models.Model):
     )
     channel = models.CharField(_("reported through"), max_length=20, choices=Channel.choices)
     reporter_anonymous = models.BooleanField(_("anonymous reporter"), default=False)
-    reporter_name = models.CharField(_("reporter"), max_length=200, blank=True)
-    reporter_phone = models.CharField(_("reporter's phone"), max_length=40, blank=True)
+    # sealed (decision 0024)
+    reporter_name = EncryptedCharField(_("reporter"), max_length=200, blank=True)
+    reporter_phone = EncryptedCharField(_("reporter's phone"), max_length=40, blank=True)
     reporter_relation = models.CharField(_("relation to the child"), max_length=100, blank=True)
     summary = models.TextField(_("what was reported"))
     consent_given = models.BooleanField(_("consent recorded"), default=False)
@@ -181,7 +183,7 @@ class Guardian(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="guardians")
     name = models.CharField(_("name"), max_length=200)
     relation = models.CharField(_("relation to the child"), max_length=100)
-    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    phone = EncryptedCharField(_("phone"), max_length=40, blank=True)  # sealed (decision 0024)
     lives_with_child = models.BooleanField(_("lives with the child"), default=True)
 
     class Meta:
@@ -223,7 +225,7 @@ class CaseEvent(models.Model):
     to_stage = models.CharField(max_length=20, blank=True)
     code = models.CharField(max_length=40, blank=True)
     params = models.JSONField(default=dict, blank=True)
-    text = models.TextField(blank=True)
+    text = EncryptedTextField(blank=True)  # what a person typed: sealed (decision 0024)
 
     class Meta:
         verbose_name = _("case history entry")
@@ -319,7 +321,7 @@ class FollowUp(models.Model):
     months = models.PositiveSmallIntegerField()
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
     done_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
-    notes = models.TextField(_("observations"), blank=True)
+    notes = EncryptedTextField(_("observations"), blank=True)  # sealed (decision 0024)
 
     class Meta:
         verbose_name = _("follow-up")
@@ -566,7 +568,7 @@ class ConferenceParticipant(models.Model):
 
 class Note(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
-    text = models.TextField(_("note"))
+    text = EncryptedTextField(_("note"))  # sealed (decision 0024)
     at = models.DateTimeField(auto_now_add=True)
     by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
 
@@ -576,7 +578,8 @@ class Note(models.Model):
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
-        return self.text[:50]
+        # never the text: this lands in the audit trail's object_repr (decision 0024)
+        return f"note {self.pk} (case {self.case_id})"
 
 
 class Visit(models.Model):
@@ -586,7 +589,7 @@ class Visit(models.Model):
     visited_on = models.DateField(_("date of visit"))
     place = models.CharField(_("place"), max_length=200)
     seen = models.CharField(_("who was seen"), max_length=300)
-    observations = models.TextField(_("observations"))
+    observations = EncryptedTextField(_("observations"))  # sealed (decision 0024)
     extra = models.JSONField(default=dict, blank=True)
     at = models.DateTimeField(auto_now_add=True)
     by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
@@ -653,8 +656,9 @@ class IntakeReport(models.Model):
     )
     summary = models.TextField(_("what was reported"))
     reporter_anonymous = models.BooleanField(_("anonymous reporter"), default=False)
-    reporter_name = models.CharField(_("reporter"), max_length=200, blank=True)
-    reporter_phone = models.CharField(_("reporter's phone"), max_length=40, blank=True)
+    # sealed (decision 0024)
+    reporter_name = EncryptedCharField(_("reporter"), max_length=200, blank=True)
+    reporter_phone = EncryptedCharField(_("reporter's phone"), max_length=40, blank=True)
     received_at = models.DateTimeField(_("received"), auto_now_add=True)
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True

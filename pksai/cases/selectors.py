@@ -34,6 +34,7 @@ from pksai.cases.workflow import (
     available_transitions,
 )
 from pksai.registry.models import Person
+from pksai.registry.selectors import nik_q
 
 VIEW_CASE = "cases.view_case"
 VIEW_RESTRICTED = "cases.view_restricted_case"
@@ -91,7 +92,7 @@ def case_list(
     q = q.strip()
     if q:
         if q.isdigit() and len(q) == 16:
-            person = Q(child__nik=q)
+            person = nik_q(q, path="child__")
         elif any(ch.isdigit() for ch in q):
             person = None
             qs = qs.filter(number__icontains=q)
@@ -411,7 +412,7 @@ def child_candidates(
         Person.objects.select_related("village"), user, perm=VIEW_CASE, area_field="village"
     )
     if nik:
-        exact = list(people.filter(nik=nik)[:5])
+        exact = list(people.filter(nik_q(nik))[:5])
         if exact:
             return exact
     if not (name and birth_date and village):

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from pksai.core.fields import EncryptedCharField, EncryptedTextField
+
 User = settings.AUTH_USER_MODEL
 
 
@@ -102,8 +104,9 @@ class Complaint(models.Model):
         "areas.Area", verbose_name=_("area"), on_delete=models.PROTECT, related_name="+"
     )
     anonymous = models.BooleanField(_("anonymous"), default=False)
-    complainant_name = models.CharField(_("complainant"), max_length=200, blank=True)
-    complainant_phone = models.CharField(_("phone"), max_length=40, blank=True)
+    # sealed (decision 0024)
+    complainant_name = EncryptedCharField(_("complainant"), max_length=200, blank=True)
+    complainant_phone = EncryptedCharField(_("phone"), max_length=40, blank=True)
     complainant_email = models.EmailField(_("e-mail"), blank=True)
     about_staff = models.BooleanField(_("concerns the district's own staff"), default=False)
     restricted = models.BooleanField(_("restricted"), default=False)
@@ -220,7 +223,7 @@ class ComplaintEvent(models.Model):
     # when shown (``message``); ``text`` holds only people's words (a note, a reason, a name).
     code = models.CharField(max_length=24, blank=True)
     params = models.JSONField(default=dict, blank=True)
-    text = models.TextField(blank=True)
+    text = EncryptedTextField(blank=True)  # people's words: sealed (decision 0024)
 
     class Meta:
         verbose_name = _("complaint event")

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from pksai.core.fields import EncryptedCharField
+
 User = settings.AUTH_USER_MODEL
 
 
@@ -213,7 +215,7 @@ class BatchLine(models.Model):
     line = models.PositiveIntegerField()
     entitlement = models.ForeignKey(Entitlement, on_delete=models.PROTECT, related_name="+")
     name = models.CharField(max_length=200)
-    nik = models.CharField(max_length=16, blank=True)
+    nik = EncryptedCharField(max_length=16, blank=True)  # sealed (decision 0024)
     address = models.CharField(max_length=300, blank=True)
     area_code = models.CharField(max_length=13)
     months = models.CharField(max_length=200)

@@ -40,6 +40,7 @@ from pksai.accounts.scoping import require_perm, scope_for, scoped
 from pksai.audit.services import audit_record
 from pksai.core import exports
 from pksai.core.bulk import bulk_update, bulk_upsert
+from pksai.core.fields import seal_frame
 from pksai.payments.models import (
     BatchLine,
     Channel,
@@ -408,17 +409,20 @@ def batch_export(*, by: User, cycle: PaymentCycle, note: str = "") -> PayerBatch
     )
     bulk_upsert(
         table=BatchLine._meta.db_table,
-        frame=lines.select(
-            pl.lit(batch.pk, dtype=pl.Int64).alias("batch_id"),
-            pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("line"),
-            pl.col("entitlement_id"),
-            pl.col("name"),
-            pl.col("nik").fill_null(""),
-            pl.col("address").fill_null(""),
-            pl.col("area_code"),
-            pl.col("months").list.join(";"),
-            pl.col("amount"),
-            pl.col("channel"),
+        frame=seal_frame(  # the NIK sealed, the whole column at once (decision 0024)
+            BatchLine,
+            lines.select(
+                pl.lit(batch.pk, dtype=pl.Int64).alias("batch_id"),
+                pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("line"),
+                pl.col("entitlement_id"),
+                pl.col("name"),
+                pl.col("nik").fill_null(""),
+                pl.col("address").fill_null(""),
+                pl.col("area_code"),
+                pl.col("months").list.join(";"),
+                pl.col("amount"),
+                pl.col("channel"),
+            ),
         ),
         key=["batch_id", "line"],
         update=[],

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from pksai.accounts.models import Organisation, User
 from pksai.accounts.scoping import require_perm, scope_for
 from pksai.audit.services import audit_record
+from pksai.core.crypto import nik_hashes_any_key
 from pksai.programs.models import Nomination, Program
 from pksai.programs.services import NOMINATE, nominations_flag
 from pksai.registry.codes import FALSE_WORDS, TRUE_WORDS
@@ -130,9 +131,10 @@ def _registry(*, niks: list[str], ids: list[int]) -> tuple[pl.DataFrame, pl.Data
         [
             row
             for chunk in _chunks(niks)
-            for row in Person.objects.filter(nik__in=chunk).values_list(
-                "nik", "pk", "name", "village_id"
-            )
+            # by the NIK's keyed hash (decision 0024); the NIK read back opened
+            for row in Person.objects.filter(
+                nik_hash__in=[h for nik in chunk for h in nik_hashes_any_key(nik)]
+            ).values_list("nik", "pk", "name", "village_id")
         ],
         schema=schema,
         orient="row",

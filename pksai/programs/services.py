@@ -262,7 +262,7 @@ def nominations_flag(
             Nomination.objects.filter(program=program, year=year).values_list(
                 "pk",
                 "person_id",
-                "person__nik",
+                "person__nik_hash",  # the keyed hash: compared, never opened (decision 0024)
                 "person__name",
                 "person__birth_date",
                 "area_id",

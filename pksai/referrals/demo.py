@@ -612,22 +612,23 @@ def _date(told: _Told, started: datetime, now: datetime) -> None:
     CaseEvent.objects.bulk_update(copies, ["at"])
     Referral.objects.filter(pk=referral.pk).update(**values)
     if told.action is not None:
-        CaseEvent.objects.filter(
-            case_id=referral.case_id,
-            kind="plan_action",
-            text=told.action.description,
-            at__gte=started,
-        ).update(at=sent - timedelta(hours=2))
+        _events_saying(referral.case_id, "plan_action", told.action.description, started).update(
+            at=sent - timedelta(hours=2)
+        )
     record = told.satisfaction
     if record is not None:
         answered = min(now, delivered + timedelta(days=2))
         Satisfaction.objects.filter(pk=record.pk).update(created_at=answered, answered_at=answered)
-        CaseEvent.objects.filter(
-            case_id=referral.case_id,
-            kind="satisfaction",
-            text=f"{record.score}/5 {record.comment}",
-            at__gte=started,
+        _events_saying(
+            referral.case_id, "satisfaction", f"{record.score}/5 {record.comment}", started
         ).update(at=answered)
+
+
+def _events_saying(case_id: int, kind: str, text: str, since):
+    """The case's timeline entries of ``kind`` since ``since`` whose text is ``text`` (compared
+    once opened: the text is stored encrypted, decision 0024)."""
+    rows = CaseEvent.objects.filter(case_id=case_id, kind=kind, at__gte=since).only("pk", "text")
+    return CaseEvent.objects.filter(pk__in=[e.pk for e in rows if e.text == text])
 
 
 def _site_referrals(

@@ -14,6 +14,8 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from pksai.core.fields import EncryptedJSONField
+
 User = settings.AUTH_USER_MODEL
 
 
@@ -179,7 +181,8 @@ class Referral(models.Model):
     )
     urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices)
     reason = models.TextField(_("reason for the referral"))
-    shared = models.JSONField(_("information shared"), default=dict, blank=True)
+    # a copy of the child's NIK, guardians' phones…: sealed (decision 0024)
+    shared = EncryptedJSONField(_("information shared"), default=dict, blank=True)
     consent = models.BooleanField(_("consent to share recorded"), default=False)
     due_date = models.DateField(_("service due"))
     respond_by = models.DateTimeField(_("answer due"), null=True, blank=True)

@@ -68,7 +68,11 @@ class PersonFilters(Schema):
     sex: str | None = None
     born_after: date | None = None
     born_before: date | None = None
-    nik: str | None = None
+    nik: str | None = Field(
+        None,
+        description="Exact NIK, all 16 digits (NIKs are stored encrypted and found through a "
+        "keyed hash: a part of a NIK finds no one).",
+    )
     flag: str | None = None
 
 

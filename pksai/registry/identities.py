@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from pksai.audit.services import audit_record
 from pksai.core.bulk import bulk_update
+from pksai.core.crypto import open_column
 from pksai.registry.models import Identity, ImportBatch, LinkCandidate, Person, Source
 
 ID_CHUNK = 5_000
@@ -239,16 +240,17 @@ def _frame_by_ids(ids: list[int], columns: str, names: list[str]) -> pl.DataFram
 def link_by_nik(person_ids: list[int], *, batch: ImportBatch | None = None) -> set[int]:
     """Deterministic linkage: rows sharing a trusted NIK (16 digits, not flagged duplicate or
     inconsistent) are one identity. Only ``person_ids`` are looked up, against every row with
-    the same NIK. Pairs a data officer kept apart stay apart. Returns identities touched."""
+    the same NIK — compared by their keyed hashes (decision 0024), never opened. Pairs a data
+    officer kept apart stay apart. Returns identities touched."""
     schema = {"id": pl.Int64, "identity_id": pl.Int64, "nik": pl.String, "flags": pl.String}
     parts = []
     for chunk in _chunks(sorted(set(person_ids))):
         marks = ", ".join(["%s"] * len(chunk))
         parts.append(
             _frame(
-                "SELECT o.id, o.identity_id, o.nik, o.dq_flags FROM registry_person o "  # noqa: S608
-                "WHERE o.nik IN (SELECT p.nik FROM registry_person p "
-                f"WHERE p.id IN ({marks}) AND p.nik <> '')",
+                "SELECT o.id, o.identity_id, o.nik_hash, o.dq_flags "  # noqa: S608
+                "FROM registry_person o WHERE o.nik_hash IN (SELECT p.nik_hash "
+                f"FROM registry_person p WHERE p.id IN ({marks}) AND p.nik_hash <> '')",
                 chunk,
                 schema,
             )
@@ -392,7 +394,7 @@ def _linkage_records(
         )
     if not parts:
         return pl.DataFrame(schema=schema)
-    frame = pl.concat(parts)
+    frame = pl.concat(parts).with_columns(open_column("nik"))  # opened in bulk (decision 0024)
     if frame.schema["birth_date"] != pl.Date:
         frame = frame.with_columns(pl.col("birth_date").cast(pl.Date, strict=False))
     return frame.with_columns(

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from pksai.core import crypto
+from pksai.core.fields import EncryptedCharField
 from pksai.registry.codes import COLUMN_BY_NAME
 
 
@@ -236,7 +238,10 @@ class Person(models.Model):
     person_key = models.CharField(_("member id"), max_length=50)
     # The village again, so that scoping a person needs no join.
     village = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
-    nik = models.CharField(_("NIK"), max_length=16, blank=True, db_index=True)
+    # Sealed (decision 0024); every exact lookup, duplicate check and linkage by NIK uses the
+    # keyed hash (``pksai.registry.selectors.nik_q``), kept beside it by every writer.
+    nik = EncryptedCharField(_("NIK"), max_length=16, blank=True)
+    nik_hash = models.CharField(max_length=32, blank=True, editable=False)  # indexed below
     name = models.CharField(_("name"), max_length=200)
     sex = models.CharField(_("sex"), max_length=1, choices=[("M", _("male")), ("F", _("female"))])
     birth_date = models.DateField(_("birth date"))
@@ -288,10 +293,20 @@ class Person(models.Model):
             ),
             models.Index(fields=["birth_date"], name="person_birth_date"),
             models.Index(fields=["identity"], name="person_identity"),
+            models.Index(fields=["nik_hash"], name="person_nik_hash"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        """The keyed NIK hash follows the NIK (bulk writers compute it with the column:
+        ``core.fields.seal_frame``)."""
+        self.nik_hash = crypto.nik_hash(self.nik)
+        fields = kwargs.get("update_fields")
+        if fields is not None and "nik" in fields:
+            kwargs["update_fields"] = {*fields, "nik_hash"}
+        super().save(*args, **kwargs)
 
 
 class LinkCandidate(models.Model):

@@ -16,9 +16,23 @@ from pksai.accounts.scoping import (
     scoped,
 )
 from pksai.areas.codes import normalise_area_code
+from pksai.core import crypto
 from pksai.registry.models import Household, ImportBatch, LinkCandidate, Person
 
 VIEW_PERSON = "registry.view_person"
+
+
+def nik_q(value: str, *, path: str = "") -> Q:
+    """The rows whose NIK is exactly ``value`` (its 16 digits), through the keyed hash — the one
+    way to look a NIK up (decision 0024): the NIK itself is sealed, and a part of a NIK finds
+    nothing. ``path`` reaches a person from another model (``"child__"``). Hashes under an
+    older hash key match too until ``pksai rotate-keys`` has re-hashed."""
+    hashes = crypto.nik_hashes_any_key(value)
+    if not hashes:
+        return Q(pk__in=[])
+    return Q(**{f"{path}nik_hash__in": hashes})
+
+
 VIEW_HOUSEHOLD = "registry.view_household"
 VIEW_IMPORT = "registry.view_importbatch"
 ADD_IMPORT = "registry.add_importbatch"
@@ -45,7 +59,7 @@ def person_list(
     if born_before:
         qs = qs.filter(birth_date__lte=born_before)
     if nik:
-        qs = qs.filter(nik=nik)
+        qs = qs.filter(nik_q(nik))
     if flag:
         qs = qs.filter(dq_flags__contains=flag)
     return qs.order_by("village_id", "household_key", "person_key")

@@ -36,6 +36,8 @@ from pksai.audit.personal_exports import PersonalExport
 from pksai.audit.services import audit_record
 from pksai.core import files
 from pksai.core.bulk import bulk_insert, bulk_update, bulk_upsert, query_frame, reserve_ids
+from pksai.core.crypto import nik_hash_column, nik_hashes
+from pksai.core.fields import seal_frame
 from pksai.registry.chunks import CHUNK_ROWS, CheckedExtract, check_extract
 from pksai.registry.codes import PERSON_COLUMNS
 from pksai.registry.identities import (
@@ -596,22 +598,25 @@ def _sharing_a_nik(batch: ImportBatch, shared_in_file: pl.Series | None = None) 
     NIKs more than one row of the file carries (``shared_in_file``: this batch's rows all
     come from the file), the NIKs of every row outside the batch are hashed once, instead of
     looking up each row of the batch (a million lookups for a first import)."""
+    # NIKs are compared by their keyed hashes (decision 0024).
     if shared_in_file is not None and connection.vendor == "postgresql":
+        shared_hashes = [h for h in nik_hashes(shared_in_file.to_list()) if h]
         with connection.cursor() as cursor:
             # Two plain queries, not one with OR: an IN inside an OR is a subplan the planner
             # may run once per row; an EXISTS alone is a join (hashed, or by the NIK index).
             cursor.execute(
-                "SELECT p.id FROM registry_person p WHERE p.batch_id = %s AND p.nik = ANY(%s) "
-                "UNION SELECT p.id FROM registry_person p WHERE p.batch_id = %s "
-                "AND p.nik <> '' AND EXISTS (SELECT 1 FROM registry_person o WHERE o.nik = p.nik "
+                "SELECT p.id FROM registry_person p WHERE p.batch_id = %s "
+                "AND p.nik_hash = ANY(%s) UNION SELECT p.id FROM registry_person p "
+                "WHERE p.batch_id = %s AND p.nik_hash <> '' AND EXISTS (SELECT 1 FROM "
+                "registry_person o WHERE o.nik_hash = p.nik_hash "
                 "AND (o.batch_id IS NULL OR o.batch_id <> %s)) ORDER BY 1",
-                [batch.pk, shared_in_file.to_list(), batch.pk, batch.pk],
+                [batch.pk, shared_hashes, batch.pk, batch.pk],
             )
             return [row[0] for row in cursor.fetchall()]
-    others = Person.objects.filter(nik=OuterRef("nik")).exclude(pk=OuterRef("pk"))
+    others = Person.objects.filter(nik_hash=OuterRef("nik_hash")).exclude(pk=OuterRef("pk"))
     return list(
         Person.objects.filter(batch=batch)
-        .exclude(nik="")
+        .exclude(nik_hash="")
         .filter(Exists(others))
         .order_by("pk")
         .values_list("pk", flat=True)
@@ -721,11 +726,12 @@ def _stamped(model, frame: pl.DataFrame, batch: ImportBatch, now) -> pl.DataFram
         for f in model._meta.concrete_fields
         if isinstance(f, models.CharField) and f.column in frame.columns
     ]
-    return frame.with_columns(
+    frame = frame.with_columns(
         [pl.col(c).fill_null("") for c in text_columns],
         batch_id=pl.lit(batch.pk),
         updated_at=pl.lit(now),
     )
+    return seal_frame(model, frame)  # the NIK sealed, its keyed hash beside it (decision 0024)
 
 
 def _upsert_rows(model, frame: pl.DataFrame, key: list[str], batch: ImportBatch, now) -> None:
@@ -797,9 +803,13 @@ def _write(
         in_registry=pl.lit(True),
         retired_edition=pl.lit(""),
     )
+    # The row hash covers the NIK's keyed hash, not the NIK: an unkeyed hash of a row whose
+    # other cells are in clear would give the NIK away to a few thousand guesses.
+    people = people.with_columns(nik_hash_column("nik").alias("nik_hash"))
+    hashed = [c if c != "nik" else "nik_hash" for c in PERSON_FIELDS]
     people = people.with_columns(
         stable_hash(
-            people, ["household_key", "person_key", "village_id", *PERSON_FIELDS, "dq_flags"]
+            people, ["household_key", "person_key", "village_id", *hashed, "dq_flags"]
         ).alias("row_hash")
     ).join(
         ids.select(

@@ -13,6 +13,7 @@ from pksai.cases.models import Case
 from pksai.cases.selectors import MASK
 from pksai.cases.tests.factories import make_child, move, register
 from pksai.registry.models import Person
+from pksai.registry.selectors import nik_q
 
 
 def login(client, user):
@@ -60,7 +61,7 @@ def test_intake_creates_a_new_child_and_links_an_existing_one_by_nik(client, tea
     )
     assert response.status_code == 302
     assert Case.objects.filter(child=existing).count() == 1
-    assert Person.objects.filter(nik="7371014505140001").count() == 1
+    assert Person.objects.filter(nik_q("7371014505140001")).count() == 1
 
 
 def test_intake_prefilled_from_outreach_and_refused_outside_scope(client, team):

@@ -11,6 +11,7 @@ from pksai.cases.intake import child_create
 from pksai.registry.identities import candidate_keep_apart, candidate_link, person_unlink
 from pksai.registry.importer import ExtractError
 from pksai.registry.models import Identity, ImportBatch, LinkCandidate, Person, Source
+from pksai.registry.selectors import nik_q
 from pksai.registry.services import registry_import, split_source
 from pksai.registry.tests.test_import import GOOD, write_csv
 from pksai.vulnerability.models import Score
@@ -47,7 +48,7 @@ def test_next_edition_updates_retires_and_links_without_duplicates(pilot_areas, 
     andi = Person.objects.get(name="Andi")
     assert not andi.in_registry and andi.retired_edition == "2026-09"
     assert not andi.identity.in_registry
-    aisyah = Person.objects.get(nik="7371014507150003")
+    aisyah = Person.objects.get(nik_q("7371014507150003"))
     assert aisyah.name == "Nur Aisyah Baso" and aisyah.edition == "2026-09"
     assert Identity.objects.count() == 4
 
@@ -83,10 +84,13 @@ def test_import_scores_what_it_brought_in_and_estimates_count_current_people_onc
     # still counted once.
     school = [[*GOOD[1][:2], *GOOD[1][2:]]]
     registry_import(path=write_csv(tmp_path / "s.csv", school), source="SEKOLAH", score="now")
-    aisyah_rows = Person.objects.filter(nik="7371014507150003")
+    aisyah_rows = Person.objects.filter(nik_q("7371014507150003"))
     assert aisyah_rows.count() == 2
     assert len({p.identity_id for p in aisyah_rows}) == 1
-    assert Score.objects.filter(ruleset=ruleset, person__nik="7371014507150003").count() == 1
+    assert (
+        Score.objects.filter(nik_q("7371014507150003", path="person__"), ruleset=ruleset).count()
+        == 1
+    )
 
     registry_import(
         path=write_csv(tmp_path / "e2.csv", EDITION_2), source="DTKS-2026-09", score="now"
@@ -121,7 +125,7 @@ def test_a_child_recorded_at_intake_is_linked_when_the_registry_brings_them(pilo
 
     registry_import(path=write_csv(tmp_path / "e1.csv", GOOD), source="DTKS-2026-03", score="now")
     child.refresh_from_db()
-    official = Person.objects.get(source="DTKS", nik="7371014507150003")
+    official = Person.objects.get(nik_q("7371014507150003"), source="DTKS")
     assert child.identity_id == official.identity_id
     # Survivorship: the official row gives the identity its attributes; the case record is
     # never overwritten.
