@@ -31,6 +31,7 @@ PKSAI_MONITORING_CACHE_SECONDS, PKSAI_MONITORING_CACHE_LOCATION  how long dashbo
                kept (300 s) and where (a directory, default var/cache/monitoring, or "memory")
 PKSAI_WEB_WORKERS, PKSAI_WEB_THREADS, PKSAI_WEB_TIMEOUT, PKSAI_DB_POOL*, PKSAI_MAX_*_BYTES,
 PKSAI_READY_WORKER_STALE_SECONDS, PKSAI_SCHEDULER_EVERY  the server (decision 0015, README)
+PKSAI_RETENTION_EVERY_HOURS  how often the scheduler queues the retention run (24; 0: by hand)
 """
 
 import os
@@ -144,6 +145,7 @@ INSTALLED_APPS = [
     "pksai.grievances",
     "pksai.privacy",
     "pksai.monitoring",
+    "pksai.retention",
     "pksai.ops",
     "pksai.api",
 ]
@@ -519,6 +521,8 @@ WEB_MAX_HEADER_FIELD_SIZE = 8190  # gunicorn limit_request_field_size
 WORKER_HEARTBEAT_SECONDS = int(os.environ.get("PKSAI_WORKER_HEARTBEAT_SECONDS", "15"))
 READY_WORKER_STALE_SECONDS = int(os.environ.get("PKSAI_READY_WORKER_STALE_SECONDS", "60"))
 SCHEDULER_EVERY_SECONDS = int(os.environ.get("PKSAI_SCHEDULER_EVERY", "300"))
+# The scheduler queues the retention run (pksai.retention) this often; 0: only by hand.
+RETENTION_EVERY_HOURS = int(os.environ.get("PKSAI_RETENTION_EVERY_HOURS", "24"))
 
 # --- API --------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50

@@ -119,6 +119,13 @@ _DATA_PROTECTION = (
     "privacy.add_breach",
     "privacy.change_breach",
 )
+# Retention (UU PDP): the schedule, what is due, the runs; legal holds placed and released.
+_SEE_RETENTION = (
+    "retention.view_retentionrule",
+    "retention.view_legalhold",
+    "retention.view_retentionrun",
+)
+_HOLDS = ("retention.add_legalhold", "retention.change_legalhold")
 _SEE_REGISTRY = (
     "registry.view_household",
     "registry.view_person",
@@ -147,7 +154,9 @@ ROLES: tuple[Role, ...] = (
         + _DASHBOARD
         + _CONSENT
         + _LEGAL_GROUNDS
-        + _REPORT_BREACH,
+        + _REPORT_BREACH
+        + _SEE_RETENTION
+        + _HOLDS,
     ),
     Role(
         "supervisor",
@@ -252,9 +261,10 @@ ROLES: tuple[Role, ...] = (
         _("Data protection officer"),
         _(
             "Answers requests from data subjects (access, correction, deletion) and keeps the "
-            "breach register with its notices (UU 27/2022)."
+            "breach register with its notices, keeps the retention schedule and legal holds "
+            "(UU 27/2022)."
         ),
-        _SECRETARIAT + _DATA_PROTECTION,
+        _SECRETARIAT + _DATA_PROTECTION + _SEE_RETENTION + _HOLDS,
     ),
     Role(
         "national_analyst",
@@ -273,7 +283,7 @@ ROLES: tuple[Role, ...] = (
         "auditor",
         _("Auditor"),
         _("Reads the audit trail."),
-        _READ_AREAS + _SEE_ORGANISATIONS + ("audit.view_auditevent",),
+        _READ_AREAS + _SEE_ORGANISATIONS + ("audit.view_auditevent",) + _SEE_RETENTION,
     ),
     Role(
         "administrator",
@@ -326,7 +336,10 @@ ROLES: tuple[Role, ...] = (
             "privacy.change_purpose",
             "privacy.view_requestrule",
             "privacy.add_requestrule",
+            "retention.add_retentionrule",
         )
+        + _SEE_RETENTION
+        + _HOLDS
         + _DIRECTORY,
         staff=True,
     ),

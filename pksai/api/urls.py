@@ -15,6 +15,7 @@ from pksai.privacy.api import router as privacy_router
 from pksai.programs.api import router as programs_router
 from pksai.referrals.api import router as referrals_router
 from pksai.registry.api import router as registry_router
+from pksai.retention.api import router as retention_router
 from pksai.vulnerability.api import router as vulnerability_router
 
 api.add_router("/areas/", areas_router, tags=["areas"])
@@ -32,6 +33,7 @@ api.add_router("/public/complaints/", public_complaints_router, tags=["public co
 api.add_router("/monitoring/finance/", finance_router, tags=["monitoring"])
 api.add_router("/monitoring/", monitoring_router, tags=["monitoring"])
 api.add_router("/privacy/", privacy_router, tags=["data protection"])
+api.add_router("/retention/", retention_router, tags=["retention"])
 
 declare_errors(api)  # after every router is mounted
 urls = api.urls

@@ -50,6 +50,7 @@ ACCOUNT: tuple[tuple[Choice, ...], ...] = (
     (("accounts:password_change", _("Change password"), None),),
     (("accounts:second_factor", _("Second factor"), None),),
     (("audit:log", _("Audit trail"), "audit.view_auditevent"),),
+    (("retention:index", _("Data retention"), "retention.view_retentionrule"),),
     (("admin:index", _("Administration"), STAFF),),
     (("api:openapi-view", "API", None),),
 )

@@ -16,9 +16,11 @@ logger = logging.getLogger(__name__)
 class Command(BaseCommand):
     help = (
         "Run the timed jobs every N seconds: overdue-case alerts, referral and complaint "
-        "escalations (what `pksai case-alerts` does once). Several copies may run on several "
-        "machines: each job locks the rows it works on (SELECT … FOR UPDATE SKIP LOCKED on "
-        "PostgreSQL) and marks them in the same transaction, so nothing is sent twice. "
+        "escalations (what `pksai case-alerts` does once), and once a day "
+        "(PKSAI_RETENTION_EVERY_HOURS) queue the retention run for the worker. Several "
+        "copies may run on several machines: each job locks the rows it works on "
+        "(SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL) and marks them in the same "
+        "transaction, so nothing is sent twice. "
         "SIGTERM or Ctrl-C: finish the current round, then stop."
     )
     requires_system_checks = []
@@ -34,6 +36,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, every: int | None = None, once: bool = False, **options):
         from pksai.cases.management.commands.case_alerts import alert_jobs, alert_summary
+        from pksai.retention.services import retention_schedule
 
         every = every if every is not None else settings.SCHEDULER_EVERY_SECONDS
         stopping = threading.Event()
@@ -51,6 +54,8 @@ class Command(BaseCommand):
                 close_old_connections()
                 try:
                     counts = alert_jobs()
+                    if retention_schedule():
+                        self.stdout.write("Retention run queued.")
                     heartbeat_prune(older_than=timedelta(days=1))
                 except DatabaseError:
                     # The database is away (restart, failover): try again next round.
