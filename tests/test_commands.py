@@ -78,6 +78,7 @@ TESTED = {
     "worker": ["test_worker_runs_queued_tasks_and_reports_a_heartbeat"],
     "rotate-keys": ["test_rotate_keys"],
     "scheduler": ["test_scheduler_once_alerts_overdue_cases"],
+    "retention": ["test_retention"],
 }
 
 
@@ -969,6 +970,7 @@ def test_worker_runs_queued_tasks_and_reports_a_heartbeat(
 def test_scheduler_once_alerts_overdue_cases(pksai, team, keep_signal_handlers):  # noqa: F811
     from pksai.cases.models import Alert, Case
     from pksai.cases.tests.factories import register
+    from pksai.retention.models import RetentionRun
 
     case = register(team)
     Alert.objects.all().delete()
@@ -976,8 +978,46 @@ def test_scheduler_once_alerts_overdue_cases(pksai, team, keep_signal_handlers):
     out = pksai("scheduler", "--once").out
     assert re.search(r"^1 case\(s\)", out, flags=re.MULTILINE), out
     assert set(Alert.objects.values_list("user__username", flat=True)) == {"sw", "spv"}
-    pksai("scheduler", "--once")  # once per due date
+    # the day's retention run is queued once (run at once by the tests' task backend)
+    assert "Retention run queued." in out
+    assert RetentionRun.objects.filter(trigger="scheduler").count() == 1
+    again = pksai("scheduler", "--once").out  # once per due date
     assert Alert.objects.count() == 2
+    assert "Retention run queued." not in again
+    assert RetentionRun.objects.count() == 1
+
+
+def test_retention(pksai, pilot_areas):
+    """`pksai retention --dry-run` counts what is due; `pksai retention` anonymises it
+    (a complaint resolved three years ago: past the 24 months of the shipped schedule),
+    records the run; a second run finds nothing."""
+    from pksai.grievances import services as grievances
+    from pksai.grievances.models import Complaint
+    from pksai.retention.models import RetentionRun
+
+    complaint = grievances.complaint_submit_public(
+        grievances.ComplaintInput(
+            category="mistargeting",
+            description="Pak Darto menerima bantuan padahal kaya.",
+            area_code="73.71.01",
+            name="Ibu Sari",
+            phone="081299990000",
+        ),
+        sender="10.0.0.9",
+    )
+    long_ago = timezone.now() - timedelta(days=3 * 365)
+    Complaint.objects.filter(pk=complaint.pk).update(status="resolved", resolved_at=long_ago)
+    dry = pksai("retention", "--dry-run").out
+    assert re.search(r"^complaint_resolved: 1 due", dry, flags=re.MULTILINE), dry
+    assert "nothing was changed" in dry and not RetentionRun.objects.exists()
+    out = pksai("retention").out
+    assert re.search(r"^complaint_resolved: 1 anonymised", out, flags=re.MULTILINE), out
+    complaint.refresh_from_db()
+    assert (complaint.complainant_name, complaint.complainant_phone) == ("", "")
+    assert "Darto" not in complaint.description
+    again = pksai("retention").out
+    assert "0 record(s) anonymised" in again
+    assert RetentionRun.objects.count() == 2
 
 
 def test_serve_answers_http_and_sigterm_stops_every_process(cli_db, tmp_path):

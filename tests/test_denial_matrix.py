@@ -83,6 +83,7 @@ PAGE_ROUTES: dict[str, dict[str, str]] = {
     "vulnerability/children/<int:person_id>/": {"person_id": "person"},
     "cases/intake-reports/<int:pk>/register/": {"pk": "intake_report"},
     "cases/intake-reports/<int:pk>/dismiss/": {"pk": "intake_report"},
+    "retention/holds/<int:pk>/release/": {"pk": "legal_hold"},
     "cases/<int:pk>/emergency/<int:action_id>/start/": {
         "pk": "case",
         "action_id": "emergency_action",
@@ -212,6 +213,7 @@ API_ROUTES: dict[str, dict[str, str]] = {
         "pk": "breach",
         "notice_id": "breach_notice",
     },
+    "/api/v1/retention/holds/{pk}/release": {"pk": "legal_hold"},
 }
 # every other path under /api/v1/cases/{pk}/, /api/v1/programs/rounds/{pk}/ and
 # /api/v1/complaints/{pk}/ takes the case, the round and the complaint
@@ -353,12 +355,18 @@ def _records() -> tuple[dict[str, Record], set[str]]:
         restricted_complaint.restricted = True
         restricted_complaint.save(update_fields=["restricted"])
 
+    from pksai.retention.models import LegalHold
+
+    legal_hold = _first(LegalHold, area__code__startswith=MAKASSAR) or LegalHold.objects.create(
+        target="case", case=case, area_id=case.area_id, reason="Sidang", created_by=coordinator
+    )
     consent = _first(Consent, area__code__startswith=MAKASSAR + ".")
     legal_ground = _first(LegalGround, area__code__startswith=MAKASSAR + ".")
     subject_request = _first(SubjectRequest, area__code__startswith=MAKASSAR + ".", kind="access")
     breach = _first(Breach, area__code__startswith=MAKASSAR)
     breach_notice = _first(BreachNotice, breach=breach, status="pending")
     made = {
+        "legal_hold": legal_hold,
         "consent": consent,
         "legal_ground": legal_ground,
         "subject_request": subject_request,

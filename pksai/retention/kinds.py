@@ -198,7 +198,11 @@ def cases_held(holds: Holds) -> Q:
         Q(pk__in=holds.case_ids)
         | Q(child_id__in=holds.person_ids)
         | holds.area("area")
-        | Q(pk__in=Complaint.objects.filter(pk__in=holds.complaint_ids).values("case_id"))
+        | Q(
+            pk__in=Complaint.objects.filter(pk__in=holds.complaint_ids, case__isnull=False).values(
+                "case_id"
+            )
+        )
     )
 
 

@@ -3,7 +3,7 @@ area they are filed under; the targets of a new hold inside the user's scope."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from pksai.accounts.scoping import get_scoped_or_404, require_perm, scoped
 from pksai.retention.models import LegalHold, RetentionRule, RetentionRun
@@ -26,7 +26,7 @@ def legal_holds(*, user) -> QuerySet[LegalHold]:
     return (
         scoped(LegalHold.objects.all(), user, perm=VIEW_HOLDS, area_field="area")
         .select_related("case", "complaint", "area", "created_by", "released_by")
-        .order_by("-released_at", "-created_at", "-id")
+        .order_by(F("released_at").desc(nulls_first=True), "-created_at", "-id")
     )
 
 

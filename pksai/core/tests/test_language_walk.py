@@ -216,6 +216,18 @@ def _sample_values() -> dict[str, list]:
         import_batch.pk, import_batch.area_id = None, makassar
         import_batch.save()
     candidate = _first(LinkCandidate)
+    from pksai.accounts.models import User
+    from pksai.retention.models import LegalHold
+
+    hold = _first(LegalHold)
+    if hold is None and case is not None:
+        hold = LegalHold.objects.create(
+            target="case",
+            case=case,
+            area_id=case.area_id,
+            reason="Sidang",
+            created_by=User.objects.filter(username="makassar.coordinator").first() or case.owner,
+        )
     ruleset = _first(RuleSet)
     organisation = _first(Organisation, area_id=makassar)
     program_codes = list(Program.objects.order_by("pk").values_list("code", flat=True)[:3])
@@ -250,6 +262,7 @@ def _sample_values() -> dict[str, list]:
         ),
         "cases/intake-reports/<int:pk>/register/": one(pk=getattr(intake, "pk", None)),
         "cases/intake-reports/<int:pk>/dismiss/": one(pk=getattr(intake, "pk", None)),
+        "retention/holds/<int:pk>/release/": one(pk=getattr(hold, "pk", None)),
         "cases/<int:pk>/emergency/<int:action_id>/start/": [],
         "cases/<int:pk>/follow-ups/<int:follow_up_id>/": one(
             pk=getattr(follow_up, "case_id", None), follow_up_id=getattr(follow_up, "pk", None)

@@ -72,7 +72,7 @@ DEFAULTS = [
 ]
 
 
-def add_rules(apps, schema_editor):
+def forward(apps, schema_editor):
     Rule = apps.get_model("retention", "RetentionRule")
     Clock = apps.get_model("retention", "RetentionClock")
     for kind, months, reason_id, reason_en in DEFAULTS:
@@ -89,7 +89,7 @@ def add_rules(apps, schema_editor):
     Clock.objects.get_or_create(pk=1, defaults={"next_at": timezone.now()})
 
 
-def remove_rules(apps, schema_editor):
+def backward(apps, schema_editor):
     apps.get_model("retention", "RetentionRule").objects.filter(valid_from=VALID_FROM).delete()
     apps.get_model("retention", "RetentionClock").objects.filter(pk=1).delete()
 
@@ -97,4 +97,4 @@ def remove_rules(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("retention", "0001_initial")]
 
-    operations = [migrations.RunPython(add_rules, remove_rules)]
+    operations = [migrations.RunPython(forward, backward)]
