@@ -34,6 +34,7 @@ from pksai.retention.kinds import (
     KindSpec,
     case_children,
     ledger_label,
+    not_anonymised,
     record_people,
 )
 from pksai.retention.kinds import anonymise_people as _anonymise_people
@@ -163,15 +164,25 @@ def _anonymise_kind(spec: KindSpec, *, cutoff: datetime, holds: Holds, run, now,
     today = timezone.localdate(now)
     while True:
         with transaction.atomic():
-            ids = list(
+            locked = list(
                 spec.pending(cutoff)
                 .exclude(spec.held(holds))
                 .select_for_update(skip_locked=True, of=("self",))
                 .order_by("pk")
                 .values_list("pk", flat=True)[:chunk]
             )
-            if not ids:
+            if not locked:
                 return done
+            # Asked again now that the rows are ours: a run that held them while this
+            # statement started has committed them into the ledger, which the first statement's
+            # snapshot could not see (PostgreSQL re-checks a locked row, not a subquery).
+            ids = list(
+                spec.model.objects.filter(pk__in=locked)
+                .filter(not_anonymised(spec.model, since=spec.since))
+                .values_list("pk", flat=True)
+            )
+            if not ids:
+                continue
             AnonymisedRecord.objects.bulk_create(
                 [
                     AnonymisedRecord(kind=ledger_label(spec.model), object_id=i, run=run, at=now)

@@ -55,7 +55,13 @@ def test_each_role_sees_its_own_main_links(pilot_areas, role, shown, hidden):
 
 def test_account_links_are_apart_audit_for_auditors_administration_for_staff(pilot_areas):
     auditor = nav_for(make_user(roles=["auditor"], national=True))
-    assert labels(auditor.account) == ["Change password", "Second factor", "Audit trail", "API"]
+    assert labels(auditor.account) == [
+        "Change password",
+        "Second factor",
+        "Audit trail",
+        "Data retention",
+        "API",
+    ]
     worker = nav_for(make_user(roles=["social_worker"]))
     assert labels(worker.account) == ["Change password", "Second factor", "API"]
     staff = nav_for(make_user(roles=["administrator"], national=True))
@@ -63,6 +69,7 @@ def test_account_links_are_apart_audit_for_auditors_administration_for_staff(pil
         "Change password",
         "Second factor",
         "Audit trail",
+        "Data retention",
         "Administration",
         "API",
     ]
