@@ -30,6 +30,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
+from pksai.areas.codes import area_q
 from pksai.cases.models import (
     Alert,
     Assessment,
@@ -95,7 +96,7 @@ class Holds:
     def area(self, area_field: str) -> Q:
         q = Q(pk__in=[])
         for code in self.area_codes:
-            q |= Q(**{f"{area_field}_id": code}) | Q(**{f"{area_field}_id__startswith": code + "."})
+            q |= area_q(area_field, code)
         return q
 
 

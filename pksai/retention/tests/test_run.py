@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from pksai.accounts.models import User
+from pksai.areas.tests.factories import make_areas
 from pksai.audit.models import AuditEvent
 from pksai.cases.intake import intake_report_dismiss
 from pksai.cases.models import (
@@ -49,8 +50,24 @@ def _all_measures(user) -> dict:
 
 
 @pytest.fixture
-def demo(db, pilot_areas, settings, tmp_path):
+def demo(db, settings, tmp_path):
     settings.ATTACHMENT_ROOT = str(tmp_path / "attachments")
+    sites = ("73.71", "73.06", "33.72", "33.10", "35.04")
+    make_areas(
+        [
+            ("31", "DKI Jakarta"),
+            ("73", "Sulawesi Selatan"),
+            ("73.71", "Kota Makassar"),
+            ("73.06", "Kabupaten Gowa"),
+            ("33", "Jawa Tengah"),
+            ("33.72", "Kota Surakarta"),
+            ("33.10", "Kabupaten Klaten"),
+            ("35", "Jawa Timur"),
+            ("35.04", "Kabupaten Tulungagung"),
+        ]
+        + [(f"{r}.01", f"Kecamatan {r}") for r in sites]
+        + [(f"{r}.01.2001", f"Desa {r}") for r in sites]
+    )
     call_command("demo", "--households", "60", "--force", stdout=io.StringIO())
     return tmp_path
 
@@ -100,7 +117,9 @@ def _prepare(now):
     return {"retired": retired, "intake": report.pk, "closed": closed.pk, "stored": stored}
 
 
-def test_anonymising_keeps_every_measure_and_removes_identities(demo):
+def test_anonymising_keeps_every_measure_and_removes_identities(
+    demo, django_capture_on_commit_callbacks
+):
     analyst = User.objects.get(username="national.national_analyst")
     admin = User.objects.get(username="national.administrator")
     now = timezone.now() + LATER
@@ -122,7 +141,8 @@ def test_anonymising_keeps_every_measure_and_removes_identities(demo):
         assert due[kind].due > 0, kind
     assert due[Kind.CASE_CLOSED].held >= 1 + len(gowa_summaries)
 
-    run = retention_run(trigger=RetentionRun.Trigger.COMMAND, by=admin, now=now)
+    with django_capture_on_commit_callbacks(execute=True):  # files go after the commit
+        run = retention_run(trigger=RetentionRun.Trigger.COMMAND, by=admin, now=now)
 
     assert _all_measures(analyst) == before
     for kind in Kind:
