@@ -39,6 +39,7 @@ GROUPS = {
         "organisations",
         "tokens",
         "privacy",
+        "retention",
     ),
 }
 
