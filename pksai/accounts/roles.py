@@ -260,9 +260,9 @@ ROLES: tuple[Role, ...] = (
         "data_protection_officer",
         _("Data protection officer"),
         _(
-            "Answers requests from data subjects (access, correction, deletion) and keeps the "
-            "breach register with its notices, keeps the retention schedule and legal holds "
-            "(UU 27/2022)."
+            "Answers requests from data subjects (access, correction, deletion), keeps the "
+            "breach register with its notices and the legal holds against the retention "
+            "schedule (UU 27/2022)."
         ),
         _SECRETARIAT + _DATA_PROTECTION + _SEE_RETENTION + _HOLDS,
     ),

@@ -57,6 +57,7 @@ from pksai.payments.models import (
     FundPlan,
     SavingsAccount,
 )
+from pksai.privacy.models import Consent, LegalGround
 from pksai.programs.models import (
     Beneficiary,
     ComplianceRecord,
@@ -261,6 +262,11 @@ def anonymise_cases(ids: list[int], now: datetime) -> list[str]:
     )
     ReferralEvent.objects.filter(referral__case__in=ids).update(text="")
     Satisfaction.objects.filter(case__in=ids).update(comment="")
+    # the consent ledger's people and words about this case (pksai.privacy)
+    Consent.objects.filter(case__in=ids).update(
+        given_by_name=ANONYMISED, how="", withdrawn_by_name="", withdrawal_reason=""
+    )
+    LegalGround.objects.filter(case__in=ids).update(explanation=ANONYMISED)
     return removed
 
 
