@@ -155,7 +155,8 @@ def person_held(holds: Holds) -> Q:
 
 
 def anonymise_people(ids: list[int], now: datetime) -> list[str]:
-    Person.objects.filter(pk__in=ids).update(name=ANONYMISED, nik="")
+    # the keyed NIK hash too (decision 0024): exact NIK search no longer finds the row
+    Person.objects.filter(pk__in=ids).update(name=ANONYMISED, nik="", nik_hash="")
     # the household's card number and address once every member is blank
     households = Person.objects.filter(pk__in=ids).values("household_id")
     keeping = Person.objects.filter(household=OuterRef("pk")).filter(

@@ -185,7 +185,7 @@ def test_anonymising_keeps_every_measure_and_removes_identities(
     assert (report.summary, report.reporter_name, report.reporter_phone) == (ANONYMISED, "", "")
     assert report.dismiss_reason == ""
     people = Person.objects.filter(pk__in=made["retired"])
-    assert set(people.values_list("name", "nik")) == {(ANONYMISED, "")}
+    assert set(people.values_list("name", "nik", "nik_hash")) == {(ANONYMISED, "", "")}
     exited = Beneficiary.objects.filter(status="exited")
     assert set(exited.values_list("exit_notes", flat=True)) == {""}
     assert not Nomination.objects.filter(
