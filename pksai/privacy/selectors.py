@@ -19,6 +19,7 @@ from pksai.privacy.models import (
     SubjectRequest,
 )
 from pksai.registry.models import Person
+from pksai.registry.selectors import nik_q
 
 VIEW_CONSENT = "privacy.view_consent"
 VIEW_GROUND = "privacy.view_legalground"
@@ -76,7 +77,7 @@ def person_in_scope(*, user, nik: str = "", case_number: str = "") -> Person | N
         Person.objects.all(), user, perm="privacy.add_subjectrequest", area_field="village"
     )
     if nik:
-        return people.filter(nik=nik).order_by("-in_registry", "pk").first()
+        return people.filter(nik_q(nik.strip())).order_by("-in_registry", "pk").first()
     if case_number:
         case = Case.objects.filter(number=case_number.strip()).only("child_id").first()
         return people.filter(pk=case.child_id).first() if case else None
