@@ -145,6 +145,16 @@ def _env(url: str, workdir: Path) -> dict[str, str]:
     }
     env.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
     env.pop("DATABASE_REPLICA_URL", None)
+    # the kept database's sealed fields need the same keys on every run: this checkout's
+    # (var/field_keys, var/nik_hash_key, which `make bench` creates), unless set
+    from django.conf import settings
+
+    for variable, name in (
+        ("PKSAI_FIELD_KEYS", "field_keys"),
+        ("PKSAI_NIK_HASH_KEY", "nik_hash_key"),
+    ):
+        if not env.get(variable) and (Path(settings.VAR_DIR) / name).exists():
+            env[variable] = (Path(settings.VAR_DIR) / name).read_text()
     return env
 
 
