@@ -441,6 +441,14 @@ def subject_request_decide(
                 )
                 % {"n": open_cases[0].number}
             )
+    if outcome == SubjectRequest.Status.DONE and request.kind == RequestKind.DELETION:
+        from pksai.retention.services import retention_erase
+
+        # the deletion itself: the person's records anonymised now (refused with the reason
+        # while a legal hold, an open case or a running benefit still needs them)
+        retention_erase(
+            by=by, person=request.person, reference=f"privacy.subjectrequest:{request.pk}"
+        )
     request.status = outcome
     request.decision = decision.strip()
     request.refusal_ground = refusal_ground.strip() if outcome == "refused" else ""

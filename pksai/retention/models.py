@@ -200,6 +200,7 @@ class RetentionRun(models.Model):
     class Trigger(models.TextChoices):
         SCHEDULER = "scheduler", _("scheduler")
         COMMAND = "command", _("command line")
+        REQUEST = "request", _("deletion request")
 
     trigger = models.CharField(_("started by"), max_length=10, choices=Trigger.choices)
     started_at = models.DateTimeField(_("started"), auto_now_add=True)

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from pksai.accounts.scoping import require_perm, scope_for
 from pksai.areas.models import Area
 from pksai.audit.services import audit_record
+from pksai.cases.models import Case
 from pksai.core import files
 from pksai.retention.kinds import (
     ATTACHMENTS,
@@ -33,8 +34,10 @@ from pksai.retention.kinds import (
     Holds,
     KindSpec,
     case_children,
+    cases_held,
     ledger_label,
     not_anonymised,
+    person_held,
     record_people,
 )
 from pksai.retention.kinds import anonymise_people as _anonymise_people
@@ -238,6 +241,70 @@ def retention_run(
             obj=run,
             detail={"anonymised": counts, "held": held, "rules": used, "trigger": trigger},
         )
+    return run
+
+
+def retention_erase(*, by, person, reference: str = "") -> RetentionRun:
+    """A granted deletion request (UU PDP): anonymise now, whatever the schedule, every registry
+    row of the person (all sources: the same identity) and every ended case about them — the
+    same blanking the schedule applies, so aggregate counts stay. Refused while a legal hold
+    keeps any of them, while a case about them is still open, or while they receive a benefit
+    (those records are still needed). Recorded as a run started by a request, and audited."""
+    from pksai.cases.workflow import OPEN_STAGES
+    from pksai.programs.models import Beneficiary
+    from pksai.registry.models import Person
+
+    rows = (
+        Person.objects.filter(identity_id=person.identity_id)
+        if person.identity_id
+        else Person.objects.filter(pk=person.pk)
+    )
+    people = list(rows.values_list("pk", flat=True))
+    cases = Case.objects.filter(child_id__in=people)
+    holds = active_holds()
+    if rows.filter(person_held(holds)).exists() or cases.filter(cases_held(holds)).exists():
+        raise ValidationError(
+            _("A legal hold keeps this person's records: release it first, or refuse the request.")
+        )
+    if cases.filter(stage__in=OPEN_STAGES).exists():
+        raise ValidationError(_("A case about this person is still open."))
+    if Beneficiary.objects.filter(person_id__in=people, status="active").exists():
+        raise ValidationError(
+            _("This person still receives a benefit: end the enrolment before deleting.")
+        )
+    now = timezone.now()
+    run = RetentionRun.objects.create(trigger=RetentionRun.Trigger.REQUEST, by=by)
+    counts: dict[str, int] = {}
+    removed: list[str] = []
+    for kind, model, ids, blank in (
+        (
+            Kind.CASE_CLOSED,
+            Case,
+            list(cases.values_list("pk", flat=True)),
+            SPECS[Kind.CASE_CLOSED].anonymise,
+        ),
+        (Kind.REGISTRY_RETIRED, Person, people, _anonymise_people),
+    ):
+        if not ids:
+            continue
+        AnonymisedRecord.objects.bulk_create(
+            [AnonymisedRecord(kind=ledger_label(model), object_id=i, run=run, at=now) for i in ids],
+            update_conflicts=True,
+            unique_fields=["kind", "object_id"],
+            update_fields=["run", "at"],
+        )
+        removed += blank(ids, now) or []
+        counts[kind] = len(ids)
+    RetentionRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), counts=counts)
+    run.refresh_from_db()
+    audit_record(
+        action="update",
+        actor=by,
+        obj=run,
+        detail={"anonymised": counts, "trigger": "request", "reference": reference},
+    )
+    if removed:
+        transaction.on_commit(partial(_delete_files, removed))
     return run
 
 

@@ -329,3 +329,42 @@ def test_consent_api(client, team):
     assert withdrawn.status_code == 200 and withdrawn.json()["active"] is False
     client.force_login(team["gowa_worker"])
     assert client.get(f"/api/v1/privacy/cases/{case.pk}/consents/").status_code == 404
+
+
+def test_a_granted_deletion_anonymises_the_person_and_their_ended_cases(team, officer):
+    from pksai.cases.models import Case
+    from pksai.registry.models import Person
+    from pksai.registry.selectors import nik_q
+    from pksai.retention.models import RetentionRun
+    from pksai.retention.services import legal_hold_place, legal_hold_release
+
+    child = make_child("Rina Lestari", nik="7371010101140009")
+    case = register(team, child=child, reporter_name="Pak RT", reporter_phone="0812 3456 7890")
+    Case.objects.filter(pk=case.pk).update(stage="closed")  # ended (the workflow is elsewhere)
+    req = _request(officer, child, kind="deletion")
+
+    # a legal hold on the child keeps everything: the deletion is refused, nothing changes
+    hold = legal_hold_place(by=officer, target="person", person=child, reason="Perkara pidana")
+    with pytest.raises(ValidationError, match="legal hold|penahanan|tahan"):
+        services.subject_request_decide(
+            by=officer, request=req, expected_version=1, outcome="done", decision="Dihapus."
+        )
+    assert Person.objects.get(pk=child.pk).name == "Rina Lestari"
+    assert SubjectRequest.objects.get(pk=req.pk).status != "done"
+
+    legal_hold_release(by=officer, hold=hold, reason="Perkara selesai")
+    done = services.subject_request_decide(
+        by=officer, request=req, expected_version=1, outcome="done", decision="Dihapus."
+    )
+    assert done.status == "done"
+    person = Person.objects.get(pk=child.pk)
+    assert person.name != "Rina Lestari" and person.nik == ""
+    assert not Person.objects.filter(nik_q("7371010101140009")).exists()
+    case.refresh_from_db()
+    assert case.reporter_name != "Pak RT" and case.reporter_phone == ""
+    assert case.stage == "closed" and case.area_id == "73.71.01.1001"  # counts keep their row
+    run = RetentionRun.objects.get(trigger="request")
+    assert run.by == officer and run.counts == {"case_closed": 1, "registry_retired": 1}
+    assert AuditEvent.objects.filter(
+        object_type="retention.retentionrun", detail__trigger="request"
+    ).exists()
