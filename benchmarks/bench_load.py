@@ -26,13 +26,15 @@ after 15 s), whatever happens; Locust runs in its own process with a hard time l
 Think time between two pages of one user: BENCH_LOAD_WAIT seconds ("min,max", default "1,3";
 "0,0" for a closed loop without pauses).
 
-Figures, 2026-12-03, 1M cases, 32 users, 60 s, 2 vCPUs shared with other jobs (load average
-15–22 during the run, so upper bounds): production 3.6 req/s, p95 case list 11 s, case page
-10 s, 0 errors; development 2.9 req/s, p95 12 s, 22 errors (PoolTimeout). Alone, one request
-at a time: case list 0.5–0.6 s (of which the paginator's COUNT over 760k cases ~0.45 s; the
-first-page sort, 1.5 s, is gone with the case_list_order index), overdue list 0.5 s, case page
-0.1 s, home 0.1 s, monitoring dashboard 4 s, complaint form 0.04 s. Goal not met: the count
-and the dashboard saturate two cores well below 32 users.
+Figures, 2026-12-04, 1M cases, 32 users, 60 s, 2 vCPUs (load average ≈ 1 before each run;
+Locust runs on the same two cores): production 14.8 req/s, p50 70–140 ms on the case pages,
+p95 case list 350–570 ms, overdue list 270–850 ms, case page 400–470 ms, 0 errors;
+development server about the same at this load. Alone, one request at a time: case list, case
+page, overdue list and home 50–75 ms wall (40–55 ms of Python). Goal not met: the p95 is
+queueing on two saturated cores (Python time per page, plus PostgreSQL and Locust). Fixed this
+day: monitoring counts kept per scope (a coordinator's dashboard no longer recounts), the
+supervisor's case page no longer builds two lists of every colleague (115 → 40 ms), the
+bench's second-factor roles are signed in as verified (they measured redirects before).
 
 Quick run: BENCH_LOAD_CASES=20000 BENCH_LOAD_SECONDS=20 .venv/bin/python -m benchmarks bench_load
 """
