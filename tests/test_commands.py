@@ -800,7 +800,7 @@ def test_import_targets(pksai, pilot_areas, tmp_path):
     assert "created 2" in ran.out and "unchanged 3" in ran.out and "rejected 0" in ran.out
     bad = write(tmp_path / "bad.csv", "indicator,area,year,target\nnope,73.71,2026,5\n")
     ran = pksai("import-targets", bad, "--user", "planner")
-    assert "rejected 1" in ran.out and "unknown indicator code" in ran.out
+    assert "rejected 1" in ran.out and "kode indikator tidak dikenal" in ran.out
     assert "nobody" in pksai("import-targets", pilot, "--user", "nobody", code=1).err
 
 
@@ -819,7 +819,7 @@ def test_import_population(pksai, pilot_areas, tmp_path):
     errors = tmp_path / "errors.csv"
     ran = pksai("import-population", estimates, "--user", "finance", "--errors", errors)
     assert "accepted 2" in ran.out and "rejected 1" in ran.out
-    assert "one area level" in errors.read_text()
+    assert "tingkat wilayah yang sama" in errors.read_text()  # "one area level", in Indonesian
     assert dict(EligiblePopulation.objects.values_list("area_id", "eligible")) == {
         "73.71": 1200,
         "73.06": 800,
@@ -827,7 +827,7 @@ def test_import_population(pksai, pilot_areas, tmp_path):
     assert "unchanged 2" in pksai("import-population", estimates, "--user", "finance").out
     # a regional officer: Makassar is outside Gowa's scope
     ran = pksai("import-population", estimates, "--user", "gowa.finance")
-    assert "outside your area" in ran.out
+    assert "di luar wilayah Anda" in ran.out  # "outside your area"
     assert "nobody" in pksai("import-population", estimates, "--user", "nobody", code=1).err
 
 
@@ -895,11 +895,12 @@ def test_rotate_keys(pksai, team):  # noqa: F811  (the fixture)
     }
     with override_settings(**keys):
         out = pksai("rotate-keys").out
-        assert "registry.person.nik: 1 re-encrypted, 1 hashes changed" in out
-        assert "cases.case.reporter_phone: 1 re-encrypted" in out
-        assert "cases.note.text: 1 re-encrypted" in out
+        # commands speak the system's language (Bahasa Indonesia)
+        assert "registry.person.nik: 1 dienkripsi ulang, 1 hash diubah" in out
+        assert "cases.case.reporter_phone: 1 dienkripsi ulang" in out
+        assert "cases.note.text: 1 dienkripsi ulang" in out
         again = pksai("rotate-keys").out
-        assert "Done: 0 values re-encrypted, 0 NIK hashes changed" in again
+        assert "Selesai: 0 nilai dienkripsi ulang, 0 hash NIK diubah" in again
     with override_settings(PKSAI_FIELD_KEYS=new_field, PKSAI_NIK_HASH_KEYS=new_hash):
         child = Person.objects.get(nik_q("7371014505140001"))
         assert child.nik == "7371014505140001"

@@ -36,10 +36,7 @@ MAIN: tuple[tuple[Choice, ...], ...] = (
     (("vulnerability:estimates", _("Vulnerable children"), "vulnerability.view_estimates"),),
     (("registry:import_list", _("Imports"), "registry.view_importbatch"),),
     (("registry:match_list", _("Possible matches"), "registry.view_linkcandidate"),),
-    (
-        ("privacy:requests", _("Data requests"), "privacy.view_subjectrequest"),
-        ("privacy:breaches", _("Breach register"), "privacy.view_breach"),
-    ),
+    (("privacy:requests", _("Data requests"), "privacy.view_subjectrequest"),),
     (("monitoring:dashboard", _("Monitoring"), "monitoring.view_dashboard"),),
     (("referral_reports:index", _("Service reports"), "referrals.view_report"),),
     (("providers:list", _("Service providers"), "referrals.view_provider"),),
@@ -47,10 +44,13 @@ MAIN: tuple[tuple[Choice, ...], ...] = (
     (("areas:browse", _("Areas"), "areas.view_area"),),
 )
 ACCOUNT: tuple[tuple[Choice, ...], ...] = (
-    (("accounts:password_change", _("Change password"), None),),
+    (("accounts:password_change", _("Password"), None),),
     (("accounts:second_factor", _("Second factor"), None),),
     (("audit:log", _("Audit trail"), "audit.view_auditevent"),),
     (("retention:index", _("Data retention"), "retention.view_retentionrule"),),
+    # oversight, like the audit trail: a coordinator is told of breaches, the data protection
+    # officer records them (their daily work, data requests, is a main link)
+    (("privacy:breaches", _("Breach register"), "privacy.view_breach"),),
     (("admin:index", _("Administration"), STAFF),),
     (("api:openapi-view", "API", None),),
 )

@@ -241,8 +241,9 @@ def test_a_dump_holds_no_sensitive_clear_text_and_nik_search_survives_rotation(c
         out = io.StringIO()
         call_command("rotate_keys", stdout=out)
         n = len(NIKS)
-        assert f"registry.person.nik: {n} re-encrypted, {n} hashes changed" in out.getvalue()
-        assert "cases.note.text: 1 re-encrypted" in out.getvalue()
+        # the command speaks the system's language (Bahasa Indonesia)
+        assert f"registry.person.nik: {n} dienkripsi ulang, {n} hash diubah" in out.getvalue()
+        assert "cases.note.text: 1 dienkripsi ulang" in out.getvalue()
 
     with override_settings(PKSAI_FIELD_KEYS=new_field, PKSAI_NIK_HASH_KEYS=new_hash):
         new_prefix = crypto.keyring().current_prefix

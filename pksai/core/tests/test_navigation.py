@@ -56,17 +56,17 @@ def test_each_role_sees_its_own_main_links(pilot_areas, role, shown, hidden):
 def test_account_links_are_apart_audit_for_auditors_administration_for_staff(pilot_areas):
     auditor = nav_for(make_user(roles=["auditor"], national=True))
     assert labels(auditor.account) == [
-        "Change password",
+        "Password",
         "Second factor",
         "Audit trail",
         "Data retention",
         "API",
     ]
     worker = nav_for(make_user(roles=["social_worker"]))
-    assert labels(worker.account) == ["Change password", "Second factor", "API"]
+    assert labels(worker.account) == ["Password", "Second factor", "API"]
     staff = nav_for(make_user(roles=["administrator"], national=True))
     assert labels(staff.account) == [
-        "Change password",
+        "Password",
         "Second factor",
         "Audit trail",
         "Data retention",

@@ -168,7 +168,7 @@ def test_a_transfer_needs_a_transfer_consent_still_in_force_when_accepted(team):
         withdrawn_by_name="Ibu Sari",
         reason="Batal pindah",
     )
-    with pytest.raises(ValidationError, match="withdrawn"):
+    with pytest.raises(ValidationError, match="ditarik"):
         referral_services.referral_move(
             referral=transfer,
             by=gowa_spv,
