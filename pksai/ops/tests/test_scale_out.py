@@ -5,6 +5,7 @@ served by the other, and each server's /metrics adds up its worker processes."""
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
@@ -20,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
 from prometheus_client.parser import text_string_to_metric_families
@@ -42,6 +44,10 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _keys_text(keys: tuple[bytes, ...]) -> str:
+    return ",".join(base64.urlsafe_b64encode(key).decode().rstrip("=") for key in keys)
 
 
 def wait_for(port: int, process: subprocess.Popen, log: Path, seconds: float = 60) -> None:
@@ -174,6 +180,9 @@ def cluster(tmp_path):
                 PKSAI_MEDIA_ROOT=str(shared / "media"),
                 PROMETHEUS_MULTIPROC_DIR=str(tmp_path / f"metrics-{server}"),
                 PKSAI_TRUSTED_PROXY_COUNT="1",  # HAProxy sets X-Forwarded-For
+                # every server holds the same field keys, as the runbook deploys them
+                PKSAI_FIELD_KEYS=_keys_text(settings.PKSAI_FIELD_KEYS),
+                PKSAI_NIK_HASH_KEY=_keys_text(settings.PKSAI_NIK_HASH_KEYS),
             )
             log = tmp_path / f"server-{server}.log"
             logs[server] = log
