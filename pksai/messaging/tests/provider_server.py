@@ -8,8 +8,10 @@ subclass handles (an error code)."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import struct
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -39,23 +41,37 @@ class ProviderServer(ThreadingHTTPServer):
         self.failures: list[str] = []
         self.seen: list[Seen] = []
         self.state: dict = {}
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
         return f"http://{host}:{port}"
 
+    def handle_error(self, request, client_address):
+        # a client that gave up (the timeout tests) leaves the answer nowhere to go
+        if not isinstance(sys.exc_info()[1], BrokenPipeError | ConnectionResetError):
+            super().handle_error(request, client_address)
+
     def fail_next(self, *kinds: str) -> None:
         self.failures.extend(kinds)
 
     def __enter__(self):
+        # a proxy from the environment must not sit between the client and this server
+        self._no_proxy = os.environ.get("NO_PROXY")
+        os.environ["NO_PROXY"] = "127.0.0.1,localhost"
         self._thread.start()
         return self
 
     def __exit__(self, *exc):
         self.shutdown()
         self.server_close()
+        if self._no_proxy is None:
+            os.environ.pop("NO_PROXY", None)
+        else:
+            os.environ["NO_PROXY"] = self._no_proxy
 
 
 class ProviderHandler(BaseHTTPRequestHandler):
