@@ -186,6 +186,12 @@ class HttpSmsChannel:
         self.extra_fields: Mapping[str, Any] = options.get("extra_fields") or {}
         self.fields = {"to": "to", "text": "text", "reference": "", "sender": ""}
         self.fields.update(options.get("fields") or {})
+        if self.body_format != "json":
+            nested = [p for p in (*self.fields.values(), *self.extra_fields) if p and "." in p]
+            if nested:
+                raise ImproperlyConfigured(
+                    f"messaging channel {name}: nested field names need a JSON body: {nested}"
+                )
         self.sender_id = str(options.get("sender_id") or "")
         self.number_format = str(options.get("number_format") or "e164")
         self.unicode_fields: Mapping[str, Any] = options.get("unicode_fields") or {}
@@ -270,7 +276,8 @@ class HttpSmsChannel:
         auth = self.callback.get("auth") or {}
         name = auth.get("name", "")
         if auth.get("location", "header") == "param":
-            return str(payload.get(name) or "")
+            # in the body's fields, or in the query string of the URL registered at the gateway
+            return str(payload.get(name) or request.GET.get(name) or "")
         return request.headers.get(name, "")
 
     def _signed_message(self, request: HttpRequest, payload: Mapping[str, Any]) -> bytes:

@@ -334,6 +334,41 @@ def test_preset_credentials_are_required():
         )
 
 
+def test_nested_fields_need_a_json_body():
+    with pytest.raises(ImproperlyConfigured):
+        HttpSmsChannel(
+            name="sms", options={"url": "http://x", "body": "form", "fields": {"to": "a.b"}}
+        )
+
+
+def test_every_backend_loads_from_its_settings_entry(vonage):
+    """As the service builds channels: ``import_string(BACKEND)(name=…, options=OPTIONS)``."""
+    from django.utils.module_loading import import_string
+
+    entries = {
+        "sms": {
+            "BACKEND": "pksai.messaging.channels.http_sms.HttpSmsChannel",
+            "OPTIONS": {
+                "preset": "zenziva",
+                "extra_fields": {"userkey": "u", "passkey": "p"},
+            },
+        },
+        "whatsapp": {
+            "BACKEND": "pksai.messaging.channels.whatsapp.WhatsAppChannel",
+            "OPTIONS": {"phone_number_id": "1", "access_token": "t", "app_secret": "s"},
+        },
+        "rapidpro": {
+            "BACKEND": "pksai.messaging.channels.rapidpro.RapidProChannel",
+            "OPTIONS": {"base_url": "https://rapidpro.example.org", "api_token": "t"},
+        },
+    }
+    for name, entry in entries.items():
+        backend = import_string(entry["BACKEND"])(name=name, options=entry["OPTIONS"])
+        assert backend.name == name
+        for method in ("send", "verify_callback", "parse_receipts", "parse_inbound", "handshake"):
+            assert callable(getattr(backend, method))
+
+
 # Zenziva ------------------------------------------------------------------------------------
 
 USERKEY, PASSKEY = "x3ia45", "zenziva-passkey"
@@ -604,3 +639,30 @@ def test_configured_gateway_token_in_a_header(gateway):
         "/cb/", body, content_type="application/json", headers={"X-Callback-Token": "nope"}
     )
     assert not sms.verify_callback(wrong)
+
+
+def test_token_in_the_callback_url_and_a_bare_list_of_receipts(gateway):
+    sms = HttpSmsChannel(
+        name="sms",
+        options={
+            "url": f"{gateway.url}/send",
+            "callback": {
+                "auth": {"scheme": "token", "location": "param", "name": "key", "secret": "k-1"},
+                "records_path": "_",
+                "receipt": {"id": "id", "status": "state"},
+                "status_map": {"DELIVRD": "delivered", "UNDELIV": "failed"},
+            },
+        },
+    )
+    body = json.dumps([{"id": "m1", "state": "DELIVRD"}, {"id": "m2", "state": "UNDELIV"}])
+    factory = RequestFactory()
+    right = factory.post("/cb/?key=k-1", body, content_type="application/json")
+    assert sms.verify_callback(right)  # the key in the registered URL, the receipts in JSON
+    assert not sms.verify_callback(factory.post("/cb/", body, content_type="application/json"))
+    form = factory.post("/cb/?key=k-1", {"id": "m1", "state": "DELIVRD"})
+    assert sms.verify_callback(form)
+    assert not sms.verify_callback(factory.post("/cb/?key=k-2", {"id": "m1", "state": "DELIVRD"}))
+    assert [(r.provider_id, r.status) for r in sms.parse_receipts(right)] == [
+        ("m1", "delivered"),
+        ("m2", "failed"),
+    ]
