@@ -35,6 +35,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 
 from . import transport
@@ -59,8 +60,12 @@ class RapidProChannel:
         self.api_token = str(options.get("api_token") or "")
         self.urn_scheme = str(options.get("urn_scheme") or "tel")
         if self.urn_scheme not in ("tel", "whatsapp"):
-            raise ValueError(
-                f"RapidPro urn_scheme must be tel or whatsapp, not {self.urn_scheme!r}"
+            raise ImproperlyConfigured(
+                f"messaging channel {name}: urn_scheme must be tel or whatsapp"
+            )
+        if not self.base_url or not self.api_token:
+            raise ImproperlyConfigured(
+                f"messaging channel {name}: base_url and api_token are required"
             )
         self.languages: Mapping[str, str] = options.get("languages") or DEFAULT_LANGUAGES
         self.callback_secret = str(options.get("callback_secret") or "")

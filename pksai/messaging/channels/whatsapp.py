@@ -31,6 +31,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 
 from . import transport
@@ -77,6 +78,10 @@ class WhatsAppChannel:
         self.languages: Mapping[str, str] = options.get("languages") or {"id": "id", "en": "en"}
         self.named_parameters = options.get("template_parameters", "positional") == "named"
         self.timeout = transport.timeout_option(options)
+        if not self.phone_number_id or not self.access_token:
+            raise ImproperlyConfigured(
+                f"messaging channel {name}: phone_number_id and access_token are required"
+            )
 
     # Sending ---------------------------------------------------------------------------------
 

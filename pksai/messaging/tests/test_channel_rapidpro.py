@@ -10,6 +10,7 @@ import re
 import uuid
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory
 
 from pksai.messaging.channels.base import ChannelError, OutboundMessage
@@ -326,6 +327,9 @@ def test_a_webhook_without_input_carries_nothing(rapidpro):
     assert rp.parse_inbound(webhook_request(b"not json", WEBHOOK_SECRET)) == []
 
 
-def test_unknown_urn_scheme_is_a_configuration_error():
-    with pytest.raises(ValueError):
-        RapidProChannel(name="rp", options={"urn_scheme": "facebook"})
+def test_configuration_errors_are_found_when_the_channel_is_built():
+    options = {"base_url": "https://rapidpro.example.org", "api_token": API_TOKEN}
+    with pytest.raises(ImproperlyConfigured):
+        RapidProChannel(name="rp", options={**options, "urn_scheme": "facebook"})
+    with pytest.raises(ImproperlyConfigured):
+        RapidProChannel(name="rp", options={**options, "api_token": ""})

@@ -11,6 +11,7 @@ import json
 import time
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.test import RequestFactory
 
 from pksai.messaging.channels.base import ChannelError, OutboundMessage
@@ -413,3 +414,10 @@ def test_timeout_is_explicit(meta):
     with pytest.raises(ChannelError):
         channel(meta, timeout=0.3).send(message())
     assert time.monotonic() - started < 1.4
+
+
+def test_missing_credentials_are_found_when_the_channel_is_built():
+    with pytest.raises(ImproperlyConfigured):
+        WhatsAppChannel(name="whatsapp", options={"phone_number_id": PHONE_NUMBER_ID})
+    with pytest.raises(ImproperlyConfigured):
+        WhatsAppChannel(name="whatsapp", options={"access_token": TOKEN})
