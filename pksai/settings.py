@@ -218,7 +218,9 @@ DATABASES = {
 WEB_WORKERS = int(os.environ.get("PKSAI_WEB_WORKERS", str(2 * (os.cpu_count() or 1))))
 WEB_THREADS = int(os.environ.get("PKSAI_WEB_THREADS", "2"))
 WEB_TIMEOUT = int(os.environ.get("PKSAI_WEB_TIMEOUT", "60"))  # seconds per request
-DB_POOL_MAX = int(os.environ.get("PKSAI_DB_POOL_MAX", str(WEB_THREADS)))
+# Per process; a web process uses at most one per thread, other processes (the worker, a test
+# run's live server answering a browser's parallel requests) may need more than two.
+DB_POOL_MAX = int(os.environ.get("PKSAI_DB_POOL_MAX", str(max(4, WEB_THREADS))))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"]["connect_timeout"] = int(
