@@ -156,6 +156,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "pksai.core.middleware.SessionRenewalMiddleware",
     "pksai.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -212,10 +213,14 @@ DATABASES = {
 # PKSAI_DB_POOL_TIMEOUT seconds for one. The web server opens at most
 # PKSAI_WEB_WORKERS × PKSAI_DB_POOL_MAX. PKSAI_DB_POOL=0 turns pooling off (then
 # DB_CONN_MAX_AGE applies, 0 = close after every request).
-WEB_WORKERS = int(os.environ.get("PKSAI_WEB_WORKERS", "2"))
-WEB_THREADS = int(os.environ.get("PKSAI_WEB_THREADS", "4"))
+# Processes, not threads, use the cores (Python runs one thread at a time per process): two
+# per core, two threads each (measured: benchmarks/bench_load.py, decision 0015).
+WEB_WORKERS = int(os.environ.get("PKSAI_WEB_WORKERS", str(2 * (os.cpu_count() or 1))))
+WEB_THREADS = int(os.environ.get("PKSAI_WEB_THREADS", "2"))
 WEB_TIMEOUT = int(os.environ.get("PKSAI_WEB_TIMEOUT", "60"))  # seconds per request
-DB_POOL_MAX = int(os.environ.get("PKSAI_DB_POOL_MAX", str(WEB_THREADS)))
+# Per process; a web process uses at most one per thread, other processes (the worker, a test
+# run's live server answering a browser's parallel requests) may need more than two.
+DB_POOL_MAX = int(os.environ.get("PKSAI_DB_POOL_MAX", str(max(4, WEB_THREADS))))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"]["connect_timeout"] = int(
@@ -395,7 +400,8 @@ PKSAI_WEBAUTHN_RP_ID = os.environ.get("PKSAI_WEBAUTHN_RP_ID", "")
 PKSAI_WEBAUTHN_ORIGIN = os.environ.get("PKSAI_WEBAUTHN_ORIGIN", "")
 
 SESSION_COOKIE_AGE = 8 * 60 * 60  # a working day, renewed on activity
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False  # renewed by core.middleware.SessionRenewalMiddleware
+PKSAI_SESSION_RENEW_SECONDS = int(os.environ.get("PKSAI_SESSION_RENEW_SECONDS", "300"))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

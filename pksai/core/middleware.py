@@ -1,5 +1,6 @@
 import json
 import re
+import time
 import uuid
 import zoneinfo
 from typing import Any
@@ -192,4 +193,24 @@ class NoStoreMiddleware:
             if "Cache-Control" not in response:
                 response["Cache-Control"] = "no-store"
             response.setdefault("Pragma", "no-cache")
+        return response
+
+
+class SessionRenewalMiddleware:
+    """A signed-in session lasts SESSION_COOKIE_AGE from the last activity, renewed at most
+    every PKSAI_SESSION_RENEW_SECONDS (300): saving the session on every request (Django's
+    SESSION_SAVE_EVERY_REQUEST) costs a database write and commit per page."""
+
+    KEY = "_renewed"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and not session.is_empty():
+            now = int(time.time())
+            if now - int(session.get(self.KEY, 0)) >= settings.PKSAI_SESSION_RENEW_SECONDS:
+                session[self.KEY] = now  # modified: SessionMiddleware saves it, new expiry
         return response
