@@ -148,7 +148,6 @@ def indicator_map(
     rows = list(
         scoped(Boundary.objects.filter(level=LEVELS[group]), user, perm=VIEW, area_field="area")
         .filter(area_q("area", area))
-        .select_related("area")
         .order_by("area_id")
         .values_list("area_id", "area__name", "geometry", "west", "south", "east", "north")
     )

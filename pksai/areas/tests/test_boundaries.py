@@ -132,3 +132,17 @@ def test_an_island_smaller_than_the_tolerance_is_dropped_unless_it_is_all_there_
     assert len(kept) == 1
     alone = simplify(polygons_of({"type": "Polygon", "coordinates": [speck]}), 60)
     assert len(alone) == 1 and len(alone[0][0]) == 5  # kept as it was
+
+
+def test_the_admin_lists_outlines_with_their_source_and_licence_read_only(
+    areas, tmp_path, admin_client
+):
+    path = write(
+        tmp_path / "b.geojson",
+        [feature({"code": "73.71.01"}, polygon(square(119.40, -5.15, 0.02)))],
+    )
+    boundaries_load(paths=[path], source="Test outlines", licence="CC0 1.0")
+    listing = admin_client.get("/admin/areas/boundary/")
+    assert listing.status_code == 200
+    assert "Test outlines" in listing.content.decode() and "CC0 1.0" in listing.content.decode()
+    assert admin_client.get("/admin/areas/boundary/add/").status_code == 403
