@@ -11,7 +11,13 @@ from playwright.sync_api import Browser, expect
 
 from pksai.monitoring.indicators import active_indicators
 from pksai.monitoring.models import IndicatorTarget
-from tests.browser.helpers import demo_data, sign_in
+from tests.browser.helpers import (
+    AXE_TAGS,
+    axe_violations,
+    demo_data,
+    describe_violations,
+    sign_in,
+)
 
 SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
 LAPTOP = {"width": 1366, "height": 768}
@@ -74,7 +80,8 @@ def test_indicator_map_fits_a_phone_and_a_laptop(browser: Browser, live_server, 
     """The choropleth of the kecamatan beside the table (decision 0029), on test outlines —
     a made-up grid of six cells, not real boundaries (none are shipped) — at 390 × 844 and
     1366 × 768: the SVG no wider than its column, one path per kecamatan, the legend, the
-    caption pointing to the table. Screenshots: indicator-map-390.png, indicator-map-1366.png."""
+    caption pointing to the table, nothing for axe-core to report. Screenshots:
+    indicator-map-390.png, indicator-map-1366.png."""
     import json
 
     from pksai.areas.boundaries import boundaries_load
@@ -119,6 +126,8 @@ def test_indicator_map_fits_a_phone_and_a_laptop(browser: Browser, live_server, 
         box = svg.bounding_box()
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"]
         assert page.evaluate(WIDTH) <= viewport["width"], "the page scrolls sideways"
+        found = describe_violations(axe_violations(page, tags=AXE_TAGS))
+        assert not found, f"axe at {viewport['width']} px:\n{found}"
         page.get_by_test_id("map-section").scroll_into_view_if_needed()
         page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
         page.context.close()
