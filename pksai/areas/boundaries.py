@@ -351,3 +351,26 @@ def boundaries_load(
                 ],
             )
     return result
+
+
+SHIPPED_DIR = Path(__file__).resolve().parent / "data" / "boundaries"
+MANIFEST = "SOURCE.json"  # {"source": "...", "licence": "..."} beside the shipped files
+
+
+def boundaries_load_shipped(*, data_dir: Path = SHIPPED_DIR) -> BoundaryLoadResult | None:
+    """Load the outlines shipped inside the package (``areas/data/boundaries/``, gzipped
+    GeoJSON with a ``SOURCE.json`` naming their source and licence); None when none ship —
+    as today (decision 0029). Files without the manifest are refused: a licence must be
+    recorded."""
+    files = geojson_files([data_dir]) if data_dir.is_dir() else []
+    if not files:
+        return None
+    manifest_path = data_dir / MANIFEST
+    if not manifest_path.is_file():
+        raise ValueError(f"{manifest_path} is missing: the source and licence must be recorded")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    return boundaries_load(
+        paths=files,
+        source=str(manifest.get("source") or ""),
+        licence=str(manifest.get("licence") or ""),
+    )

@@ -146,3 +146,22 @@ def test_the_admin_lists_outlines_with_their_source_and_licence_read_only(
     assert listing.status_code == 200
     assert "Test outlines" in listing.content.decode() and "CC0 1.0" in listing.content.decode()
     assert admin_client.get("/admin/areas/boundary/add/").status_code == 403
+
+
+def test_shipped_outlines_load_with_the_source_and_licence_of_their_manifest(areas, tmp_path):
+    from pksai.areas.boundaries import SHIPPED_DIR, boundaries_load_shipped
+
+    assert boundaries_load_shipped(data_dir=tmp_path / "absent") is None
+    assert boundaries_load_shipped(data_dir=SHIPPED_DIR) is None  # none ship yet (0029)
+    write(
+        tmp_path / "73.geojson.gz",
+        [feature({"code": "73.71.01"}, polygon(square(119.40, -5.15, 0.02)))],
+        gz=True,
+    )
+    with pytest.raises(ValueError, match="SOURCE.json"):
+        boundaries_load_shipped(data_dir=tmp_path)
+    (tmp_path / "SOURCE.json").write_text(json.dumps({"source": "Shipped", "licence": "CC0"}))
+    result = boundaries_load_shipped(data_dir=tmp_path)
+    assert result is not None and result.created == 1
+    stored = Boundary.objects.get(area_id="73.71.01")
+    assert (stored.source, stored.licence) == ("Shipped", "CC0")
