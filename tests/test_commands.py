@@ -39,7 +39,7 @@ from django.utils import timezone
 from pksai.accounts.models import ApiToken, Organisation
 from pksai.accounts.roles import ROLES
 from pksai.accounts.tests.factories import make_user
-from pksai.areas.models import Area
+from pksai.areas.models import Area, Boundary
 from pksai.cases.tests.conftest import team  # noqa: F401  (the case-work team fixture)
 from pksai.cli import main
 from pksai.core.tests.processes import descendants, free_port, live_processes, owner_login
@@ -54,6 +54,7 @@ CONSOLE_SCRIPT = Path(sys.executable).with_name("pksai")
 TESTED = {
     "migrate": ["test_migrate", "test_migrate_console_script_builds_a_fresh_database"],
     "load-areas": ["test_load_areas"],
+    "load-boundaries": ["test_load_boundaries"],
     "demo": ["test_demo_on_an_empty_database"],
     "import-registry": ["test_import_registry"],
     "synth-registry": ["test_synth_registry"],
@@ -269,6 +270,36 @@ def test_load_areas(pksai):
     assert Area.objects.count() == sum(by_level.values())
 
 
+def test_load_boundaries(pksai, pilot_areas, tmp_path):
+    ring = [[119.40, -5.15], [119.42, -5.15], [119.42, -5.13], [119.40, -5.13], [119.40, -5.15]]
+    features = [
+        {"type": "Feature", "properties": {"code": code}, "geometry": geometry}
+        for code, geometry in (
+            ("73.71.01", {"type": "Polygon", "coordinates": [ring]}),
+            ("73.71.99", {"type": "Polygon", "coordinates": [ring]}),
+            ("73.06.01", {"type": "LineString", "coordinates": ring}),
+        )
+    ]
+    path = write(
+        tmp_path / "outlines.geojson",
+        json.dumps({"type": "FeatureCollection", "features": features}),
+    )
+    ran = pksai("load-boundaries", path, "--source", "test shapes", "--licence", "CC0 1.0")
+    assert "read 3, created 1, updated 0, unchanged 0, rejected 2" in ran.out
+    assert "73.71.99: unknown code" in ran.err and "73.06.01: bad geometry" in ran.err
+    stored = Boundary.objects.get(area_id="73.71.01")
+    assert (stored.source, stored.licence, stored.points) == ("test shapes", "CC0 1.0", 5)
+    again = pksai("load-boundaries", tmp_path, "--source", "test shapes", "--licence", "CC0 1.0")
+    assert "created 0, updated 0, unchanged 1" in again.out
+    assert Boundary.objects.count() == 1
+    assert (
+        "No such file"
+        in pksai(
+            "load-boundaries", tmp_path / "none.geojson", "--source", "s", "--licence", "l", code=1
+        ).err
+    )
+
+
 @pytest.mark.django_db
 def test_sync_roles(pksai):
     coordinator = Group.objects.get(name="coordinator")
@@ -472,6 +503,7 @@ def test_demo_on_an_empty_database(pksai, settings, tmp_path):
     assert Beneficiary.objects.exists() and PaymentCycle.objects.exists()
     assert Complaint.objects.exists() and BudgetLine.objects.exists()
     assert "gowa.coordinator" in out
+    assert "No area outlines ship with PKSAI yet" in out  # decision 0029: no map in the demo
 
     users = User.objects.count()
     settings.DEBUG = False  # --if-empty on a database with users does nothing, even on a server

@@ -71,3 +71,41 @@ class Area(models.Model):
         if not prefix or self.name.lower().startswith(prefix.lower() + " "):
             return self.name
         return f"{prefix} {self.name}"
+
+
+class Boundary(models.Model):
+    """The outline of one area for maps: its (simplified) polygons as GeoJSON coordinates in
+    longitude/latitude, their bounding box, and where they came from under which licence.
+
+    Loaded by ``pksai load-boundaries`` (``areas.boundaries``); drawn as server-side SVG by
+    ``monitoring.maps``. One row per area; a reload replaces the row (``digest`` tells whether
+    anything changed)."""
+
+    area = models.OneToOneField(
+        Area,
+        verbose_name=_("area"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="boundary",
+    )
+    level = models.PositiveSmallIntegerField(_("level"), choices=Area.Level.choices)
+    # MultiPolygon coordinates: [[[ [lon, lat], … ] ring, …] polygon, …], rounded to 5 decimals
+    geometry = models.TextField(_("geometry (GeoJSON coordinates)"))
+    west = models.FloatField(_("west"))
+    south = models.FloatField(_("south"))
+    east = models.FloatField(_("east"))
+    north = models.FloatField(_("north"))
+    points = models.PositiveIntegerField(_("points after simplification"))
+    source = models.CharField(_("source"), max_length=300)
+    licence = models.CharField(_("licence"), max_length=200)
+    digest = models.CharField(_("digest"), max_length=64)
+    loaded_at = models.DateTimeField(_("loaded at"))
+
+    class Meta:
+        verbose_name = _("area boundary")
+        verbose_name_plural = _("area boundaries")
+        ordering = ["area_id"]
+        indexes = [models.Index(fields=["level", "area"], name="boundary_level_area")]
+
+    def __str__(self) -> str:
+        return f"{self.area_id} ({self.points} points)"

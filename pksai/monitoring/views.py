@@ -20,7 +20,16 @@ from django.views.decorators.http import require_GET
 
 from pksai.accounts.scoping import require_perm
 from pksai.audit.services import audit_record
-from pksai.monitoring import charts, exports, finance, finance_years, population, targets, tiles
+from pksai.monitoring import (
+    charts,
+    exports,
+    finance,
+    finance_years,
+    maps,
+    population,
+    targets,
+    tiles,
+)
 from pksai.monitoring import finance_tables as finance_tables_of
 from pksai.monitoring.forms import (
     AREA_DIGITS,
@@ -29,6 +38,7 @@ from pksai.monitoring.forms import (
     DashboardForm,
     FinanceForm,
     Period,
+    area_groups,
     column_title,
 )
 from pksai.monitoring.indicators import (
@@ -260,6 +270,32 @@ def baseline_table(
     )
 
 
+def indicator_map_parts(
+    indicator: Indicator, card: Card, *, user, area: str, period: Period, allowed: list[str]
+) -> tuple[str, maps.Choropleth | None, exports.Table | None]:
+    """The map's level (the card's grouping if it is an area level, else the level below the
+    user's or the chosen area), its choropleth (None without loaded outlines) and, when the
+    card shows another grouping, the table of the mapped values (the map's text version)."""
+    if card.group in AREA_DIGITS:
+        group, values = card.group, card.values
+    else:
+        group = next((g for g in area_groups(user, area) if g in allowed), "")
+        if not group:
+            return "", None, None
+        values = indicator_values(
+            indicator, user=user, start=period.start, end=period.end, group=group, area=area
+        )
+    choropleth = maps.indicator_map(indicator, values, user=user, group=group, area=area)
+    table = None
+    if group != card.group:
+        table = display(
+            exports.indicator_table(
+                indicator, values, card.overall, group_label=column_title(group), publish=False
+            )
+        )
+    return group, choropleth, table
+
+
 @login_required
 @require_GET
 def indicator_detail(request, code: str):
@@ -328,6 +364,9 @@ def indicator_detail(request, code: str):
         before_after = baseline_table(
             indicator, card.values, user=request.user, group=card.group, area=area, period=period
         )
+        map_group, choropleth, map_table = indicator_map_parts(
+            indicator, card, user=request.user, area=area, period=period, allowed=allowed
+        )
         context.update(
             tile=tile,
             card=card,
@@ -336,6 +375,10 @@ def indicator_detail(request, code: str):
             others=others,
             trend_chart=trend_chart,
             before_after=display(before_after) if before_after else None,
+            map_group=map_group,
+            map_group_label=GROUP_LABELS[map_group] if map_group else "",
+            choropleth=choropleth,
+            map_table=map_table,
         )
     return render(request, "monitoring/indicator.html", context, status=200 if valid else 400)
 

@@ -11,7 +11,13 @@ from playwright.sync_api import Browser, expect
 
 from pksai.monitoring.indicators import active_indicators
 from pksai.monitoring.models import IndicatorTarget
-from tests.browser.helpers import demo_data, sign_in
+from tests.browser.helpers import (
+    AXE_TAGS,
+    axe_violations,
+    demo_data,
+    describe_violations,
+    sign_in,
+)
 
 SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
 LAPTOP = {"width": 1366, "height": 768}
@@ -68,3 +74,60 @@ def test_coordinator_dashboard_is_one_screen_of_tiles(browser: Browser, live_ser
     assert phone.evaluate(WIDTH) <= PHONE["width"], "the page scrolls sideways"
     phone.screenshot(path=str(SCREENSHOTS / "dashboard-390.png"), full_page=True)
     phone.context.close()
+
+
+def test_indicator_map_fits_a_phone_and_a_laptop(browser: Browser, live_server, tmp_path):
+    """The choropleth of the kecamatan beside the table (decision 0029), on test outlines —
+    a made-up grid of six cells, not real boundaries (none are shipped) — at 390 × 844 and
+    1366 × 768: the SVG no wider than its column, one path per kecamatan, the legend, the
+    caption pointing to the table, nothing for axe-core to report. Screenshots:
+    indicator-map-390.png, indicator-map-1366.png."""
+    import json
+
+    from pksai.areas.boundaries import boundaries_load
+    from pksai.areas.tests.factories import make_areas
+
+    demo_data()
+    names = ["Mamajang", "Makassar", "Ujung Pandang", "Wajo", "Bontoala"]
+    make_areas([(f"73.71.0{i}", name) for i, name in enumerate(names, start=2)])
+    features = []
+    for index in range(6):  # a 3 × 2 grid of slightly uneven cells around Makassar
+        col, row = index % 3, index // 3
+        west, south = 119.40 + col * 0.03, -5.20 + row * 0.03
+        ring = [
+            [west, south],
+            [west + 0.015, south - 0.004 * (col % 2)],
+            [west + 0.03, south],
+            [west + 0.03, south + 0.03],
+            [west + 0.012, south + 0.03 + 0.003 * (row % 2)],
+            [west, south + 0.03],
+            [west, south],
+        ]
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"code": f"73.71.0{index + 1}"},
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        )
+    path = tmp_path / "grid.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    boundaries_load(paths=[path], source="browser test grid", licence="CC0 1.0")
+    base = live_server.url
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for viewport, name in ((PHONE, "indicator-map-390.png"), (LAPTOP, "indicator-map-1366.png")):
+        page = browser.new_context(viewport=viewport).new_page()
+        sign_in(page, base, "makassar.coordinator")
+        page.goto(base + "/monitoring/indicators/cases_reported/")
+        svg = page.get_by_test_id("map")
+        expect(svg).to_be_visible()
+        expect(svg.locator("path")).to_have_count(6)
+        expect(page.get_by_test_id("map-legend")).to_be_visible()
+        box = svg.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"]
+        assert page.evaluate(WIDTH) <= viewport["width"], "the page scrolls sideways"
+        found = describe_violations(axe_violations(page, tags=AXE_TAGS))
+        assert not found, f"axe at {viewport['width']} px:\n{found}"
+        page.get_by_test_id("map-section").scroll_into_view_if_needed()
+        page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+        page.context.close()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import zipfile
 from collections import defaultdict
@@ -787,6 +788,28 @@ def _walk_one(walk, client, role, language, url, usernames, data, post=None):  #
     return response.status_code
 
 
+def _test_outline() -> None:
+    """A made-up square for one Makassar kecamatan (no outlines ship, decision 0029): the
+    Makassar users' indicator pages draw the map, the national ones (provinces) say that no
+    outlines are loaded — the walk reads both."""
+    import tempfile
+    from pathlib import Path
+
+    from pksai.areas.boundaries import boundaries_load
+
+    ring = [[119.40, -5.15], [119.42, -5.15], [119.42, -5.13], [119.40, -5.13], [119.40, -5.15]]
+    feature = {
+        "type": "Feature",
+        "properties": {"code": "73.71.01"},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "outline.geojson"
+        path.write_text(json.dumps(feature), encoding="utf-8")
+        result = boundaries_load(paths=[path], source="language walk", licence="CC0 1.0")
+    assert result.created == 1, result.rejected
+
+
 @pytest.fixture(scope="module")
 def walk(django_db_setup, django_db_blocker) -> Iterator[Walk]:
     from pksai.accounts.models import User
@@ -796,6 +819,7 @@ def walk(django_db_setup, django_db_blocker) -> Iterator[Walk]:
         with transaction.atomic():
             _pilot_areas()
             call_command("demo", "--households", "60", "--force", stdout=io.StringIO())
+            _test_outline()
             urls = _urls()
             usernames = tuple(
                 sorted(User.objects.values_list("username", flat=True), key=len, reverse=True)

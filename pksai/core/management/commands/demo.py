@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from pksai.accounts.demo import DEMO_PASSWORD, demo_accounts
 from pksai.accounts.models import User
+from pksai.areas.boundaries import boundaries_load_shipped
 from pksai.areas.models import Area
 from pksai.cases.demo import demo_cases
 from pksai.grievances.demo import demo_complaints
@@ -62,6 +63,15 @@ class Command(BaseCommand):
             )
         if not Area.objects.exists():
             call_command("load_areas", stdout=self.stdout)
+        outlines = boundaries_load_shipped()
+        if outlines is None:
+            self.stdout.write(
+                "No area outlines ship with PKSAI yet (decision 0029): the indicator pages "
+                "show their tables without a map until `pksai load-boundaries` is run."
+            )
+        else:
+            counts = ", ".join(f"{k} {v:,}" for k, v in outlines.as_dict().items())
+            self.stdout.write(f"Area outlines: {counts}.")
         users = demo_accounts()
         batch = demo_registry(households=households)
         if batch is not None:
