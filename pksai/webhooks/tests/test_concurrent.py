@@ -20,8 +20,8 @@ DELIVERIES = 30
 def test_two_workers_never_deliver_one_delivery_twice(team, admin, receiver):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite's in-memory test database cannot hold concurrent writers")
-    from pksai.cases.tests.factories import make_child
     from pksai.cases.services import case_register
+    from pksai.cases.tests.factories import make_child
 
     _subscriber, receiver.secret = subscriber_create(
         by=admin, name="Dinsos", url=receiver.url, events=["case.registered"]
