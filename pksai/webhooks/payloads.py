@@ -35,7 +35,6 @@ SPECS: dict[str, Spec] = {
             "channel": F("channel"),
             "regency": F("regency_id"),
             "area": F("area_id"),
-            "restricted": F("restricted"),
             "registered_at": F("created_at"),
             "stage_due_at": F("stage_due_at"),
         },
