@@ -221,6 +221,8 @@ API_ROUTES: dict[str, dict[str, str]] = {
         "notice_id": "breach_notice",
     },
     "/api/v1/retention/holds/{pk}/release": {"pk": "legal_hold"},
+    "/api/v1/webhooks/subscribers/{pk}/deliveries": {"pk": "webhook_subscriber"},
+    "/api/v1/webhooks/deliveries/{pk}/replay": {"pk": "webhook_delivery"},
 }
 # every other path under /api/v1/cases/{pk}/, /api/v1/programs/rounds/{pk}/ and
 # /api/v1/complaints/{pk}/ takes the case, the round and the complaint
