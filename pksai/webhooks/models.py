@@ -14,6 +14,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from pksai.core.fields import EncryptedCharField
@@ -120,7 +121,7 @@ class Delivery(models.Model):
     last_error = models.CharField(_("last error"), max_length=300, blank=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     replays = models.PositiveIntegerField(_("replays"), default=0)
-    created_at = models.DateTimeField(_("created"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
         verbose_name = _("webhook delivery")
