@@ -32,6 +32,8 @@ PKSAI_MONITORING_CACHE_SECONDS, PKSAI_MONITORING_CACHE_LOCATION  how long dashbo
 PKSAI_WEB_WORKERS, PKSAI_WEB_THREADS, PKSAI_WEB_TIMEOUT, PKSAI_DB_POOL*, PKSAI_MAX_*_BYTES,
 PKSAI_READY_WORKER_STALE_SECONDS, PKSAI_SCHEDULER_EVERY  the server (decision 0015, README)
 PKSAI_RETENTION_EVERY_HOURS  how often the scheduler queues the retention run (24; 0: by hand)
+PKSAI_WEBHOOK_*  outbound webhooks: timeout (10 s), first retry (30 s, doubling up to 6 h),
+               attempts before giving up (8), hosts allowed plain http (none) — decision 0035
 """
 
 import os
@@ -146,6 +148,7 @@ INSTALLED_APPS = [
     "pksai.privacy",
     "pksai.monitoring",
     "pksai.retention",
+    "pksai.webhooks",
     "pksai.ops",
     "pksai.api",
 ]
@@ -529,6 +532,16 @@ READY_WORKER_STALE_SECONDS = int(os.environ.get("PKSAI_READY_WORKER_STALE_SECOND
 SCHEDULER_EVERY_SECONDS = int(os.environ.get("PKSAI_SCHEDULER_EVERY", "300"))
 # The scheduler queues the retention run (pksai.retention) this often; 0: only by hand.
 RETENTION_EVERY_HOURS = int(os.environ.get("PKSAI_RETENTION_EVERY_HOURS", "24"))
+# Outbound webhooks (pksai.webhooks, decision 0035): seconds a receiver has to answer, the
+# first retry's wait (doubling per failed try, capped), tries before a delivery has failed,
+# and the hosts a subscriber may reach over plain http (tests, a receiver on this machine).
+PKSAI_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("PKSAI_WEBHOOK_TIMEOUT_SECONDS", "10"))
+PKSAI_WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("PKSAI_WEBHOOK_BACKOFF_SECONDS", "30"))
+PKSAI_WEBHOOK_BACKOFF_MAX_SECONDS = float(
+    os.environ.get("PKSAI_WEBHOOK_BACKOFF_MAX_SECONDS", str(6 * 3600))
+)
+PKSAI_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("PKSAI_WEBHOOK_MAX_ATTEMPTS", "8"))
+PKSAI_WEBHOOK_ALLOW_HTTP_HOSTS = env_list("PKSAI_WEBHOOK_ALLOW_HTTP_HOSTS", "")
 
 # --- API --------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50

@@ -65,7 +65,9 @@ NOT_RECORDS = {
 # Records of national programs, not of an area (a payment cycle: program × period; a payer
 # batch listed on it): any role with the permission opens them and sees its own areas'
 # lines; without the permission, a 403 like every list. Only the leak check applies.
-NOT_AREA_RECORDS = {"cycle", "batch"}
+NOT_AREA_RECORDS = {"cycle", "batch", "webhook_subscriber", "webhook_delivery"}
+# (Webhook subscribers and their deliveries are administrators' configuration for the whole
+# installation, not records of an area: the permission decides.)
 # Routes that answer 404 to a user who may see the record (not a denial, not audited).
 NOT_FOUND_WHEN_ALLOWED = {
     "programs/nominations/<int:pk>/photo/": "the demo nomination has no photo",
@@ -155,6 +157,11 @@ PAGE_ROUTES: dict[str, dict[str, str]] = {
         "pk": "breach",
         "notice_id": "breach_notice",
     },
+    "webhooks/<int:pk>/": {"pk": "webhook_subscriber"},
+    "webhooks/<int:pk>/rotate/": {"pk": "webhook_subscriber"},
+    "webhooks/<int:pk>/approve/": {"pk": "webhook_subscriber"},
+    "webhooks/<int:pk>/revoke/": {"pk": "webhook_subscriber"},
+    "webhooks/deliveries/<int:pk>/replay/": {"pk": "webhook_delivery"},
 }
 # every other route under cases/<pk>/ (or cases/<case_pk>/) takes the case, and every route
 # under complaints/<pk>/ the complaint: see _targets_of
@@ -214,6 +221,8 @@ API_ROUTES: dict[str, dict[str, str]] = {
         "notice_id": "breach_notice",
     },
     "/api/v1/retention/holds/{pk}/release": {"pk": "legal_hold"},
+    "/api/v1/webhooks/subscribers/{pk}/deliveries": {"pk": "webhook_subscriber"},
+    "/api/v1/webhooks/deliveries/{pk}/replay": {"pk": "webhook_delivery"},
 }
 # every other path under /api/v1/cases/{pk}/, /api/v1/programs/rounds/{pk}/ and
 # /api/v1/complaints/{pk}/ takes the case, the round and the complaint
@@ -365,7 +374,12 @@ def _records() -> tuple[dict[str, Record], set[str]]:
     subject_request = _first(SubjectRequest, area__code__startswith=MAKASSAR + ".", kind="access")
     breach = _first(Breach, area__code__startswith=MAKASSAR)
     breach_notice = _first(BreachNotice, breach=breach, status="pending")
+    from pksai.core.tests.test_language_walk import _webhook_sample
+
+    webhook_subscriber, webhook_delivery = _webhook_sample()
     made = {
+        "webhook_subscriber": webhook_subscriber,
+        "webhook_delivery": webhook_delivery,
         "legal_hold": legal_hold,
         "consent": consent,
         "legal_ground": legal_ground,

@@ -337,6 +337,12 @@ ROLES: tuple[Role, ...] = (
             "privacy.view_requestrule",
             "privacy.add_requestrule",
             "retention.add_retentionrule",
+            # outbound webhooks: subscribers, their delivery logs and replays (decision 0035)
+            "webhooks.view_subscriber",
+            "webhooks.add_subscriber",
+            "webhooks.change_subscriber",
+            "webhooks.approve_subscriber",
+            "webhooks.view_delivery",
         )
         + _SEE_RETENTION
         + _HOLDS

@@ -17,6 +17,7 @@ from pksai.referrals.api import router as referrals_router
 from pksai.registry.api import router as registry_router
 from pksai.retention.api import router as retention_router
 from pksai.vulnerability.api import router as vulnerability_router
+from pksai.webhooks.api import router as webhooks_router
 
 api.add_router("/areas/", areas_router, tags=["areas"])
 api.add_router("/", accounts_router, tags=["accounts"])
@@ -34,6 +35,7 @@ api.add_router("/monitoring/finance/", finance_router, tags=["monitoring"])
 api.add_router("/monitoring/", monitoring_router, tags=["monitoring"])
 api.add_router("/privacy/", privacy_router, tags=["data protection"])
 api.add_router("/retention/", retention_router, tags=["retention"])
+api.add_router("/webhooks/", webhooks_router, tags=["webhooks"])
 
 declare_errors(api)  # after every router is mounted
 urls = api.urls

@@ -57,6 +57,7 @@ from pksai.cases.workflow import (
     Stage,
 )
 from pksai.registry.models import Identity, Person
+from pksai.webhooks.services import event_emit
 
 logger = logging.getLogger(__name__)
 
@@ -254,6 +255,7 @@ def case_register(
             _alert(coordinator, case, "case_no_supervisor", number=case.number)
         detail["no_supervisor"] = [u.get_username() for u in coordinators]
     audit_record(action="create", actor=by, obj=case, detail=detail)
+    event_emit(kind="case.registered", obj=case)
     return case
 
 
@@ -400,6 +402,7 @@ def case_transition(
     _event(case, by, name, reason, from_stage=source, to_stage=case.stage)
     _alerts_after_move(case, by)
     audit_record(action="update", actor=by, obj=case, detail={"transition": name, "from": source})
+    event_emit(kind="case.closed" if case.stage == Stage.CLOSED else "case.moved", obj=case)
     return case
 
 

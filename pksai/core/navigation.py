@@ -51,6 +51,7 @@ ACCOUNT: tuple[tuple[Choice, ...], ...] = (
     # oversight, like the audit trail: a coordinator is told of breaches, the data protection
     # officer records them (their daily work, data requests, is a main link)
     (("privacy:breaches", _("Breach register"), "privacy.view_breach"),),
+    (("webhooks:list", _("Webhooks"), "webhooks.view_subscriber"),),
     (("admin:index", _("Administration"), STAFF),),
     (("api:openapi-view", "API", None),),
 )

@@ -50,6 +50,7 @@ from pksai.grievances.models import (
     Status,
 )
 from pksai.grievances.notifiers import notify
+from pksai.webhooks.services import event_emit
 
 ADD = "grievances.add_complaint"
 VIEW = "grievances.view_complaint"
@@ -236,6 +237,7 @@ def _create(
         obj=complaint,
         detail={"channel": channel, "category": data.category, "restricted": restricted},
     )
+    event_emit(kind="complaint.filed", obj=complaint)
     _notify(
         complaint,
         _("Your complaint was received. Tracking code: %(code)s.") % {"code": complaint.code},
@@ -437,6 +439,7 @@ def complaint_resolve(
     )
     _event(complaint, by, ComplaintEvent.Kind.RESOLVED, complaint.resolution)
     audit_record(action="update", actor=by, obj=complaint, detail={"status": "resolved"})
+    event_emit(kind="complaint.resolved", obj=complaint)
     _notify(
         complaint,
         _("Complaint %(code)s is resolved: %(resolution)s")

@@ -55,6 +55,7 @@ from pksai.programs.models import Beneficiary, BenefitRule, Program, Suspension
 from pksai.programs.services import benefit_rule_on
 from pksai.registry.importer import ERROR_SCHEMA, ROW, ExtractError, stable_hash
 from pksai.registry.tabular import ImportCounts, read_table
+from pksai.webhooks.services import events_emit_bulk
 
 MANAGE = "payments.add_paymentcycle"
 MAX_DISCREPANCIES = 500  # listed on the page; the counts cover all
@@ -641,7 +642,13 @@ def entitlement_status_update(entitlements: QuerySet[Entitlement]) -> int:
         .cast(pl.Int64)
         .alias("days_late"),
     )
-    return bulk_update(table=Entitlement._meta.db_table, frame=frame, key="id")
+    updated = bulk_update(table=Entitlement._meta.db_table, frame=frame, key="id")
+    # outbound webhooks, once per entitlement (decision 0035)
+    events_emit_bulk(
+        kind="payment.delivered", queryset=entitlements.filter(status=S.PAID), once=True
+    )
+    events_emit_bulk(kind="payment.held", queryset=entitlements.filter(status=S.HELD), once=True)
+    return updated
 
 
 # --- the card ledger and reconciliation ---------------------------------------------------

@@ -32,6 +32,7 @@ from pksai.programs.models import (
     Sanction,
     Suspension,
 )
+from pksai.webhooks.services import event_emit
 
 MANAGE = "programs.change_beneficiary"
 SUSPEND = "programs.add_suspension"
@@ -175,6 +176,7 @@ def _exit(beneficiary: Beneficiary, reason: str, on: date, notes: str) -> None:
     beneficiary.exit_notes = notes[:300]
     beneficiary.version += 1
     beneficiary.save(update_fields=["status", "exit_reason", "exit_date", "exit_notes", "version"])
+    event_emit(kind="beneficiary.exited", obj=beneficiary)
 
 
 def reconfirmation_due(*, user, program: Program, as_of: date | None = None) -> QuerySet:

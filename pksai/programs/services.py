@@ -51,6 +51,7 @@ from pksai.registry.codes import COLUMN_BY_NAME, HOUSEHOLD_COLUMNS
 from pksai.registry.models import Person
 from pksai.vulnerability.models import RuleSet
 from pksai.vulnerability.services import _typed, ruleset_activate, ruleset_active, ruleset_create
+from pksai.webhooks.services import event_emit, events_emit_bulk
 
 RULES_DIR = Path(__file__).parent / "rules"
 NOMINATE = "programs.add_nomination"
@@ -759,6 +760,7 @@ def enrol(
         obj=beneficiary,
         detail={"program": program.code, "nomination": nomination.pk},
     )
+    event_emit(kind="beneficiary.enrolled", obj=beneficiary)
     return beneficiary
 
 
@@ -844,6 +846,9 @@ def round_enrol(*, by: User, selection: SelectionRound, start_date: date) -> dic
         actor=by,
         object_type="programs.beneficiary",
         detail={"round": selection.pk, "enrolled": len(new), "waiting": len(waiting)},
+    )
+    events_emit_bulk(
+        kind="beneficiary.enrolled", queryset=Beneficiary.objects.filter(round=selection), once=True
     )
     return {"enrolled": len(new), "waiting": waiting}
 

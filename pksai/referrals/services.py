@@ -41,6 +41,7 @@ from pksai.referrals.models import (
 )
 from pksai.referrals.selectors import is_focal_person, overdue_q, sees_case
 from pksai.referrals.workflow import AWAITING_ANSWER, IN_HAND, MOVES, PROVIDER
+from pksai.webhooks.services import event_emit
 
 SEND = "referrals.add_referral"
 CHANGE = "referrals.change_referral"
@@ -235,6 +236,7 @@ def referral_send(
             "basis": _basis_label(basis),
         },
     )
+    event_emit(kind="referral.sent", obj=referral)
     _mail_on_commit(
         _focal_persons(organisation),
         _("PKSAI: new referral %(n)s") % {"n": referral.number},
@@ -300,6 +302,7 @@ def transfer_send(
             "basis": _basis_label(basis),
         },
     )
+    event_emit(kind="referral.sent", obj=referral)
     return referral
 
 
@@ -371,6 +374,14 @@ class Answer:
     provided: str = ""
     outcome: str = ""
     owner: User | None = None  # for an accepted transfer: the receiving social worker
+
+
+# The moves an outbound webhook reports (pksai.webhooks, decision 0035).
+MOVE_EVENTS = {
+    "accept": "referral.answered",
+    "decline": "referral.answered",
+    "deliver": "referral.delivered",
+}
 
 
 def referral_move(
@@ -462,6 +473,8 @@ def referral_move(
             obj=locked,
             detail={"move": name, "status": locked.status, "case": locked.case.number},
         )
+        if name in MOVE_EVENTS:
+            event_emit(kind=MOVE_EVENTS[name], obj=locked)
     return locked
 
 

@@ -167,6 +167,52 @@ def _satisfaction_token() -> str:
     return token
 
 
+def _webhook_sample():
+    """A webhook subscriber (approved for personal data) with one failed delivery: the demo
+    has none."""
+    from django.utils import timezone
+
+    from pksai.accounts.models import User
+    from pksai.cases.models import Case
+    from pksai.webhooks.models import Delivery, Event, Subscriber
+
+    admin = User.objects.get(username="national.administrator")
+    subscriber = Subscriber.objects.create(
+        name="Sistem Dinsos Provinsi",
+        url="https://dinsos.example.id/pksai",
+        secret="whsec_walk",
+        events=["case.registered", "payment.held"],
+        area_id="73.71",
+        personal_data=True,
+        personal_purpose="Layanan terpadu",
+        personal_approved_by=admin,
+        personal_approved_at=timezone.now(),
+        created_by=admin,
+    )
+    case = Case.objects.order_by("pk").first()
+    event = Event.objects.create(
+        kind="case.registered",
+        model="cases.case",
+        object_id=case.pk,
+        area_code=case.area_id,
+        occurred_at=timezone.now(),
+        data={"case": case.pk, "number": case.number},
+        emit_key="00000000-0000-0000-0000-000000000001",
+    )
+    delivery = Delivery.objects.create(
+        event=event,
+        subscriber=subscriber,
+        status=Delivery.Status.FAILED,
+        attempts=8,
+        tries=8,
+        last_status_code=503,
+        last_error="HTTP 503",
+        last_attempt_at=timezone.now(),
+        created_at=timezone.now(),
+    )
+    return subscriber, delivery
+
+
 def _sample_values() -> dict[str, list]:
     """Values for the path parameters, by the route they fill: ``route → [kwargs, ...]``."""
     from pksai.accounts.models import Organisation
@@ -237,6 +283,8 @@ def _sample_values() -> dict[str, list]:
     subject_request = _first(SubjectRequest, area__code__startswith=makassar + ".", kind="access")
     breach = _first(Breach, area__code__startswith=makassar)
     notice = _first(BreachNotice, breach=breach, status="pending")
+
+    subscriber, delivery = _webhook_sample()
 
     def one(**kwargs):
         return [kwargs] if all(v is not None for v in kwargs.values()) else []
@@ -323,6 +371,8 @@ def _sample_values() -> dict[str, list]:
             pk=getattr(ground, "case_id", None), ground_id=getattr(ground, "pk", None)
         ),
         "privacy/requests/<int:pk>/": one(pk=getattr(subject_request, "pk", None)),
+        "webhooks/<int:pk>/": [{"pk": subscriber.pk}],
+        "webhooks/deliveries/<int:pk>/replay/": [{"pk": delivery.pk}],
         "privacy/breaches/<int:pk>/": one(pk=getattr(breach, "pk", None)),
         "privacy/breaches/<int:pk>/notices/<int:notice_id>/": one(
             pk=getattr(breach, "pk", None), notice_id=getattr(notice, "pk", None)
@@ -429,6 +479,9 @@ def _post_steps() -> list[tuple[str, str, dict]]:
 
     case = Case.objects.filter(regency_id="73.71", stage="implementation").order_by("pk").first()
     closed = Case.objects.filter(regency_id="73.71", stage="closed").order_by("pk").first()
+    from pksai.webhooks.models import Subscriber
+
+    subscriber = Subscriber.objects.order_by("pk").first()
     wrong = {"username": "walk.nobody", "password": "not-the-password"}
     return [
         # five failed sign-ins lock the account: the sixth shows the lockout page
@@ -448,6 +501,9 @@ def _post_steps() -> list[tuple[str, str, dict]]:
         ("makassar.social_worker", f"/cases/{case.pk}/notes/new/", {"text": "Kunjungan."}),
         # the one-time satisfaction link, shown once
         ("makassar.social_worker", f"/cases/{closed.pk}/satisfaction/link/", {}),
+        # a webhook subscriber sent empty (errors), and a new secret shown once
+        ("national.administrator", "/webhooks/new/", {"name": ""}),
+        ("national.administrator", f"/webhooks/{subscriber.pk}/rotate/", {}),
     ]
 
 

@@ -111,6 +111,12 @@ def test_reconfirmation_lists_who_is_due_and_records_exits(officer):
         "moved",
         date(2026, 7, 1),
     )
+    # the outbound webhooks' outbox has the exit, without the name (decision 0035)
+    from pksai.webhooks.models import Event
+
+    exit_event = Event.objects.get(kind="beneficiary.exited")
+    assert exit_event.object_id == recent.pk and exit_event.data["exit_reason"] == "moved"
+    assert exit_event.data["program"] == "pks_anjal" and "Baru" not in str(exit_event.data)
     gowa = make_user("gpo", roles=["program_officer"], scope=["73.06"])
     assert (
         list(compliance.reconfirmation_due(user=gowa, program=pksa, as_of=date(2027, 1, 1))) == []

@@ -74,6 +74,15 @@ def test_full_lifecycle_flows_back_to_case_and_plan_action(team, dukcapil):
         "delivered",
         "closed",
     ]
+    # the outbound webhooks' outbox: sent, answered, delivered (decision 0035)
+    from pksai.webhooks.models import Event
+
+    outbox = Event.objects.filter(model="referrals.referral", object_id=referral.pk)
+    assert list(outbox.order_by("id").values_list("kind", "data__status")) == [
+        ("referral.sent", "sent"),
+        ("referral.answered", "accepted"),
+        ("referral.delivered", "delivered"),
+    ]
 
 
 @pytest.mark.django_db

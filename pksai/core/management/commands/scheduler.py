@@ -17,7 +17,8 @@ class Command(BaseCommand):
     help = (
         "Run the timed jobs every N seconds: overdue-case alerts, referral and complaint "
         "escalations (what `pksai case-alerts` does once), and once a day "
-        "(PKSAI_RETENTION_EVERY_HOURS) queue the retention run for the worker. Several "
+        "(PKSAI_RETENTION_EVERY_HOURS) queue the retention run for the worker; webhook "
+        "deliveries due for a retry are handed to the worker. Several "
         "copies may run on several machines: each job locks the rows it works on "
         "(SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL) and marks them in the same "
         "transaction, so nothing is sent twice. "
@@ -37,6 +38,7 @@ class Command(BaseCommand):
     def handle(self, *args, every: int | None = None, once: bool = False, **options):
         from pksai.cases.management.commands.case_alerts import alert_jobs, alert_summary
         from pksai.retention.services import retention_schedule
+        from pksai.webhooks.services import webhooks_schedule
 
         every = every if every is not None else settings.SCHEDULER_EVERY_SECONDS
         stopping = threading.Event()
@@ -56,6 +58,7 @@ class Command(BaseCommand):
                     counts = alert_jobs()
                     if retention_schedule():
                         self.stdout.write("Retention run queued.")
+                    webhooks_schedule()  # retries of webhook deliveries that came due
                     heartbeat_prune(older_than=timedelta(days=1))
                 except DatabaseError:
                     # The database is away (restart, failover): try again next round.
