@@ -51,7 +51,13 @@ _PLACES_SHOWN = 2
 
 
 def _role_slugs(user: User) -> list[str]:
-    return list(user.groups.order_by("name").values_list("name", flat=True))
+    """The user's role slugs, read once per request: kept on the user object under the
+    attribute ``audit.services`` uses for the audit rows' roles (same sorted names)."""
+    names = getattr(user, "_pksai_role_names", None)
+    if names is None:
+        names = ",".join(sorted(user.groups.values_list("name", flat=True)))
+        user._pksai_role_names = names
+    return names.split(",") if names else []
 
 
 def _place(scope_areas: list[Area], *, national: bool) -> str:
@@ -65,10 +71,18 @@ def _place(scope_areas: list[Area], *, national: bool) -> str:
 
 
 def _scope_areas(user: User) -> tuple[bool, list[Area]]:
+    """The user's scope areas, read once per request (the header and the home page both show
+    them); read again whenever ``scope_for`` computes a new scope."""
     scope = scope_for(user)
-    if scope.national:
-        return True, []
-    return False, list(Area.objects.filter(code__in=scope.area_codes).order_by("code"))
+    cached = getattr(user, "_pksai_scope_areas", None)
+    if cached is None or cached[0] is not scope:
+        areas = (
+            []
+            if scope.national
+            else list(Area.objects.filter(code__in=scope.area_codes).order_by("code"))
+        )
+        cached = user._pksai_scope_areas = (scope, areas)
+    return scope.national, cached[1]
 
 
 def _label(user: User, roles: list[str], areas: list[Area], *, national: bool) -> UserLabel:

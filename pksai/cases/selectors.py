@@ -302,6 +302,37 @@ def my_later(*, user, days: int = 7) -> WorkQueue:
     )
 
 
+def my_work_counts(*, user, days: int = 7) -> dict[str, int]:
+    """The sizes of the home page's queues — overdue, due in ``days`` days, later (or
+    undated) and all of my open work — in two queries (one over my open cases, one over my
+    pending follow-ups; both read the owner's rows only) instead of a capped count per part of
+    each queue. The same partition as my_overdue / my_due_this_week / my_later; each count
+    stops at COUNT_CAP + 1 like WorkQueue.count()."""
+    now, today = timezone.now(), timezone.localdate()
+    soon, soon_day = now + timedelta(days=days), today + timedelta(days=days)
+    cases = (
+        _my_cases(user)
+        .order_by()
+        .aggregate(
+            overdue=Count("pk", filter=Q(stage_due_at__lt=now)),
+            week=Count("pk", filter=Q(stage_due_at__gte=now, stage_due_at__lt=soon)),
+            later=Count("pk", filter=Q(stage_due_at__gte=soon) | Q(stage_due_at__isnull=True)),
+            mine=Count("pk"),
+        )
+    )
+    follow_ups = (
+        _my_follow_ups(user)
+        .order_by()
+        .aggregate(
+            overdue=Count("pk", filter=Q(due_date__lt=today)),
+            week=Count("pk", filter=Q(due_date__gte=today, due_date__lt=soon_day)),
+            later=Count("pk", filter=Q(due_date__gte=soon_day)),
+            mine=Count("pk"),
+        )
+    )
+    return {k: min(cases[k] + follow_ups[k], COUNT_CAP + 1) for k in cases}
+
+
 def work_queue(*, user, limit: int = 50) -> list[QueueItem]:
     """The user's first ``limit`` open cases and pending follow-ups, earliest due first (so
     overdue first). Bounded: a page of my_work, never the whole caseload."""

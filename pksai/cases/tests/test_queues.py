@@ -293,6 +293,16 @@ def test_work_queue_pages_merge_cases_and_follow_ups_by_due_date(team):
     assert {i.case.pk for i in selectors.my_later(user=worker)[:10]} == {a.pk, c.pk}
     assert selectors.capped_count(Case.objects.all(), cap=2) == 3  # "more than 2"
     assert selectors.work_queue(user=team["other_worker"]) == []
+    # the home page's four counts in two queries: the same partition as the queues
+    counts = selectors.my_work_counts(user=worker)
+    assert counts == {"overdue": 1, "week": 1, "later": 2, "mine": 4}
+    assert counts == {
+        "overdue": selectors.my_overdue(user=worker).count(),
+        "week": selectors.my_due_this_week(user=worker).count(),
+        "later": selectors.my_later(user=worker).count(),
+        "mine": queue.count(),
+    }
+    assert selectors.my_work_counts(user=team["other_worker"]) == dict.fromkeys(counts, 0)
 
 
 # --- one open case per child -------------------------------------------------------------
