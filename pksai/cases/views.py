@@ -102,7 +102,14 @@ def case_list_view(request):
     qs = selectors.case_list(user=request.user, **filters)
     page = CappedPaginator(qs, PAGE_SIZE).get_page(g.get("page"))
     now = timezone.now()
+    # Labels looked up once per page (get_FOO_display rebuilds the whole choice list, every
+    # label translated again, for each row).
+    stage_labels, concern_labels = dict(Stage.choices), dict(Concern.choices)
     for case in page:
+        case.stage_label = stage_labels.get(case.stage, case.stage)
+        case.concern_labels = [
+            concern_labels.get(c.category, c.category) for c in case.concerns.all()
+        ]
         case.shown_name = selectors.display_name(case, request.user)
         case.can_open = case.shown_name != selectors.MASK
         case.is_overdue = case.stage_due_at is not None and case.stage_due_at < now
