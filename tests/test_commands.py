@@ -503,7 +503,9 @@ def test_demo_on_an_empty_database(pksai, settings, tmp_path):
     assert Beneficiary.objects.exists() and PaymentCycle.objects.exists()
     assert Complaint.objects.exists() and BudgetLine.objects.exists()
     assert "gowa.coordinator" in out
-    assert "No area outlines ship with PKSAI yet" in out  # decision 0029: no map in the demo
+    # decision 0029: the shipped outlines (provinces, the demo provinces' regencies) are loaded
+    assert "Area outlines: read 127, created 127" in out
+    assert Boundary.objects.filter(area_id="73.06").exists()  # Kabupaten Gowa
 
     users = User.objects.count()
     settings.DEBUG = False  # --if-empty on a database with users does nothing, even on a server

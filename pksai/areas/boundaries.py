@@ -359,10 +359,11 @@ MANIFEST = "SOURCE.json"  # {"source": "...", "licence": "..."} beside the shipp
 
 def boundaries_load_shipped(*, data_dir: Path = SHIPPED_DIR) -> BoundaryLoadResult | None:
     """Load the outlines shipped inside the package (``areas/data/boundaries/``, gzipped
-    GeoJSON with a ``SOURCE.json`` naming their source and licence); None when none ship —
-    as today (decision 0029). Files without the manifest are refused: a licence must be
-    recorded."""
+    GeoJSON with a ``SOURCE.json`` naming their source and licence: the provinces and the demo
+    provinces' regencies from OpenStreetMap, decision 0029); None when none ship. Files
+    without the manifest are refused: a licence must be recorded."""
     files = geojson_files([data_dir]) if data_dir.is_dir() else []
+    files = [path for path in files if path.name != MANIFEST]
     if not files:
         return None
     manifest_path = data_dir / MANIFEST

@@ -152,7 +152,16 @@ def test_shipped_outlines_load_with_the_source_and_licence_of_their_manifest(are
     from pksai.areas.boundaries import SHIPPED_DIR, boundaries_load_shipped
 
     assert boundaries_load_shipped(data_dir=tmp_path / "absent") is None
-    assert boundaries_load_shipped(data_dir=SHIPPED_DIR) is None  # none ship yet (0029)
+    # What ships: provinces and the demo provinces' regencies from OpenStreetMap (ODbL); the
+    # manifest beside them is not read as outlines
+    shipped = boundaries_load_shipped(data_dir=SHIPPED_DIR)
+    assert shipped is not None and shipped.created > 0
+    assert not [r for r in shipped.rejected if r.reason != "unknown code (no such area loaded)"]
+    assert set(Boundary.objects.values_list("licence", flat=True)) == {
+        "ODbL-1.0 (Open Database License 1.0), © OpenStreetMap contributors"
+    }
+    assert Boundary.objects.filter(area_id="73.71").exists()  # Kota Makassar
+    Boundary.objects.all().delete()
     write(
         tmp_path / "73.geojson.gz",
         [feature({"code": "73.71.01"}, polygon(square(119.40, -5.15, 0.02)))],
