@@ -51,6 +51,10 @@ class Tile:
     dated: bool  # False: a figure for today (no previous period, no trend)
     trend: list[tuple[str, Decimal | None]] = field(default_factory=list)
     spark: charts.Chart | None = None
+    # numerator and denominator per month ("YYYY-MM") from the previous period's first month
+    # to the period's last (dated indicators): what a published report suppresses month by
+    # month (monthly.py)
+    monthly: dict[str, tuple[int, int | None]] = field(default_factory=dict)
 
     @property
     def change(self) -> Decimal | None:
@@ -180,6 +184,10 @@ def indicator_tile(
         previous = _value_of(
             indicator, numerators, denominators, _months(earlier.start, earlier.end)
         )[2]
+        monthly = {
+            m: (numerators.get(m, 0), denominators.get(m, 0) if indicator.denominator else None)
+            for m in _months(first, period.end)
+        }
     else:
         now = next(
             iter(
@@ -193,6 +201,7 @@ def indicator_tile(
         denominator = (now.denominator or 0) if indicator.denominator else None
         value = ratio(indicator, numerator, denominator)
         previous = None
+        monthly = {}
     tile = Tile(
         indicator=indicator,
         value=value,
@@ -202,6 +211,7 @@ def indicator_tile(
         goal=goal,
         status=rag(value, goal, higher_is_better=indicator.higher_is_better),
         dated=dated,
+        monthly=monthly,
     )
     if dated and with_trend:
         months = _months(shift_months(period.end, -TREND_MONTHS), period.end)
