@@ -308,10 +308,19 @@ def _summary(
     hidden_total = small_total(tile.numerator) or small_total(tile.denominator)
     numerator: Published = small() if small_total(tile.numerator) else tile.numerator
     denominator: Published = small() if small_total(tile.denominator) else tile.denominator
-    if not tile.dated:  # a figure for today: no months, no change
+    if not tile.dated:  # a figure for today: no change; months only as at their ends
         value = COMPLEMENT if hidden_total else tile.value
-        count = int(hidden_total) * (1 + int(has_den))
-        return numerator, denominator, value, None, [], count
+        count = sum(isinstance(c, str) for c in (numerator, denominator, value))
+        months = []
+        for m in trend_months:  # stocks, not flows: no month adds up to another figure
+            n, d = tile.monthly.get(m, (0, 0 if has_den else None))
+            shown_n = small() if small_total(n) else n
+            shown_d = (small() if small_total(d) else d) if has_den else None
+            hide = isinstance(shown_n, str) or isinstance(shown_d, str)
+            shown_v = COMPLEMENT if hide else values.get(m)
+            count += sum(isinstance(c, str) for c in (shown_n, shown_d, shown_v))
+            months.append(Month(m, shown_n, shown_d, shown_v))
+        return numerator, denominator, value, None, months, count
     inside = _months(period.start, period.end)
     earlier = previous_period(period)
     before = _months(earlier.start, earlier.end)

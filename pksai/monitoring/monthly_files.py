@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.utils import formats
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
@@ -107,7 +109,7 @@ def _chart(pdf: Any, section: Section) -> None:
     pdf.line(left, base, left + width, base)
     pdf.line(left, base - height, left, base)
     pdf.set_font(pdf.family, "", 6.5)
-    pdf.text(pdf.l_margin, base - height + 2, _figure(Decimal(str(top)).normalize(), indicator))
+    pdf.text(pdf.l_margin, base - height + 2, _figure(Decimal(str(round(top, 1))), indicator))
     pdf.text(pdf.l_margin, base, "0")
     for index, month in enumerate(months):
         x = left + index * slot + slot * 0.15
@@ -123,7 +125,8 @@ def _chart(pdf: Any, section: Section) -> None:
         text = _figure(month.value, indicator)
         text_width = pdf.get_string_width(text)
         pdf.text(x + (bar - text_width) / 2, y, text)
-        name = month.month[5:] + ("/" + month.month[2:4] if month.month[5:] == "01" else "")
+        day = date(int(month.month[:4]), int(month.month[5:7]), 1)
+        name = formats.date_format(day, "M y" if index == 0 or day.month == 1 else "M")
         pdf.text(x + (bar - pdf.get_string_width(name)) / 2, base + 3.5, name)
     pdf.set_draw_color(0, 0, 0)
     pdf.set_y(base + label_room - 3)
@@ -241,6 +244,17 @@ def report_pdf(report: MonthlyReport) -> bytes:
     return bytes(pdf.output())
 
 
+def _period_words(section: Section) -> str:
+    if section.definition["dated"]:
+        return _("counted by the date of each record")
+    if section.months:
+        return _(
+            "a figure for today; each month's figure as it stood at the month's end, rebuilt "
+            "from enrolment and exit dates with today's facilitator assignments"
+        )
+    return _("a figure for today (no date)")
+
+
 def _definition_pairs(section: Section) -> list[tuple[str, str]]:
     indicator, words = section.indicator, section.definition
     goal = section.tile.goal
@@ -250,12 +264,7 @@ def _definition_pairs(section: Section) -> list[tuple[str, str]]:
         (_("Denominator"), str(words["denominator"] or "—")),
         (_("Unit"), str(indicator.get_unit_display())),
         (_("Source"), section.source),
-        (
-            _("Period"),
-            _("counted by the date of each record")
-            if words["dated"]
-            else _("a figure for today (no date)"),
-        ),
+        (_("Period"), _period_words(section)),
     ]
     if indicator.sdg_target:
         pairs.append((_("SDG target"), indicator.sdg_target))

@@ -73,7 +73,8 @@ def test_internal_report_has_the_real_counts(monitoring_cases, makassar):
     assert report.hidden == 0 and "Do not publish" in " ".join(report.notes())
     # a figure for today has no months and no change
     caseload = section(report, "caseload_in_target")
-    assert caseload.months == [] and caseload.change is None
+    assert caseload.change is None and len(caseload.months) == 12  # at each month's end
+    assert all(m.value is None for m in caseload.months)  # no facilitator here
 
 
 def test_publication_hides_small_counts_internal_does_not(monitoring_cases, analyst):
@@ -218,3 +219,23 @@ def test_queries_do_not_grow_with_areas(monitoring_cases, analyst, django_assert
             reader=SYSTEM, area="", period=report_period(JANUARY), publication=True
         )
     assert section(national, "cases_reported").table.total[1] == 6  # 4 + 2, Surakarta in March
+
+
+def test_pdf_text_stays_inside_the_page_and_apart(monitoring_cases, analyst):
+    from pksai.core.tests.pdf_text import outside, overlapping, pdf_runs
+
+    mm = 72 / 25.4
+    for publication in (False, True):
+        _report, _name, body = monthly_report_file(
+            reader=analyst,
+            area="",
+            period=report_period(f"{THIS_YEAR}-Q1"),
+            publication=publication,
+            fmt="pdf",
+        )
+        runs = pdf_runs(body)
+        assert overlapping(runs) == []
+        assert outside(runs, page_width=210 * mm, margin=10 * mm) == []
+        text = pdf_text(body)
+        assert "Kota Surakarta" not in text  # national: by province
+        assert "Jawa Tengah" in text and "Sulawesi Selatan" in text
