@@ -282,6 +282,13 @@ def _hide_months(
     return hidden, previous_ok
 
 
+def _hidden_value(numerator: Published, has_denominator: bool) -> str:
+    """A hidden value: a count's value is its numerator ("≤4" or "—"); a ratio's is "—"."""
+    if not has_denominator and isinstance(numerator, str):
+        return numerator
+    return COMPLEMENT
+
+
 def _shown(count: int, hidden: str | None) -> Published:
     return hidden if hidden is not None else count
 
@@ -309,7 +316,7 @@ def _summary(
     numerator: Published = small() if small_total(tile.numerator) else tile.numerator
     denominator: Published = small() if small_total(tile.denominator) else tile.denominator
     if not tile.dated:  # a figure for today: no change; months only as at their ends
-        value = COMPLEMENT if hidden_total else tile.value
+        value = _hidden_value(numerator, has_den) if hidden_total else tile.value
         count = sum(isinstance(c, str) for c in (numerator, denominator, value))
         months = []
         for m in trend_months:  # stocks, not flows: no month adds up to another figure
@@ -317,7 +324,7 @@ def _summary(
             shown_n = small() if small_total(n) else n
             shown_d = (small() if small_total(d) else d) if has_den else None
             hide = isinstance(shown_n, str) or isinstance(shown_d, str)
-            shown_v = COMPLEMENT if hide else values.get(m)
+            shown_v = _hidden_value(shown_n, has_den) if hide else values.get(m)
             count += sum(isinstance(c, str) for c in (shown_n, shown_d, shown_v))
             months.append(Month(m, shown_n, shown_d, shown_v))
         return numerator, denominator, value, None, months, count
@@ -333,7 +340,7 @@ def _summary(
         den_hidden, den_previous = _hide_months(
             {m: c[1] or 0 for m, c in tile.monthly.items()}, inside, before, tile.denominator or 0
         )
-    value = COMPLEMENT if hidden_total else tile.value
+    value = _hidden_value(numerator, has_den) if hidden_total else tile.value
     change: Published = tile.change
     if hidden_total or not (num_previous and den_previous):
         change = COMPLEMENT if tile.change is not None else None
@@ -344,7 +351,7 @@ def _summary(
         shown_n = _shown(n, num_hidden.get(m))
         shown_d = _shown(d, den_hidden.get(m)) if has_den else None
         hide_value = isinstance(shown_n, str) or isinstance(shown_d, str)
-        shown_v = COMPLEMENT if hide_value else values.get(m)
+        shown_v = _hidden_value(shown_n, has_den) if hide_value else values.get(m)
         count += sum(isinstance(c, str) for c in (shown_n, shown_d, shown_v))
         months.append(Month(m, shown_n, shown_d, shown_v))
     return numerator, denominator, value, change, months, count

@@ -125,8 +125,7 @@ def _chart(pdf: Any, section: Section) -> None:
         text = _figure(month.value, indicator)
         text_width = pdf.get_string_width(text)
         pdf.text(x + (bar - text_width) / 2, y, text)
-        day = date(int(month.month[:4]), int(month.month[5:7]), 1)
-        name = formats.date_format(day, "M y" if index == 0 or day.month == 1 else "M")
+        name = _month_label(index, month.month)
         pdf.text(x + (bar - pdf.get_string_width(name)) / 2, base + 3.5, name)
     pdf.set_draw_color(0, 0, 0)
     pdf.set_y(base + label_room - 3)
@@ -145,19 +144,28 @@ def _summary_rows(report: MonthlyReport) -> list[list[str]]:
     ]
 
 
+def _month_label(index: int, month: str) -> str:
+    """ "Mar" under a bar or over a column; "Jan 26" for January and the first month."""
+    day = date(int(month[:4]), int(month[5:7]), 1)
+    return formats.date_format(day, "M y" if index == 0 or day.month == 1 else "M")
+
+
 def _trend_rows(section: Section) -> tuple[list[str], list[list[str]]]:
+    """The months as columns (a row each for the numerator, the denominator and the value;
+    a count's value is its numerator): three short rows instead of twelve long ones."""
     indicator = section.indicator
-    headings = [_("Month"), str(capfirst(section.definition["numerator"]))]
-    if indicator.denominator:
-        headings.append(str(capfirst(section.definition["denominator"])))
-    headings.append(str(capfirst(indicator.get_unit_display())))
+    months = section.months
+    headings = ["", *(_month_label(i, m.month) for i, m in enumerate(months))]
     rows = []
-    for m in section.months:
-        row = [m.month, pdf_cell(m.numerator)]
-        if indicator.denominator:
-            row.append(pdf_cell(m.denominator))
-        row.append(_figure(m.value, indicator))
-        rows.append(row)
+    if indicator.denominator:
+        rows.append([str(capfirst(section.definition["numerator"]))])
+        rows[-1] += [pdf_cell(m.numerator) for m in months]
+        rows.append([str(capfirst(section.definition["denominator"]))])
+        rows[-1] += [pdf_cell(m.denominator) for m in months]
+        rows.append([str(capfirst(indicator.get_unit_display()))])
+    else:
+        rows.append([str(capfirst(section.definition["numerator"]))])
+    rows[-1] += [_figure(m.value, indicator) for m in months]
     return headings, rows
 
 

@@ -83,12 +83,14 @@ def test_publication_hides_small_counts_internal_does_not(monitoring_cases, anal
     published_report = monthly_report(**gowa, publication=True)
     published = section(published_report, "cases_reported")
     assert internal.value == 2 and internal.table.rows == [["Bontonompo", 2, 2]]
-    assert published.value == "—" and published.numerator == "≤4"
+    assert published.value == "≤4" and published.numerator == "≤4"  # a count: its numerator
     assert published.status == "" and published.table.rows == [["Bontonompo", "≤4", "—"]]
     assert published.change == "—"  # the change would give January's count away
     # March last year (1 case) is hidden in the trend as well
     march = next(m for m in published.months if m.month == f"{THIS_YEAR - 1}-03")
-    assert (march.numerator, march.value) == ("≤4", "—")
+    assert (march.numerator, march.value) == ("≤4", "≤4")
+    responded = section(published_report, "cases_responded")  # a share: 2 of 2
+    assert (responded.numerator, responded.denominator, responded.value) == ("≤4", "≤4", "—")
     assert published_report.hidden > 0
     with translation.override("en"):
         assert "Counts below 5" in published_report.notes()[0]
@@ -184,7 +186,7 @@ def test_publication_copy_says_so_and_hides(monitoring_cases, analyst, client):
     sheets = read_cells(client.get(query + "&format=xlsx").content)
     summary = sheets["Summary"]
     reported = find(summary, "Cases reported")
-    assert beside(summary, reported, 2).value == "—"  # text, not a number
+    assert beside(summary, reported, 2).value == "≤4"  # text, not a number
     assert beside(summary, reported, 6).value == "≤4"
     internal = read_cells(
         client.get(query.replace("publication", "internal") + "&format=xlsx").content
@@ -239,3 +241,22 @@ def test_pdf_text_stays_inside_the_page_and_apart(monitoring_cases, analyst):
         text = pdf_text(body)
         assert "Kota Surakarta" not in text  # national: by province
         assert "Jawa Tengah" in text and "Sulawesi Selatan" in text
+
+
+def test_published_quarter_hides_a_second_month(monitoring_cases, analyst):
+    """Sulawesi Selatan, Q1: January 6 (Makassar 4, Gowa 2), February 3, the quarter 9. February
+    is small; January is hidden with it, or 9 − 0 − 0 − … would give February away."""
+    report = monthly_report(
+        reader=analyst, area="73", period=report_period(f"{THIS_YEAR}-Q1"), publication=True
+    )
+    reported = section(report, "cases_reported")
+    months = {m.month: m.numerator for m in reported.months}
+    assert reported.value == 9
+    assert (months[f"{THIS_YEAR}-01"], months[f"{THIS_YEAR}-02"]) == ("—", "≤4")
+    assert months[f"{THIS_YEAR}-03"] == 0
+    assert reported.table.rows == [["Kabupaten Gowa", "≤4", "—"], ["Kota Makassar", "—", "—"]]
+    internal = monthly_report(
+        reader=analyst, area="73", period=report_period(f"{THIS_YEAR}-Q1"), publication=False
+    )
+    months = {m.month: m.numerator for m in section(internal, "cases_reported").months}
+    assert (months[f"{THIS_YEAR}-01"], months[f"{THIS_YEAR}-02"]) == (6, 3)
