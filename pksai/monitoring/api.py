@@ -29,9 +29,14 @@ from pksai.monitoring.forms import (
     next_month,
     this_year_to_date,
 )
-from pksai.monitoring.indicators import VIEW, active_indicators, compare_periods, indicator_values
+from pksai.monitoring.indicators import (
+    VIEW,
+    active_indicators,
+    compare_periods,
+    indicator_groups,
+    indicator_values,
+)
 from pksai.monitoring.measures import GROUPS, MEASURES
-from pksai.monitoring.views import indicator_groups
 
 router = Router()
 
