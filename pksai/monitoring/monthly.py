@@ -428,18 +428,13 @@ def monthly_report(
     return report
 
 
-def monthly_report_file(
+def monthly_report_export(
     *, reader: Any, area: str, period: ReportPeriod, publication: bool, fmt: str
-) -> tuple[MonthlyReport, str, bytes]:
-    """The report as a file (``fmt`` "pdf" or "xlsx"): the report, its file name and bytes,
-    with the export on the audit log (who, area, period, edition, format, cells hidden)."""
-    from pksai.monitoring.monthly_files import report_pdf, report_xlsx
-
-    if fmt not in FORMATS:
-        raise ValueError(format_error())
+) -> MonthlyReport:
+    """The report, with its export on the audit log (who, area, period, edition, format —
+    "pdf", "xlsx" or "json" for the API —, cells hidden) in the same transaction."""
     with transaction.atomic():
         report = monthly_report(reader=reader, area=area, period=period, publication=publication)
-        body = report_pdf(report) if fmt == "pdf" else report_xlsx(report)
         audit_record(
             action="export",
             actor=reader if getattr(reader, "pk", None) else None,
@@ -455,4 +450,21 @@ def monthly_report_file(
                 "suppressed": report.hidden,
             },
         )
+    return report
+
+
+def monthly_report_file(
+    *, reader: Any, area: str, period: ReportPeriod, publication: bool, fmt: str
+) -> tuple[MonthlyReport, str, bytes]:
+    """The report as a file (``fmt`` "pdf" or "xlsx"): the report, its file name and bytes;
+    audited (``monthly_report_export``)."""
+    from pksai.monitoring.monthly_files import report_pdf, report_xlsx
+
+    if fmt not in FORMATS:
+        raise ValueError(format_error())
+    with transaction.atomic():
+        report = monthly_report_export(
+            reader=reader, area=area, period=period, publication=publication, fmt=fmt
+        )
+        body = report_pdf(report) if fmt == "pdf" else report_xlsx(report)
     return report, report.filename(fmt), body

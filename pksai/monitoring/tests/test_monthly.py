@@ -260,3 +260,32 @@ def test_published_quarter_hides_a_second_month(monitoring_cases, analyst):
     )
     months = {m.month: m.numerator for m in section(internal, "cases_reported").months}
     assert (months[f"{THIS_YEAR}-01"], months[f"{THIS_YEAR}-02"]) == (6, 3)
+
+
+def test_api_report(client, monitoring_cases, makassar, analyst):
+    from pksai.api.tests.helpers import bearer
+
+    url = f"/api/v1/monitoring/report?period={JANUARY}"
+    worker = make_user("worker", roles=["social_worker"], scope=["73.71"])
+    assert client.get(url, headers=bearer(worker)).status_code == 403
+    assert client.get(url + "&area=73.06", headers=bearer(makassar)).status_code == 404
+    assert (
+        client.get("/api/v1/monitoring/report?period=2026-13", headers=bearer(makassar)).status_code
+        == 400
+    )
+    got = client.get(url, headers=bearer(makassar)).json()  # the coordinator's one area
+    assert (got["area"], got["kind"], got["edition"]) == ("73.71", "month", "internal")
+    reported = next(s for s in got["sections"] if s["code"] == "cases_reported")
+    assert (reported["numerator"], reported["value"]) == (4, "4")
+    assert reported["months"][-1] == {
+        "month": JANUARY,
+        "numerator": 4,
+        "denominator": None,
+        "value": "4",
+    }
+    assert reported["table"]["rows"] == [["Mariso", 4, "4"]]
+    published = client.get(url + "&area=73.06&edition=publication", headers=bearer(analyst)).json()
+    gowa = next(s for s in published["sections"] if s["code"] == "cases_reported")
+    assert (gowa["numerator"], gowa["value"]) == ("≤4", "≤4") and published["hidden"] > 0
+    rows = AuditEvent.objects.filter(object_type="monitoring.report.monthly", detail__format="json")
+    assert rows.count() == 2
