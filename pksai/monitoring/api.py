@@ -325,20 +325,20 @@ def compare(request, filters: Query[CompareFilters]):
 Figure = int | Decimal | str | None
 
 
-class ReportFilters(Schema):
+class MonthlyReportFilters(Schema):
     period: str  # a month "2026-03" or a quarter "2026-Q1"
     area: str = ""  # a code in scope; empty: the caller's one area, or national
     edition: Literal["internal", "publication"] = "internal"
 
 
-class ReportMonthOut(Schema):
+class MonthlyReportMonthOut(Schema):
     month: str
     numerator: Figure
     denominator: Figure
     value: Figure
 
 
-class ReportSectionOut(Schema):
+class MonthlyReportSectionOut(Schema):
     code: str
     name: str
     unit: str
@@ -352,11 +352,11 @@ class ReportSectionOut(Schema):
     status_label: str
     formula: str
     source: str
-    months: list[ReportMonthOut]
+    months: list[MonthlyReportMonthOut]
     table: TableOut
 
 
-class ReportOut(Schema):
+class MonthlyReportOut(Schema):
     period: str
     kind: Literal["month", "quarter"]
     label: str
@@ -366,11 +366,11 @@ class ReportOut(Schema):
     generated_at: datetime
     notes: list[str]
     hidden: int
-    sections: list[ReportSectionOut]
+    sections: list[MonthlyReportSectionOut]
 
 
-@router.get("/report", response=ReportOut)
-def monthly_report(request, filters: Query[ReportFilters]):
+@router.get("/report", response=MonthlyReportOut)
+def monthly_report(request, filters: Query[MonthlyReportFilters]):
     """The monthly (or quarterly) report of an area as data — the figures of the PDF and the
     workbook (``/monitoring/report/``): internal (exact, for the caller's scope) or
     publication (small counts hidden as "≤4" / "—"). Audited as an export."""
