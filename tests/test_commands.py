@@ -43,6 +43,7 @@ from pksai.areas.models import Area, Boundary
 from pksai.cases.tests.conftest import team  # noqa: F401  (the case-work team fixture)
 from pksai.cli import main
 from pksai.core.tests.processes import descendants, free_port, live_processes, owner_login
+from pksai.monitoring.tests.test_views import monitoring_cases  # noqa: F401  (cases by month)
 from pksai.programs.models import Program
 from pksai.vulnerability.services import DEFAULT_RULES
 
@@ -68,7 +69,7 @@ TESTED = {
     "import-proposals": ["test_import_proposals"],
     "import-spending": ["test_import_spending_and_report"],
     "import-targets": ["test_import_targets"],
-    "report": ["test_import_spending_and_report"],
+    "report": ["test_import_spending_and_report", "test_report_monthly_and_quarterly"],
     "import-population": ["test_import_population"],
     "sync-roles": ["test_sync_roles", "test_sync_roles_console_script"],
     "issue-token": ["test_issue_token"],
@@ -812,6 +813,76 @@ def test_import_spending_and_report(pksai, pilot_areas, tmp_path):
     frame = pl.read_csv(io.StringIO(months))
     assert frame.height == 12 and frame["cumulative"].max() == 60
     assert "nope" in pksai("report", "execution", "--year", 2009, "--program", "nope", code=1).err
+
+
+@pytest.mark.django_db
+def test_report_monthly_and_quarterly(pksai, monitoring_cases, tmp_path, monkeypatch):  # noqa: F811
+    """The handover report as the system: one PDF or XLSX for an explicit area and period,
+    named from them by default, internal or --publication, Indonesian unless --language en."""
+    from pksai.audit.models import AuditEvent
+    from pksai.core.tests.pdf_text import pdf_text
+    from pksai.core.tests.xlsx_cells import beside, find, read_cells
+
+    year = timezone.localdate().year
+    monkeypatch.chdir(tmp_path)
+    ran = pksai("report", "monthly", "--area", "73.06", "--period", f"{year}-01")
+    default = tmp_path / f"laporan-bulanan-73.06-{year}-01-internal.pdf"
+    assert default.name in ran.out and default.exists()
+    text = pdf_text(default.read_bytes())
+    assert "Kabupaten Gowa" in text and "Halaman 1 dari" in text and "system" in text
+    published = tmp_path / "gowa.xlsx"
+    pksai(
+        "report",
+        "monthly",
+        "--area",
+        "7306",
+        "--period",
+        f"{year}-01",
+        "--publication",
+        "--output",
+        published,
+        "--language",
+        "en",
+    )
+    summary = read_cells(published.read_bytes())["Summary"]
+    reported = find(summary, "Cases reported")
+    assert beside(summary, reported, 6).value == "≤4"  # 2 cases in Gowa in January: hidden
+    quarter = tmp_path / "q1.pdf"
+    pksai(
+        "report",
+        "quarterly",
+        "--area",
+        "73.71",
+        "--period",
+        f"{year}-Q1",
+        "--output",
+        quarter,
+        "--language",
+        "en",
+    )
+    assert f"Quarter 1 {year}" in pdf_text(quarter.read_bytes())
+    rows = AuditEvent.objects.filter(object_type="monitoring.report.monthly").order_by("pk")
+    assert [(r.actor_username, r.detail["edition"]) for r in rows] == [
+        ("system", "internal"),
+        ("system", "publication"),
+        ("system", "internal"),
+    ]
+    assert "--period" in pksai("report", "monthly", "--area", "73.71", code=1).err
+    assert (
+        "YYYY-Qn"
+        in pksai("report", "quarterly", "--area", "73.71", "--period", f"{year}-01", code=1).err
+    )
+    assert (
+        "No area"
+        in pksai("report", "monthly", "--area", "99.99", "--period", "2026-01", code=1).err
+    )
+    assert (
+        "pdf or xlsx"
+        in pksai(
+            "report", "monthly", "--period", "2026-01", "--output", tmp_path / "x.doc", code=1
+        ).err
+    )
+    assert "needs --year" in pksai("report", "execution", code=1).err
 
 
 @pytest.mark.django_db

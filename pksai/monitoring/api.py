@@ -6,7 +6,7 @@ scope a 404."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -17,7 +17,7 @@ from ninja import Query, Router, Schema
 
 from pksai.accounts.scoping import require_perm
 from pksai.audit.services import audit_record
-from pksai.monitoring import exports, targets, tiles
+from pksai.monitoring import exports, monthly, targets, tiles
 from pksai.monitoring.forms import (
     Period,
     area_groups,
@@ -29,9 +29,14 @@ from pksai.monitoring.forms import (
     next_month,
     this_year_to_date,
 )
-from pksai.monitoring.indicators import VIEW, active_indicators, compare_periods, indicator_values
+from pksai.monitoring.indicators import (
+    VIEW,
+    active_indicators,
+    compare_periods,
+    indicator_groups,
+    indicator_values,
+)
 from pksai.monitoring.measures import GROUPS, MEASURES
-from pksai.monitoring.views import indicator_groups
 
 router = Router()
 
@@ -311,3 +316,105 @@ def compare(request, filters: Query[CompareFilters]):
         },
     )
     return _table(table)
+
+
+# --- the monthly report (monthly.py) ------------------------------------------------------------
+
+# a count (integer), a value (decimal, as text in JSON like every value here), "≤4" / "—"
+# where hidden (publication), or none
+Figure = int | Decimal | str | None
+
+
+class MonthlyReportFilters(Schema):
+    period: str  # a month "2026-03" or a quarter "2026-Q1"
+    area: str = ""  # a code in scope; empty: the caller's one area, or national
+    edition: Literal["internal", "publication"] = "internal"
+
+
+class MonthlyReportMonthOut(Schema):
+    month: str
+    numerator: Figure
+    denominator: Figure
+    value: Figure
+
+
+class MonthlyReportSectionOut(Schema):
+    code: str
+    name: str
+    unit: str
+    numerator: Figure
+    denominator: Figure
+    value: Figure
+    change: Figure
+    dated: bool
+    goal: GoalOut
+    status: Literal["green", "amber", "red", ""]
+    status_label: str
+    formula: str
+    source: str
+    months: list[MonthlyReportMonthOut]
+    table: TableOut
+
+
+class MonthlyReportOut(Schema):
+    period: str
+    kind: Literal["month", "quarter"]
+    label: str
+    area: str
+    area_name: str
+    edition: Literal["internal", "publication"]
+    generated_at: datetime
+    notes: list[str]
+    hidden: int
+    sections: list[MonthlyReportSectionOut]
+
+
+@router.get("/report", response=MonthlyReportOut)
+def monthly_report(request, filters: Query[MonthlyReportFilters]):
+    """The monthly (or quarterly) report of an area as data — the figures of the PDF and the
+    workbook (``/monitoring/report/``): internal (exact, for the caller's scope) or
+    publication (small counts hidden as "≤4" / "—"). Audited as an export."""
+    user = request.auth
+    require_perm(user, VIEW)
+    try:
+        period = monthly.report_period(filters.period)
+        made = monthly.monthly_report_export(
+            reader=user,
+            area=filters.area,
+            period=period,
+            publication=filters.edition == "publication",
+            fmt="json",
+        )
+    except ValueError as error:
+        raise ValidationError(str(error)) from None
+    return {
+        "period": period.code,
+        "kind": period.kind,
+        "label": period.label(),
+        "area": made.area,
+        "area_name": made.area_name,
+        "edition": filters.edition,
+        "generated_at": made.generated_at,
+        "notes": made.notes(),
+        "hidden": made.hidden,
+        "sections": [
+            {
+                "code": s.indicator.code,
+                "name": s.indicator.name,
+                "unit": s.indicator.unit,
+                "numerator": s.numerator,
+                "denominator": s.denominator,
+                "value": s.value,
+                "change": s.change,
+                "dated": s.tile.dated,
+                "goal": s.tile.goal,
+                "status": s.status,
+                "status_label": s.status_label,
+                "formula": str(s.definition["formula"]),
+                "source": s.source,
+                "months": [m.__dict__ for m in s.months],
+                "table": _table(s.table),
+            }
+            for s in made.sections
+        ],
+    }

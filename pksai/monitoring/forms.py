@@ -416,3 +416,54 @@ class FinanceForm(forms.Form):
                 "coverage_targets",
             )
         }
+
+
+# --- the monthly report (monthly.py) ------------------------------------------------------------
+
+REPORT_MONTHS = 24
+REPORT_QUARTERS = 8
+
+
+def report_period_choices(today: date | None = None) -> list[tuple[str, str]]:
+    """The last 24 whole months and the last 8 whole quarters, newest first, as
+    (code, label): ("2026-11", "November 2026"), ("2026-Q3", "Triwulan 3 2026")."""
+    from pksai.monitoring.monthly import report_period
+
+    today = today or timezone.localdate()
+    month = first_of_month(today)
+    months = []
+    for _i in range(REPORT_MONTHS):
+        month = date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
+        months.append(f"{month:%Y-%m}")
+    quarter = (today.month - 1) // 3  # the last whole quarter: this one's number - 1
+    year = today.year
+    quarters = []
+    for _i in range(REPORT_QUARTERS):
+        if quarter == 0:
+            year, quarter = year - 1, 4
+        quarters.append(f"{year}-Q{quarter}")
+        quarter -= 1
+    return [(code, report_period(code).label()) for code in [*months, *quarters]]
+
+
+class MonthlyReportForm(forms.Form):
+    """The dashboard's "Laporan bulanan": period, area and edition; the format is the button
+    pressed."""
+
+    period = forms.ChoiceField(label=_("Month or quarter"))
+    area = AreaField(label=_("Area"), required=False, help_text=_("Empty: your whole area."))
+    edition = forms.ChoiceField(
+        label=_("Copy"),
+        choices=[
+            ("internal", _("Internal (counts not suppressed, for staff)")),
+            ("publication", _("Publication (small counts hidden)")),
+        ],
+        initial="internal",
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        scope_area_fields(self, user)
+        self.fields["period"].choices = report_period_choices()
+        self.fields["period"].initial = self.fields["period"].choices[0][0]

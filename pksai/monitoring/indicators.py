@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db.models import Q
 from django.utils.text import capfirst
@@ -126,6 +127,39 @@ def indicator_values(
         )
         for k in keys
     ]
+
+
+def indicator_groups(indicator: Indicator) -> list[str]:
+    """Groupings both of the indicator's measures allow, limited to its disaggregations
+    ("area" stands for the province, regency and district levels)."""
+    allowed = MEASURES[indicator.numerator].groups()
+    if indicator.denominator:
+        allowed = [g for g in allowed if g in MEASURES[indicator.denominator].groups()]
+    chosen = set(indicator.disaggregations or [])
+    if chosen:
+        if "area" in chosen:
+            chosen |= {"province", "regency", "district"}
+        allowed = [g for g in allowed if g == "national" or g in chosen]
+    return allowed
+
+
+def definition(indicator: Indicator) -> dict[str, Any]:
+    """The indicator in words: what is counted above and below the line."""
+    numerator = MEASURES[indicator.numerator]
+    denominator = MEASURES[indicator.denominator] if indicator.denominator else None
+    if denominator is None:
+        formula = _("the number of %(num)s") % {"num": numerator.label}
+    elif indicator.unit == Indicator.Unit.PERCENT:
+        formula = _("%(num)s ÷ %(den)s × 100") % {"num": numerator.label, "den": denominator.label}
+    else:
+        formula = _("%(num)s ÷ %(den)s") % {"num": numerator.label, "den": denominator.label}
+    return {
+        "numerator": numerator.label,
+        "denominator": denominator.label if denominator else None,
+        "formula": formula,
+        "dated": numerator.date is not None
+        and (denominator is None or denominator.date is not None),
+    }
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,9 @@ class Measure:
     # Disjoint filters that together mean ``where``, counted one query each and added up,
     # when one ORed filter would be slow (see ``_reached_parts``).
     parts: Callable[[int | None], tuple[Q, ...]] | None = None
+    # a figure for today whose value at the end of a past month can be rebuilt from the
+    # enrolment and exit dates (``facilitation_month_ends``): the facilitation measures
+    at_month_end: bool = False
 
     def groups(self) -> list[str]:
         allowed = ["national", "province", "regency", "district"]
@@ -323,6 +326,7 @@ MEASURES: dict[str, Measure] = {
             lambda _p: Q(status="active", facilitator__isnull=False),
             program="program__code",
             aggregate=lambda: Count("facilitator", distinct=True),
+            at_month_end=True,
         ),
         Measure(
             "facilitators_in_target",
@@ -333,6 +337,7 @@ MEASURES: dict[str, Measure] = {
             _facilitators_loaded("target"),
             program="program__code",
             aggregate=lambda: Count("facilitator", distinct=True),
+            at_month_end=True,
         ),
         Measure(
             "facilitators_over_max",
@@ -343,6 +348,7 @@ MEASURES: dict[str, Measure] = {
             _facilitators_loaded("over"),
             program="program__code",
             aggregate=lambda: Count("facilitator", distinct=True),
+            at_month_end=True,
         ),
         Measure(
             "facilitated_beneficiaries",
@@ -526,3 +532,101 @@ def _counts(
             label = k.strftime("%Y-%m") if hasattr(k, "strftime") else (k or "")
             out[label] = out.get(label, 0) + int(row["n"] or 0)
     return out
+
+
+# --- the facilitation caseload at the end of past months (issue 18, point 6) -----------------
+
+MONTH_END_MEASURES = ("facilitators", "facilitators_in_target", "facilitators_over_max")
+
+
+def _active_at(end: date) -> Q:
+    """An enrolment running at the end of the month before ``end`` (its first day): started
+    before, and not exited by then (an exit is dated; an active enrolment has none)."""
+    return Q(start_date__lt=end) & (
+        Q(exit_date__gte=end) | Q(exit_date__isnull=True, status=Beneficiary.Status.ACTIVE)
+    )
+
+
+def facilitation_month_ends(
+    *, user, months: list[date], area: str = ""
+) -> dict[str, dict[str, int]]:
+    """``facilitators``, ``facilitators_in_target`` and ``facilitators_over_max`` as they
+    stood at the end of each month in ``months`` (first days), in the user's scope and under
+    ``area``: measure code → "YYYY-MM" → count.
+
+    Rebuilt from the enrolments' start and exit dates: a facilitator's caseload at a month's
+    end is their enrolments running then (every area, as ``_facilitators_loaded`` counts
+    today's), held to the strictest range of those enrolments' programs. The enrolment table
+    keeps the facilitator assigned *now* (a reassignment is on the audit log only), so a past
+    month counts each enrolment with today's facilitator, and the program's range as it is
+    today. One grouped query — a row per facilitator, a filtered count per month — and the
+    months counted by Polars; cached like ``measure_counts``."""
+    if not months:
+        return {code: {} for code in MONTH_END_MEASURES}
+    seconds = settings.PKSAI_MONITORING_CACHE_SECONDS
+    key = None
+    if seconds > 0:
+        scope = scope_for(user)
+        database = settings.DATABASES["default"]
+        where = (database.get("HOST"), database.get("PORT"), str(database["NAME"]))
+        parts = (where, "month_ends", scope.national, scope.area_codes, tuple(months), area)
+        key = "measure:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+        found = caches["monitoring"].get(key)
+        if found is not None:
+            return found
+    counts = _month_ends(user=user, months=months, area=area)
+    if key is not None:
+        caches["monitoring"].set(key, counts, seconds)
+    return counts
+
+
+def _month_ends(*, user, months: list[date], area: str) -> dict[str, dict[str, int]]:
+    import polars as pl
+
+    mine = scope_for(user).q("area") & (area_q("area", area) if area else Q())
+    aggregates: dict[str, Any] = {}
+    for k, month in enumerate(months):
+        end = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        running = _active_at(end)
+        aggregates |= {
+            f"load_{k}": Count("pk", filter=running),
+            f"mine_{k}": Count("pk", filter=running & mine),
+            f"low_{k}": Min("program__caseload_min", filter=running),
+            f"high_{k}": Min("program__caseload_target", filter=running),
+            f"top_{k}": Min("program__caseload_max", filter=running),
+        }
+    end_of_last = date(months[-1].year + months[-1].month // 12, months[-1].month % 12 + 1, 1)
+    rows = list(
+        Beneficiary.objects.filter(facilitator__isnull=False, start_date__lt=end_of_last)
+        .exclude(exit_date__lt=months[0])
+        .order_by()
+        .values("facilitator")
+        .annotate(**aggregates)
+    )
+    labels = [f"{m:%Y-%m}" for m in months]
+    if not rows:
+        return {code: dict.fromkeys(labels, 0) for code in MONTH_END_MEASURES}
+    frame = pl.DataFrame(rows, infer_schema_length=None)
+    totals = frame.select(
+        [
+            expr
+            for k in range(len(months))
+            for expr in (
+                (pl.col(f"mine_{k}") > 0).sum().alias(f"facilitators_{k}"),
+                (
+                    (pl.col(f"mine_{k}") > 0)
+                    & (pl.col(f"load_{k}") >= pl.col(f"low_{k}"))
+                    & (pl.col(f"load_{k}") <= pl.col(f"high_{k}"))
+                )
+                .sum()
+                .alias(f"facilitators_in_target_{k}"),
+                ((pl.col(f"mine_{k}") > 0) & (pl.col(f"load_{k}") > pl.col(f"top_{k}")))
+                .sum()
+                .alias(f"facilitators_over_max_{k}"),
+            )
+        ]
+    ).row(0, named=True)
+    return {
+        code: {label: int(totals[f"{code}_{k}"] or 0) for k, label in enumerate(labels)}
+        for code in MONTH_END_MEASURES
+    }

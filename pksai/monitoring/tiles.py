@@ -6,7 +6,9 @@ last twelve months as a small trend line. Counted in the database in the user's 
 records.
 
 A measure without a date (active beneficiaries, facilitators, children scored) is a figure for
-today: its tile says so, has no change and no trend line.
+today: its tile says so and has no change. Its trend line exists only where the figure at the
+end of a past month can be rebuilt from dates: the facilitation caseload indicators
+(``measures.facilitation_month_ends``, from enrolment and exit dates).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pksai.accounts.scoping import require_perm, scope_for
 from pksai.monitoring import charts
 from pksai.monitoring.forms import Period, next_month
 from pksai.monitoring.indicators import VIEW, active_indicators, indicator_values, ratio
-from pksai.monitoring.measures import MEASURES, measure_counts
+from pksai.monitoring.measures import MEASURES, facilitation_month_ends, measure_counts
 from pksai.monitoring.models import Indicator
 from pksai.monitoring.targets import Goal, targets_for
 
@@ -51,6 +53,10 @@ class Tile:
     dated: bool  # False: a figure for today (no previous period, no trend)
     trend: list[tuple[str, Decimal | None]] = field(default_factory=list)
     spark: charts.Chart | None = None
+    # numerator and denominator per month ("YYYY-MM") from the previous period's first month
+    # to the period's last (dated indicators): what a published report suppresses month by
+    # month (monthly.py)
+    monthly: dict[str, tuple[int, int | None]] = field(default_factory=dict)
 
     @property
     def change(self) -> Decimal | None:
@@ -112,6 +118,12 @@ def previous_period(period: Period) -> Period:
 def is_dated(indicator: Indicator) -> bool:
     codes = [indicator.numerator, *([indicator.denominator] if indicator.denominator else [])]
     return all(MEASURES[c].date is not None for c in codes)
+
+
+def at_month_ends(indicator: Indicator) -> bool:
+    """A figure for today whose past months can be rebuilt (the facilitation caseload)."""
+    codes = [indicator.numerator, *([indicator.denominator] if indicator.denominator else [])]
+    return all(MEASURES[c].at_month_end for c in codes)
 
 
 def rag(value: Decimal | None, goal: Goal, *, higher_is_better: bool) -> str:
@@ -180,6 +192,10 @@ def indicator_tile(
         previous = _value_of(
             indicator, numerators, denominators, _months(earlier.start, earlier.end)
         )[2]
+        monthly = {
+            m: (numerators.get(m, 0), denominators.get(m, 0) if indicator.denominator else None)
+            for m in _months(first, period.end)
+        }
     else:
         now = next(
             iter(
@@ -193,6 +209,7 @@ def indicator_tile(
         denominator = (now.denominator or 0) if indicator.denominator else None
         value = ratio(indicator, numerator, denominator)
         previous = None
+        monthly = {}
     tile = Tile(
         indicator=indicator,
         value=value,
@@ -202,20 +219,49 @@ def indicator_tile(
         goal=goal,
         status=rag(value, goal, higher_is_better=indicator.higher_is_better),
         dated=dated,
+        monthly=monthly,
     )
-    if dated and with_trend:
-        months = _months(shift_months(period.end, -TREND_MONTHS), period.end)
+    if with_trend and (dated or at_month_ends(indicator)):
+        first_month = shift_months(period.end, -TREND_MONTHS)
+        months = _months(first_month, period.end)
+        if not dated:  # each month as it stood at its end, rebuilt from enrolment dates
+            numerators, denominators = _month_ends(
+                indicator, user=user, start=first_month, end=period.end, area=area
+            )
+            tile.monthly = {
+                m: (numerators[m], denominators[m] if indicator.denominator else None)
+                for m in months
+            }
         tile.trend = [(m, _value_of(indicator, numerators, denominators, [m])[2]) for m in months]
         points = [v for _m, v in tile.trend]
         if any(v is not None for v in points):
+            words = (
+                _("%(name)s each month, %(first)s to %(last)s.")
+                if dated
+                else _(
+                    "%(name)s at the end of each month, %(first)s to %(last)s (rebuilt from "
+                    "enrolment and exit dates)."
+                )
+            )
             tile.spark = charts.sparkline(
                 title=indicator.name,
-                description=_("%(name)s each month, %(first)s to %(last)s.")
+                description=words
                 % {"name": indicator.name, "first": months[0], "last": months[-1]},
                 values=points,
                 colour=STATUS_COLOURS[tile.status],
             )
     return tile
+
+
+def _month_ends(indicator: Indicator, *, user, start: date, end: date, area: str) -> tuple:
+    """Numerator and denominator at the end of each month in [start, end) (one query for
+    both: measures.facilitation_month_ends)."""
+    month_starts, month = [], start
+    while month < end:
+        month_starts.append(month)
+        month = next_month(month)
+    counts = facilitation_month_ends(user=user, months=month_starts, area=area)
+    return counts[indicator.numerator], counts.get(indicator.denominator, {})
 
 
 def dashboard_tiles(*, user, period: Period, area: str) -> list[Tile]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pksai.monitoring import views
+from pksai.monitoring import views, views_report
 
 app_name = "monitoring"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("compare/", views.compare, name="compare"),
     path("finance/", views.finance_page, name="finance"),
     path("export/", views.export, name="export"),
+    path("report/", views_report.monthly_report, name="report"),
 ]

@@ -45,9 +45,10 @@ from pksai.monitoring.indicators import (
     VIEW,
     active_indicators,
     compare_periods,
+    definition,
+    indicator_groups,
     indicator_values,
 )
-from pksai.monitoring.measures import MEASURES
 from pksai.monitoring.models import Indicator
 
 FINANCE_REPORTS = (
@@ -61,20 +62,6 @@ FINANCE_REPORTS = (
     "real_benefits",
     "projection",
 )
-
-
-def indicator_groups(indicator: Indicator) -> list[str]:
-    """Groupings both of the indicator's measures allow, limited to its disaggregations
-    ("area" stands for the province, regency and district levels)."""
-    allowed = MEASURES[indicator.numerator].groups()
-    if indicator.denominator:
-        allowed = [g for g in allowed if g in MEASURES[indicator.denominator].groups()]
-    chosen = set(indicator.disaggregations or [])
-    if chosen:
-        if "area" in chosen:
-            chosen |= {"province", "regency", "district"}
-        allowed = [g for g in allowed if g == "national" or g in chosen]
-    return allowed
 
 
 @dataclass
@@ -195,24 +182,6 @@ def _area_name(code: str) -> str:
     from pksai.areas.models import Area
 
     return Area.objects.filter(code=code).values_list("name", flat=True).first() or code
-
-
-def definition(indicator: Indicator) -> dict[str, Any]:
-    """The indicator in words: what is counted above and below the line."""
-    numerator = MEASURES[indicator.numerator]
-    denominator = MEASURES[indicator.denominator] if indicator.denominator else None
-    if denominator is None:
-        formula = _("the number of %(num)s") % {"num": numerator.label}
-    elif indicator.unit == Indicator.Unit.PERCENT:
-        formula = _("%(num)s ÷ %(den)s × 100") % {"num": numerator.label, "den": denominator.label}
-    else:
-        formula = _("%(num)s ÷ %(den)s") % {"num": numerator.label, "den": denominator.label}
-    return {
-        "numerator": numerator.label,
-        "denominator": denominator.label if denominator else None,
-        "formula": formula,
-        "dated": tiles.is_dated(indicator),
-    }
 
 
 def baseline_table(

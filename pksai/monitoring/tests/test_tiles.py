@@ -400,3 +400,63 @@ def test_api_tiles(client, monitoring_cases, makassar):
     assert values["goal"]["target"] == "50"
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/monitoring/tiles" in schema["paths"]
+
+
+def test_caseload_trend_from_enrolment_and_exit_dates(pilot_areas):
+    """Point 6: the caseload shares at the end of each past month, rebuilt in one grouped
+    query from enrolment and exit dates (facilitators as assigned today)."""
+    from pksai.monitoring.forms import next_month
+    from pksai.monitoring.tiles import indicator_tile, shift_months
+
+    pksa = Program.objects.get(code="pksa")
+    Program.objects.filter(pk=pksa.pk).update(caseload_min=2, caseload_target=3, caseload_max=4)
+    rule = pksa.benefit_rules.first()
+    this_month = timezone.localdate().replace(day=1)
+
+    def month(back):
+        return shift_months(this_month, -back)
+
+    a = make_user("fa", roles=["social_worker"], scope=["73.71"])
+    b = make_user("fb", roles=["social_worker"], scope=["73.06"])
+    n = 0
+
+    def enrol(facilitator, village, start, exit_on=None):
+        nonlocal n
+        n += 1
+        Beneficiary.objects.create(
+            program=pksa,
+            person=make_person(f"Anak {n}", village=village),
+            area_id=village,
+            start_date=start,
+            benefit_rule=rule,
+            status="exited" if exit_on else "active",
+            exit_date=exit_on,
+            facilitator=facilitator,
+        )
+
+    for _i in range(3):  # A: 3 from five months ago, a fourth from two months ago
+        enrol(a, "73.71.01.1001", month(5))
+    enrol(a, "73.71.01.1001", month(2))
+    make_areas([("73.06.01.2001", "Bontonompo Desa")])
+    for i in range(5):  # B: 5 from three months ago, 2 of them left last month
+        enrol(b, "73.06.01.2001", month(3), exit_on=month(1) if i < 2 else None)
+    analyst = make_user("pusdatin", roles=["national_analyst"], national=True)
+    period = Period(shift_months(this_month, -11), next_month(this_month))
+    within, over = (
+        Indicator.objects.get(code=c) for c in ("caseload_in_target", "caseload_over_max")
+    )
+    tile = indicator_tile(within, user=analyst, period=period, area="", goal=Goal())
+    trend = dict(tile.trend)
+    key = lambda back: f"{month(back):%Y-%m}"  # noqa: E731
+    assert len(tile.trend) == 12 and not tile.dated
+    assert trend[key(6)] is None  # nobody enrolled yet
+    assert [trend[key(k)] for k in (5, 4, 3, 2, 1, 0)] == [100, 100, 50, 0, 50, 50]
+    assert tile.value == 50 == trend[key(0)]  # today's figure is the last month's
+    assert tile.spark is not None and "enrolment" in tile.spark.description
+    assert tile.monthly[key(3)] == (1, 2)  # A in target of A and B
+    over_tile = indicator_tile(over, user=analyst, period=period, area="", goal=Goal())
+    assert [dict(over_tile.trend)[key(k)] for k in (3, 2, 1, 0)] == [50, 50, 0, 0]
+    # in a coordinator's scope: only A counts (B's enrolments are in Gowa)
+    makassar = make_user("mks", roles=["coordinator"], scope=["73.71"])
+    mine = dict(indicator_tile(within, user=makassar, period=period, area="", goal=Goal()).trend)
+    assert [mine[key(k)] for k in (5, 3, 2, 0)] == [100, 100, 0, 0]
