@@ -291,8 +291,8 @@ class PageFilters(Schema):
 
 
 class Cursor(Schema):
-    since: datetime
-    after: int
+    since: str = Field(description="Full-precision time of the last record given (ISO 8601).")
+    after: int = Field(description="Its id (records changed at the same moment come after it).")
 
 
 def _page_out(out: type[Schema]) -> type[Schema]:
@@ -300,7 +300,7 @@ def _page_out(out: type[Schema]) -> type[Schema]:
         f"{out.__name__.removesuffix('Out')}PageOut",
         (Schema,),
         {
-            "__annotations__": {"items": list[out], "next": Cursor | None},
+            "__annotations__": {"items": list[out], "more": bool, "cursor": Cursor | None},
             "__module__": __name__,
         },
     )
@@ -335,8 +335,8 @@ def _register(kind: Kind) -> None:
         response=page_out,
         operation_id=f"field_{slug}_list",
         summary=f"Field app: {kind.name} the caller may read (a pull; audited)",
-        description="Ordered by last change. Pull again with `next` as `since` and `after` "
-        "until `next` is null.",
+        description="Ordered by last change. Pull again with `cursor` as `since` and `after` "
+        "while `more` is true; keep the last `cursor` for the next pull.",
     )
     def list_records(request, filters: Query[PageFilters]):
         rows = services.record_list(kind=kind, by=request.auth, case=filters.case)
@@ -356,12 +356,17 @@ def _register(kind: Kind) -> None:
             object_type=f"field.{kind.name}",
             detail={"ids": [o.pk for o in items]},
         )
-        last = items[-1] if more else None
+        if items:
+            last = items[-1]
+            cursor = {"since": getattr(last, kind.changed_field).isoformat(), "after": last.pk}
+        elif filters.since is not None:
+            cursor = {"since": filters.since.isoformat(), "after": filters.after}
+        else:
+            cursor = None
         return {
             "items": [_out(kind, o, ids.get(o.pk), lookup=False) for o in items],
-            "next": {"since": getattr(last, kind.changed_field), "after": last.pk}
-            if last
-            else None,
+            "more": more,
+            "cursor": cursor,
         }
 
     @router.get(
