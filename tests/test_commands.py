@@ -1080,7 +1080,7 @@ def test_serve_answers_http_and_sigterm_stops_every_process(cli_db, tmp_path):
             process.wait()
 
 
-def test_field_cleanup(pksai, team, settings, tmp_path):
+def test_field_cleanup(pksai, team, settings, tmp_path):  # noqa: F811
     """`pksai field-cleanup` removes incomplete field-app uploads older than the setting, with
     their stored pieces, and keeps fresh ones."""
     from pksai.cases.tests.factories import make_child, register
