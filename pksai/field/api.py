@@ -836,8 +836,12 @@ def get_upload(request, pk: int):
         }
     },
 )
-def append_upload(request, pk: int, upload_offset: int = Header(..., alias="Upload-Offset", ge=0)):
+def append_upload(
+    request, pk: int, upload_offset: int | None = Header(None, alias="Upload-Offset", ge=0)
+):
     upload = services.upload_get(user=request.auth, pk=pk)
+    if upload_offset is None:
+        raise ValidationError(_("Send the chunk's start as the Upload-Offset header."))
     try:
         upload = services.upload_append(
             upload=upload, by=request.auth, offset=upload_offset, data=request.body
