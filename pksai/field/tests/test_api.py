@@ -339,7 +339,8 @@ def test_a_role_without_the_permission_gets_403(client, team, case):
     assert not ClientRecord.objects.exists() and not Note.objects.exists()
     officer = make_user("po", roles=["program_officer"], scope=["73.71"])
     assert get(client, "notes/", officer).status_code == 403
-    assert get(client, "conflicts/", officer).status_code == 403
+    data_officer = make_user("do", roles=["data_officer"], scope=["73.71"])
+    assert get(client, "conflicts/", data_officer).status_code == 403
 
 
 @pytest.mark.django_db
