@@ -820,8 +820,9 @@ def get_upload(request, pk: int):
     "/uploads/{pk}/",
     response={200: UploadOut, 409: ErrorOut},
     summary="Field app: send a chunk of an upload",
-    description="The body is the chunk's raw bytes (Content-Type application/offset+octet-"
-    "stream); `Upload-Offset` says where it starts and must equal the upload's offset (else "
+    description="The body is the chunk's raw bytes (Content-Type application/octet-stream, or "
+    "tus's application/offset+octet-stream); `Upload-Offset` says where it starts and must "
+    "equal the upload's offset (else "
     "409: ask GET for the offset). The last chunk is verified against the declared size and "
     "SHA-256: on a match the attachment is created (`attachment`); on a mismatch the answer "
     "is 400 and the upload starts again at 0.",
@@ -829,9 +830,7 @@ def get_upload(request, pk: int):
         "requestBody": {
             "required": True,
             "content": {
-                "application/offset+octet-stream": {
-                    "schema": {"type": "string", "format": "binary"}
-                }
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
             },
         }
     },
