@@ -215,6 +215,7 @@ API_ROUTES: dict[str, dict[str, str]] = {
         "notice_id": "breach_notice",
     },
     "/api/v1/retention/holds/{pk}/release": {"pk": "legal_hold"},
+    "/api/v1/field/cases/{pk}/": {"pk": "case"},
     "/api/v1/field/assessments/{pk}/": {"pk": "assessment"},
     "/api/v1/field/visits/{pk}/": {"pk": "visit"},
     "/api/v1/field/conferences/{pk}/": {"pk": "conference"},

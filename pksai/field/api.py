@@ -67,6 +67,12 @@ class DomainOut(Schema):
     notes: str
 
 
+class CaseOut(RecordOut):
+    number: str
+    stage: str
+    summary: str = Field(description="What was reported (the field a device may change).")
+
+
 class AssessmentOut(CaseRecordOut):
     kind: str
     risk: str
@@ -166,6 +172,7 @@ def _fields(obj, names: str) -> dict:
 
 
 OUT: dict[str, tuple[type[Schema], Any]] = {
+    "cases": (CaseOut, lambda o: _fields(o, "number stage summary")),
     "assessments": (
         AssessmentOut,
         lambda o: (

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from pksai.accounts.models import User
 from pksai.accounts.scoping import get_visible_or_404, scope_for, scoped
 from pksai.cases import intake, records
+from pksai.cases import services as case_services
 from pksai.cases.models import (
     Assessment,
     Attachment,
@@ -229,9 +230,28 @@ def _outreach_update(obj: OutreachResult, by: User, values: dict, expected_versi
     )
 
 
+def _cases(user: User) -> QuerySet[Case]:
+    """Cases the user may open (as cases.selectors.case_get)."""
+    rows = scoped(Case.objects.all(), user, perm=VIEW_CASE, area_field="area")
+    return rows.filter(openable_q(user))
+
+
 KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
+        Kind(
+            name="cases",
+            model=Case,
+            label=_("case"),
+            fields={"summary": _text},
+            visible=_cases,
+            update=lambda obj, by, values, expected_version: case_services.case_update_summary(
+                case=obj, by=by, expected_version=expected_version, **values
+            ),
+            area_of=lambda obj: obj.area_id,
+            case_of=lambda obj: obj,
+            case_field=None,
+        ),
         Kind(
             name="assessments",
             model=Assessment,

@@ -496,3 +496,32 @@ def test_a_bad_update_is_refused_and_changes_nothing(client, team, case):
     no_base = patch(client, url, team["worker"], {"version": 1, "changes": {"place": "z"}})
     assert no_base.status_code == 400
     assert Visit.objects.get().place == "y"
+
+
+@pytest.mark.django_db
+def test_two_devices_edit_the_same_case_field_offline(client, team, case):
+    """Issue 19's acceptance: both loaded version 1; the first sync lands, the second sees a
+    conflict with both values and nothing was overwritten."""
+    loaded = get(client, f"cases/{case.pk}/", team["worker"]).json()
+    base = {"summary": loaded["summary"]}
+    first = patch(
+        client,
+        f"cases/{case.pk}/",
+        team["supervisor"],
+        {"version": loaded["version"], "changes": {"summary": "Versi A"}, "base": base},
+    )
+    assert first.status_code == 200, first.content
+    second = patch(
+        client,
+        f"cases/{case.pk}/",
+        team["worker"],
+        {"version": loaded["version"], "changes": {"summary": "Versi B"}, "base": base},
+    )
+    assert second.status_code == 409
+    [conflict] = second.json()["conflicts"]
+    assert (conflict["theirs"], conflict["mine"]) == ("Versi A", "Versi B")
+    case.refresh_from_db()
+    assert case.summary == "Versi A"
+    # the conflict waits for the worker and her supervisor
+    assert [c["field"] for c in get(client, "conflicts/", team["worker"]).json()] == ["summary"]
+    assert len(get(client, "conflicts/", team["supervisor"]).json()) == 1
