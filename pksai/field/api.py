@@ -42,6 +42,7 @@ from pksai.vulnerability import outreach
 from pksai.vulnerability.models import OutreachResult
 
 router = Router()
+ID = 2**63 - 1  # the largest id a database integer holds (larger: 422, not a database error)
 
 
 class ErrorOut(Schema):
@@ -281,7 +282,7 @@ def _conflict_out(c: FieldConflict) -> dict:
 
 
 class PatchIn(Schema):
-    version: int = Field(ge=1, description="The record's version the device loaded.")
+    version: int = Field(ge=1, le=ID, description="The record's version the device loaded.")
     changes: dict[str, Any] = Field(description="{field: new value}")
     base: dict[str, Any] = Field(
         default_factory=dict,
@@ -291,9 +292,9 @@ class PatchIn(Schema):
 
 
 class PageFilters(Schema):
-    case: int | None = Field(None, description="Only this case's records.")
+    case: int | None = Field(None, ge=1, le=ID, description="Only this case's records.")
     since: datetime | None = Field(None, description="Changed after this time (a pull).")
-    after: int = Field(0, ge=0, description="With `since`: the last id seen at that time.")
+    after: int = Field(0, ge=0, le=ID, description="With `since`: the last id seen at that time.")
     limit: int = Field(200, ge=1, le=500)
 
 
@@ -445,7 +446,7 @@ class Created(Schema):
 
 
 class CaseCreated(Created):
-    case: int
+    case: int = Field(ge=1, le=ID)
 
 
 # --- creates, one per kind (their inputs differ) -------------------------------------------
@@ -574,7 +575,7 @@ def create_note(request, payload: NoteIn):
 
 
 class FacilitationVisitIn(Created):
-    beneficiary: int
+    beneficiary: int = Field(ge=1, le=ID)
     visited_on: date
     topics: list[str] = Field(min_length=1)
     notes: str = ""
@@ -608,7 +609,7 @@ def create_facilitation_visit(request, payload: FacilitationVisitIn):
 
 
 class ComplianceRecordIn(Created):
-    beneficiary: int
+    beneficiary: int = Field(ge=1, le=ID)
     condition: str = Field(description="The condition's code (e.g. school_enrolment).")
     month: date
     met: bool
@@ -673,11 +674,13 @@ def create_intake_report(request, payload: IntakeReportIn):
 
 
 class OutreachResultIn(Created):
-    person: int = Field(description="The registry person of the outreach list.")
+    person: int = Field(ge=1, le=ID, description="The registry person of the outreach list.")
     outcome: Literal[tuple(OutreachResult.Outcome.values)]  # type: ignore[valid-type]
     visited_at: datetime
     note: str = ""
-    case: int | None = Field(None, description="The case opened (outcome case_opened).")
+    case: int | None = Field(
+        None, ge=1, le=ID, description="The case opened (outcome case_opened)."
+    )
 
 
 @router.post(
@@ -729,7 +732,7 @@ def list_conflicts(request, limit: int = Query(100, ge=1, le=500)):
 
 class ResolveIn(Schema):
     choice: Literal["mine", "theirs", "edit"]
-    version: int = Field(ge=1, description="The record's version the chooser saw.")
+    version: int = Field(ge=1, le=ID, description="The record's version the chooser saw.")
     value: Any = Field(None, description="With `edit`: the value to save.")
 
 
