@@ -477,7 +477,7 @@ def create_assessment(request, payload: AssessmentIn):
             case=case_get_for_update(user=request.auth, pk=payload.case),
             by=request.auth,
             kind=payload.kind,
-            domains={k: v.dict() for k, v in payload.domains.items()},
+            domains={k: v.model_dump() for k, v in payload.domains.items()},
             risk=payload.risk,
             summary=payload.summary,
             complete=payload.complete,
@@ -550,7 +550,7 @@ def create_conference(request, payload: ConferenceIn):
             held_on=payload.held_on,
             agenda=payload.agenda,
             decisions=payload.decisions,
-            participants=[records.Participant(**p.dict()) for p in payload.participants],
+            participants=[records.Participant(**p.model_dump()) for p in payload.participants],
         )
 
     return _created(KINDS["conferences"], request.auth, payload.client_id, create)
