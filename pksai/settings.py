@@ -15,6 +15,8 @@ PKSAI_VAR_DIR  where local data lives (default: var/ beside the package)
 EMAIL_HOST     SMTP server for e-mail alerts (unset: no e-mail; alerts stay in the app);
                EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, DEFAULT_FROM_EMAIL
 PKSAI_ATTACHMENT_ROOT, PKSAI_ATTACHMENT_MAX_BYTES  where case attachments live, largest allowed
+PKSAI_FIELD_GPS   keep the location of visits sent from the field app (default 1; 0 drops it)
+PKSAI_FIELD_UPLOAD_HOURS  incomplete field-app uploads older than this are removed (default 72)
 PKSAI_NOTIFIER  dotted path of the complaint notifier (SMS/e-mail to complainants; default:
                pksai.grievances.notifiers.LogFileNotifier, which appends to var/notifications.log)
 PKSAI_PUBLIC_COMPLAINTS_PER_HOUR  public complaint form submissions per sender and hour (5)
@@ -149,6 +151,7 @@ INSTALLED_APPS = [
     "pksai.monitoring",
     "pksai.retention",
     "pksai.webhooks",
+    "pksai.field",
     "pksai.ops",
     "pksai.api",
 ]
@@ -466,6 +469,12 @@ from pksai.core.files import storages_setting  # noqa: E402
 
 STORAGES = storages_setting(os.environ)
 ATTACHMENT_MAX_BYTES = int(os.environ.get("PKSAI_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
+
+# --- The field app (issue 19, docs/field-api.md). PKSAI_FIELD_GPS=0: visits sent from the
+# field app keep no location (the coordinates a device sends are dropped); incomplete uploads
+# older than PKSAI_FIELD_UPLOAD_HOURS are removed by `pksai field-cleanup` / the scheduler. ---
+PKSAI_FIELD_GPS = os.environ.get("PKSAI_FIELD_GPS", "1").lower() not in ("0", "false", "no", "off")
+PKSAI_FIELD_UPLOAD_HOURS = int(os.environ.get("PKSAI_FIELD_UPLOAD_HOURS", 72))
 
 # --- E-mail (alerts). Without EMAIL_HOST nothing is sent; alerts still show in the app. ---
 MAILERS = {

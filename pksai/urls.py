@@ -32,6 +32,7 @@ urlpatterns = [
     path("monitoring/", include("pksai.monitoring.urls")),
     path("retention/", include("pksai.retention.urls")),
     path("webhooks/", include("pksai.webhooks.urls")),
+    path("field/", include("pksai.field.urls")),
     path("", include("pksai.ops.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

@@ -22,6 +22,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -1182,3 +1183,35 @@ def test_serve_answers_http_and_sigterm_stops_every_process(cli_db, tmp_path):
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_field_cleanup(pksai, team, settings, tmp_path):  # noqa: F811
+    """`pksai field-cleanup` removes incomplete field-app uploads older than the setting, with
+    their stored pieces, and keeps fresh ones."""
+    from pksai.cases.tests.factories import make_child, register
+    from pksai.field import services as field
+    from pksai.field.models import FieldUpload
+
+    settings.ATTACHMENT_ROOT = str(tmp_path / "attachments")
+    case = register(team, child=make_child("Budi"))
+
+    def upload():
+        made, _ = field.upload_start(
+            by=team["worker"],
+            case=case,
+            client_id=uuid.uuid4(),
+            kind="document",
+            title="",
+            filename="a.pdf",
+            content_type="application/pdf",
+            size=10,
+            sha256="a" * 64,
+        )
+        return field.upload_append(upload=made, by=team["worker"], offset=0, data=b"%PDF-")
+
+    old, fresh = upload(), upload()
+    FieldUpload.objects.filter(pk=old.pk).update(updated_at=timezone.now() - timedelta(days=4))
+    assert "1 incomplete upload(s) removed." in pksai("field-cleanup").out
+    assert list(FieldUpload.objects.values_list("pk", flat=True)) == [fresh.pk]
+    assert field._pieces(old) == [] and field._pieces(fresh)
+    assert "0 incomplete" in pksai("field-cleanup", "--hours", "1").out

@@ -162,6 +162,7 @@ PAGE_ROUTES: dict[str, dict[str, str]] = {
     "webhooks/<int:pk>/approve/": {"pk": "webhook_subscriber"},
     "webhooks/<int:pk>/revoke/": {"pk": "webhook_subscriber"},
     "webhooks/deliveries/<int:pk>/replay/": {"pk": "webhook_delivery"},
+    "field/conflicts/<int:pk>/resolve/": {"pk": "field_conflict"},
 }
 # every other route under cases/<pk>/ (or cases/<case_pk>/) takes the case, and every route
 # under complaints/<pk>/ the complaint: see _targets_of
@@ -223,6 +224,18 @@ API_ROUTES: dict[str, dict[str, str]] = {
     "/api/v1/retention/holds/{pk}/release": {"pk": "legal_hold"},
     "/api/v1/webhooks/subscribers/{pk}/deliveries": {"pk": "webhook_subscriber"},
     "/api/v1/webhooks/deliveries/{pk}/replay": {"pk": "webhook_delivery"},
+    "/api/v1/field/cases/{pk}/": {"pk": "case"},
+    "/api/v1/field/assessments/{pk}/": {"pk": "assessment"},
+    "/api/v1/field/visits/{pk}/": {"pk": "visit"},
+    "/api/v1/field/conferences/{pk}/": {"pk": "conference"},
+    "/api/v1/field/notes/{pk}/": {"pk": "note"},
+    "/api/v1/field/attachments/{pk}/": {"pk": "attachment"},
+    "/api/v1/field/facilitation-visits/{pk}/": {"pk": "facilitation_visit"},
+    "/api/v1/field/compliance-records/{pk}/": {"pk": "compliance_record"},
+    "/api/v1/field/intake-reports/{pk}/": {"pk": "field_report"},
+    "/api/v1/field/outreach-results/{pk}/": {"pk": "outreach_result"},
+    "/api/v1/field/conflicts/{pk}/resolve/": {"pk": "field_conflict"},
+    "/api/v1/field/uploads/{pk}/": {"pk": "field_upload"},
 }
 # every other path under /api/v1/cases/{pk}/, /api/v1/programs/rounds/{pk}/ and
 # /api/v1/complaints/{pk}/ takes the case, the round and the complaint
@@ -377,7 +390,9 @@ def _records() -> tuple[dict[str, Record], set[str]]:
     from pksai.core.tests.test_language_walk import _webhook_sample
 
     webhook_subscriber, webhook_delivery = _webhook_sample()
+    field_records = _field_records(case, beneficiary, worker, coordinator)
     made = {
+        **field_records,
         "webhook_subscriber": webhook_subscriber,
         "webhook_delivery": webhook_delivery,
         "legal_hold": legal_hold,
@@ -435,6 +450,85 @@ def _records() -> tuple[dict[str, Record], set[str]]:
     names = Counter(Person.objects.values_list("name", flat=True))
     identifying |= {p.name for p in people if names[p.name] == 1 and len(p.name) > 5}
     return records, identifying
+
+
+def _field_records(case, beneficiary, worker, coordinator) -> dict[str, Any]:
+    """The records the field app writes (issue 19), one each in Makassar."""
+    from pksai.cases.models import CaseConference, IntakeReport, Note, Visit
+    from pksai.field.models import FieldConflict, FieldUpload
+    from pksai.programs.models import ComplianceRecord, Conditionality, FacilitationVisit
+    from pksai.vulnerability.models import OutreachResult
+
+    note = Note.objects.create(case=case, text="Catatan lapangan", by=worker)
+    visit = Visit.objects.create(
+        case=case,
+        visited_on=date(2026, 6, 1),
+        place="Rumah",
+        seen="Ibu",
+        observations="Anak sehat",
+        by=worker,
+    )
+    conference = CaseConference.objects.create(
+        case=case, held_on=date(2026, 6, 1), agenda="Rencana", decisions="Rujuk", recorded_by=worker
+    )
+    condition = _first(Conditionality, program=beneficiary.program) or _first(Conditionality)
+    return {
+        "note": note,
+        "visit": visit,
+        "conference": conference,
+        "facilitation_visit": FacilitationVisit.objects.create(
+            beneficiary=beneficiary,
+            area_id=beneficiary.area_id,
+            facilitator=worker,
+            visited_on=date(2026, 6, 1),
+            topics=["school"],
+        ),
+        "compliance_record": ComplianceRecord.objects.create(
+            beneficiary=beneficiary,
+            area_id=beneficiary.area_id,
+            condition=condition,
+            month=date(2026, 6, 1),
+            met=True,
+            recorded_by=worker,
+        ),
+        "field_report": IntakeReport.objects.create(
+            source=IntakeReport.Source.FIELD,
+            area_id=case.area_id,
+            summary="Anak di pasar",
+            reported_by=worker,
+        ),
+        "outreach_result": OutreachResult.objects.create(
+            person=case.child,
+            village_id=case.child.village_id,
+            outcome="not_found",
+            visited_at="2026-06-01T10:00:00+08:00",
+            worker=worker,
+        ),
+        "field_conflict": FieldConflict.objects.create(
+            kind="visits",
+            object_id=visit.pk,
+            area_id=case.area_id,
+            case=case,
+            field="observations",
+            base="a",
+            theirs="b",
+            mine="c",
+            base_version=1,
+            seen_version=1,
+            by=worker,
+        ),
+        "field_upload": FieldUpload.objects.create(
+            client_id="6f1c1c2e-7d1a-4a59-9d53-2f4ad9f0c001",
+            user=worker,
+            case=case,
+            kind="document",
+            filename="a.pdf",
+            content_type="application/pdf",
+            size=10,
+            sha256="0" * 64,
+            stored_name="denial-matrix-upload",
+        ),
+    }
 
 
 def _variants(username: str) -> list[dict[str, str]]:

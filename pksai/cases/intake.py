@@ -97,7 +97,8 @@ def intake_report_register(*, by: User, report, case):
         raise PermissionDenied("case outside the user's area scope")
     report.status, report.case = IntakeReport.Status.REGISTERED, case
     report.handled_at, report.handled_by = timezone.now(), by
-    report.save(update_fields=["status", "case", "handled_at", "handled_by"])
+    report.version += 1
+    report.save(update_fields=["status", "case", "handled_at", "handled_by", "version"])
     audit_record(action="update", actor=by, obj=report, detail={"case": case.pk})
     return report
 
@@ -111,6 +112,75 @@ def intake_report_dismiss(*, by: User, report, reason: str):
     report = _pending_report(by, report.pk)
     report.status, report.dismiss_reason = IntakeReport.Status.DISMISSED, reason.strip()[:300]
     report.handled_at, report.handled_by = timezone.now(), by
-    report.save(update_fields=["status", "dismiss_reason", "handled_at", "handled_by"])
+    report.version += 1
+    fields = ["status", "dismiss_reason", "handled_at", "handled_by", "version"]
+    report.save(update_fields=fields)
     audit_record(action="update", actor=by, obj=report, detail={"dismissed": report.dismiss_reason})
+    return report
+
+
+# --- reports from the field app ------------------------------------------------------------
+
+
+def _clean_field_report(by: User, area: str, summary: str) -> None:
+    if not summary.strip():
+        raise ValidationError({"summary": [_("Say what was seen or reported.")]})
+    if not Area.objects.filter(code=area).exists():
+        raise ValidationError({"area": [_("Unknown area code.")]})
+    if not scope_for(by).covers(area):
+        raise PermissionDenied("area outside the user's area scope")
+
+
+@transaction.atomic
+def intake_report_submit(
+    *,
+    by: User,
+    area: str,
+    summary: str,
+    reporter_anonymous: bool = False,
+    reporter_name: str = "",
+    reporter_phone: str = "",
+) -> IntakeReport:
+    """A frontline worker reports a child at risk from the field (source FIELD): the report
+    waits in the intake queue of its area, where registration staff find or record the child
+    (``child_create``) and register it as a case, or dismiss it — as for complaints."""
+    require_perm(by, "cases.add_case")
+    _clean_field_report(by, area, summary)
+    report = IntakeReport.objects.create(
+        source=IntakeReport.Source.FIELD,
+        area_id=area,
+        summary=summary.strip(),
+        reporter_anonymous=reporter_anonymous,
+        reporter_name="" if reporter_anonymous else reporter_name.strip()[:200],
+        reporter_phone="" if reporter_anonymous else reporter_phone.strip()[:40],
+        reported_by=by,
+    )
+    audit_record(action="create", actor=by, obj=report, detail={"source": report.source})
+    return report
+
+
+@transaction.atomic
+def intake_report_update(
+    *, by: User, report: IntakeReport, summary: str, expected_version: int
+) -> IntakeReport:
+    """The reporter adds to her report's account while it still waits in the queue, refused
+    (ConflictError) if it was saved since ``expected_version``."""
+    from pksai.cases.services import ConflictError, compare_and_set
+
+    require_perm(by, "cases.add_case")
+    if report.reported_by_id != by.pk:
+        raise PermissionDenied("only the worker who sent a field report corrects it")
+    if report.status != IntakeReport.Status.PENDING:
+        raise ValidationError(_("This report was already handled."))
+    _clean_field_report(by, report.area_id, summary)
+    report.summary = summary.strip()
+    report.updated_at = timezone.now()
+    if not compare_and_set(report, ["summary", "updated_at"], expected_version):
+        raise ConflictError(
+            _(
+                "The report was changed by someone else since you opened it. Reload it: your "
+                "input was not saved and nothing was overwritten."
+            )
+        )
+    audit_record(action="update", actor=by, obj=report, detail={"summary": True})
     return report

@@ -534,6 +534,8 @@ class CaseConference(models.Model):
     decisions = models.TextField(_("decisions"))
     recorded_at = models.DateTimeField(auto_now_add=True)
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         verbose_name = _("case conference")
@@ -571,6 +573,8 @@ class Note(models.Model):
     text = EncryptedTextField(_("note"))  # sealed (decision 0024)
     at = models.DateTimeField(auto_now_add=True)
     by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         verbose_name = _("case note")
@@ -593,6 +597,14 @@ class Visit(models.Model):
     extra = models.JSONField(default=dict, blank=True)
     at = models.DateTimeField(auto_now_add=True)
     by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # From the field app (issue 19): when the device recorded the visit and, only while
+    # PKSAI_FIELD_GPS is on, where (WGS84 degrees, accuracy in metres).
+    recorded_at = models.DateTimeField(_("recorded on the device"), null=True, blank=True)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    accuracy_m = models.FloatField(_("location accuracy (m)"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         verbose_name = _("visit")
@@ -625,6 +637,8 @@ class Attachment(models.Model):
     uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     voided_at = models.DateTimeField(null=True, blank=True)
     void_reason = models.CharField(max_length=300, blank=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         verbose_name = _("attachment")
@@ -648,6 +662,7 @@ class IntakeReport(models.Model):
 
     class Source(models.TextChoices):
         COMPLAINT = "complaint", _("complaint")
+        FIELD = "field", _("field worker")
 
     source = models.CharField(_("source"), max_length=12, choices=Source.choices)
     reference = models.CharField(_("reference"), max_length=40, blank=True)
@@ -671,6 +686,12 @@ class IntakeReport(models.Model):
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     dismiss_reason = models.CharField(_("why dismissed"), max_length=300, blank=True)
+    # a report from the field app (source FIELD): who sent it
+    reported_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         verbose_name = _("intake report")

@@ -13,11 +13,11 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import transaction
 from django.http import Http404
@@ -318,6 +318,24 @@ def conference_record(
     return conference
 
 
+@transaction.atomic
+def conference_update(
+    *, conference: CaseConference, by: User, agenda: str, decisions: str, expected_version: int
+) -> CaseConference:
+    """Correct a conference's agenda and decisions, refused (ConflictError) if someone saved
+    it since ``expected_version``."""
+    require_perm(by, CHANGE)
+    _open(conference.case)
+    if not agenda.strip() or not decisions.strip():
+        raise ValidationError(_("Write the agenda and the decisions."))
+    conference.agenda, conference.decisions = agenda, decisions
+    conference.updated_at = timezone.now()
+    fields = ["agenda", "decisions", "updated_at"]
+    _compare_and_set(conference, fields, expected_version, _("The case conference"))
+    audit_record(action="update", actor=by, obj=conference, detail={"case": conference.case.number})
+    return conference
+
+
 # --- Notes and visits -------------------------------------------------------------
 
 
@@ -333,6 +351,48 @@ def note_add(*, case: Case, by: User, text: str) -> Note:
 
 
 @transaction.atomic
+def note_update(*, note: Note, by: User, text: str, expected_version: int) -> Note:
+    """Correct a note, refused (ConflictError) if someone saved it since ``expected_version``.
+    Only its author, or a supervisor of the case, corrects it."""
+    require_perm(by, CHANGE)
+    if note.by_id != by.pk and not by.has_perm("cases.approve_case"):
+        raise PermissionDenied("only the author or a supervisor corrects a note")
+    if not text.strip():
+        raise ValidationError({"text": [_("Write the note.")]})
+    note.text = text.strip()
+    note.updated_at = timezone.now()
+    _compare_and_set(note, ["text", "updated_at"], expected_version, _("The note"))
+    _event(note.case, by, "note", note.text)
+    audit_record(action="update", actor=by, obj=note, detail={"case": note.case.number})
+    return note
+
+
+def _clean_visit(case: Case, visited_on: date, place: str, seen: str, observations: str) -> None:
+    if case.stage == Stage.VOID:
+        raise ValidationError(_("The case is void."))
+    if visited_on > timezone.localdate():
+        raise ValidationError({"visited_on": [_("The date cannot be in the future.")]})
+    if not (place.strip() and seen.strip() and observations.strip()):
+        raise ValidationError(_("Give the place, who was seen and what was observed."))
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a device was when the visit was recorded (WGS84 degrees, accuracy in metres)."""
+
+    latitude: float
+    longitude: float
+    accuracy_m: float | None = None
+
+    def clean(self) -> Location:
+        if not (-90 <= self.latitude <= 90 and -180 <= self.longitude <= 180):
+            raise ValidationError({"location": [_("The location is not on Earth.")]})
+        if self.accuracy_m is not None and self.accuracy_m < 0:
+            raise ValidationError({"location": [_("The accuracy cannot be negative.")]})
+        return self
+
+
+@transaction.atomic
 def visit_record(
     *,
     case: Case,
@@ -342,16 +402,18 @@ def visit_record(
     seen: str,
     observations: str,
     extra: dict | None = None,
+    recorded_at=None,
+    location: Location | None = None,
 ) -> Visit:
     """Log a home or monitoring visit (any stage except void; after closure, visits are the
-    post-service monitoring)."""
+    post-service monitoring). From the field app: when the device recorded it and, only while
+    settings.PKSAI_FIELD_GPS is on, where it was (otherwise the location is dropped)."""
     require_perm(by, CHANGE)
-    if case.stage == Stage.VOID:
-        raise ValidationError(_("The case is void."))
-    if visited_on > timezone.localdate():
-        raise ValidationError({"visited_on": [_("The date cannot be in the future.")]})
-    if not (place.strip() and seen.strip() and observations.strip()):
-        raise ValidationError(_("Give the place, who was seen and what was observed."))
+    _clean_visit(case, visited_on, place, seen, observations)
+    if recorded_at is not None and recorded_at > timezone.now() + timedelta(minutes=10):
+        raise ValidationError({"recorded_at": [_("The time cannot be in the future.")]})
+    if location is not None:
+        location = location.clean() if settings.PKSAI_FIELD_GPS else None
     visit = Visit.objects.create(
         case=case,
         visited_on=visited_on,
@@ -360,6 +422,10 @@ def visit_record(
         observations=observations.strip(),
         extra=clean_extra(CustomField.Form.VISIT, extra or {}),
         by=by,
+        recorded_at=recorded_at,
+        latitude=location.latitude if location else None,
+        longitude=location.longitude if location else None,
+        accuracy_m=location.accuracy_m if location else None,
     )
     _event(
         case,
@@ -369,7 +435,38 @@ def visit_record(
         code="visit_made",
         params={"date": visited_on.isoformat(), "place": visit.place, "seen": visit.seen},
     )
-    audit_record(action="create", actor=by, obj=visit, detail={"case": case.number})
+    audit_record(
+        action="create",
+        actor=by,
+        obj=visit,
+        detail={"case": case.number, "located": location is not None},
+    )
+    return visit
+
+
+@transaction.atomic
+def visit_update(
+    *,
+    visit: Visit,
+    by: User,
+    visited_on: date,
+    place: str,
+    seen: str,
+    observations: str,
+    expected_version: int,
+) -> Visit:
+    """Correct a visit's date, place, who was seen and observations (the author or a
+    supervisor), refused (ConflictError) if someone saved it since ``expected_version``."""
+    require_perm(by, CHANGE)
+    if visit.by_id != by.pk and not by.has_perm("cases.approve_case"):
+        raise PermissionDenied("only the author or a supervisor corrects a visit")
+    _clean_visit(visit.case, visited_on, place, seen, observations)
+    visit.visited_on, visit.place = visited_on, place.strip()
+    visit.seen, visit.observations = seen.strip(), observations.strip()
+    visit.updated_at = timezone.now()
+    fields = ["visited_on", "place", "seen", "observations", "updated_at"]
+    _compare_and_set(visit, fields, expected_version, _("The visit"))
+    audit_record(action="update", actor=by, obj=visit, detail={"case": visit.case.number})
     return visit
 
 
@@ -444,6 +541,26 @@ def attachment_add(*, case: Case, by: User, kind: str, title: str, upload) -> At
     return attachment
 
 
+@transaction.atomic
+def attachment_update(
+    *, attachment: Attachment, by: User, kind: str, title: str, expected_version: int
+) -> Attachment:
+    """Change what an attachment is called and what kind of document it is (never its file),
+    refused (ConflictError) if someone saved it since ``expected_version``."""
+    require_perm(by, CHANGE)
+    if attachment.voided_at is not None:
+        raise ValidationError(_("This attachment was voided."))
+    if kind not in Attachment.Kind.values:
+        raise ValidationError(_("Choose what kind of document this is."))
+    attachment.kind = kind
+    attachment.title = (title.strip() or attachment.original_name)[:200]
+    attachment.updated_at = timezone.now()
+    fields = ["kind", "title", "updated_at"]
+    _compare_and_set(attachment, fields, expected_version, _("The attachment"))
+    audit_record(action="update", actor=by, obj=attachment, detail={"case": attachment.case.number})
+    return attachment
+
+
 def attachment_open(attachment: Attachment) -> File:
     """The stored file, opened for reading; Http404 when it is missing from the storage."""
     if not files.exists(ATTACHMENTS, attachment.stored_name):
@@ -478,7 +595,8 @@ def attachment_void(*, attachment: Attachment, by: User, reason: str) -> Attachm
     if attachment.voided_at is None:
         attachment.voided_at = timezone.now()
         attachment.void_reason = reason.strip()[:300]
-        attachment.save(update_fields=["voided_at", "void_reason"])
+        attachment.version += 1
+        attachment.save(update_fields=["voided_at", "void_reason", "version", "updated_at"])
         _event(attachment.case, by, "attachment_void", f"{attachment.title}: {reason}")
         audit_record(action="update", actor=by, obj=attachment, detail={"void": reason})
     return attachment

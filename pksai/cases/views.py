@@ -46,6 +46,7 @@ from pksai.cases.services import ConflictError
 from pksai.cases.views_intake import DuplicateForm
 from pksai.cases.workflow import OPEN_STAGES, Stage
 from pksai.core.paging import CappedPaginator
+from pksai.field.services import conflicts_open as field_conflicts_open
 from pksai.registry.models import Person
 
 PAGE_SIZE = 50
@@ -137,6 +138,7 @@ def case_list_view(request):
             )
             + filters["overdue"],
             "area_filter": area_filter,
+            "field_conflicts": field_conflicts_open(user=request.user).count(),
             "query": query.urlencode(),
             "stages": Stage.choices,
             "concerns": Concern.choices,

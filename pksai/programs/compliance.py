@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -79,11 +79,44 @@ def compliance_record(
             "recorded_by": by,
         },
     )
+    if not created:  # a correction: versioned like every change (the field app merges on it)
+        ComplianceRecord.objects.filter(pk=record.pk).update(version=F("version") + 1)
+        record.refresh_from_db(fields=["version"])
     audit_record(
         action="create" if created else "update",
         actor=by,
         obj=record,
         detail={"condition": condition.code, "month": f"{month:%Y-%m}", "met": met},
+    )
+    return record
+
+
+@transaction.atomic
+def compliance_record_update(
+    *, by: User, record: ComplianceRecord, met: bool, notes: str, expected_version: int
+) -> ComplianceRecord:
+    """Correct whether the condition was met (and the notes), refused (ConflictError) if the
+    record was saved since ``expected_version``. Same people as recording it."""
+    from pksai.cases.services import ConflictError, compare_and_set
+
+    beneficiary = record.beneficiary
+    if beneficiary.facilitator_id != by.pk:
+        _may_manage(by, beneficiary)
+    record.met, record.notes, record.recorded_by = met, notes.strip()[:300], by
+    record.recorded_at = timezone.now()
+    fields = ["met", "notes", "recorded_by", "recorded_at"]
+    if not compare_and_set(record, fields, expected_version):
+        raise ConflictError(
+            _(
+                "The compliance record was changed by someone else since you opened it. "
+                "Reload it: your input was not saved and nothing was overwritten."
+            )
+        )
+    audit_record(
+        action="update",
+        actor=by,
+        obj=record,
+        detail={"condition": record.condition.code, "month": f"{record.month:%Y-%m}", "met": met},
     )
     return record
 

@@ -14,6 +14,7 @@ from datetime import date
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Min, Q, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pksai.accounts.models import User
@@ -71,6 +72,45 @@ def visit_log(
         notes=notes.strip(),
     )
     audit_record(action="create", actor=by, obj=visit, detail={"topics": visit.topics})
+    return visit
+
+
+@transaction.atomic
+def visit_log_update(
+    *,
+    by: User,
+    visit: FacilitationVisit,
+    visited_on: date,
+    topics: list[str],
+    notes: str,
+    expected_version: int,
+) -> FacilitationVisit:
+    """The facilitator who logged a visit corrects it, refused (ConflictError) if it was saved
+    since ``expected_version``. The same rules as logging it."""
+    from pksai.cases.services import ConflictError, compare_and_set
+
+    require_perm(by, LOG_VISIT)
+    if visit.facilitator_id != by.pk:
+        raise PermissionDenied("only the facilitator who logged the visit corrects it")
+    beneficiary = visit.beneficiary
+    unknown = set(topics) - set(Topic.values)
+    if unknown or not topics:
+        raise ValidationError(_("Choose at least one topic of the visit."))
+    if visited_on > date.today() or visited_on < beneficiary.start_date:  # noqa: DTZ011
+        raise ValidationError(_("The visit date must lie between the start date and today."))
+    visit.visited_on = visited_on
+    visit.topics = sorted(set(topics), key=Topic.values.index)
+    visit.notes = notes.strip()
+    visit.updated_at = timezone.now()
+    fields = ["visited_on", "topics", "notes", "updated_at"]
+    if not compare_and_set(visit, fields, expected_version):
+        raise ConflictError(
+            _(
+                "The visit was changed by someone else since you opened it. Reload it: your "
+                "input was not saved and nothing was overwritten."
+            )
+        )
+    audit_record(action="update", actor=by, obj=visit, detail={"topics": visit.topics})
     return visit
 
 

@@ -428,6 +428,8 @@ class FacilitationVisit(models.Model):
     topics = models.JSONField(_("topics"), default=list)
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         verbose_name = _("facilitation visit")
@@ -478,7 +480,8 @@ class ComplianceRecord(models.Model):
     met = models.BooleanField(_("met"))
     notes = models.CharField(_("notes"), max_length=300, blank=True)
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(auto_now=True)
+    recorded_at = models.DateTimeField(auto_now=True, db_index=True)
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         verbose_name = _("compliance record")

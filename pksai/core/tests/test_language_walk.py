@@ -30,6 +30,7 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 from xml.etree import ElementTree
@@ -213,6 +214,40 @@ def _webhook_sample():
     return subscriber, delivery
 
 
+def _field_conflict(case):
+    """A change from the field app that met another (the conflict inbox shows it to the
+    Makassar social worker who sent it and to her supervisors)."""
+    if case is None:
+        return None
+    from pksai.accounts.models import User
+    from pksai.cases.models import Visit
+    from pksai.field.models import FieldConflict
+
+    worker = User.objects.get(username="makassar.social_worker")
+    visit = Visit.objects.create(
+        case=case,
+        visited_on=date(2026, 6, 1),
+        place="Rumah",
+        seen="Ibu",
+        observations="Anak demam.",
+        by=worker,
+        version=2,
+    )
+    return FieldConflict.objects.create(
+        kind="visits",
+        object_id=visit.pk,
+        area_id=case.area_id,
+        case=case,
+        field="observations",
+        base="Anak sehat.",
+        theirs="Anak demam.",
+        mine="Anak batuk.",
+        base_version=1,
+        seen_version=2,
+        by=worker,
+    )
+
+
 def _sample_values() -> dict[str, list]:
     """Values for the path parameters, by the route they fill: ``route → [kwargs, ...]``."""
     from pksai.accounts.models import Organisation
@@ -285,6 +320,7 @@ def _sample_values() -> dict[str, list]:
     notice = _first(BreachNotice, breach=breach, status="pending")
 
     subscriber, delivery = _webhook_sample()
+    field_conflict = _field_conflict(case)
 
     def one(**kwargs):
         return [kwargs] if all(v is not None for v in kwargs.values()) else []
@@ -373,6 +409,7 @@ def _sample_values() -> dict[str, list]:
         "privacy/requests/<int:pk>/": one(pk=getattr(subject_request, "pk", None)),
         "webhooks/<int:pk>/": [{"pk": subscriber.pk}],
         "webhooks/deliveries/<int:pk>/replay/": [{"pk": delivery.pk}],
+        "field/conflicts/<int:pk>/resolve/": one(pk=getattr(field_conflict, "pk", None)),
         "privacy/breaches/<int:pk>/": one(pk=getattr(breach, "pk", None)),
         "privacy/breaches/<int:pk>/notices/<int:notice_id>/": one(
             pk=getattr(breach, "pk", None), notice_id=getattr(notice, "pk", None)

@@ -19,6 +19,8 @@ class Command(BaseCommand):
         "escalations (what `pksai case-alerts` does once), and once a day "
         "(PKSAI_RETENTION_EVERY_HOURS) queue the retention run for the worker; webhook "
         "deliveries due for a retry are handed to the worker. Several "
+        "(PKSAI_RETENTION_EVERY_HOURS) queue the retention run for the worker; stale field-app "
+        "uploads are removed. Several "
         "copies may run on several machines: each job locks the rows it works on "
         "(SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL) and marks them in the same "
         "transaction, so nothing is sent twice. "
@@ -37,6 +39,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, every: int | None = None, once: bool = False, **options):
         from pksai.cases.management.commands.case_alerts import alert_jobs, alert_summary
+        from pksai.field.services import uploads_cleanup
         from pksai.retention.services import retention_schedule
         from pksai.webhooks.services import webhooks_schedule
 
@@ -59,6 +62,8 @@ class Command(BaseCommand):
                     if retention_schedule():
                         self.stdout.write("Retention run queued.")
                     webhooks_schedule()  # retries of webhook deliveries that came due
+                    if removed := uploads_cleanup():
+                        self.stdout.write(f"{removed} stale field-app upload(s) removed.")
                     heartbeat_prune(older_than=timedelta(days=1))
                 except DatabaseError:
                     # The database is away (restart, failover): try again next round.
