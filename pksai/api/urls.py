@@ -5,6 +5,7 @@ from pksai.api.base import api, declare_errors
 from pksai.areas.api import router as areas_router
 from pksai.cases.api import router as cases_router
 from pksai.cases.api_alerts import router as alerts_router
+from pksai.field.api import router as field_router
 from pksai.grievances.api import public_router as public_complaints_router
 from pksai.grievances.api import router as complaints_router
 from pksai.monitoring.api import router as monitoring_router
@@ -34,6 +35,7 @@ api.add_router("/monitoring/finance/", finance_router, tags=["monitoring"])
 api.add_router("/monitoring/", monitoring_router, tags=["monitoring"])
 api.add_router("/privacy/", privacy_router, tags=["data protection"])
 api.add_router("/retention/", retention_router, tags=["retention"])
+api.add_router("/field/", field_router, tags=["field app"])
 
 declare_errors(api)  # after every router is mounted
 urls = api.urls
