@@ -17,10 +17,12 @@ from django.shortcuts import render
 from django.template.loader import get_template, render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from pksai.core.times import zone_name
 from pksai.field.strings import field_strings
 
 # What the service worker precaches besides the shell page itself (static paths).
@@ -60,6 +62,8 @@ def field_config() -> dict:
     return {
         "version": shell_version(),
         "language": get_language(),
+        "zone": timezone.get_current_timezone_name(),
+        "zone_label": zone_name(),
         "wipe_days": settings.PKSAI_FIELD_WIPE_DAYS,
         "pin_attempts": settings.PKSAI_FIELD_PIN_ATTEMPTS,
         "bundle_url": "/api/v1/field/bundle",

@@ -47,6 +47,8 @@ def test_the_shell_needs_a_session_and_holds_no_personal_data(worker):
     assert config["wipe_days"] == settings.PKSAI_FIELD_WIPE_DAYS == 14
     assert config["pin_attempts"] == 5 and config["scope"] == "/lapangan/"
     assert config["bundle_url"] == "/api/v1/field/bundle"
+    # times in the worker's zone, named as everywhere (Makassar: WITA)
+    assert config["zone"] == "Asia/Makassar" and config["zone_label"] == "WITA"
 
 
 @pytest.mark.django_db

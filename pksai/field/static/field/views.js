@@ -2,7 +2,9 @@
 // no data ever becomes markup). Words come from the shell's JSON (pksai/field/strings.py).
 
 const STRINGS = JSON.parse(document.getElementById("field-strings").textContent);
+const CONFIG = JSON.parse(document.getElementById("field-config").textContent);
 const LANG = document.documentElement.lang || "id";
+const LOCALE = LANG === "id" ? "id-ID" : "en-GB";
 
 export function t(key, params = {}) {
   const text = STRINGS.words[key];
@@ -29,17 +31,18 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+// a day ("2026-12-20") as itself; an instant in the worker's zone, named (WIB, WITA, WIT)
 export function day(iso) {
   if (!iso) return "";
-  const d = new Date(iso.length === 10 ? iso + "T00:00:00" : iso);
-  return d.toLocaleDateString(LANG === "id" ? "id-ID" : "en-GB", { day: "numeric", month: "short", year: "numeric" });
+  const options = { day: "numeric", month: "short", year: "numeric" };
+  if (iso.length === 10) return new Date(iso + "T00:00:00Z").toLocaleDateString(LOCALE, { ...options, timeZone: "UTC" });
+  return new Date(iso).toLocaleDateString(LOCALE, { ...options, timeZone: CONFIG.zone });
 }
 
 export function moment(ms) {
-  const d = new Date(ms);
-  return d.toLocaleString(LANG === "id" ? "id-ID" : "en-GB", {
-    day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
-  });
+  return new Date(ms).toLocaleString(LOCALE, {
+    day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone: CONFIG.zone,
+  }) + " " + CONFIG.zone_label;
 }
 
 function ageFrom(iso) {
@@ -97,7 +100,6 @@ export function caseDetail(bundle, id) {
     h("p", {}, h("strong", {}, ...child)),
     h("p", {}, stageTag(c), c.restricted ? h("span", { class: "field-tag field-tag-overdue" }, t("restricted")) : null),
     h("dl", {},
-      fact(t("case"), c.number),
       c.due ? fact(t("due"), day(c.due)) : [],
       fact(t("place"), c.place),
       c.child.birth ? fact(t("born"), day(c.child.birth)) : [],
@@ -122,7 +124,7 @@ export function caseDetail(bundle, id) {
       ? h("ul", {}, c.visits.map((v) => h("li", {}, h("strong", {}, day(v.on)), " · ", v.place,
         v.seen ? [" · ", t("seen"), ": ", v.seen] : "", v.notes ? h("p", {}, v.notes) : "")))
       : h("p", {}, t("no_visits")));
-  return h("article", { "data-case": c.id }, back("#/cases"),
+  return h("section", { "data-case": c.id }, back("#/cases"),
     h("h1", { id: "field-h1" }, t("case") + " " + c.number), summary, next, assessment, guardians, visits);
 }
 
