@@ -215,3 +215,18 @@ def test_data_not_synced_for_longer_than_the_setting_are_wiped(
     expect(page.locator("[data-notice=error]")).to_contain_text("2")
     expect(page.locator("#pin-form")).to_be_visible()
     assert not page.evaluate(RAW, "data")
+
+
+def test_the_menu_leads_a_social_worker_to_the_field_app_on_one_line_at_1366(
+    browser: Browser, live_server, worker
+):
+    page = browser.new_context(viewport=LAPTOP).new_page()
+    sign_in(page, live_server.url)
+    page.goto(live_server.url + "/")
+    tops = page.locator(".nav-main a").evaluate_all(
+        "links => links.map(a => Math.round(a.getBoundingClientRect().top))"
+    )
+    assert len(set(tops)) == 1, tops  # the main menu stays one line
+    page.screenshot(path=str(SCREENSHOTS / "field-menu-1366.png"))
+    page.locator(".nav-main a[href='/lapangan/']").click()
+    expect(page.locator("#pin-form")).to_be_visible()
