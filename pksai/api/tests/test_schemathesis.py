@@ -40,6 +40,7 @@ GROUPS = {
         "tokens",
         "privacy",
         "retention",
+        "field",
     ),
 }
 
