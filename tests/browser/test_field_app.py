@@ -35,7 +35,8 @@ RAW = """async (store) => new Promise((resolve, reject) => {
     const request = db.transaction(store).objectStore(store).getAll();
     request.onsuccess = () => {
       db.close();
-      resolve(request.result.map(r => r.ct ? new TextDecoder("latin1").decode(r.ct) : JSON.stringify(r)));
+      const text = (r) => r.ct ? new TextDecoder("latin1").decode(r.ct) : JSON.stringify(r);
+      resolve(request.result.map(text));
     };
     request.onerror = () => reject(request.error);
   };
