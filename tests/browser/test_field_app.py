@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 from conftest import restore_reference_data
 from pksai.accounts.tests.factories import make_user
 from pksai.field.tests.factories import field_beneficiaries, field_cases
+from tests.browser.helpers import AXE_TAGS, axe_violations, describe_violations
 
 PASSWORD = "s3cret-pass-123"
 PIN = "246810"
@@ -100,6 +101,10 @@ def test_take_offline_read_offline_at_390_and_1366_then_sign_out_wipes(
     take(page, "beneficiaries")
     expect(page.locator("[data-go=cases]")).to_contain_text("(50)")
     expect(page.locator("[data-go=beneficiaries]")).to_contain_text("(50)")
+    assert "null" not in page.locator("#field-app").inner_text().split()
+    violations = axe_violations(page, tags=AXE_TAGS)  # the home page and its form
+    assert not violations, describe_violations(violations)
+    page.screenshot(path=str(SCREENSHOTS / "field-home-390.png"), full_page=True)
     page.reload()  # controlled by the service worker from here on
     assert page.evaluate("Boolean(navigator.serviceWorker.controller)")
     # the case data are in IndexedDB as ciphertext only
@@ -124,11 +129,15 @@ def test_take_offline_read_offline_at_390_and_1366_then_sign_out_wipes(
     expect(article.locator("a[href^='tel:0812']")).to_be_visible()
     assert page.evaluate(WIDTH) <= PHONE["width"]
     page.screenshot(path=str(SCREENSHOTS / "field-case-390.png"), full_page=True)
+    violations = axe_violations(page, tags=AXE_TAGS)
+    assert not violations, describe_violations(violations)
     page.go_back()
     page.locator(".field-back a").click()
     page.locator("[data-go=beneficiaries]").click()
     expect(page.locator("[data-list=beneficiaries] > li")).to_have_count(50)
     assert page.evaluate(WIDTH) <= PHONE["width"]
+    violations = axe_violations(page, tags=AXE_TAGS)
+    assert not violations, describe_violations(violations)
     page.screenshot(path=str(SCREENSHOTS / "field-beneficiaries-390.png"), full_page=False)
 
     page.set_viewport_size(LAPTOP)
@@ -179,6 +188,12 @@ def test_wrong_pins_wipe_the_device_and_the_outbox_is_kept_encrypted(
     assert not any("Catatan" in r or "case_note" in r for r in page.evaluate(RAW, "outbox"))
 
     page.reload()
+    unlock(page)
+    expect(page.locator("[data-outbox='1']")).to_be_visible()  # the home page says so
+
+    page.reload()
+    violations = axe_violations(page, tags=AXE_TAGS)  # the PIN page
+    assert not violations, describe_violations(violations)
     unlock(page, "000000")
     expect(page.locator("#unlock-error")).to_contain_text("2")
     unlock(page, "111111")

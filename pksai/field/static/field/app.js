@@ -29,7 +29,7 @@ function screen(...children) {
     }, notice.text));
     notice = null;
   }
-  root.append(...children);
+  root.append(...children.filter((child) => child !== null && child !== undefined));
   const heading = root.querySelector("h1");
   if (heading) {
     heading.setAttribute("tabindex", "-1");
@@ -161,7 +161,7 @@ async function home() {
   screen(
     h("h1", {}, t("home")),
     h("nav", { class: "field-menu", "aria-label": t("home") }, links),
-    outbox ? h("p", {}, t("outbox", { count: outbox })) : null,
+    outbox ? h("p", { "data-outbox": outbox }, t("outbox", { count: outbox })) : null,
     h("h2", {}, t("take_title")),
     form,
     actions,
