@@ -10,7 +10,6 @@ from pksai.cases.models import Assessment, Concern, Rating
 from pksai.cases.workflow import Stage
 
 WORDS = {
-    "app_name": _("PKSAI Field"),
     "offline": _("Offline"),
     "online": _("Online"),
     "data_from": _("data from %(time)s"),

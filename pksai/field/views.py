@@ -41,6 +41,7 @@ ICONS = (
     ("field/icons/icon-512.png", "512x512", "any"),
     ("field/icons/maskable-512.png", "512x512", "maskable"),
 )
+APP_NAME = "PKSAI Lapangan"  # a name, like PKSAI itself: the same in every language
 THEME_COLOUR = "#0b3d6b"  # --pksai-blue in pksai/static/pksai/css/pksai.css
 BACKGROUND_COLOUR = "#ffffff"
 
@@ -81,7 +82,7 @@ def shell(request):
     return render(
         request,
         "field/shell.html",
-        {"strings": field_strings(), "config": field_config()},
+        {"strings": field_strings(), "config": field_config(), "app_name": APP_NAME},
     )
 
 
@@ -112,8 +113,8 @@ def service_worker(request):
 def manifest(request):
     """The web manifest (install on the home screen): Indonesian by default."""
     data = {
-        "name": _("PKSAI Field"),
-        "short_name": _("PKSAI Field"),
+        "name": APP_NAME,
+        "short_name": APP_NAME,
         "description": _("Your cases and lists on your phone, also without a connection."),
         "lang": get_language(),
         "start_url": reverse("field:shell"),

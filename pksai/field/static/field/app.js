@@ -172,7 +172,7 @@ async function home() {
 
 async function route() {
   if (!store.cryptoAvailable()) {
-    screen(h("h1", {}, t("app_name")), h("p", { class: "message message-warning" }, t("no_crypto")));
+    screen(h("h1", {}, document.title), h("p", { class: "message message-warning" }, t("no_crypto")));
     return;
   }
   if (await store.wipeIfStale(CONFIG.wipe_days)) {
