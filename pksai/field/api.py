@@ -21,6 +21,7 @@ class BundleQuery(Schema):
 class BundleOut(Schema):
     kind: str
     village: str = Field(description="The village code of an outreach list, else ''.")
+    village_name: str = Field(description="The village's name, for an outreach list.")
     taken_at: str
     user: int
     wipe_days: int = Field(description="Days without a sync after which the app wipes itself.")

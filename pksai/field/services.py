@@ -20,6 +20,7 @@ DEVICE_LABEL_CHARS = 60
 class Bundle:
     kind: str
     village: str
+    village_name: str
     taken_at: str
     items: list[dict[str, Any]]
 
@@ -27,6 +28,7 @@ class Bundle:
         return {
             "kind": self.kind,
             "village": self.village,
+            "village_name": self.village_name,
             "taken_at": self.taken_at,
             "user": user.pk,
             "wipe_days": settings.PKSAI_FIELD_WIPE_DAYS,
@@ -40,14 +42,14 @@ def bundle_take(*, user, what: str, village: str = "", device: str = "") -> Bund
     if what not in selectors.KINDS:
         raise ValueError(f"unknown kind {what!r}")
     with transaction.atomic():
-        place = ""
+        place = place_name = ""
         if what == "cases":
             items = selectors.field_cases(user=user)
         elif what == "beneficiaries":
             items = selectors.field_beneficiaries(user=user)
         else:
             area = selectors.field_village(user=user, code=village)
-            place = area.code
+            place, place_name = area.code, area.name
             items = selectors.field_outreach(user=user, village=area)
         audit_record(
             action="export",
@@ -64,4 +66,10 @@ def bundle_take(*, user, what: str, village: str = "", device: str = "") -> Bund
                 "device": " ".join(device.split())[:DEVICE_LABEL_CHARS],
             },
         )
-    return Bundle(kind=what, village=place, taken_at=timezone.now().isoformat(), items=items)
+    return Bundle(
+        kind=what,
+        village=place,
+        village_name=place_name,
+        taken_at=timezone.now().isoformat(),
+        items=items,
+    )

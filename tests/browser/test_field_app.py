@@ -5,6 +5,8 @@ lists and a case read at 390 px without sideways scrolling. Signing out online l
 case data in IndexedDB or the caches. Wrong PINs and a stale sync wipe the device; the
 outbox is kept encrypted. Screenshots in var/screenshots/field-*.png."""
 
+import csv
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,11 @@ from playwright.sync_api import Browser, Page, expect
 
 from conftest import restore_reference_data
 from pksai.accounts.tests.factories import make_user
+from pksai.areas.tests.factories import make_areas
 from pksai.field.tests.factories import field_beneficiaries, field_cases
+from pksai.registry.services import registry_import
+from pksai.vulnerability.services import score_people
+from pksai.vulnerability.tests.conftest import HEADER
 from tests.browser.helpers import AXE_TAGS, axe_violations, describe_violations
 
 PASSWORD = "s3cret-pass-123"
@@ -78,6 +84,23 @@ def take(page: Page, what: str, device: str = "HP Fitri") -> None:
     page.locator("#device").fill(device)
     page.locator("#take-button").click()
     expect(page.locator("[data-notice=info]")).to_be_visible()
+
+
+def scored_village(tmp_path) -> None:
+    """Three high-risk children of Bontorannu (73.71.01.1001), imported and scored: each an
+    orphaned grandchild of a grandmother heading the household."""
+    path = tmp_path / "kids.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(HEADER)
+        for n in range(3):
+            common = [f"H{n}", "7371011001", f"Jl. Tiga No. {n}", "2", "no", "yes", "3", "5"]
+            head = ["1", f"Nenek {n}", "F", "1950-01-01", "head", "none", "not_working"]
+            child = ["2", f"Cucu {n}", "F", "2012-04-04", "grandchild", "both", "school"]
+            writer.writerow([*common, *head])
+            writer.writerow([*common, *child])
+    assert registry_import(path=path, source="TEST").rows_rejected == 0
+    score_people(as_of=date(2026, 11, 1))
 
 
 def unlock(page: Page, pin: str = PIN) -> None:
@@ -162,18 +185,37 @@ def test_take_offline_read_offline_at_390_and_1366_then_sign_out_wipes(
     context.close()
 
 
-def test_wrong_pins_wipe_the_device_and_the_outbox_is_kept_encrypted(
-    browser: Browser, live_server, worker, settings
+def test_an_outreach_list_offline_wrong_pins_wipe_and_the_outbox_is_kept_encrypted(
+    browser: Browser, live_server, worker, settings, tmp_path
 ):
     settings.PKSAI_FIELD_PIN_ATTEMPTS = 3
     field_cases(
         worker=worker["user"], supervisor=worker["supervisor"], staff=worker["staff"], count=2
     )
+    scored_village(tmp_path)
+    make_areas([("73.06.01.2001", "Desa Gowa")])
     context = browser.new_context(viewport=PHONE)
     page = context.new_page()
     sign_in(page, live_server.url)
     open_app_and_set_pin(page, live_server.url)
     take(page, "cases")
+    page.locator("#take-form input[value=outreach]").check()
+    page.locator("#village").fill("73.06.01.2001")  # not her area: refused, nothing kept
+    page.locator("#take-button").click()
+    expect(page.locator("[data-notice=error]")).to_be_visible()
+    page.locator("#take-form input[value=outreach]").check()
+    page.locator("#village").fill("73.71.01.1001")
+    page.locator("#take-button").click()
+    expect(page.locator("[data-notice=info]")).to_be_visible()
+    context.set_offline(True)
+    page.locator("[data-go='outreach:73.71.01.1001']").click()
+    outreach = page.locator("[data-list=outreach] > li")
+    expect(outreach).to_have_count(3)
+    expect(outreach.first).to_contain_text("Nenek")
+    expect(page.locator("h1")).to_contain_text("Bontorannu")
+    assert page.evaluate(WIDTH) <= PHONE["width"]
+    page.screenshot(path=str(SCREENSHOTS / "field-outreach-390.png"), full_page=True)
+    context.set_offline(False)
     # a change made offline waits in the outbox, encrypted (sending it is the sync's work)
     queued = page.evaluate(
         """async () => {
@@ -187,11 +229,13 @@ def test_wrong_pins_wipe_the_device_and_the_outbox_is_kept_encrypted(
     assert len(queued["item"]["client_id"]) == 36
     assert not any("Catatan" in r or "case_note" in r for r in page.evaluate(RAW, "outbox"))
 
+    page.evaluate("location.hash = '#/'")
     page.reload()
     unlock(page)
     expect(page.locator("[data-outbox='1']")).to_be_visible()  # the home page says so
 
     page.reload()
+    expect(page.locator("#unlock-form")).to_be_visible()
     violations = axe_violations(page, tags=AXE_TAGS)  # the PIN page
     assert not violations, describe_violations(violations)
     unlock(page, "000000")

@@ -170,7 +170,7 @@ def test_a_village_outreach_list_in_scope(team, tmp_path):
         client_for(team["worker"]).get(BUNDLE, {"what": "outreach", "village": "7371011001"}).json()
     )
 
-    assert body["village"] == "73.71.01.1001"
+    assert body["village"] == "73.71.01.1001" and body["village_name"] == "Bontorannu"
     assert sorted(i["name"] for i in body["items"]) == ["Cucu 0", "Cucu 1", "Cucu 2"]
     item = body["items"][0]
     assert item["risk"] == "high" and item["head"].startswith("Nenek") and item["why"]

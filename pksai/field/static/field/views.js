@@ -147,7 +147,7 @@ export function beneficiaryList(bundle) {
 export function outreachList(bundle) {
   const items = bundle ? bundle.items : [];
   const section = h("section", {}, back("#/"),
-    h("h1", { id: "field-h1" }, t("outreach") + (bundle ? " · " + bundle.village : "")));
+    h("h1", { id: "field-h1" }, t("outreach") + (bundle ? " · " + (bundle.village_name || bundle.village) : "")));
   if (!items.length) return section.appendChild(empty("empty_outreach")) && section;
   section.append(h("ul", { class: "field-list", "data-list": "outreach" }, items.map((p) =>
     h("li", {},
