@@ -33,6 +33,8 @@ PKSAI_MONITORING_CACHE_SECONDS, PKSAI_MONITORING_CACHE_LOCATION  how long dashbo
                kept (300 s) and where (a directory, default var/cache/monitoring, or "memory")
 PKSAI_WEB_WORKERS, PKSAI_WEB_THREADS, PKSAI_WEB_TIMEOUT, PKSAI_DB_POOL*, PKSAI_MAX_*_BYTES,
 PKSAI_READY_WORKER_STALE_SECONDS, PKSAI_SCHEDULER_EVERY  the server (decision 0015, README)
+PKSAI_FIELD_WIPE_DAYS, PKSAI_FIELD_PIN_ATTEMPTS  the field app wipes its offline data after
+               this many days without a sync (14) and after this many wrong PINs (5)
 PKSAI_RETENTION_EVERY_HOURS  how often the scheduler queues the retention run (24; 0: by hand)
 PKSAI_WEBHOOK_*  outbound webhooks: timeout (10 s), first retry (30 s, doubling up to 6 h),
                attempts before giving up (8), hosts allowed plain http (none) — decision 0035
@@ -523,6 +525,10 @@ CACHES = {
 # Off: who ran a selection round (or changed its list) does not approve it, who drafted a
 # fund-utilisation plan does not approve it. On only for an office with one program officer.
 PKSAI_ALLOW_SELF_APPROVAL = env_bool("PKSAI_ALLOW_SELF_APPROVAL", False)
+
+# --- The field app (/lapangan/, decision 0032) ------------------------------------------
+PKSAI_FIELD_WIPE_DAYS = int(os.environ.get("PKSAI_FIELD_WIPE_DAYS", 14))
+PKSAI_FIELD_PIN_ATTEMPTS = int(os.environ.get("PKSAI_FIELD_PIN_ATTEMPTS", 5))
 
 # --- Server: request caps, readiness, worker and scheduler (decision 0015) ----------------
 # Bodies above PKSAI_MAX_REQUEST_BYTES are refused with 413 before they are read (pksai.wsgi);

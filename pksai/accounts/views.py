@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 
 from pksai.accounts import selectors, services
@@ -34,7 +34,11 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
-    pass
+    """Signs out and lands on the sign-in page with ``?signed_out=1``: that page erases what
+    the field app kept on this device (pksai/static/pksai/js/offline-wipe.js, decision 0032)."""
+
+    def get_default_redirect_url(self):
+        return f"{reverse('accounts:login')}?signed_out=1"
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -6,6 +6,7 @@ from pksai.areas.api import router as areas_router
 from pksai.cases.api import router as cases_router
 from pksai.cases.api_alerts import router as alerts_router
 from pksai.field.api import router as field_router
+from pksai.field.bundle_api import router as field_bundle_router
 from pksai.grievances.api import public_router as public_complaints_router
 from pksai.grievances.api import router as complaints_router
 from pksai.monitoring.api import router as monitoring_router
@@ -37,6 +38,7 @@ api.add_router("/monitoring/", monitoring_router, tags=["monitoring"])
 api.add_router("/privacy/", privacy_router, tags=["data protection"])
 api.add_router("/retention/", retention_router, tags=["retention"])
 api.add_router("/webhooks/", webhooks_router, tags=["webhooks"])
+api.add_router("/field/", field_bundle_router, tags=["field app"])  # /field/bundle first
 api.add_router("/field/", field_router, tags=["field app"])
 
 declare_errors(api)  # after every router is mounted

@@ -16,13 +16,17 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 STAFF = "staff"  # not a permission: the Django admin is open to staff users only
+# not a permission: frontline case workers (they change cases but approve none) — the field
+# app (/lapangan/) is for them; supervisors and coordinators open it by its address
+FIELD = "field"
 
-# (url name, label, permission or STAFF or None for everyone signed in)
+# (url name, label, permission or STAFF or FIELD or None for everyone signed in)
 type Choice = tuple[str, str | Promise, str | None]
 
 MAIN: tuple[tuple[Choice, ...], ...] = (
     (("core:home", _("Home"), None),),
     (("cases:list", _("Cases"), "cases.view_case"),),
+    (("lapangan:shell", _("Field app"), FIELD),),
     (
         ("referrals:list", _("Referrals"), "referrals.view_referral"),
         ("referrals:portal", _("Referrals to us"), "referrals.respond_referral"),
@@ -79,6 +83,8 @@ def _may(user: Any, need: str | None) -> bool:
         return True
     if need == STAFF:
         return bool(user.is_staff)
+    if need == FIELD:
+        return user.has_perm("cases.change_case") and not user.has_perm("cases.approve_case")
     return bool(user.has_perm(need))
 
 

@@ -27,8 +27,9 @@ ROLES = (
     "makassar.complaints_officer",
     "national.auditor",
 )
-# Not ours to lay out: the Django admin and the API's generated documentation.
-SKIPPED = ("/admin/", "/api/")
+# Not ours to lay out: the Django admin and the API's generated documentation. The field app
+# (/lapangan/) is its own shell without the site menu: tests/browser/test_field_app.py.
+SKIPPED = ("/admin/", "/api/", "/lapangan/")
 SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
 
 MEASURE = """() => {

@@ -25,22 +25,27 @@ def nav_for(user, path: str = "/"):
     [
         (
             "social_worker",
-            ["Home", "Cases", "Referrals", "Record a complaint", "Service providers"],
+            ["Home", "Cases", "Field app", "Referrals", "Record a complaint", "Service providers"],
             ["Complaints", "Payments", "Imports", "Monitoring", "Referrals to us"],
         ),
         (
             "supervisor",
             ["Cases", "Referrals", "Complaints", "Monitoring", "Service reports"],
-            ["Record a complaint", "Payments", "Programs", "Imports"],
+            ["Record a complaint", "Payments", "Programs", "Imports", "Field app"],
         ),
-        ("coordinator", ["Cases", "Complaints", "Monitoring"], ["Payments", "Imports"]),
+        (
+            "coordinator",
+            ["Cases", "Complaints", "Monitoring"],
+            ["Payments", "Imports", "Field app"],
+        ),
+        ("psychologist", ["Cases", "Field app"], ["Payments", "Monitoring"]),
         (
             "program_officer",
             ["Programs", "Payments", "Complaints", "Monitoring"],
             ["Cases", "Referrals", "Imports"],
         ),
         ("data_officer", ["Imports", "Possible matches"], ["Cases", "Monitoring", "Payments"]),
-        ("focal_person", ["Home", "Referrals to us"], ["Referrals", "Cases", "Areas"]),
+        ("focal_person", ["Home", "Referrals to us"], ["Referrals", "Cases", "Areas", "Field app"]),
         ("complaints_officer", ["Complaints", "Monitoring"], ["Cases", "Record a complaint"]),
         ("auditor", ["Home", "Areas"], ["Cases", "Monitoring", "Audit trail"]),
     ],
@@ -70,6 +75,7 @@ def test_account_links_are_apart_audit_for_auditors_administration_for_staff(pil
         "Second factor",
         "Audit trail",
         "Data retention",
+        "Webhooks",
         "Administration",
         "API",
     ]
