@@ -32,8 +32,13 @@ PKSAI_MONITORING_CACHE_SECONDS, PKSAI_MONITORING_CACHE_LOCATION  how long dashbo
 PKSAI_WEB_WORKERS, PKSAI_WEB_THREADS, PKSAI_WEB_TIMEOUT, PKSAI_DB_POOL*, PKSAI_MAX_*_BYTES,
 PKSAI_READY_WORKER_STALE_SECONDS, PKSAI_SCHEDULER_EVERY  the server (decision 0015, README)
 PKSAI_RETENTION_EVERY_HOURS  how often the scheduler queues the retention run (24; 0: by hand)
+PKSAI_MESSAGING_CHANNELS  JSON: the outbound channels (default: sms and whatsapp to the log file
+               var/messages.log — PKSAI_MESSAGING_LOG —, e-mail through EMAIL_HOST when set);
+               PKSAI_MESSAGING_MAX_ATTEMPTS (5), PKSAI_MESSAGING_BACKOFF_SECONDS (60),
+               PKSAI_MESSAGING_BODY_DAYS (7), PKSAI_SITE_URL  (decision 0033, docs/messaging.md)
 """
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -146,6 +151,7 @@ INSTALLED_APPS = [
     "pksai.privacy",
     "pksai.monitoring",
     "pksai.retention",
+    "pksai.messaging",
     "pksai.ops",
     "pksai.api",
 ]
@@ -474,6 +480,33 @@ MAILERS = {
     else {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "pksai@localhost")
+
+# --- Messaging (decision 0033, docs/messaging.md) ---
+PKSAI_MESSAGING_LOG = Path(os.environ.get("PKSAI_MESSAGING_LOG", VAR_DIR / "messages.log"))
+_LOG_CHANNEL = {"BACKEND": "pksai.messaging.channels.log.LogChannel", "OPTIONS": {}}
+PKSAI_MESSAGING_CHANNELS = (
+    json.loads(os.environ["PKSAI_MESSAGING_CHANNELS"])
+    if os.environ.get("PKSAI_MESSAGING_CHANNELS")
+    else {
+        "sms": _LOG_CHANNEL,
+        "whatsapp": _LOG_CHANNEL,
+        "email": {"BACKEND": "pksai.messaging.channels.email.EmailChannel", "OPTIONS": {}}
+        if os.environ.get("EMAIL_HOST")
+        else _LOG_CHANNEL,
+    }
+)
+# Where a phone number and an e-mail address go when the caller names no channel
+PKSAI_MESSAGING_PHONE_CHANNEL = os.environ.get("PKSAI_MESSAGING_PHONE_CHANNEL", "sms")
+PKSAI_MESSAGING_EMAIL_CHANNEL = os.environ.get("PKSAI_MESSAGING_EMAIL_CHANNEL", "email")
+PKSAI_MESSAGING_MAX_ATTEMPTS = int(os.environ.get("PKSAI_MESSAGING_MAX_ATTEMPTS", 5))
+PKSAI_MESSAGING_BACKOFF_SECONDS = int(os.environ.get("PKSAI_MESSAGING_BACKOFF_SECONDS", 60))
+PKSAI_MESSAGING_BODY_DAYS = int(os.environ.get("PKSAI_MESSAGING_BODY_DAYS", 7))
+PKSAI_MESSAGING_BATCH = int(os.environ.get("PKSAI_MESSAGING_BATCH", 100))
+PKSAI_MESSAGING_INBOUND_HANDLER = os.environ.get(
+    "PKSAI_MESSAGING_INBOUND_HANDLER", "pksai.messaging.inbound.inbound_unhandled"
+)
+# The address links in messages start with (a rating link, the provider portal)
+PKSAI_SITE_URL = os.environ.get("PKSAI_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # --- Complaints: the notifier that tells complainants, the public form's rate limit ---
 PKSAI_NOTIFIER = os.environ.get("PKSAI_NOTIFIER", "pksai.grievances.notifiers.LogFileNotifier")

@@ -31,6 +31,7 @@ urlpatterns = [
     path("pengaduan/", include("pksai.grievances.urls_public")),
     path("monitoring/", include("pksai.monitoring.urls")),
     path("retention/", include("pksai.retention.urls")),
+    path("messaging/", include("pksai.messaging.urls")),
     path("", include("pksai.ops.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

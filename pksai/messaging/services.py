@@ -1,0 +1,586 @@
+"""The messaging service (issue 20, decision 0033): render a template, check the recipient's
+consent, record the message, queue it; the worker sends due messages in batches (claimed with
+``SELECT … FOR UPDATE SKIP LOCKED``), under a per-channel rate limit, retrying with
+exponential backoff; receipts from the providers' callbacks move messages on; a STOP reply
+withdraws consent. Bodies are blanked when the message is final or after
+``PKSAI_MESSAGING_BODY_DAYS``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import polars as pl
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from pksai.core import ratelimit
+from pksai.core.bulk import bulk_insert
+from pksai.core.fields import seal_frame
+from pksai.messaging import catalogue
+from pksai.messaging.channels import get_channel
+from pksai.messaging.channels.base import ChannelError, OutboundMessage, Receipt
+from pksai.messaging.contacts import (
+    contact_hash,
+    contact_hash_many,
+    contact_hashes_any_key,
+    mask,
+    normalise,
+)
+from pksai.messaging.models import ContactConsent, Message, MessageTemplate, Purpose
+
+log = logging.getLogger(__name__)
+S = Message.Status
+FINAL = (S.DELIVERED, S.READ, S.FAILED, S.REFUSED_NO_CONSENT, S.OPTED_OUT)
+_RANK = {S.QUEUED: 0, S.SENDING: 1, S.SENT: 2, S.DELIVERED: 3, S.READ: 4}
+STALE_CLAIM = timedelta(minutes=10)
+MAX_BACKOFF = timedelta(hours=6)
+STOP_WORDS = frozenset({"STOP", "BERHENTI", "UNSUBSCRIBE", "STOPALL"})
+
+
+class TemplateMissing(LookupError):
+    pass
+
+
+def channel_for(address: str) -> str:
+    return (
+        settings.PKSAI_MESSAGING_EMAIL_CHANNEL
+        if "@" in address
+        else settings.PKSAI_MESSAGING_PHONE_CHANNEL
+    )
+
+
+def template_get(
+    *, code: str, language: str, channel: str, on: date | None = None
+) -> MessageTemplate:
+    """The template used for ``code`` today: one for this channel before a general one, the
+    newest valid version; the other language when this one has none."""
+    on = on or timezone.localdate()
+    candidates = MessageTemplate.objects.filter(
+        code=code, valid_from__lte=on, channel__in=[channel, ""]
+    )
+    for lang in dict.fromkeys([language, "id", "en"]):
+        found = (
+            candidates.filter(language=lang)
+            .order_by(F("channel").desc(), "-valid_from", "-version")
+            .first()
+        )
+        if found is not None:
+            return found
+    raise TemplateMissing(f"no template {code!r} for {channel}")
+
+
+# --- consent ---------------------------------------------------------------------------------
+
+
+def consent_give(
+    *,
+    address: str,
+    channel: str,
+    purpose: str,
+    source: str,
+    by: Any = None,
+    beneficiary: Any = None,
+    user: Any = None,
+    language: str = "id",
+) -> ContactConsent:
+    """Record that the person at ``address`` agreed to be contacted on ``channel`` for
+    ``purpose`` (audited). An active consent for the same is kept, not doubled."""
+    from pksai.audit.services import audit_record
+
+    value = normalise(address)
+    if not value:
+        raise ValueError("not a phone number or e-mail address")
+    hashes = contact_hashes_any_key(value)
+    current = ContactConsent.objects.filter(
+        recipient_hash__in=hashes, channel=channel, purpose=purpose, withdrawn_at__isnull=True
+    )
+    if beneficiary is not None:
+        current = current.filter(beneficiary=beneficiary)
+    existing = current.first()
+    if existing is not None:
+        return existing
+    consent = ContactConsent.objects.create(
+        recipient=value,
+        recipient_hash=hashes[0],
+        channel=channel,
+        purpose=purpose,
+        source=source,
+        given_by=by if getattr(by, "pk", None) else None,
+        beneficiary=beneficiary,
+        user=user,
+        language=language,
+    )
+    audit_record(
+        action="create", actor=by, obj=consent, detail={"channel": channel, "purpose": purpose}
+    )
+    return consent
+
+
+def consent_state(*, address: str, channel: str, purpose: str) -> str:
+    """'ok', 'opted_out' (every consent withdrawn) or 'none'."""
+    rows = ContactConsent.objects.filter(
+        recipient_hash__in=contact_hashes_any_key(address), channel=channel, purpose=purpose
+    ).values_list("withdrawn_at", flat=True)
+    rows = list(rows)
+    if any(w is None for w in rows):
+        return "ok"
+    return "opted_out" if rows else "none"
+
+
+@transaction.atomic
+def consent_withdraw(*, address: str, channel: str, how: str, by: Any = None) -> int:
+    """Withdraw every consent of ``address`` on ``channel`` (all purposes) and stop its queued
+    messages. Returns the consents withdrawn."""
+    from pksai.audit.services import audit_record
+
+    hashes = contact_hashes_any_key(address)
+    now = timezone.now()
+    rows = ContactConsent.objects.filter(
+        recipient_hash__in=hashes, channel=channel, withdrawn_at__isnull=True
+    )
+    ids = list(rows.values_list("pk", flat=True))
+    rows.update(withdrawn_at=now, withdrawn_how=how)
+    Message.objects.filter(recipient_hash__in=hashes, channel=channel, status=S.QUEUED).exclude(
+        purpose=Purpose.SERVICE
+    ).update(
+        status=S.OPTED_OUT,
+        body="",
+        subject="",
+        params=None,
+        body_blanked_at=now,
+        last_error="opted out",
+    )
+    for pk in ids:
+        audit_record(
+            action="update",
+            actor=by,
+            obj=ContactConsent(pk=pk),
+            detail={"withdrawn": how, "channel": channel},
+        )
+    log.info(
+        "consent withdrawn (%s) on %s for %s: %d", how, channel, mask(normalise(address)), len(ids)
+    )
+    return len(ids)
+
+
+# --- queueing --------------------------------------------------------------------------------
+
+
+def message_send(
+    *,
+    to: str,
+    template: str,
+    params: Mapping[str, object] | None = None,
+    channel: str | None = None,
+    language: str = "id",
+    purpose: str | None = None,
+    area: Any = None,
+    complaint: Any = None,
+    case: Any = None,
+    referral: Any = None,
+    beneficiary: Any = None,
+    consent_required: bool = True,
+) -> Message:
+    """Record one message and queue it (after the transaction commits) — or, when the
+    recipient has not consented to ``purpose`` on ``channel``, record it as refused (no body)
+    with the reason in the log. ``consent_required=False`` only for answers to the person's
+    own message (the STOP confirmation, a tracking code asked for)."""
+    kind = catalogue.KINDS[template]
+    purpose = purpose or kind.purpose
+    address = normalise(to)
+    if not address:
+        raise ValueError("not a phone number or e-mail address")
+    channel = channel or channel_for(address)
+    get_channel(channel)  # an unknown channel fails here, not in the worker
+    links = {
+        "area": area,
+        "complaint": complaint,
+        "case": case,
+        "referral": referral,
+        "beneficiary": beneficiary,
+    }
+    base = {
+        "channel": channel,
+        "recipient": address,
+        "recipient_hash": contact_hash(address),
+        "template": template,
+        "language": language,
+        "purpose": purpose,
+        **links,
+    }
+    state = (
+        "ok"
+        if not consent_required
+        else consent_state(address=address, channel=channel, purpose=purpose)
+    )
+    if state != "ok":
+        status = S.OPTED_OUT if state == "opted_out" else S.REFUSED_NO_CONSENT
+        reason = (
+            "the recipient opted out"
+            if state == "opted_out"
+            else f"no consent to be contacted on {channel} for {purpose}"
+        )
+        log.warning(
+            "message %s to %s not sent: %s",
+            template,
+            mask(address),
+            reason,
+            extra={"template": template, "channel": channel, "reason": status.value},
+        )
+        return Message.objects.create(
+            **base, status=status, last_error=reason, body_blanked_at=timezone.now()
+        )
+    tpl = template_get(code=template, language=language, channel=channel)
+    values = {k: "" if v is None else str(v) for k, v in (params or {}).items()}
+    message = Message.objects.create(
+        **{**base, "language": tpl.language},
+        subject=catalogue.render(tpl.subject, values),
+        body=catalogue.render(tpl.text, values),
+        params={"provider_template": tpl.provider_template, **values}
+        if tpl.provider_template
+        else values,
+        next_attempt_at=timezone.now(),
+    )
+    transaction.on_commit(_enqueue_send)
+    return message
+
+
+def _enqueue_send() -> None:
+    from pksai.messaging.tasks import send_due_messages
+
+    send_due_messages.enqueue()
+
+
+BULK_LINKS = ("area_id", "complaint_id", "case_id", "referral_id", "beneficiary_id")
+
+
+def messages_queue_bulk(
+    *, frame: pl.DataFrame, template: str, purpose: str | None = None
+) -> dict[str, int]:
+    """Record many messages of one kind with ONE bulk insert and queue ONE send task.
+
+    ``frame`` has a row per recipient: ``to`` (clear address, may be null), ``channel``,
+    ``consent`` ('ok', 'opted_out' or 'none' — the caller joined it in SQL), ``language``, a
+    column per placeholder of the template, and any of ``area_id``, ``complaint_id``,
+    ``case_id``, ``referral_id``, ``beneficiary_id``. Rows without consent are recorded as
+    refused (no recipient, no body) and counted in the log. Returns counts per status."""
+    kind = catalogue.KINDS[template]
+    purpose = purpose or kind.purpose
+    if frame.is_empty():
+        return {}
+    now = timezone.now()
+    frame = frame.with_columns(
+        pl.col("to")
+        .fill_null("")
+        .map_batches(
+            lambda s: pl.Series([normalise(v) for v in s.to_list()], dtype=pl.String),
+            return_dtype=pl.String,
+        ),
+        pl.col("language").fill_null("id"),
+    )
+    for name in kind.placeholders:
+        if name not in frame.columns:
+            frame = frame.with_columns(pl.lit("").alias(name))
+    texts = []
+    pairs = frame.filter(pl.col("consent") == "ok").select("language", "channel").unique()
+    for language, channel in pairs.iter_rows():
+        tpl = template_get(code=template, language=language, channel=channel)
+        texts.append(
+            {
+                "language": language,
+                "channel": channel,
+                "_lang": tpl.language,
+                "_text": tpl.text,
+                "_subject": tpl.subject,
+            }
+        )
+    chosen = pl.DataFrame(
+        texts,
+        schema={
+            "language": pl.String,
+            "channel": pl.String,
+            "_lang": pl.String,
+            "_text": pl.String,
+            "_subject": pl.String,
+        },
+    )
+    frame = frame.join(chosen, on=["language", "channel"], how="left")
+    body, subject = pl.col("_text"), pl.col("_subject")
+    for name in kind.placeholders:
+        value = pl.col(name).cast(pl.String).fill_null("")
+        body = body.str.replace_all("{" + name + "}", value, literal=True)
+        subject = subject.str.replace_all("{" + name + "}", value, literal=True)
+    ok = pl.col("consent") == "ok"
+    status = (
+        pl.when(ok)
+        .then(pl.lit(S.QUEUED.value))
+        .when(pl.col("consent") == "opted_out")
+        .then(pl.lit(S.OPTED_OUT.value))
+        .otherwise(pl.lit(S.REFUSED_NO_CONSENT.value))
+    )
+    reason = (
+        pl.when(ok)
+        .then(pl.lit(""))
+        .when(pl.col("consent") == "opted_out")
+        .then(pl.lit("the recipient opted out"))
+        .otherwise(pl.lit(f"no consent to be contacted for {purpose}"))
+    )
+    ts = pl.lit(now).cast(pl.Datetime("us", "UTC"))
+    null_ts = pl.lit(None, dtype=pl.Datetime("us", "UTC"))
+    rows = frame.select(
+        pl.Series("reference", [uuid.uuid4().hex for _ in range(frame.height)], pl.String),
+        pl.col("channel"),
+        pl.when(ok).then(pl.col("to")).otherwise(pl.lit("")).alias("recipient"),
+        pl.col("to")
+        .map_batches(
+            lambda s: pl.Series(contact_hash_many(s.to_list()), dtype=pl.String),
+            return_dtype=pl.String,
+        )
+        .alias("recipient_hash"),
+        pl.lit(template).alias("template"),
+        pl.coalesce(pl.col("_lang"), pl.col("language")).alias("language"),
+        pl.lit(purpose).alias("purpose"),
+        pl.when(ok).then(subject).otherwise(pl.lit("")).fill_null("").alias("subject"),
+        pl.when(ok).then(body).otherwise(pl.lit("")).fill_null("").alias("body"),
+        status.alias("status"),
+        pl.lit(0).alias("attempts"),
+        pl.when(ok).then(ts).otherwise(null_ts).alias("next_attempt_at"),
+        pl.lit("").alias("provider_id"),
+        reason.alias("last_error"),
+        *[pl.col(c) for c in BULK_LINKS if c in frame.columns],
+        ts.alias("created_at"),
+        pl.when(ok).then(null_ts).otherwise(ts).alias("body_blanked_at"),
+    )
+    rows = seal_frame(Message, rows)
+    with transaction.atomic():
+        bulk_insert(table=Message._meta.db_table, frame=rows)
+        counts = {k: int(v) for k, v in rows["status"].value_counts().iter_rows()}
+        if counts.get(S.QUEUED.value):
+            transaction.on_commit(_enqueue_send)
+    refused = counts.get(S.REFUSED_NO_CONSENT.value, 0) + counts.get(S.OPTED_OUT.value, 0)
+    if refused:
+        log.warning(
+            "%d %s messages not sent: %d without consent, %d opted out",
+            refused,
+            template,
+            counts.get(S.REFUSED_NO_CONSENT.value, 0),
+            counts.get(S.OPTED_OUT.value, 0),
+        )
+    return counts
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+def _claim(limit: int) -> list[int]:
+    """Take up to ``limit`` due messages for this worker: locked with SKIP LOCKED (rows another
+    worker holds are passed over) and marked ``sending`` in the same transaction, so no two
+    workers ever claim one message."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(status=S.QUEUED, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "id")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            Message.objects.filter(pk__in=ids, status=S.QUEUED).update(
+                status=S.SENDING, claimed_at=now, attempts=F("attempts") + 1
+            )
+    return ids
+
+
+def _rate(channel: str) -> float:
+    config = settings.PKSAI_MESSAGING_CHANNELS.get(channel) or {}
+    return float(config.get("RATE_PER_SECOND", 10))
+
+
+def _backoff(attempts: int, retry_after: float | None) -> timedelta:
+    base = timedelta(seconds=settings.PKSAI_MESSAGING_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0))
+    wait = max(base, timedelta(seconds=retry_after or 0))
+    return min(wait, MAX_BACKOFF)
+
+
+def _deliver(message: Message) -> str:
+    """Hand one claimed message to its channel and record the outcome."""
+    now = timezone.now()
+    mine = Message.objects.filter(pk=message.pk, status=S.SENDING)
+    params = dict(message.params or {})
+    provider_template = params.pop("provider_template", "")
+    try:
+        result = get_channel(message.channel).send(
+            OutboundMessage(
+                reference=str(message.reference),
+                to=message.recipient,
+                body=message.body,
+                language=message.language,
+                subject=message.subject,
+                template=provider_template,
+                params=params,
+            )
+        )
+    except Exception as exc:
+        retryable = exc.retryable if isinstance(exc, ChannelError) else True
+        retry_after = exc.retry_after if isinstance(exc, ChannelError) else None
+        if not isinstance(exc, ChannelError):
+            log.exception("channel %s raised on message %s", message.channel, message.pk)
+        error = str(exc)[:500]
+        if retryable and message.attempts < settings.PKSAI_MESSAGING_MAX_ATTEMPTS:
+            mine.update(
+                status=S.QUEUED,
+                claimed_at=None,
+                last_error=error,
+                next_attempt_at=now + _backoff(message.attempts, retry_after),
+            )
+            log.info(
+                "message %s attempt %d failed, retrying: %s", message.pk, message.attempts, error
+            )
+            return "retry"
+        mine.update(
+            status=S.FAILED,
+            claimed_at=None,
+            last_error=error,
+            body="",
+            subject="",
+            params=None,
+            body_blanked_at=now,
+        )
+        log.warning("message %s failed after %d attempts: %s", message.pk, message.attempts, error)
+        return "failed"
+    mine.update(
+        status=S.SENT,
+        claimed_at=None,
+        last_error="",
+        sent_at=now,
+        provider_id=result.provider_id[:128],
+    )
+    return "sent"
+
+
+def messages_send_due(*, budget_seconds: float = 50.0, batch: int | None = None) -> dict[str, int]:
+    """Send the due messages, a batch at a time, until none is due or the time budget is
+    spent. A channel over its rate (``RATE_PER_SECOND`` in its settings, counted across every
+    worker in ``core.ratelimit``) gets its claimed messages back in the queue a second later."""
+    batch = batch or settings.PKSAI_MESSAGING_BATCH
+    counts = {"sent": 0, "retry": 0, "failed": 0, "throttled": 0}
+    started = time.monotonic()
+    while time.monotonic() - started < budget_seconds:
+        ids = _claim(batch)
+        if not ids:
+            soon = Message.objects.filter(
+                status=S.QUEUED, next_attempt_at__lte=timezone.now() + timedelta(seconds=2)
+            ).exists()
+            if soon and time.monotonic() - started + 1 < budget_seconds:
+                time.sleep(1)
+                continue
+            break
+        throttled: set[str] = set()
+        for message in Message.objects.filter(pk__in=ids).order_by("next_attempt_at", "id"):
+            over = message.channel in throttled or ratelimit.hit(
+                f"messaging:{message.channel}", "send", window=timedelta(seconds=1)
+            ) > _rate(message.channel)
+            if over:
+                throttled.add(message.channel)
+                Message.objects.filter(pk=message.pk, status=S.SENDING).update(
+                    status=S.QUEUED,
+                    claimed_at=None,
+                    attempts=F("attempts") - 1,
+                    next_attempt_at=timezone.now() + timedelta(seconds=1),
+                )
+                counts["throttled"] += 1
+                continue
+            counts[_deliver(message)] += 1
+    return counts
+
+
+def messages_due() -> bool:
+    return Message.objects.filter(status=S.QUEUED, next_attempt_at__lte=timezone.now()).exists()
+
+
+def messages_housekeeping(*, now: datetime | None = None) -> dict[str, int]:
+    """Claims a crashed worker left behind go back to the queue; bodies older than
+    ``PKSAI_MESSAGING_BODY_DAYS`` are blanked (only the record stays)."""
+    now = now or timezone.now()
+    stale = Message.objects.filter(status=S.SENDING, claimed_at__lt=now - STALE_CLAIM).update(
+        status=S.QUEUED, claimed_at=None, next_attempt_at=now
+    )
+    old = now - timedelta(days=settings.PKSAI_MESSAGING_BODY_DAYS)
+    blanked = (
+        Message.objects.filter(created_at__lt=old, body_blanked_at__isnull=True)
+        .exclude(status__in=[S.QUEUED, S.SENDING])
+        .update(body="", subject="", params=None, body_blanked_at=now)
+    )
+    return {"requeued": stale, "blanked": blanked}
+
+
+# --- callbacks -------------------------------------------------------------------------------
+
+
+def receipts_apply(*, channel: str, receipts: list[Receipt]) -> int:
+    """Move messages on from delivery receipts (matched by the provider's id or our
+    reference); a receipt never moves a message back (``sent`` after ``read`` is ignored).
+    A final status blanks the body."""
+    changed = 0
+    now = timezone.now()
+    for receipt in receipts:
+        match = Q()
+        if receipt.provider_id:
+            match |= Q(provider_id=receipt.provider_id)
+        if receipt.reference:
+            try:
+                match |= Q(reference=uuid.UUID(receipt.reference))
+            except ValueError:
+                pass
+        if not match:
+            continue
+        rows = Message.objects.filter(match, channel=channel)
+        at = receipt.at or now
+        if receipt.status == "failed":
+            changed += rows.filter(status__in=[S.SENDING, S.SENT]).update(
+                status=S.FAILED,
+                last_error=(receipt.error or "failed at the provider")[:500],
+                body="",
+                subject="",
+                params=None,
+                body_blanked_at=now,
+            )
+            continue
+        status = S(receipt.status)
+        lower = [s for s, rank in _RANK.items() if rank < _RANK[status]]
+        fields: dict[str, Any] = {"status": status}
+        if status == S.SENT:
+            fields["sent_at"] = at
+        elif status == S.DELIVERED:
+            fields.update(delivered_at=at, body="", subject="", params=None, body_blanked_at=now)
+        elif status == S.READ:
+            fields.update(read_at=at, body="", subject="", params=None, body_blanked_at=now)
+        changed += rows.filter(status__in=lower).update(**fields)
+        if status == S.READ:
+            rows.filter(delivered_at__isnull=True).update(delivered_at=at)
+    return changed
+
+
+def inbound_receive(*, channel: str, sender: str, text: str) -> str:
+    """An inbound message: STOP / BERHENTI withdraws consent (and is confirmed); anything else
+    goes to ``PKSAI_MESSAGING_INBOUND_HANDLER``. Returns what was done."""
+    from django.utils.module_loading import import_string
+
+    word = text.strip().split()[0].upper() if text.strip() else ""
+    if word in STOP_WORDS:
+        consent_withdraw(address=sender, channel=channel, how=ContactConsent.Withdrawal.STOP)
+        message_send(
+            to=sender, channel=channel, template="opt_out_confirmed", consent_required=False
+        )
+        return "stop"
+    return import_string(settings.PKSAI_MESSAGING_INBOUND_HANDLER)(
+        channel=channel, sender=sender, text=text
+    )
