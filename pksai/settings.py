@@ -15,8 +15,6 @@ PKSAI_VAR_DIR  where local data lives (default: var/ beside the package)
 EMAIL_HOST     SMTP server for e-mail alerts (unset: no e-mail; alerts stay in the app);
                EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, DEFAULT_FROM_EMAIL
 PKSAI_ATTACHMENT_ROOT, PKSAI_ATTACHMENT_MAX_BYTES  where case attachments live, largest allowed
-PKSAI_NOTIFIER  dotted path of the complaint notifier (SMS/e-mail to complainants; default:
-               pksai.grievances.notifiers.LogFileNotifier, which appends to var/notifications.log)
 PKSAI_PUBLIC_COMPLAINTS_PER_HOUR  public complaint form submissions per sender and hour (5)
 PKSAI_TRUSTED_PROXY_COUNT  proxies in front whose X-Forwarded-For entries are trusted (0, or 1
                with PKSAI_BEHIND_PROXY): the client's address for throttling and the audit trail
@@ -508,9 +506,7 @@ PKSAI_MESSAGING_INBOUND_HANDLER = os.environ.get(
 # The address links in messages start with (a rating link, the provider portal)
 PKSAI_SITE_URL = os.environ.get("PKSAI_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
-# --- Complaints: the notifier that tells complainants, the public form's rate limit ---
-PKSAI_NOTIFIER = os.environ.get("PKSAI_NOTIFIER", "pksai.grievances.notifiers.LogFileNotifier")
-PKSAI_NOTIFY_LOG = Path(os.environ.get("PKSAI_NOTIFY_LOG", VAR_DIR / "notifications.log"))
+# --- Complaints: the public form's rate limit (complainants hear back through messaging) ---
 PKSAI_PUBLIC_COMPLAINTS_PER_HOUR = int(os.environ.get("PKSAI_PUBLIC_COMPLAINTS_PER_HOUR", 5))
 # Published aggregate tables hide counts below this (and complements); see monitoring/suppression
 PKSAI_SUPPRESS_BELOW = int(os.environ.get("PKSAI_SUPPRESS_BELOW", 5))

@@ -18,6 +18,7 @@ locking: a stale version is a ConflictError and nothing is written).
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -28,6 +29,8 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from pksai.accounts.models import User
@@ -49,7 +52,8 @@ from pksai.grievances.models import (
     Priority,
     Status,
 )
-from pksai.grievances.notifiers import notify
+
+log = logging.getLogger(__name__)
 
 ADD = "grievances.add_complaint"
 VIEW = "grievances.view_complaint"
@@ -236,10 +240,8 @@ def _create(
         obj=complaint,
         detail={"channel": channel, "category": data.category, "restricted": restricted},
     )
-    _notify(
-        complaint,
-        _("Your complaint was received. Tracking code: %(code)s.") % {"code": complaint.code},
-    )
+    _contact_consent(complaint, by)
+    _notify(complaint, "complaint_received", {"status_link": _status_link(complaint)})
     return complaint
 
 
@@ -404,6 +406,7 @@ def complaint_escalate(
         params={"level": level},
     )
     audit_record(action="update", actor=by, obj=complaint, detail={"escalated_to": level})
+    _notify(complaint, "complaint_escalated", {"level": Level(level).label})
     return complaint
 
 
@@ -439,20 +442,67 @@ def complaint_resolve(
     audit_record(action="update", actor=by, obj=complaint, detail={"status": "resolved"})
     _notify(
         complaint,
-        _("Complaint %(code)s is resolved: %(resolution)s")
-        % {"code": complaint.code, "resolution": complaint.resolution},
+        "complaint_resolved",
+        {"resolution": complaint.resolution, "rating_link": _status_link(complaint)},
     )
     return complaint
 
 
-def _notify(complaint: Complaint, message: str) -> None:
-    """Send ``message`` to the complainant's phone or e-mail (if they left one), after the
-    transaction commits; the attempt is on the complaint's history."""
-    targets = [t for t in (complaint.complainant_phone, complaint.complainant_email) if t]
+def _targets(complaint: Complaint) -> list[str]:
+    return [t for t in (complaint.complainant_phone, complaint.complainant_email) if t]
+
+
+def _status_link(complaint: Complaint) -> str:
+    """The public status page: where the complainant follows the complaint and rates it."""
+    path = reverse("complaints_public:status", args=[complaint.code])
+    return f"{settings.PKSAI_SITE_URL}{path}"
+
+
+def _contact_consent(complaint: Complaint, by: User | None) -> None:
+    """A complainant who leaves a phone or an e-mail asks to hear back about the complaint:
+    that is their consent to be contacted there for it (decision 0033), recorded with the
+    date, how (the public form or staff) and the language they used."""
+    from pksai.messaging.models import ContactConsent, Purpose
+    from pksai.messaging.services import channel_for, consent_give
+
+    for target in _targets(complaint):
+        try:
+            with transaction.atomic():
+                consent_give(
+                    address=target,
+                    channel=channel_for(target),
+                    purpose=Purpose.COMPLAINT,
+                    source=ContactConsent.Source.STAFF if by else ContactConsent.Source.FORM,
+                    by=by,
+                    language=(get_language() or "id")[:2],
+                )
+        except ValueError:  # not a number or an address a message can reach
+            continue
+
+
+def _notify(complaint: Complaint, template: str, params: dict[str, object]) -> None:
+    """Queue ``template`` to the complainant's phone and e-mail (if they left them) through
+    the messaging service — sent by the worker after the transaction commits, only with their
+    consent; the attempt is on the complaint's history. A message that cannot be queued never
+    undoes the complaint's change (it is logged)."""
+    from pksai.messaging.services import message_send
+
+    targets = _targets(complaint)
     if not targets:
         return
     _event(complaint, None, ComplaintEvent.Kind.NOTIFIED, ", ".join(_mask(t) for t in targets))
-    transaction.on_commit(lambda: notify(targets=targets, message=message, ref=complaint.code))
+    for target in targets:
+        try:
+            with transaction.atomic():
+                message_send(
+                    to=target,
+                    template=template,
+                    params={"code": complaint.code, **params},
+                    area=complaint.area,
+                    complaint=complaint,
+                )
+        except Exception:
+            log.exception("complaint %s: message %s not queued", complaint.code, template)
 
 
 def _mask(target: str) -> str:

@@ -33,7 +33,10 @@ def test_without_consent_nothing_is_sent_and_the_log_says_why(channels, caplog):
     assert m.status == S.REFUSED_NO_CONSENT and m.body == "" and "no consent" in m.last_error
     assert "no consent" in caplog.text and "7890" in caplog.text and "3456" not in caplog.text
     assert services.messages_send_due(budget_seconds=5) == {
-        "sent": 0, "retry": 0, "failed": 0, "throttled": 0
+        "sent": 0,
+        "retry": 0,
+        "failed": 0,
+        "throttled": 0,
     }
     assert channels.sent == []
 
@@ -59,9 +62,12 @@ def test_a_consented_message_is_rendered_sealed_sent_and_its_receipt_blanks_it(
         c.execute("SELECT recipient, body FROM messaging_message WHERE id = %s", [m.pk])
         raw_to, raw_body = c.fetchone()
     assert raw_to.startswith("enc1:") and raw_body.startswith("enc1:") and "PKS" not in raw_body
-    assert services.receipts_apply(
-        channel="sms", receipts=[Receipt(provider_id="fake-1", status="delivered")]
-    ) == 1
+    assert (
+        services.receipts_apply(
+            channel="sms", receipts=[Receipt(provider_id="fake-1", status="delivered")]
+        )
+        == 1
+    )
     m.refresh_from_db()
     assert m.status == S.DELIVERED and m.body == "" and m.delivered_at and m.body_blanked_at
     # an older receipt arriving late never moves it back
@@ -143,11 +149,17 @@ def test_templates_validate_placeholders_and_newest_version_wins(channels):
     with pytest.raises(ValidationError):
         MessageTemplate(code="nope", language="id", text="x").full_clean()
     MessageTemplate.objects.create(
-        code="complaint_received", language="id", text="v2 {code}", version=2,
+        code="complaint_received",
+        language="id",
+        text="v2 {code}",
+        version=2,
         valid_from=timezone.localdate(),
     )
     MessageTemplate.objects.create(
-        code="complaint_received", language="id", text="future {code}", version=3,
+        code="complaint_received",
+        language="id",
+        text="future {code}",
+        version=3,
         valid_from=timezone.localdate() + timedelta(days=5),
     )
     tpl = services.template_get(code="complaint_received", language="id", channel="sms")
@@ -181,10 +193,13 @@ def test_bulk_queue_is_one_insert_and_one_task(channels, django_capture_on_commi
             counts = services.messages_queue_bulk(frame=frame, template="payment_notice")
     assert counts == {"queued": 1, "opted_out": 1, "refused_no_consent": 1}
     assert len(callbacks) == 1
-    inserts = [q for q in queries if q["sql"].upper().startswith("INSERT INTO \"MESSAGING_MESSAGE\"")]
+    inserts = [q for q in queries if q["sql"].upper().startswith('INSERT INTO "MESSAGING_MESSAGE"')]
     assert len(inserts) <= 1
     queued = Message.objects.get(status=S.QUEUED)
-    assert queued.body.startswith("Bantuan PKSA sebesar Rp 300.000") and queued.recipient == "+6281200000001"
+    assert (
+        queued.body.startswith("Bantuan PKSA sebesar Rp 300.000")
+        and queued.recipient == "+6281200000001"
+    )
     refused = Message.objects.exclude(status=S.QUEUED)
     assert all(m.body == "" and m.recipient == "" and m.last_error for m in refused)
 
