@@ -551,7 +551,55 @@ def escalate_overdue(*, now: datetime | None = None) -> int:
         object_type="grievances.complaint",
         detail={"escalated": [pk for pk, _level in ids], "at": now.isoformat()},
     )
+    _notify_escalated([pk for pk, _level in ids])
     return len(ids)
+
+
+def _notify_escalated(ids: list[int]) -> None:
+    """The escalation message to every complainant who left a contact, queued in one bulk
+    insert (their consent joined in sets, not looked up one by one)."""
+    import polars as pl
+    from django.utils import translation
+
+    from pksai.messaging.models import Purpose
+    from pksai.messaging.services import channel_for, consent_join, messages_queue_bulk
+
+    rows = []
+    for pk, code, area, level, phone, email in Complaint.objects.filter(pk__in=ids).values_list(
+        "pk", "code", "area_id", "level", "complainant_phone", "complainant_email"
+    ):
+        rows += [(pk, code, area, level, t) for t in (phone, email) if t]
+    if not rows:
+        return
+    frame = pl.DataFrame(
+        rows,
+        schema={
+            "complaint_id": pl.Int64,
+            "code": pl.String,
+            "area_id": pl.String,
+            "level": pl.Int64,
+            "to": pl.String,
+        },
+        orient="row",
+    ).with_columns(pl.col("to").map_elements(channel_for, return_dtype=pl.String).alias("channel"))
+    frame = consent_join(frame, purpose=Purpose.COMPLAINT)
+    labels = []
+    for language in ("id", "en"):
+        with translation.override(language):
+            labels += [(language, int(v), str(Level(v).label)) for v in Level.values]
+    names = pl.DataFrame(
+        labels, schema={"language": pl.String, "level": pl.Int64, "_label": pl.String}, orient="row"
+    )
+    frame = (
+        frame.join(names, on=["language", "level"], how="left")
+        .with_columns(pl.col("_label").fill_null("").alias("level"))
+        .drop("_label")
+    )
+    ComplaintEvent.objects.bulk_create(
+        ComplaintEvent(complaint_id=pk, kind=ComplaintEvent.Kind.NOTIFIED, text=_mask(to))
+        for pk, to in frame.select("complaint_id", "to").iter_rows()
+    )
+    messages_queue_bulk(frame=frame, template="complaint_escalated")
 
 
 # --- back to the complainant --------------------------------------------------------------

@@ -8,6 +8,7 @@ def channels(settings, tmp_path):
     """sms = the fake provider, email = the log file (signed callbacks with 'sekret')."""
     FakeChannel.sent.clear()
     FakeChannel.failures.clear()
+    FakeChannel.delay = 0.0
     settings.PKSAI_MESSAGING_LOG = tmp_path / "messages.log"
     settings.PKSAI_MESSAGING_CHANNELS = {
         "sms": {

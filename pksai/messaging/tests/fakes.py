@@ -3,6 +3,7 @@ beside each adapter): it records what it was asked to send and fails as told."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -14,11 +15,14 @@ from pksai.messaging.channels.base import ChannelError, OutboundMessage, SendRes
 class FakeChannel:
     sent: ClassVar[list[OutboundMessage]] = []
     failures: ClassVar[list[ChannelError]] = []  # raised in turn before succeeding
+    delay: ClassVar[float] = 0.0  # seconds a send takes (a provider's round trip)
 
     def __init__(self, *, name: str, options: Mapping[str, Any]) -> None:
         self.name = name
 
     def send(self, message: OutboundMessage) -> SendResult:
+        if FakeChannel.delay:
+            time.sleep(FakeChannel.delay)
         if FakeChannel.failures:
             raise FakeChannel.failures.pop(0)
         FakeChannel.sent.append(message)
