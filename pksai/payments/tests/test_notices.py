@@ -71,7 +71,7 @@ def beneficiaries(pilot_areas):
 @pytest.mark.django_db
 def test_a_cycle_queues_its_notices_in_one_task_to_those_who_consented(
     beneficiaries,
-    channels,
+    channels,  # noqa: F811
     caplog,
     django_capture_on_commit_callbacks,  # noqa: F811
 ):
@@ -103,7 +103,7 @@ def test_a_cycle_queues_its_notices_in_one_task_to_those_who_consented(
 @pytest.mark.django_db
 def test_held_at_the_post_office_is_announced_once(
     beneficiaries,
-    channels,
+    channels,  # noqa: F811
     tmp_path,
     django_capture_on_commit_callbacks,  # noqa: F811
 ):
