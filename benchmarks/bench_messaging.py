@@ -78,7 +78,9 @@ def run(beneficiaries: int | None = None) -> list[dict]:
         )
         _make(n, villages)
         consented = _consents()
-    print(f"  {n:,} JSLU beneficiaries, {consented:,} consents: {time.perf_counter() - started:.1f} s")
+    print(
+        f"  {n:,} JSLU beneficiaries, {consented:,} consents: {time.perf_counter() - started:.1f} s"
+    )
     jslu = Program.objects.get(code="jslu")
     cycle = PaymentCycle.objects.filter(program=jslu, period=PERIOD).first()
     if cycle is None:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pksai.messaging.models import Purpose
 
@@ -76,6 +77,20 @@ KINDS: dict[str, Kind] = {
         {"text": "Kasus 7371-2026-0012 lewat batas waktu.", "link": "https://pksai.example/"},
     ),
     "opt_out_confirmed": Kind(Purpose.SERVICE, (), {}),
+}
+
+
+LABELS = {
+    "complaint_received": gettext_lazy("complaint received, tracking code"),
+    "complaint_escalated": gettext_lazy("complaint escalated"),
+    "complaint_resolved": gettext_lazy("complaint resolved, rating link"),
+    "payment_notice": gettext_lazy("payment notice"),
+    "payment_held": gettext_lazy("payment held at the post office"),
+    "referral_satisfaction": gettext_lazy("satisfaction link"),
+    "referral_new": gettext_lazy("new referral"),
+    "referral_overdue": gettext_lazy("referral overdue"),
+    "work_alert": gettext_lazy("work alert"),
+    "opt_out_confirmed": gettext_lazy("opt-out confirmed"),
 }
 
 

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import logging
 
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+
+from pksai.accounts.scoping import require_perm
+from pksai.core.reports import FORMATS, PeriodAreaForm, display, download, with_period_defaults
 
 from pksai.core.client import client_address
 from pksai.messaging.channels import UnknownChannel, get_channel
+from pksai.messaging.selectors import REPORT, report_table
 from pksai.messaging.services import inbound_receive, receipts_apply
 
 log = logging.getLogger(__name__)
@@ -44,3 +52,58 @@ def callback(request: HttpRequest, channel: str) -> HttpResponse:
         changed,
     )
     return HttpResponse("ok", content_type="text/plain")
+
+
+# --- the report -------------------------------------------------------------------------------
+
+
+def _report_form(request) -> PeriodAreaForm:
+    return PeriodAreaForm(with_period_defaults(request), user=request.user)
+
+
+@login_required
+@require_GET
+def report(request):
+    """``/messaging/reports/``: messages sent, delivered and failed per channel and area in
+    the user's scope (aggregates only). Without ``view_message_report``: 403."""
+    require_perm(request.user, REPORT)
+    form = _report_form(request)
+    context: dict = {"form": form}
+    if form.is_valid():
+        data = form.cleaned_data
+        table = report_table(
+            user=request.user,
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            area=data.get("area") or "",
+        )
+        context.update(table=display(table), period=data)
+    return render(request, "messaging/report.html", context, status=200 if form.is_valid() else 400)
+
+
+@login_required
+@require_GET
+def report_export(request):
+    require_perm(request.user, REPORT)
+    fmt = request.GET.get("format", "")
+    form = _report_form(request)
+    if fmt not in FORMATS or not form.is_valid():
+        raise Http404("No such report.")
+    data = form.cleaned_data
+    area = data.get("area") or ""
+    table = report_table(
+        user=request.user, date_from=data["date_from"], date_to=data["date_to"], area=area
+    )
+    return download(
+        request,
+        table,
+        fmt=fmt,
+        filename=f"messages-{data['date_from']:%Y%m%d}-{data['date_to']:%Y%m%d}",
+        object_type="messaging.report",
+        title=str(_("Messages sent, delivered and failed")),
+        detail={
+            "date_from": data["date_from"].isoformat(),
+            "date_to": data["date_to"].isoformat(),
+            "area": area,
+        },
+    )
