@@ -12,9 +12,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from pksai.accounts.scoping import require_perm
-from pksai.core.reports import FORMATS, PeriodAreaForm, display, download, with_period_defaults
-
 from pksai.core.client import client_address
+from pksai.core.reports import FORMATS, PeriodAreaForm, display, download, with_period_defaults
 from pksai.messaging.channels import UnknownChannel, get_channel
 from pksai.messaging.selectors import REPORT, report_table
 from pksai.messaging.services import inbound_receive, receipts_apply
