@@ -501,7 +501,7 @@ PKSAI_MESSAGING_BACKOFF_SECONDS = int(os.environ.get("PKSAI_MESSAGING_BACKOFF_SE
 PKSAI_MESSAGING_BODY_DAYS = int(os.environ.get("PKSAI_MESSAGING_BODY_DAYS", 7))
 PKSAI_MESSAGING_BATCH = int(os.environ.get("PKSAI_MESSAGING_BATCH", 100))
 PKSAI_MESSAGING_INBOUND_HANDLER = os.environ.get(
-    "PKSAI_MESSAGING_INBOUND_HANDLER", "pksai.messaging.inbound.inbound_unhandled"
+    "PKSAI_MESSAGING_INBOUND_HANDLER", "pksai.grievances.inbound.inbound_keywords"
 )
 # The address links in messages start with (a rating link, the provider portal)
 PKSAI_SITE_URL = os.environ.get("PKSAI_SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -182,7 +182,13 @@ def _event(
 
 
 def _create(
-    data: ComplaintInput, *, channel: str, by: User | None, links: dict | None = None
+    data: ComplaintInput,
+    *,
+    channel: str,
+    by: User | None,
+    links: dict | None = None,
+    consent_source: str = "",
+    consent_channel: str = "",
 ) -> Complaint:
     data = _clean(data)
     now = timezone.now()
@@ -240,9 +246,20 @@ def _create(
         obj=complaint,
         detail={"channel": channel, "category": data.category, "restricted": restricted},
     )
-    _contact_consent(complaint, by)
+    _contact_consent(complaint, by, source=consent_source, channel=consent_channel)
     _notify(complaint, "complaint_received", {"status_link": _status_link(complaint)})
     return complaint
+
+
+def complaint_receive_message(
+    *, data: ComplaintInput, channel: str, message_channel: str
+) -> Complaint:
+    """A complaint sent as a message to the service number (``grievances.inbound``): no
+    account; the sender's number is the contact, and their message their consent to hear back
+    about it (recorded as given by their own message)."""
+    return _create(
+        data, channel=channel, by=None, consent_source="inbound", consent_channel=message_channel
+    )
 
 
 class Throttled(Exception):
@@ -458,7 +475,9 @@ def _status_link(complaint: Complaint) -> str:
     return f"{settings.PKSAI_SITE_URL}{path}"
 
 
-def _contact_consent(complaint: Complaint, by: User | None) -> None:
+def _contact_consent(
+    complaint: Complaint, by: User | None, *, source: str = "", channel: str = ""
+) -> None:
     """A complainant who leaves a phone or an e-mail asks to hear back about the complaint:
     that is their consent to be contacted there for it (decision 0033), recorded with the
     date, how (the public form or staff) and the language they used."""
@@ -470,9 +489,10 @@ def _contact_consent(complaint: Complaint, by: User | None) -> None:
             with transaction.atomic():
                 consent_give(
                     address=target,
-                    channel=channel_for(target),
+                    channel=channel if channel and "@" not in target else channel_for(target),
                     purpose=Purpose.COMPLAINT,
-                    source=ContactConsent.Source.STAFF if by else ContactConsent.Source.FORM,
+                    source=source
+                    or (ContactConsent.Source.STAFF if by else ContactConsent.Source.FORM),
                     by=by,
                     language=(get_language() or "id")[:2],
                 )
@@ -485,7 +505,8 @@ def _notify(complaint: Complaint, template: str, params: dict[str, object]) -> N
     the messaging service — sent by the worker after the transaction commits, only with their
     consent; the attempt is on the complaint's history. A message that cannot be queued never
     undoes the complaint's change (it is logged)."""
-    from pksai.messaging.services import message_send
+    from pksai.messaging.models import Purpose
+    from pksai.messaging.services import consented_channel, message_send
 
     targets = _targets(complaint)
     if not targets:
@@ -496,6 +517,7 @@ def _notify(complaint: Complaint, template: str, params: dict[str, object]) -> N
             with transaction.atomic():
                 message_send(
                     to=target,
+                    channel=consented_channel(address=target, purpose=Purpose.COMPLAINT),
                     template=template,
                     params={"code": complaint.code, **params},
                     area=complaint.area,
@@ -562,7 +584,7 @@ def _notify_escalated(ids: list[int]) -> None:
     from django.utils import translation
 
     from pksai.messaging.models import Purpose
-    from pksai.messaging.services import channel_for, consent_join, messages_queue_bulk
+    from pksai.messaging.services import consent_join, messages_queue_bulk
 
     rows = []
     for pk, code, area, level, phone, email in Complaint.objects.filter(pk__in=ids).values_list(
@@ -581,8 +603,8 @@ def _notify_escalated(ids: list[int]) -> None:
             "to": pl.String,
         },
         orient="row",
-    ).with_columns(pl.col("to").map_elements(channel_for, return_dtype=pl.String).alias("channel"))
-    frame = consent_join(frame, purpose=Purpose.COMPLAINT)
+    )
+    frame = consent_join(frame, purpose=Purpose.COMPLAINT)  # on the channel they consented
     labels = []
     for language in ("id", "en"):
         with translation.override(language):

@@ -28,16 +28,16 @@ KINDS: dict[str, Kind] = {
     "complaint_received": Kind(
         Purpose.COMPLAINT,
         ("code", "status_link"),
-        {"code": "PKS-7QX4-M2", "status_link": "https://pksai.example/pengaduan/status/"},
+        {"code": "ADU-7QX4-M2KP", "status_link": "https://pksai.example/pengaduan/status/"},
     ),
     "complaint_escalated": Kind(
-        Purpose.COMPLAINT, ("code", "level"), {"code": "PKS-7QX4-M2", "level": "provinsi"}
+        Purpose.COMPLAINT, ("code", "level"), {"code": "ADU-7QX4-M2KP", "level": "provinsi"}
     ),
     "complaint_resolved": Kind(
         Purpose.COMPLAINT,
         ("code", "resolution", "rating_link"),
         {
-            "code": "PKS-7QX4-M2",
+            "code": "ADU-7QX4-M2KP",
             "resolution": "Data penerima diperbaiki.",
             "rating_link": "https://pksai.example/pengaduan/status/",
         },
@@ -77,6 +77,13 @@ KINDS: dict[str, Kind] = {
         {"text": "Kasus 7371-2026-0012 lewat batas waktu.", "link": "https://pksai.example/"},
     ),
     "opt_out_confirmed": Kind(Purpose.SERVICE, (), {}),
+    "complaint_status": Kind(
+        Purpose.SERVICE,
+        ("code", "status", "level"),
+        {"code": "ADU-7QX4-M2KP", "status": "sedang diperiksa", "level": "kabupaten/kota"},
+    ),
+    "inbound_unknown_code": Kind(Purpose.SERVICE, ("code",), {"code": "ADU-7QX4-M2KP"}),
+    "inbound_help": Kind(Purpose.SERVICE, (), {}),
 }
 
 
@@ -91,6 +98,9 @@ LABELS = {
     "referral_overdue": gettext_lazy("referral overdue"),
     "work_alert": gettext_lazy("work alert"),
     "opt_out_confirmed": gettext_lazy("opt-out confirmed"),
+    "complaint_status": gettext_lazy("complaint status, asked by code"),
+    "inbound_unknown_code": gettext_lazy("unknown tracking code"),
+    "inbound_help": gettext_lazy("how to use the service number"),
 }
 
 

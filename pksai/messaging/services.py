@@ -139,10 +139,26 @@ def consent_state(*, address: str, channel: str, purpose: str) -> tuple[str, str
     return ("opted_out" if rows else "none"), (rows[0][1] if rows else "id")
 
 
+def consented_channel(*, address: str, purpose: str) -> str | None:
+    """The channel of the newest active consent of ``address`` for ``purpose`` (a complaint
+    sent by WhatsApp is answered on WhatsApp), or None."""
+    return (
+        ContactConsent.objects.filter(
+            recipient_hash__in=contact_hashes_any_key(address),
+            purpose=purpose,
+            withdrawn_at__isnull=True,
+        )
+        .order_by("-given_at", "-id")
+        .values_list("channel", flat=True)
+        .first()
+    )
+
+
 def consent_join(frame: pl.DataFrame, *, purpose: str) -> pl.DataFrame:
-    """``frame`` (columns ``to`` and ``channel``) with ``consent`` ('ok', 'opted_out', 'none')
-    and ``language`` (the one they chose, else 'id') joined on: one query per 5,000 addresses,
-    never one per recipient."""
+    """``frame`` (column ``to``, optionally ``channel``) with ``consent`` ('ok', 'opted_out',
+    'none') and ``language`` (the one they chose, else 'id') joined on — without a ``channel``
+    column, the channel of their newest active consent is used (the default channel of the
+    address when they have none). One query per 5,000 addresses, never one per recipient."""
     frame = frame.with_columns(
         pl.col("to")
         .fill_null("")
@@ -169,17 +185,26 @@ def consent_join(frame: pl.DataFrame, *, purpose: str) -> pl.DataFrame:
         },
         orient="row",
     )
+    keys = ["_hash", "channel"] if "channel" in frame.columns else ["_hash"]
     per = (
-        consents.sort("given_at", descending=True)
-        .group_by(["_hash", "channel"])
+        consents.with_columns(pl.col("withdrawn_at").is_null().alias("_on"))
+        .sort(["_on", "given_at"], descending=True)
+        .group_by(keys, maintain_order=True)
         .agg(
-            pl.col("withdrawn_at").is_null().any().alias("_active"),
-            pl.col("_lang").filter(pl.col("withdrawn_at").is_null()).first().alias("_lang"),
+            pl.col("_on").any().alias("_active"),
+            pl.col("_lang").filter(pl.col("_on")).first().alias("_lang"),
+            pl.col("channel").first().alias("_channel"),
         )
     )
-    joined = frame.drop("consent", "language", strict=False).join(
-        per, on=["_hash", "channel"], how="left"
-    )
+    joined = frame.drop("consent", "language", strict=False).join(per, on=keys, how="left")
+    if "channel" not in frame.columns:  # the channel they consented on, else the default
+        joined = joined.with_columns(
+            pl.coalesce(
+                pl.col("_channel"),
+                pl.col("to").map_elements(channel_for, return_dtype=pl.String),
+            ).alias("channel")
+        )
+    joined = joined.drop("_channel")
     return joined.with_columns(
         pl.when(pl.col("_active"))
         .then(pl.lit("ok"))
@@ -579,6 +604,16 @@ def messages_housekeeping(*, now: datetime | None = None) -> dict[str, int]:
         .update(body="", subject="", params=None, body_blanked_at=now)
     )
     return {"requeued": stale, "blanked": blanked}
+
+
+def messaging_schedule(*, now: datetime | None = None) -> dict[str, int]:
+    """The scheduler's round: housekeeping, then one send task when messages are due (their
+    retry time has come; new messages queue their own task when recorded)."""
+    counts = messages_housekeeping(now=now)
+    if messages_due():
+        _enqueue_send()
+        counts["queued_task"] = 1
+    return counts
 
 
 # --- callbacks -------------------------------------------------------------------------------

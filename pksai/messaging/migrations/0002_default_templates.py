@@ -15,6 +15,9 @@ SUBJECTS = {
     "referral_overdue": ("Rujukan lewat batas waktu", "Referral overdue"),
     "work_alert": ("Peringatan PKSAI", "PKSAI alert"),
     "opt_out_confirmed": ("Berhenti berlangganan", "Unsubscribed"),
+    "complaint_status": ("Status pengaduan", "Complaint status"),
+    "inbound_unknown_code": ("Kode tidak dikenal", "Unknown code"),
+    "inbound_help": ("Layanan pesan PKSAI", "PKSAI messaging service"),
 }
 
 TEXTS = {
@@ -58,6 +61,22 @@ TEXTS = {
     "opt_out_confirmed": (
         "Anda tidak akan menerima pesan lagi dari PKSAI di nomor ini.",
         "You will receive no more messages from PKSAI at this number.",
+    ),
+    "complaint_status": (
+        "Pengaduan {code}: {status}, ditangani di tingkat {level}.",
+        "Complaint {code}: {status}, handled at the {level} level.",
+    ),
+    "inbound_unknown_code": (
+        "Kode lacak {code} tidak ditemukan. Periksa kembali kodenya.",
+        "Tracking code {code} was not found. Please check the code.",
+    ),
+    "inbound_help": (
+        "Kirim ADUAN <isi pengaduan> untuk mengadu, LAPOR <kejadian> untuk melaporkan anak "
+        "dalam bahaya, kode lacak (ADU-XXXX-XXXX) untuk melihat status, atau STOP untuk "
+        "berhenti menerima pesan.",
+        "Send ADUAN <your complaint> to complain, LAPOR <what happened> to report a child at "
+        "risk, a tracking code (ADU-XXXX-XXXX) for its status, or STOP to receive no more "
+        "messages.",
     ),
 }
 

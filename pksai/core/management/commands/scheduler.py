@@ -17,7 +17,9 @@ class Command(BaseCommand):
     help = (
         "Run the timed jobs every N seconds: overdue-case alerts, referral and complaint "
         "escalations (what `pksai case-alerts` does once), and once a day "
-        "(PKSAI_RETENTION_EVERY_HOURS) queue the retention run for the worker. Several "
+        "(PKSAI_RETENTION_EVERY_HOURS) queue the retention run for the worker; every round, "
+        "queue the message sender when messages wait for their retry, return messages a "
+        "crashed worker held, and blank message texts past PKSAI_MESSAGING_BODY_DAYS. Several "
         "copies may run on several machines: each job locks the rows it works on "
         "(SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL) and marks them in the same "
         "transaction, so nothing is sent twice. "
@@ -36,6 +38,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, every: int | None = None, once: bool = False, **options):
         from pksai.cases.management.commands.case_alerts import alert_jobs, alert_summary
+        from pksai.messaging.services import messaging_schedule
         from pksai.retention.services import retention_schedule
 
         every = every if every is not None else settings.SCHEDULER_EVERY_SECONDS
@@ -56,6 +59,7 @@ class Command(BaseCommand):
                     counts = alert_jobs()
                     if retention_schedule():
                         self.stdout.write("Retention run queued.")
+                    messaging_schedule()
                     heartbeat_prune(older_than=timedelta(days=1))
                 except DatabaseError:
                     # The database is away (restart, failover): try again next round.
