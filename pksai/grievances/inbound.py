@@ -5,7 +5,7 @@ service's inbound hook (``PKSAI_MESSAGING_INBOUND_HANDLER``):
 * ``LAPOR <what happened>`` a child-protection report — a complaint of that category, which
   lands in the case intake queue as every child-protection complaint does;
   both answered with the tracking code (the sender's message is their consent to hear back
-  about it). The area is the one of the service number (the channel's ``INBOUND_AREA``
+  about it). The area is the one of the service number (the channel's ``inbound_area``
   option), or a Kemendagri code written first: ``ADUAN 73.71 …``.
 * a tracking code (``ADU-XXXX-XXXX``) is answered with the complaint's public status — what
   the public status page shows to anyone holding the code, nothing personal;
@@ -85,7 +85,7 @@ def inbound_keywords(*, channel: str, sender: str, text: str) -> str:
         _reply(channel, sender, "inbound_help", {}, language=language)
         return "help"
     options = settings.PKSAI_MESSAGING_CHANNELS.get(channel, {}).get("OPTIONS") or {}
-    area = str(options.get("INBOUND_AREA") or "")
+    area = str(options.get("inbound_area") or "")
     written = AREA.match(rest)
     if written and Area.objects.filter(code=written.group(1)).exists():
         area, rest = written.group(1), rest[written.end() :]

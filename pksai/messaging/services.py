@@ -606,10 +606,46 @@ def messages_housekeeping(*, now: datetime | None = None) -> dict[str, int]:
     return {"requeued": stale, "blanked": blanked}
 
 
+POLL_WINDOW = timedelta(days=2)
+POLL_LIMIT = 200
+
+
+def receipts_poll(*, now: datetime | None = None) -> int:
+    """For channels whose provider is asked rather than calling back (a backend with
+    ``poll_receipts(provider_ids)``, e.g. RapidPro): ask about the messages sent in the last
+    two days still waiting for a final status, at most ``POLL_LIMIT`` a channel a round."""
+    from pksai.messaging.channels import channel_names
+
+    now = now or timezone.now()
+    changed = 0
+    for name in channel_names():
+        backend = get_channel(name)
+        poll = getattr(backend, "poll_receipts", None)
+        if poll is None:
+            continue
+        ids = list(
+            Message.objects.filter(channel=name, status=S.SENT, sent_at__gte=now - POLL_WINDOW)
+            .exclude(provider_id="")
+            .order_by("sent_at")
+            .values_list("provider_id", flat=True)[:POLL_LIMIT]
+        )
+        if not ids:
+            continue
+        try:
+            receipts = poll(ids)
+        except ChannelError as exc:
+            log.warning("receipts of %s could not be polled: %s", name, exc)
+            continue
+        changed += receipts_apply(channel=name, receipts=receipts)
+    return changed
+
+
 def messaging_schedule(*, now: datetime | None = None) -> dict[str, int]:
-    """The scheduler's round: housekeeping, then one send task when messages are due (their
-    retry time has come; new messages queue their own task when recorded)."""
+    """The scheduler's round: housekeeping, receipts polled where the provider sends none,
+    then one send task when messages are due (their retry time has come; new messages queue
+    their own task when recorded)."""
     counts = messages_housekeeping(now=now)
+    counts["polled"] = receipts_poll(now=now)
     if messages_due():
         _enqueue_send()
         counts["queued_task"] = 1

@@ -1,4 +1,4 @@
-"""E-mail through Django's mail (``MAILERS`` / ``EMAIL_HOST``; ``OPTIONS["FROM"]`` or
+"""E-mail through Django's mail (``MAILERS`` / ``EMAIL_HOST``; ``OPTIONS["from"]`` or
 ``DEFAULT_FROM_EMAIL``). SMTP gives no delivery receipts, so there are no callbacks: a message
 is ``sent`` when the server accepted it. A refused recipient is final; a server that cannot be
 reached, or answers with a temporary (4xx) error, is tried again later."""
@@ -25,8 +25,8 @@ from pksai.messaging.channels.base import (
 class EmailChannel:
     def __init__(self, *, name: str, options: Mapping[str, Any]) -> None:
         self.name = name
-        self.sender = str(options.get("FROM") or settings.DEFAULT_FROM_EMAIL)
-        self.default_subject = str(options.get("SUBJECT") or "PKSAI")
+        self.sender = str(options.get("from") or settings.DEFAULT_FROM_EMAIL)
+        self.default_subject = str(options.get("subject") or "PKSAI")
 
     def send(self, message: OutboundMessage) -> SendResult:
         mail = EmailMessage(

@@ -1,13 +1,13 @@
-"""The development channel: every message is one JSON line in a file (``OPTIONS["PATH"]``,
+"""The development channel: every message is one JSON line in a file (``OPTIONS["path"]``,
 default ``settings.PKSAI_MESSAGING_LOG``), so ``make run`` works offline and a developer sees
 what would have been sent. It also accepts callbacks in its own small format, signed with
-HMAC-SHA256 of the raw body under ``OPTIONS["SECRET"]`` (header ``X-PKSAI-Signature``, hex) —
+HMAC-SHA256 of the raw body under ``OPTIONS["secret"]`` (header ``X-PKSAI-Signature``, hex) —
 to try receipts and STOP replies by hand::
 
     {"receipts": [{"provider_id": "log-…", "status": "delivered"}],
      "inbound": [{"sender": "+62812…", "text": "STOP", "id": "1"}]}
 
-Without a SECRET every callback is refused."""
+Without a secret every callback is refused."""
 
 from __future__ import annotations
 
@@ -36,8 +36,8 @@ SIGNATURE_HEADER = "X-PKSAI-Signature"
 class LogChannel:
     def __init__(self, *, name: str, options: Mapping[str, Any]) -> None:
         self.name = name
-        self.path = Path(options.get("PATH") or settings.PKSAI_MESSAGING_LOG)
-        self.secret = str(options.get("SECRET") or "")
+        self.path = Path(options.get("path") or settings.PKSAI_MESSAGING_LOG)
+        self.secret = str(options.get("secret") or "")
 
     def send(self, message: OutboundMessage) -> SendResult:
         line = {

@@ -17,7 +17,7 @@ def channels(settings, tmp_path):
         },
         "log": {
             "BACKEND": "pksai.messaging.channels.log.LogChannel",
-            "OPTIONS": {"SECRET": "sekret"},
+            "OPTIONS": {"secret": "sekret"},
         },
         "email": {"BACKEND": "pksai.messaging.channels.email.EmailChannel"},
     }

@@ -21,7 +21,7 @@ SENDER = "+6281299990000"
 
 @pytest.fixture
 def sms(channels, settings):
-    settings.PKSAI_MESSAGING_CHANNELS["log"]["OPTIONS"]["INBOUND_AREA"] = "73.71"
+    settings.PKSAI_MESSAGING_CHANNELS["log"]["OPTIONS"]["inbound_area"] = "73.71"
     return get_channel("log")
 
 

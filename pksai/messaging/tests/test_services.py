@@ -15,6 +15,7 @@ from django.utils import timezone
 from pksai.messaging import services
 from pksai.messaging.channels.base import ChannelError, Receipt
 from pksai.messaging.models import ContactConsent, Message, MessageTemplate, Purpose
+from pksai.messaging.tests.fakes import FakeChannel
 
 S = Message.Status
 PHONE = "0812 3456 7890"
@@ -217,3 +218,32 @@ def test_old_bodies_are_blanked_and_stale_claims_return(channels):
     assert services.messages_housekeeping(now=later) == {"requeued": 1, "blanked": 1}
     m.refresh_from_db()
     assert m.status == S.SENT and m.body == "" and m.body_blanked_at
+
+
+class PolledChannel(FakeChannel):
+    """A provider that is asked for receipts (as RapidPro is) instead of calling back."""
+
+    asked: list = []
+
+    def poll_receipts(self, provider_ids):
+        PolledChannel.asked.append(list(provider_ids))
+        return [Receipt(provider_id=pid, status="delivered") for pid in provider_ids]
+
+
+@pytest.mark.django_db
+def test_the_scheduler_polls_receipts_and_queues_due_retries(channels, settings):
+    settings.PKSAI_MESSAGING_CHANNELS = {
+        **settings.PKSAI_MESSAGING_CHANNELS,
+        "sms": {"BACKEND": "pksai.messaging.tests.test_services.PolledChannel"},
+    }
+    consent()
+    m = services.message_send(to=PHONE, template="complaint_received", params={"code": "A"})
+    services.messages_send_due(budget_seconds=5)
+    retry = services.message_send(to=PHONE, template="complaint_received", params={"code": "B"})
+    Message.objects.filter(pk=retry.pk).update(attempts=1, next_attempt_at=timezone.now())
+    counts = services.messaging_schedule()
+    assert counts["polled"] == 1 and counts["queued_task"] == 1
+    m.refresh_from_db()
+    retry.refresh_from_db()
+    assert m.status == S.DELIVERED and m.body == ""
+    assert retry.status == S.SENT  # the queued task ran (immediately, in tests)
