@@ -138,7 +138,8 @@ def test_stop_withdraws_consent_stops_the_queue_and_is_confirmed(channels, caplo
     assert confirmation.status == S.QUEUED and "tidak akan menerima" in confirmation.body
     later = services.message_send(to=PHONE, template="complaint_received", params={"code": "B"})
     assert later.status == S.OPTED_OUT
-    assert services.inbound_receive(channel="sms", sender=PHONE, text="halo") == "ignored"
+    # anything else goes to the inbound handler (by default: the instructions)
+    assert services.inbound_receive(channel="sms", sender=PHONE, text="halo") == "help"
 
 
 @pytest.mark.django_db
