@@ -461,6 +461,45 @@ def messages_queue_bulk(
     return counts
 
 
+def users_notify(*, rows: list[dict[str, Any]], template: str) -> dict[str, int]:
+    """Work messages to staff and focal persons who chose to receive them by message (a
+    ``ContactConsent`` of theirs for purpose ``work``, e.g. on WhatsApp): ``rows`` are
+    ``{"user_id": …, <placeholders>…, "case_id"/"referral_id"/"area_id": …}``. Users without
+    such a consent are skipped (their alerts stay in the app and e-mail) — not recorded as
+    refused: nobody asked to message them. One query for the consents, one bulk insert."""
+    if not rows:
+        return {}
+    users = sorted({r["user_id"] for r in rows if r.get("user_id")})
+    consents = list(
+        ContactConsent.objects.filter(
+            user_id__in=users, purpose=Purpose.WORK, withdrawn_at__isnull=True
+        )
+        .order_by("user_id", "channel", "-given_at")
+        .values_list("user_id", "channel", "recipient", "language")
+    )
+    if not consents:
+        return {}
+    kind = catalogue.KINDS[template]
+    people = pl.DataFrame(
+        consents,
+        schema={"user_id": pl.Int64, "channel": pl.String, "to": pl.String, "language": pl.String},
+        orient="row",
+    ).unique(["user_id", "channel"], keep="first", maintain_order=True)
+    columns = ["user_id", *kind.placeholders, *[c for c in BULK_LINKS if c in rows[0]]]
+    wanted = pl.DataFrame(
+        [{c: r.get(c) for c in columns} for r in rows],
+        schema={
+            c: (pl.Int64 if c.endswith("_id") and c != "area_id" else pl.String) for c in columns
+        },
+    )
+    frame = wanted.join(people, on="user_id", how="inner").drop("user_id")
+    if frame.is_empty():
+        return {}
+    return messages_queue_bulk(
+        frame=frame.with_columns(pl.lit("ok").alias("consent")), template=template
+    )
+
+
 # --- sending ---------------------------------------------------------------------------------
 
 

@@ -164,6 +164,25 @@ def _focal_persons(organisation: Organisation):
     ).distinct()
 
 
+def _message_focal_persons(organisation: Organisation, referral: Referral, template: str) -> None:
+    """A message to the organisation's focal persons who chose to receive their work by
+    message (WhatsApp, SMS; ``pksai.messaging`` consent for work)."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from pksai.messaging.services import users_notify
+
+    link = f"{settings.PKSAI_SITE_URL}{reverse('referrals:detail', args=[referral.pk])}"
+    service = str(referral.service) if referral.service_id else ""
+    users_notify(
+        rows=[
+            {"user_id": pk, "service": service, "link": link, "referral_id": referral.pk}
+            for pk in _focal_persons(organisation).values_list("pk", flat=True)
+        ],
+        template=template,
+    )
+
+
 def _lock_case(case: Case) -> Case:
     return Case.objects.select_for_update(of=("self",)).select_related("child").get(pk=case.pk)
 
@@ -235,6 +254,7 @@ def referral_send(
             "basis": _basis_label(basis),
         },
     )
+    _message_focal_persons(organisation, referral, "referral_new")
     _mail_on_commit(
         _focal_persons(organisation),
         _("PKSAI: new referral %(n)s") % {"n": referral.number},
@@ -587,7 +607,40 @@ def alert_overdue_referrals(*, now=None) -> int:
             ]
         alerts_raise(alerts)
         Referral.objects.filter(pk__in=[r.pk for r in referrals]).update(escalated_at=now)
+        _remind_focal_persons(referrals)
     return len(referrals)
+
+
+def _remind_focal_persons(referrals: list[Referral]) -> None:
+    """The overdue reminder to the receiving organisations' focal persons who chose to get
+    their work by message: one query for them, one bulk insert."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from pksai.messaging.services import users_notify
+
+    orgs: dict[int, list[Referral]] = {}
+    for r in referrals:
+        orgs.setdefault(r.to_organisation_id, []).append(r)
+    focal = User.objects.filter(
+        organisation_id__in=list(orgs), groups__name="focal_person", is_active=True
+    ).values_list("pk", "organisation_id")
+    services_of = dict(
+        Referral.objects.filter(pk__in=[r.pk for r in referrals])
+        .select_related("service")
+        .values_list("pk", "service__name_id")
+    )
+    rows = [
+        {
+            "user_id": user,
+            "service": services_of.get(r.pk) or "",
+            "link": f"{settings.PKSAI_SITE_URL}{reverse('referrals:detail', args=[r.pk])}",
+            "referral_id": r.pk,
+        }
+        for user, org in focal.distinct()
+        for r in orgs.get(org, [])
+    ]
+    users_notify(rows=rows, template="referral_overdue")
 
 
 def _resolve_met_deadlines(now) -> None:
