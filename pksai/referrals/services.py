@@ -476,6 +476,8 @@ def referral_move(
             _complete_transfer(locked, by, answer.owner)
         if name in {"decline", "deliver"}:
             _tell_worker(locked)
+        if locked.status == Status.DELIVERED and locked.kind == Referral.Kind.REFERRAL:
+            _satisfaction_to_family(locked, by)
         audit_record(
             action="update",
             actor=by,
@@ -483,6 +485,38 @@ def referral_move(
             detail={"move": name, "status": locked.status, "case": locked.case.number},
         )
     return locked
+
+
+def _satisfaction_to_family(referral: Referral, by: User) -> None:
+    """After a service is delivered, the family gets the one-time satisfaction link by
+    message — when a guardian's phone is on the case and they agreed to be contacted about
+    referrals (``pksai.messaging`` consent, purpose ``referral``). No consent, no link."""
+    import polars as pl
+    from django.conf import settings
+    from django.urls import reverse
+
+    from pksai.messaging.models import Purpose
+    from pksai.messaging.services import consent_join, messages_queue_bulk
+
+    phones = [p for p in referral.case.guardians.values_list("phone", flat=True) if p]
+    if not phones:
+        return
+    frame = consent_join(pl.DataFrame({"to": phones}), purpose=Purpose.REFERRAL)
+    frame = frame.filter(pl.col("consent") == "ok").unique("to")
+    if frame.is_empty():
+        return
+    _record, token = _satisfaction_link_create(by=by, case=referral.case, referral=referral)
+    link = f"{settings.PKSAI_SITE_URL}{reverse('referrals:satisfaction_public', args=[token])}"
+    messages_queue_bulk(
+        frame=frame.with_columns(
+            pl.lit(str(referral.to_organisation)).alias("provider"),
+            pl.lit(link).alias("link"),
+            pl.lit(referral.pk).alias("referral_id"),
+            pl.lit(referral.case_id).alias("case_id"),
+            pl.lit(referral.case.area_id).alias("area_id"),
+        ),
+        template="referral_satisfaction",
+    )
 
 
 def _complete_transfer(referral: Referral, by: User, owner: User | None) -> None:
@@ -730,6 +764,12 @@ def satisfaction_link(
     """A one-time link for the child or guardian to answer without an account. The token is
     returned once (to pass on by SMS or WhatsApp); only its digest is stored."""
     require_perm(by, CHANGE)
+    return _satisfaction_link_create(by=by, case=case, referral=referral, days=days)
+
+
+def _satisfaction_link_create(
+    *, by: User, case: Case, referral: Referral | None, days: int = 30
+) -> tuple[Satisfaction, str]:
     moment = Satisfaction.Moment.SERVICE if referral else Satisfaction.Moment.CLOSURE
     _satisfaction_target(case, referral, moment)
     token = secrets.token_urlsafe(24)

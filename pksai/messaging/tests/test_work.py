@@ -18,14 +18,19 @@ from pksai.referrals.tests.factories import make_provider, refer
 
 def wants_whatsapp(user, number):
     services.consent_give(
-        address=number, channel="sms", purpose=Purpose.WORK,
-        source=ContactConsent.Source.SELF, user=user,
+        address=number,
+        channel="sms",
+        purpose=Purpose.WORK,
+        source=ContactConsent.Source.SELF,
+        user=user,
     )
 
 
 @pytest.mark.django_db
 def test_focal_persons_and_supervisors_get_their_work_by_message(
-    team, channels, django_capture_on_commit_callbacks  # noqa: F811
+    team,  # noqa: F811
+    channels,
+    django_capture_on_commit_callbacks,  # noqa: F811
 ):
     dukcapil = make_provider(focal="dukcapil")
     focal = User.objects.get(username="dukcapil")
@@ -50,3 +55,58 @@ def test_focal_persons_and_supervisors_get_their_work_by_message(
     # the owner (a worker) did not choose messages: nothing recorded for them
     assert not Message.objects.filter(template="work_alert", recipient_hash="").exists()
     assert Message.objects.filter(template="work_alert").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_family_gets_the_satisfaction_link_after_delivery_only_with_consent(
+    team,  # noqa: F811
+    channels,
+    client,
+    django_capture_on_commit_callbacks,  # noqa: F811
+):
+    from pksai.cases.models import Guardian
+    from pksai.referrals.tests.test_lifecycle import act
+
+    dukcapil = make_provider(focal="dukcapil")
+    focal = User.objects.get(username="dukcapil")
+    referral = refer(team, dukcapil)
+    Guardian.objects.create(
+        case=referral.case, name="Ibu Rina", relation="ibu", phone="0812 5555 0001"
+    )
+    Guardian.objects.create(
+        case=referral.case, name="Pak Rudi", relation="ayah", phone="0812 5555 0002"
+    )
+    services.consent_give(
+        address="081255550001",
+        channel="sms",
+        purpose=Purpose.REFERRAL,
+        source=ContactConsent.Source.STAFF,
+        by=team["worker"],
+    )
+    act(referral, focal, "accept")
+    with django_capture_on_commit_callbacks(execute=True):
+        act(referral, focal, "deliver", delivered_on=timezone.localdate(), provided="Akta")
+    [link] = Message.objects.filter(template="referral_satisfaction")
+    assert link.recipient == "+6281255550001" and link.referral_id == referral.pk  # not Pak Rudi
+    body = channels.sent[-1].body
+    assert body.startswith("Layanan dari Dinas Dukcapil")
+    path = body[body.index("/s/") :]
+    assert client.get(path).status_code == 200  # the one-time page opens
+
+
+@pytest.mark.django_db
+def test_no_family_consent_no_link(team, channels):  # noqa: F811
+    from pksai.cases.models import Guardian
+    from pksai.referrals.models import Satisfaction
+    from pksai.referrals.tests.test_lifecycle import act
+
+    dukcapil = make_provider(focal="dukcapil")
+    focal = User.objects.get(username="dukcapil")
+    referral = refer(team, dukcapil)
+    Guardian.objects.create(
+        case=referral.case, name="Ibu Rina", relation="ibu", phone="081255550001"
+    )
+    act(referral, focal, "accept")
+    act(referral, focal, "deliver", delivered_on=timezone.localdate(), provided="Akta")
+    assert not Message.objects.filter(template="referral_satisfaction").exists()
+    assert not Satisfaction.objects.filter(referral=referral).exists()
