@@ -69,3 +69,30 @@ def test_the_report_counts_in_scope_and_refuses_without_the_permission(client, s
     client.force_login(make_user("sw", roles=["social_worker"], scope=["73.71"]))
     assert client.get("/messaging/reports/").status_code == 403
     assert client.get("/messaging/reports/export/?format=csv").status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_admin_previews_a_template_with_sample_values_and_refuses_unknown_values(
+    admin_client, channels
+):
+    from pksai.messaging.models import MessageTemplate
+
+    tpl = MessageTemplate.objects.get(code="payment_notice", language="id", version=1)
+    page = admin_client.get(f"/admin/messaging/messagetemplate/{tpl.pk}/change/").content.decode()
+    assert "Bantuan PKSA sebesar Rp 600.000 untuk periode 2026-01, 2026-02" in page
+    assert "{amount}" in page  # the values it may use are listed
+    answer = admin_client.post(
+        "/admin/messaging/messagetemplate/add/",
+        {
+            "code": "payment_notice",
+            "language": "id",
+            "channel": "",
+            "version": 2,
+            "valid_from": "2026-01-01",
+            "subject": "",
+            "text": "Bantuan {amout}",
+            "provider_template": "",
+        },
+    )
+    assert answer.status_code == 200 and "amout" in answer.content.decode()
+    assert not MessageTemplate.objects.filter(version=2).exists()
