@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.tasks import task
 
-from pksai.messaging.services import messages_send_due
+from pksai.messaging.sending import messages_send_due
 
 
 @task()

@@ -16,7 +16,8 @@ from pksai.core.client import client_address
 from pksai.core.reports import FORMATS, PeriodAreaForm, display, download, with_period_defaults
 from pksai.messaging.channels import UnknownChannel, get_channel
 from pksai.messaging.selectors import REPORT, report_table
-from pksai.messaging.services import inbound_receive, receipts_apply
+from pksai.messaging.sending import receipts_apply
+from pksai.messaging.services import inbound_receive
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from pksai.messaging import services
+from pksai.messaging import sending, services
 from pksai.messaging.channels import get_channel
 from pksai.messaging.models import ContactConsent, Message, Purpose
 
@@ -31,7 +31,7 @@ def sent(channels):
     m = services.message_send(
         to="081234567890", channel="log", template="complaint_received", params={"code": "Z"}
     )
-    services.messages_send_due(budget_seconds=5)
+    sending.messages_send_due(budget_seconds=5)
     m.refresh_from_db()
     assert m.status == S.SENT and m.provider_id == f"log-{m.reference}"
     line = json.loads(channels and open(get_channel("log").path).read().splitlines()[-1])
@@ -69,7 +69,7 @@ def test_a_signed_receipt_and_a_stop_reply_are_applied(client, sent):
     m2 = services.message_send(
         to="081234567890", channel="log", template="opt_out_confirmed", consent_required=False
     )
-    services.messages_send_due(budget_seconds=5)
+    sending.messages_send_due(budget_seconds=5)
     assert (
         post(
             client,

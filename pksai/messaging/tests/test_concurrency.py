@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from pksai.messaging import services
+from pksai.messaging import sending, services
 from pksai.messaging.models import Message, Purpose
 
 
@@ -29,7 +29,7 @@ def test_two_workers_send_each_message_once(channels, settings):
     def worker():
         try:
             barrier.wait()
-            results.append(services.messages_send_due(budget_seconds=10, batch=7))
+            results.append(sending.messages_send_due(budget_seconds=10, batch=7))
         finally:
             connections.close_all()
 

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from pksai.messaging import services
+from pksai.messaging import sending, services
 from pksai.messaging.channels.base import ChannelError, Receipt
 from pksai.messaging.models import ContactConsent, Message, MessageTemplate, Purpose
 from pksai.messaging.tests.fakes import FakeChannel
@@ -33,7 +33,7 @@ def test_without_consent_nothing_is_sent_and_the_log_says_why(channels, caplog):
         m = services.message_send(to=PHONE, template="complaint_received", params={"code": "X"})
     assert m.status == S.REFUSED_NO_CONSENT and m.body == "" and "no consent" in m.last_error
     assert "no consent" in caplog.text and "7890" in caplog.text and "3456" not in caplog.text
-    assert services.messages_send_due(budget_seconds=5) == {
+    assert sending.messages_send_due(budget_seconds=5) == {
         "sent": 0,
         "retry": 0,
         "failed": 0,
@@ -64,7 +64,7 @@ def test_a_consented_message_is_rendered_sealed_sent_and_its_receipt_blanks_it(
         raw_to, raw_body = c.fetchone()
     assert raw_to.startswith("enc1:") and raw_body.startswith("enc1:") and "PKS" not in raw_body
     assert (
-        services.receipts_apply(
+        sending.receipts_apply(
             channel="sms", receipts=[Receipt(provider_id="fake-1", status="delivered")]
         )
         == 1
@@ -72,7 +72,7 @@ def test_a_consented_message_is_rendered_sealed_sent_and_its_receipt_blanks_it(
     m.refresh_from_db()
     assert m.status == S.DELIVERED and m.body == "" and m.delivered_at and m.body_blanked_at
     # an older receipt arriving late never moves it back
-    services.receipts_apply(channel="sms", receipts=[Receipt(provider_id="fake-1", status="sent")])
+    sending.receipts_apply(channel="sms", receipts=[Receipt(provider_id="fake-1", status="sent")])
     m.refresh_from_db()
     assert m.status == S.DELIVERED
 
@@ -85,29 +85,29 @@ def test_retries_back_off_exponentially_then_give_up(channels):
         [ChannelError("503", retryable=True), ChannelError("429", retryable=True, retry_after=900)]
     )
     before = timezone.now()
-    assert services.messages_send_due(budget_seconds=5)["retry"] == 1
+    assert sending.messages_send_due(budget_seconds=5)["retry"] == 1
     m.refresh_from_db()
     assert m.status == S.QUEUED and m.attempts == 1 and m.last_error == "503"
     assert timedelta(seconds=59) < m.next_attempt_at - before < timedelta(seconds=70)
     Message.objects.filter(pk=m.pk).update(next_attempt_at=timezone.now())
-    services.messages_send_due(budget_seconds=5)
+    sending.messages_send_due(budget_seconds=5)
     m.refresh_from_db()  # the provider's Retry-After (900 s) beats the backoff (120 s)
     assert m.attempts == 2 and m.next_attempt_at - before > timedelta(seconds=890)
     Message.objects.filter(pk=m.pk).update(next_attempt_at=timezone.now())
-    services.messages_send_due(budget_seconds=5)
+    sending.messages_send_due(budget_seconds=5)
     m.refresh_from_db()
     assert (m.status, m.attempts) == (S.SENT, 3)
     # a final refusal is not retried, and a retryable failure stops at MAX_ATTEMPTS
     m2 = services.message_send(to=PHONE, template="complaint_received", params={"code": "B"})
     channels.failures.append(ChannelError("bad number", retryable=False))
-    assert services.messages_send_due(budget_seconds=5)["failed"] == 1
+    assert sending.messages_send_due(budget_seconds=5)["failed"] == 1
     m2.refresh_from_db()
     assert m2.status == S.FAILED and m2.body == "" and m2.attempts == 1
     m3 = services.message_send(to=PHONE, template="complaint_received", params={"code": "C"})
     channels.failures.extend([ChannelError("down", retryable=True)] * 3)
     for _ in range(3):
         Message.objects.filter(pk=m3.pk, status=S.QUEUED).update(next_attempt_at=timezone.now())
-        services.messages_send_due(budget_seconds=5)
+        sending.messages_send_due(budget_seconds=5)
     m3.refresh_from_db()
     assert (m3.status, m3.attempts, m3.last_error) == (S.FAILED, 3, "down")
 
@@ -118,7 +118,7 @@ def test_the_rate_limit_holds_back_what_is_over_it(channels, settings):
     consent()
     for i in range(5):
         services.message_send(to=PHONE, template="complaint_received", params={"code": str(i)})
-    counts = services.messages_send_due(budget_seconds=0.5)
+    counts = sending.messages_send_due(budget_seconds=0.5)
     assert counts["sent"] <= 2 + 2  # at most two per one-second window
     assert counts["throttled"] >= 1
     assert Message.objects.filter(status=S.QUEUED, attempts=0).exists()
@@ -210,13 +210,13 @@ def test_bulk_queue_is_one_insert_and_one_task(channels, django_capture_on_commi
 def test_old_bodies_are_blanked_and_stale_claims_return(channels):
     consent()
     m = services.message_send(to=PHONE, template="complaint_received", params={"code": "A"})
-    services.messages_send_due(budget_seconds=5)
+    sending.messages_send_due(budget_seconds=5)
     stuck = services.message_send(to=PHONE, template="complaint_received", params={"code": "B"})
     Message.objects.filter(pk=stuck.pk).update(
         status=S.SENDING, claimed_at=timezone.now() - timedelta(hours=1)
     )
     later = timezone.now() + timedelta(days=8)
-    assert services.messages_housekeeping(now=later) == {"requeued": 1, "blanked": 1}
+    assert sending.messages_housekeeping(now=later) == {"requeued": 1, "blanked": 1}
     m.refresh_from_db()
     assert m.status == S.SENT and m.body == "" and m.body_blanked_at
 
@@ -239,10 +239,10 @@ def test_the_scheduler_polls_receipts_and_queues_due_retries(channels, settings)
     }
     consent()
     m = services.message_send(to=PHONE, template="complaint_received", params={"code": "A"})
-    services.messages_send_due(budget_seconds=5)
+    sending.messages_send_due(budget_seconds=5)
     retry = services.message_send(to=PHONE, template="complaint_received", params={"code": "B"})
     Message.objects.filter(pk=retry.pk).update(attempts=1, next_attempt_at=timezone.now())
-    counts = services.messaging_schedule()
+    counts = sending.messaging_schedule()
     assert counts["polled"] == 1 and counts["queued_task"] == 1
     m.refresh_from_db()
     retry.refresh_from_db()

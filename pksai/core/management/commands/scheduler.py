@@ -38,7 +38,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, every: int | None = None, once: bool = False, **options):
         from pksai.cases.management.commands.case_alerts import alert_jobs, alert_summary
-        from pksai.messaging.services import messaging_schedule
+        from pksai.messaging.sending import messaging_schedule
         from pksai.retention.services import retention_schedule
 
         every = every if every is not None else settings.SCHEDULER_EVERY_SECONDS
