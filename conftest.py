@@ -24,6 +24,11 @@ def pytest_configure(config):
     # Monitoring counts are kept for minutes in production; tests count, add a record and count
     # again, so here they are never kept (pksai/monitoring/tests/test_cache.py turns it on).
     settings.PKSAI_MONITORING_CACHE_SECONDS = 0
+    # Messages on the development log channel go to a throw-away file, not var/messages.log.
+    import tempfile
+    from pathlib import Path
+
+    settings.PKSAI_MESSAGING_LOG = Path(tempfile.mkdtemp(prefix="pksai-msg-")) / "messages.log"
 
 
 def _two_roles() -> bool:

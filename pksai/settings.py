@@ -17,8 +17,6 @@ EMAIL_HOST     SMTP server for e-mail alerts (unset: no e-mail; alerts stay in t
 PKSAI_ATTACHMENT_ROOT, PKSAI_ATTACHMENT_MAX_BYTES  where case attachments live, largest allowed
 PKSAI_FIELD_GPS   keep the location of visits sent from the field app (default 1; 0 drops it)
 PKSAI_FIELD_UPLOAD_HOURS  incomplete field-app uploads older than this are removed (default 72)
-PKSAI_NOTIFIER  dotted path of the complaint notifier (SMS/e-mail to complainants; default:
-               pksai.grievances.notifiers.LogFileNotifier, which appends to var/notifications.log)
 PKSAI_PUBLIC_COMPLAINTS_PER_HOUR  public complaint form submissions per sender and hour (5)
 PKSAI_TRUSTED_PROXY_COUNT  proxies in front whose X-Forwarded-For entries are trusted (0, or 1
                with PKSAI_BEHIND_PROXY): the client's address for throttling and the audit trail
@@ -38,8 +36,13 @@ PKSAI_FIELD_WIPE_DAYS, PKSAI_FIELD_PIN_ATTEMPTS  the field app wipes its offline
 PKSAI_RETENTION_EVERY_HOURS  how often the scheduler queues the retention run (24; 0: by hand)
 PKSAI_WEBHOOK_*  outbound webhooks: timeout (10 s), first retry (30 s, doubling up to 6 h),
                attempts before giving up (8), hosts allowed plain http (none) — decision 0035
+PKSAI_MESSAGING_CHANNELS  JSON: the outbound channels (default: sms and whatsapp to the log file
+               var/messages.log — PKSAI_MESSAGING_LOG —, e-mail through EMAIL_HOST when set);
+               PKSAI_MESSAGING_MAX_ATTEMPTS (5), PKSAI_MESSAGING_BACKOFF_SECONDS (60),
+               PKSAI_MESSAGING_BODY_DAYS (7), PKSAI_SITE_URL  (decision 0033, docs/messaging.md)
 """
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -154,6 +157,7 @@ INSTALLED_APPS = [
     "pksai.retention",
     "pksai.webhooks",
     "pksai.field",
+    "pksai.messaging",
     "pksai.ops",
     "pksai.api",
 ]
@@ -495,9 +499,34 @@ MAILERS = {
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "pksai@localhost")
 
-# --- Complaints: the notifier that tells complainants, the public form's rate limit ---
-PKSAI_NOTIFIER = os.environ.get("PKSAI_NOTIFIER", "pksai.grievances.notifiers.LogFileNotifier")
-PKSAI_NOTIFY_LOG = Path(os.environ.get("PKSAI_NOTIFY_LOG", VAR_DIR / "notifications.log"))
+# --- Messaging (decision 0033, docs/messaging.md) ---
+PKSAI_MESSAGING_LOG = Path(os.environ.get("PKSAI_MESSAGING_LOG", VAR_DIR / "messages.log"))
+_LOG_CHANNEL = {"BACKEND": "pksai.messaging.channels.log.LogChannel", "OPTIONS": {}}
+PKSAI_MESSAGING_CHANNELS = (
+    json.loads(os.environ["PKSAI_MESSAGING_CHANNELS"])
+    if os.environ.get("PKSAI_MESSAGING_CHANNELS")
+    else {
+        "sms": _LOG_CHANNEL,
+        "whatsapp": _LOG_CHANNEL,
+        "email": {"BACKEND": "pksai.messaging.channels.email.EmailChannel", "OPTIONS": {}}
+        if os.environ.get("EMAIL_HOST")
+        else _LOG_CHANNEL,
+    }
+)
+# Where a phone number and an e-mail address go when the caller names no channel
+PKSAI_MESSAGING_PHONE_CHANNEL = os.environ.get("PKSAI_MESSAGING_PHONE_CHANNEL", "sms")
+PKSAI_MESSAGING_EMAIL_CHANNEL = os.environ.get("PKSAI_MESSAGING_EMAIL_CHANNEL", "email")
+PKSAI_MESSAGING_MAX_ATTEMPTS = int(os.environ.get("PKSAI_MESSAGING_MAX_ATTEMPTS", 5))
+PKSAI_MESSAGING_BACKOFF_SECONDS = int(os.environ.get("PKSAI_MESSAGING_BACKOFF_SECONDS", 60))
+PKSAI_MESSAGING_BODY_DAYS = int(os.environ.get("PKSAI_MESSAGING_BODY_DAYS", 7))
+PKSAI_MESSAGING_BATCH = int(os.environ.get("PKSAI_MESSAGING_BATCH", 100))
+PKSAI_MESSAGING_INBOUND_HANDLER = os.environ.get(
+    "PKSAI_MESSAGING_INBOUND_HANDLER", "pksai.grievances.inbound.inbound_keywords"
+)
+# The address links in messages start with (a rating link, the provider portal)
+PKSAI_SITE_URL = os.environ.get("PKSAI_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# --- Complaints: the public form's rate limit (complainants hear back through messaging) ---
 PKSAI_PUBLIC_COMPLAINTS_PER_HOUR = int(os.environ.get("PKSAI_PUBLIC_COMPLAINTS_PER_HOUR", 5))
 # Published aggregate tables hide counts below this (and complements); see monitoring/suppression
 PKSAI_SUPPRESS_BELOW = int(os.environ.get("PKSAI_SUPPRESS_BELOW", 5))

@@ -34,6 +34,7 @@ urlpatterns = [
     path("webhooks/", include("pksai.webhooks.urls")),
     path("field/", include("pksai.field.urls")),
     path("lapangan/", include("pksai.field.urls_app")),
+    path("messaging/", include("pksai.messaging.urls")),
     path("", include("pksai.ops.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

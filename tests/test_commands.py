@@ -484,7 +484,6 @@ def test_demo_on_an_empty_database(pksai, settings, tmp_path):
     from pksai.registry.models import Household
     from pksai.vulnerability.models import Score
 
-    settings.PKSAI_NOTIFY_LOG = tmp_path / "notifications.log"
     assert not Area.objects.exists() and not User.objects.exists()
 
     # with DEBUG off (a server) the demo and its published password are refused unless forced
@@ -663,7 +662,6 @@ def test_case_alerts(pksai, team, settings, tmp_path):  # noqa: F811
     from pksai.grievances import services as grievances
     from pksai.grievances.models import Complaint, Level
 
-    settings.PKSAI_NOTIFY_LOG = tmp_path / "notifications.log"
     case = register(team)
     complaint = grievances.complaint_submit_public(
         grievances.ComplaintInput(

@@ -61,6 +61,8 @@ NOT_RECORDS = {
     "/api/v1/public/complaints/{code}/rating": "public: the complainant's tracking code",
     "/api/v1/monitoring/indicators/{code}/values": "an indicator by code (aggregates)",
     "monitoring/indicators/<slug:code>/": "an indicator by code (aggregates in scope)",
+    "messaging/callback/<slug:channel>/": "a provider's callback by channel name (signed; no "
+    "session, no record)",
 }
 # Records of national programs, not of an area (a payment cycle: program × period; a payer
 # batch listed on it): any role with the permission opens them and sees its own areas'

@@ -86,6 +86,8 @@ _COMPLAINTS = (
     "grievances.change_complaint",
 )
 _COMPLAINT_REPORTS = ("grievances.view_complaint_report",)
+# Messages sent, delivered and failed per channel and area (aggregates; issue 20).
+_MESSAGE_REPORTS = ("messaging.view_message_report",)
 # Finance (budget lines, efficiency, execution): imported and read by program officers;
 # the data centre reads the aggregates.
 _FINANCE = (
@@ -151,6 +153,7 @@ ROLES: tuple[Role, ...] = (
         + _SEE_BENEFICIARIES
         + _COMPLAINTS
         + _COMPLAINT_REPORTS
+        + _MESSAGE_REPORTS
         + _DASHBOARD
         + _CONSENT
         + _LEGAL_GROUNDS
@@ -239,6 +242,7 @@ ROLES: tuple[Role, ...] = (
         + _PAYMENTS
         + _COMPLAINTS
         + _COMPLAINT_REPORTS
+        + _MESSAGE_REPORTS
         + _FINANCE
         + _TARGETS
         + _DASHBOARD,
@@ -254,6 +258,7 @@ ROLES: tuple[Role, ...] = (
         + _COMPLAINTS
         + ("grievances.view_restricted_complaint",)
         + _COMPLAINT_REPORTS
+        + _MESSAGE_REPORTS
         + _DASHBOARD,
     ),
     Role(
@@ -275,6 +280,7 @@ ROLES: tuple[Role, ...] = (
         + ("vulnerability.view_estimates", "referrals.view_provider")
         + _REFERRAL_REPORTS
         + _COMPLAINT_REPORTS
+        + _MESSAGE_REPORTS
         + _SEE_FINANCE
         + _DASHBOARD,
         national_only=True,

@@ -102,6 +102,30 @@ def mail_on_commit(alerts: list[Alert]) -> None:
             messages.append((_("PKSAI: %(text)s") % {"text": said[:120]}, said, alert.user.email))
     if messages:
         transaction.on_commit(lambda: send_mails(messages))
+    _message_alerts(alerts)
+
+
+def _message_alerts(alerts: list[Alert]) -> None:
+    """The same alerts as a message to the users who chose to receive them so (WhatsApp, SMS:
+    their ``work`` consent in ``pksai.messaging``), in the system's language."""
+    from django.urls import reverse
+
+    from pksai.messaging.services import users_notify
+
+    rows = []
+    for alert in alerts:
+        with translation.override(settings.LANGUAGE_CODE):
+            said = alert_message(alert)
+        path = reverse("cases:detail", args=[alert.case_id]) if alert.case_id else "/"
+        rows.append(
+            {
+                "user_id": alert.user_id,
+                "text": said[:300],
+                "link": f"{settings.PKSAI_SITE_URL}{path}",
+                "case_id": alert.case_id,
+            }
+        )
+    users_notify(rows=rows, template="work_alert")
 
 
 def send_mails(messages: list[tuple[str, str, str]]) -> None:

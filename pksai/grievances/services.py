@@ -18,6 +18,7 @@ locking: a stale version is a ConflictError and nothing is written).
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -27,7 +28,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from pksai.accounts.models import User
@@ -49,8 +52,9 @@ from pksai.grievances.models import (
     Priority,
     Status,
 )
-from pksai.grievances.notifiers import notify
 from pksai.webhooks.services import event_emit
+
+log = logging.getLogger(__name__)
 
 ADD = "grievances.add_complaint"
 VIEW = "grievances.view_complaint"
@@ -179,7 +183,13 @@ def _event(
 
 
 def _create(
-    data: ComplaintInput, *, channel: str, by: User | None, links: dict | None = None
+    data: ComplaintInput,
+    *,
+    channel: str,
+    by: User | None,
+    links: dict | None = None,
+    consent_source: str = "",
+    consent_channel: str = "",
 ) -> Complaint:
     data = _clean(data)
     now = timezone.now()
@@ -238,11 +248,20 @@ def _create(
         detail={"channel": channel, "category": data.category, "restricted": restricted},
     )
     event_emit(kind="complaint.filed", obj=complaint)
-    _notify(
-        complaint,
-        _("Your complaint was received. Tracking code: %(code)s.") % {"code": complaint.code},
-    )
+    _contact_consent(complaint, by, source=consent_source, channel=consent_channel)
+    _notify(complaint, "complaint_received", {"status_link": _status_link(complaint)})
     return complaint
+
+
+def complaint_receive_message(
+    *, data: ComplaintInput, channel: str, message_channel: str
+) -> Complaint:
+    """A complaint sent as a message to the service number (``grievances.inbound``): no
+    account; the sender's number is the contact, and their message their consent to hear back
+    about it (recorded as given by their own message)."""
+    return _create(
+        data, channel=channel, by=None, consent_source="inbound", consent_channel=message_channel
+    )
 
 
 class Throttled(Exception):
@@ -406,6 +425,7 @@ def complaint_escalate(
         params={"level": level},
     )
     audit_record(action="update", actor=by, obj=complaint, detail={"escalated_to": level})
+    _notify(complaint, "complaint_escalated", {"level": Level(level).label})
     return complaint
 
 
@@ -442,20 +462,72 @@ def complaint_resolve(
     event_emit(kind="complaint.resolved", obj=complaint)
     _notify(
         complaint,
-        _("Complaint %(code)s is resolved: %(resolution)s")
-        % {"code": complaint.code, "resolution": complaint.resolution},
+        "complaint_resolved",
+        {"resolution": complaint.resolution, "rating_link": _status_link(complaint)},
     )
     return complaint
 
 
-def _notify(complaint: Complaint, message: str) -> None:
-    """Send ``message`` to the complainant's phone or e-mail (if they left one), after the
-    transaction commits; the attempt is on the complaint's history."""
-    targets = [t for t in (complaint.complainant_phone, complaint.complainant_email) if t]
+def _targets(complaint: Complaint) -> list[str]:
+    return [t for t in (complaint.complainant_phone, complaint.complainant_email) if t]
+
+
+def _status_link(complaint: Complaint) -> str:
+    """The public status page: where the complainant follows the complaint and rates it."""
+    path = reverse("complaints_public:status", args=[complaint.code])
+    return f"{settings.PKSAI_SITE_URL}{path}"
+
+
+def _contact_consent(
+    complaint: Complaint, by: User | None, *, source: str = "", channel: str = ""
+) -> None:
+    """A complainant who leaves a phone or an e-mail asks to hear back about the complaint:
+    that is their consent to be contacted there for it (decision 0033), recorded with the
+    date, how (the public form or staff) and the language they used."""
+    from pksai.messaging.models import ContactConsent, Purpose
+    from pksai.messaging.services import channel_for, consent_give
+
+    for target in _targets(complaint):
+        try:
+            with transaction.atomic():
+                consent_give(
+                    address=target,
+                    channel=channel if channel and "@" not in target else channel_for(target),
+                    purpose=Purpose.COMPLAINT,
+                    source=source
+                    or (ContactConsent.Source.STAFF if by else ContactConsent.Source.FORM),
+                    by=by,
+                    language=(get_language() or "id")[:2],
+                )
+        except ValueError:  # not a number or an address a message can reach
+            continue
+
+
+def _notify(complaint: Complaint, template: str, params: dict[str, object]) -> None:
+    """Queue ``template`` to the complainant's phone and e-mail (if they left them) through
+    the messaging service — sent by the worker after the transaction commits, only with their
+    consent; the attempt is on the complaint's history. A message that cannot be queued never
+    undoes the complaint's change (it is logged)."""
+    from pksai.messaging.models import Purpose
+    from pksai.messaging.services import consented_channel, message_send
+
+    targets = _targets(complaint)
     if not targets:
         return
     _event(complaint, None, ComplaintEvent.Kind.NOTIFIED, ", ".join(_mask(t) for t in targets))
-    transaction.on_commit(lambda: notify(targets=targets, message=message, ref=complaint.code))
+    for target in targets:
+        try:
+            with transaction.atomic():
+                message_send(
+                    to=target,
+                    channel=consented_channel(address=target, purpose=Purpose.COMPLAINT),
+                    template=template,
+                    params={"code": complaint.code, **params},
+                    area=complaint.area,
+                    complaint=complaint,
+                )
+        except Exception:
+            log.exception("complaint %s: message %s not queued", complaint.code, template)
 
 
 def _mask(target: str) -> str:
@@ -504,7 +576,55 @@ def escalate_overdue(*, now: datetime | None = None) -> int:
         object_type="grievances.complaint",
         detail={"escalated": [pk for pk, _level in ids], "at": now.isoformat()},
     )
+    _notify_escalated([pk for pk, _level in ids])
     return len(ids)
+
+
+def _notify_escalated(ids: list[int]) -> None:
+    """The escalation message to every complainant who left a contact, queued in one bulk
+    insert (their consent joined in sets, not looked up one by one)."""
+    import polars as pl
+    from django.utils import translation
+
+    from pksai.messaging.models import Purpose
+    from pksai.messaging.services import consent_join, messages_queue_bulk
+
+    rows = []
+    for pk, code, area, level, phone, email in Complaint.objects.filter(pk__in=ids).values_list(
+        "pk", "code", "area_id", "level", "complainant_phone", "complainant_email"
+    ):
+        rows += [(pk, code, area, level, t) for t in (phone, email) if t]
+    if not rows:
+        return
+    frame = pl.DataFrame(
+        rows,
+        schema={
+            "complaint_id": pl.Int64,
+            "code": pl.String,
+            "area_id": pl.String,
+            "level": pl.Int64,
+            "to": pl.String,
+        },
+        orient="row",
+    )
+    frame = consent_join(frame, purpose=Purpose.COMPLAINT)  # on the channel they consented
+    labels = []
+    for language in ("id", "en"):
+        with translation.override(language):
+            labels += [(language, int(v), str(Level(v).label)) for v in Level.values]
+    names = pl.DataFrame(
+        labels, schema={"language": pl.String, "level": pl.Int64, "_label": pl.String}, orient="row"
+    )
+    frame = (
+        frame.join(names, on=["language", "level"], how="left")
+        .with_columns(pl.col("_label").fill_null("").alias("level"))
+        .drop("_label")
+    )
+    ComplaintEvent.objects.bulk_create(
+        ComplaintEvent(complaint_id=pk, kind=ComplaintEvent.Kind.NOTIFIED, text=_mask(to))
+        for pk, to in frame.select("complaint_id", "to").iter_rows()
+    )
+    messages_queue_bulk(frame=frame, template="complaint_escalated")
 
 
 # --- back to the complainant --------------------------------------------------------------

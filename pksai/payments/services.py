@@ -287,7 +287,14 @@ def cycle_generate(*, by: User, program: Program, period: date) -> PaymentCycle:
             "in_kind_items": items.height,
         },
     )
+    transaction.on_commit(lambda: _enqueue_notices(cycle.pk))
     return cycle
+
+
+def _enqueue_notices(cycle_id: int) -> None:
+    from pksai.payments.tasks import queue_payment_notices
+
+    queue_payment_notices.enqueue(cycle_id)
 
 
 # --- payer batches ----------------------------------------------------------------------
@@ -616,8 +623,8 @@ def entitlement_status_update(entitlements: QuerySet[Entitlement]) -> int:
         .alias("paid_on"),
     )
     rows = pl.DataFrame(
-        list(entitlements.order_by().values_list("pk", "cycle__due_date", "months")),
-        schema={"id": pl.Int64, "due": pl.Date, "months": pl.List(pl.String)},
+        list(entitlements.order_by().values_list("pk", "cycle__due_date", "months", "status")),
+        schema={"id": pl.Int64, "due": pl.Date, "months": pl.List(pl.String), "_was": pl.String},
         orient="row",
     )
     first_due = (pl.col("months").list.sort().list.first() + pl.lit(f"-{DUE_DAY:02d}")).str.to_date(
@@ -642,13 +649,20 @@ def entitlement_status_update(entitlements: QuerySet[Entitlement]) -> int:
         .cast(pl.Int64)
         .alias("days_late"),
     )
-    updated = bulk_update(table=Entitlement._meta.db_table, frame=frame, key="id")
+    held = frame.join(rows.select("id", "_was"), on="id").filter(
+        (pl.col("status") == S.HELD.value) & (pl.col("_was") != S.HELD.value)
+    )
+    changed = bulk_update(table=Entitlement._meta.db_table, frame=frame, key="id")
     # outbound webhooks, once per entitlement (decision 0035)
     events_emit_bulk(
         kind="payment.delivered", queryset=entitlements.filter(status=S.PAID), once=True
     )
     events_emit_bulk(kind="payment.held", queryset=entitlements.filter(status=S.HELD), once=True)
-    return updated
+    if held.height:  # just turned held: tell the beneficiaries where their money waits
+        from pksai.payments.notices import held_notices_queue
+
+        held_notices_queue(entitlement_ids=held["id"].to_list())
+    return changed
 
 
 # --- the card ledger and reconciliation ---------------------------------------------------

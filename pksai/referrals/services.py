@@ -165,6 +165,25 @@ def _focal_persons(organisation: Organisation):
     ).distinct()
 
 
+def _message_focal_persons(organisation: Organisation, referral: Referral, template: str) -> None:
+    """A message to the organisation's focal persons who chose to receive their work by
+    message (WhatsApp, SMS; ``pksai.messaging`` consent for work)."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from pksai.messaging.services import users_notify
+
+    link = f"{settings.PKSAI_SITE_URL}{reverse('referrals:detail', args=[referral.pk])}"
+    service = str(referral.service) if referral.service_id else ""
+    users_notify(
+        rows=[
+            {"user_id": pk, "service": service, "link": link, "referral_id": referral.pk}
+            for pk in _focal_persons(organisation).values_list("pk", flat=True)
+        ],
+        template=template,
+    )
+
+
 def _lock_case(case: Case) -> Case:
     return Case.objects.select_for_update(of=("self",)).select_related("child").get(pk=case.pk)
 
@@ -237,6 +256,7 @@ def referral_send(
         },
     )
     event_emit(kind="referral.sent", obj=referral)
+    _message_focal_persons(organisation, referral, "referral_new")
     _mail_on_commit(
         _focal_persons(organisation),
         _("PKSAI: new referral %(n)s") % {"n": referral.number},
@@ -467,6 +487,8 @@ def referral_move(
             _complete_transfer(locked, by, answer.owner)
         if name in {"decline", "deliver"}:
             _tell_worker(locked)
+        if locked.status == Status.DELIVERED and locked.kind == Referral.Kind.REFERRAL:
+            _satisfaction_to_family(locked, by)
         audit_record(
             action="update",
             actor=by,
@@ -476,6 +498,38 @@ def referral_move(
         if name in MOVE_EVENTS:
             event_emit(kind=MOVE_EVENTS[name], obj=locked)
     return locked
+
+
+def _satisfaction_to_family(referral: Referral, by: User) -> None:
+    """After a service is delivered, the family gets the one-time satisfaction link by
+    message — when a guardian's phone is on the case and they agreed to be contacted about
+    referrals (``pksai.messaging`` consent, purpose ``referral``). No consent, no link."""
+    import polars as pl
+    from django.conf import settings
+    from django.urls import reverse
+
+    from pksai.messaging.models import Purpose
+    from pksai.messaging.services import consent_join, messages_queue_bulk
+
+    phones = [p for p in referral.case.guardians.values_list("phone", flat=True) if p]
+    if not phones:
+        return
+    frame = consent_join(pl.DataFrame({"to": phones}), purpose=Purpose.REFERRAL)
+    frame = frame.filter(pl.col("consent") == "ok").unique("to")
+    if frame.is_empty():
+        return
+    _record, token = _satisfaction_link_create(by=by, case=referral.case, referral=referral)
+    link = f"{settings.PKSAI_SITE_URL}{reverse('referrals:satisfaction_public', args=[token])}"
+    messages_queue_bulk(
+        frame=frame.with_columns(
+            pl.lit(str(referral.to_organisation)).alias("provider"),
+            pl.lit(link).alias("link"),
+            pl.lit(referral.pk).alias("referral_id"),
+            pl.lit(referral.case_id).alias("case_id"),
+            pl.lit(referral.case.area_id).alias("area_id"),
+        ),
+        template="referral_satisfaction",
+    )
 
 
 def _complete_transfer(referral: Referral, by: User, owner: User | None) -> None:
@@ -600,7 +654,40 @@ def alert_overdue_referrals(*, now=None) -> int:
             ]
         alerts_raise(alerts)
         Referral.objects.filter(pk__in=[r.pk for r in referrals]).update(escalated_at=now)
+        _remind_focal_persons(referrals)
     return len(referrals)
+
+
+def _remind_focal_persons(referrals: list[Referral]) -> None:
+    """The overdue reminder to the receiving organisations' focal persons who chose to get
+    their work by message: one query for them, one bulk insert."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from pksai.messaging.services import users_notify
+
+    orgs: dict[int, list[Referral]] = {}
+    for r in referrals:
+        orgs.setdefault(r.to_organisation_id, []).append(r)
+    focal = User.objects.filter(
+        organisation_id__in=list(orgs), groups__name="focal_person", is_active=True
+    ).values_list("pk", "organisation_id")
+    services_of = dict(
+        Referral.objects.filter(pk__in=[r.pk for r in referrals])
+        .select_related("service")
+        .values_list("pk", "service__name_id")
+    )
+    rows = [
+        {
+            "user_id": user,
+            "service": services_of.get(r.pk) or "",
+            "link": f"{settings.PKSAI_SITE_URL}{reverse('referrals:detail', args=[r.pk])}",
+            "referral_id": r.pk,
+        }
+        for user, org in focal.distinct()
+        for r in orgs.get(org, [])
+    ]
+    users_notify(rows=rows, template="referral_overdue")
 
 
 def _resolve_met_deadlines(now) -> None:
@@ -690,6 +777,12 @@ def satisfaction_link(
     """A one-time link for the child or guardian to answer without an account. The token is
     returned once (to pass on by SMS or WhatsApp); only its digest is stored."""
     require_perm(by, CHANGE)
+    return _satisfaction_link_create(by=by, case=case, referral=referral, days=days)
+
+
+def _satisfaction_link_create(
+    *, by: User, case: Case, referral: Referral | None, days: int = 30
+) -> tuple[Satisfaction, str]:
     moment = Satisfaction.Moment.SERVICE if referral else Satisfaction.Moment.CLOSURE
     _satisfaction_target(case, referral, moment)
     token = secrets.token_urlsafe(24)

@@ -84,6 +84,8 @@ URLS_NOT_WALKED = {
     "programs/rounds/<int:pk>/decree/": "PDF/XLSX decree list (labels from display methods)",
     "payments/batches/<int:pk>/file/": "the payer's file: fixed codes of docs/payer-format.md",
     "pengaduan/kecamatan/": "walked with ?regency= (QUERY_VARIANTS)",
+    "messaging/callback/<slug:channel>/": "the providers' signed callbacks (JSON/text for "
+    "machines; pksai/messaging/tests/test_callback.py)",
 }
 # URL prefixes never walked: the API (JSON), the Django admin (Django's own translations) and
 # uploaded media.
@@ -500,6 +502,7 @@ QUERY_VARIANTS = (
     ("complaints/reports/export/", "?report=volume&format=csv"),
     ("complaints/reports/export/", "?report=resolution&format=csv"),
     ("complaints/reports/export/", "?report=levels&format=csv"),
+    ("messaging/reports/export/", "?format=csv"),
     ("monitoring/export/", "?report=comparison&format=csv"),
     ("monitoring/export/", "?report=efficiency&format=csv"),
     ("vulnerability/outreach/73.71.01.2001/", "?format=csv&purpose=language+walk"),

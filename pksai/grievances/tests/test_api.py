@@ -25,7 +25,6 @@ TEXT = "Tetangga saya kaya tetapi menerima bantuan JSLU setiap bulan."
 
 @pytest.fixture
 def staff(pilot_areas, settings, tmp_path):
-    settings.PKSAI_NOTIFY_LOG = tmp_path / "notify.log"
     return {
         "desk": make_user("desk", roles=["registration_staff"], scope=["73.71"]),
         "coord": make_user("coord", roles=["coordinator"], scope=["73.71"]),

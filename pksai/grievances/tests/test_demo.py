@@ -8,7 +8,6 @@ from pksai.grievances.models import Complaint, Level, Status
 
 
 def test_demo_complaints_in_every_state_and_idempotent(pilot_sites, settings, tmp_path):  # noqa: F811
-    settings.PKSAI_NOTIFY_LOG = tmp_path / "notify.log"
     result = demo_complaints()
     sites = 5
     assert result.total() == Complaint.objects.count() == len(SCENARIOS) * sites

@@ -42,7 +42,6 @@ def staff(pilot_areas):
 
 @pytest.mark.django_db
 def test_an_overdue_complaint_escalates_level_by_level(staff, settings, tmp_path):
-    settings.PKSAI_NOTIFY_LOG = tmp_path / "n.log"
     c = services.complaint_submit_public(complaint(), sender="10.0.0.1")
     assert (c.level, c.status, c.channel) == (Level.DISTRICT, Status.RECEIVED, "web")
     assert c.due_at - c.created_at == pytest.approx(timedelta(days=14), abs=timedelta(seconds=5))
@@ -142,7 +141,7 @@ def test_a_stale_version_is_a_conflict_and_nothing_is_written(staff):
 def test_the_public_status_shows_the_resolution_and_nothing_personal(
     staff, settings, tmp_path, django_capture_on_commit_callbacks
 ):
-    settings.PKSAI_NOTIFY_LOG = tmp_path / "n.log"
+    settings.PKSAI_MESSAGING_LOG = tmp_path / "messages.log"
     with django_capture_on_commit_callbacks(execute=True):
         c = services.complaint_submit_public(
             complaint(name="Ibu Sari Wulandari", phone="0812 3456 7890", email="sari@example.org"),
@@ -162,10 +161,14 @@ def test_the_public_status_shows_the_resolution_and_nothing_personal(
     shown = json.dumps(status.__dict__, default=str)
     for private in ("Sari", "0812", "example.org", "Budi", TEXT[:20], "73.71"):
         assert private not in shown
-    # the complainant was told twice (received, resolved), masked on the history
-    lines = [json.loads(x) for x in settings.PKSAI_NOTIFY_LOG.read_text().splitlines()]
-    assert [line["ref"] for line in lines] == [c.code, c.code]
-    assert "dikeluarkan" in lines[1]["message"] and lines[1]["to"][0] == "081234567890"
+    # the complainant was told twice (received, resolved) on each address they left, through
+    # the messaging service's log channel (their consent recorded by the form), masked on the
+    # history
+    lines = [json.loads(x) for x in settings.PKSAI_MESSAGING_LOG.read_text().splitlines()]
+    assert [line["to"] for line in lines] == ["+6281234567890", "sari@example.org"] * 2
+    assert all(c.code in line["body"] for line in lines)
+    assert "dikeluarkan" in lines[2]["body"] and f"/pengaduan/status/{c.code}/" in lines[2]["body"]
+    assert c.messages.filter(status="sent").count() == 4
     notified = c.events.filter(kind=ComplaintEvent.Kind.NOTIFIED).values_list("text", flat=True)
     assert list(notified)[0] == "0812****7890, s***@example.org"
     services.complaint_rate(code=c.code, rating=4, comment="cepat")

@@ -105,7 +105,6 @@ def test_the_complaint_page_is_audited_and_shows_the_contact(client, staff):
 
 @pytest.mark.django_db
 def test_assign_start_note_resolve(client, staff, settings, tmp_path):
-    settings.PKSAI_NOTIFY_LOG = tmp_path / "n.log"
     complaint = submit(phone="081234567890")
     login(client, staff["coord"])
     page = client.get(f"/complaints/{complaint.pk}/").content.decode()

@@ -18,9 +18,10 @@ class Command(BaseCommand):
         "Run the timed jobs every N seconds: overdue-case alerts, referral and complaint "
         "escalations (what `pksai case-alerts` does once), and once a day "
         "(PKSAI_RETENTION_EVERY_HOURS) queue the retention run for the worker; webhook "
-        "deliveries due for a retry are handed to the worker. Several "
-        "(PKSAI_RETENTION_EVERY_HOURS) queue the retention run for the worker; stale field-app "
-        "uploads are removed. Several "
+        "deliveries due for a retry are handed to the worker; stale field-app uploads are "
+        "removed; every round, queue the message sender when messages wait for their retry, "
+        "return messages a crashed worker held, and blank message texts past "
+        "PKSAI_MESSAGING_BODY_DAYS. Several "
         "copies may run on several machines: each job locks the rows it works on "
         "(SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL) and marks them in the same "
         "transaction, so nothing is sent twice. "
@@ -40,6 +41,7 @@ class Command(BaseCommand):
     def handle(self, *args, every: int | None = None, once: bool = False, **options):
         from pksai.cases.management.commands.case_alerts import alert_jobs, alert_summary
         from pksai.field.services import uploads_cleanup
+        from pksai.messaging.sending import messaging_schedule
         from pksai.retention.services import retention_schedule
         from pksai.webhooks.services import webhooks_schedule
 
@@ -64,6 +66,7 @@ class Command(BaseCommand):
                     webhooks_schedule()  # retries of webhook deliveries that came due
                     if removed := uploads_cleanup():
                         self.stdout.write(f"{removed} stale field-app upload(s) removed.")
+                    messaging_schedule()
                     heartbeat_prune(older_than=timedelta(days=1))
                 except DatabaseError:
                     # The database is away (restart, failover): try again next round.
