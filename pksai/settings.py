@@ -34,6 +34,9 @@ PKSAI_READY_WORKER_STALE_SECONDS, PKSAI_SCHEDULER_EVERY  the server (decision 00
 PKSAI_RETENTION_EVERY_HOURS  how often the scheduler queues the retention run (24; 0: by hand)
 PKSAI_WEBHOOK_*  outbound webhooks: timeout (10 s), first retry (30 s, doubling up to 6 h),
                attempts before giving up (8), hosts allowed plain http (none) — decision 0035
+PKSAI_DHIS2_URL, PKSAI_DHIS2_USERNAME, PKSAI_DHIS2_PASSWORD, PKSAI_DHIS2_TOKEN,
+PKSAI_DHIS2_TIMEOUT_SECONDS  the DHIS2 that `pksai dhis2-export --push` posts data value sets
+               to (basic auth or a personal access token; 30 s) — decision 0036, docs/dhis2.md
 """
 
 import os
@@ -542,6 +545,13 @@ PKSAI_WEBHOOK_BACKOFF_MAX_SECONDS = float(
 )
 PKSAI_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("PKSAI_WEBHOOK_MAX_ATTEMPTS", "8"))
 PKSAI_WEBHOOK_ALLOW_HTTP_HOSTS = env_list("PKSAI_WEBHOOK_ALLOW_HTTP_HOSTS", "")
+
+# --- DHIS2 aggregate export (decision 0036) ----------------------------------------
+PKSAI_DHIS2_URL = os.environ.get("PKSAI_DHIS2_URL", "").rstrip("/")
+PKSAI_DHIS2_USERNAME = os.environ.get("PKSAI_DHIS2_USERNAME", "")
+PKSAI_DHIS2_PASSWORD = os.environ.get("PKSAI_DHIS2_PASSWORD", "")
+PKSAI_DHIS2_TOKEN = os.environ.get("PKSAI_DHIS2_TOKEN", "")
+PKSAI_DHIS2_TIMEOUT_SECONDS = float(os.environ.get("PKSAI_DHIS2_TIMEOUT_SECONDS", "30"))
 
 # --- API --------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50

@@ -10,4 +10,5 @@ urlpatterns = [
     path("compare/", views.compare, name="compare"),
     path("finance/", views.finance_page, name="finance"),
     path("export/", views.export, name="export"),
+    path("dhis2/", views.dhis2_page, name="dhis2"),
 ]

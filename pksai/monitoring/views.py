@@ -36,6 +36,7 @@ from pksai.monitoring.forms import (
     GROUP_LABELS,
     CompareForm,
     DashboardForm,
+    Dhis2Form,
     FinanceForm,
     Period,
     area_groups,
@@ -607,3 +608,45 @@ def export(request):
             raise Http404("No such report.")
         return _download(request, table, fmt, "", form.describe())
     raise Http404("No such report.")
+
+
+@login_required
+@require_GET
+def dhis2_page(request):
+    """The DHIS2 data value set of an area and period: what it holds (values, suppressed
+    cells, unmapped areas and indicators) and its download (?download=json, audited)."""
+    from pksai.monitoring import dhis2
+
+    require_perm(request.user, VIEW)
+    form = Dhis2Form(request.GET or None, user=request.user)
+    if request.GET and not form.is_valid():
+        return render(request, "monitoring/dhis2.html", {"form": form}, status=400)
+    if not request.GET:
+        form = Dhis2Form({"period": "", "level": "below"}, user=request.user)
+        if not form.is_valid():  # no single own area: ask for one
+            form = Dhis2Form(user=request.user)
+            return render(request, "monitoring/dhis2.html", {"form": form})
+    args = {
+        "user": request.user,
+        "area": form.cleaned_data["area"],
+        "period": form.cleaned_data["period"],
+        "level": form.cleaned_data["level"],
+    }
+    if request.GET.get("download") == "json":
+        built = dhis2.dhis2_export_download(**args)
+        response = HttpResponse(built.body(), content_type="application/json")
+        name = f"dhis2-{built.area}-{built.period.code}.json"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    built = dhis2.dhis2_export_build(**args)
+    query = request.GET.copy()
+    query.update({k: args[k] for k in ("area", "period", "level")})
+    query["download"] = "json"
+    context = {
+        "form": form,
+        "built": built,
+        "download_query": query.urlencode(),
+        "area_name": _area_name(built.area),
+        "level_label": GROUP_LABELS[built.level],
+    }
+    return render(request, "monitoring/dhis2.html", context)
