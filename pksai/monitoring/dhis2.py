@@ -362,6 +362,9 @@ def dhis2_mapping_import(*, by, path: str | Path) -> MappingResult:
         for n, row in enumerate(reader, start=2)
     ]
     indicator_ids = dict(Indicator.objects.values_list("code", "pk"))
+    without_denominator = set(
+        Indicator.objects.filter(denominator="").values_list("code", flat=True)
+    )
     area_codes = {normalise_area_code(r.get("code", "")) for _n, r in rows}
     areas = set(
         Area.objects.filter(code__in=[c for c in area_codes if c]).values_list("code", flat=True)
@@ -382,6 +385,8 @@ def dhis2_mapping_import(*, by, path: str | Path) -> MappingResult:
                 errors.append(("code", code, _("unknown indicator code")))
             if part not in parts:
                 errors.append(("part", part, _("numerator, denominator or value")))
+            elif part == "denominator" and code.lower() in without_denominator:
+                errors.append(("part", part, _("this indicator has no denominator")))
             for column in ("category_option_combo", "attribute_option_combo"):
                 if not _uid_ok(row.get(column, ""), required=False):
                     errors.append(

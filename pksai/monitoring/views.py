@@ -49,7 +49,7 @@ from pksai.monitoring.indicators import (
     indicator_values,
 )
 from pksai.monitoring.measures import MEASURES
-from pksai.monitoring.models import Indicator
+from pksai.monitoring.models import Dhis2Mapping, Indicator
 
 FINANCE_REPORTS = (
     "efficiency",
@@ -642,9 +642,17 @@ def dhis2_page(request):
     query = request.GET.copy()
     query.update({k: args[k] for k in ("area", "period", "level")})
     query["download"] = "json"
+    names = {i.code: i.name for i in active_indicators()}
+    parts = dict(Dhis2Mapping.Part.choices)
     context = {
         "form": form,
         "built": built,
+        "unmapped_indicators": [names.get(c, c) for c in built.unmapped_indicators],
+        "undated_indicators": [names.get(c, c) for c in built.undated_indicators],
+        "withheld": [
+            (names.get(w.indicator, w.indicator), parts.get(w.part, w.part), w.area)
+            for w in built.suppressed
+        ],
         "download_query": query.urlencode(),
         "area_name": _area_name(built.area),
         "level_label": GROUP_LABELS[built.level],

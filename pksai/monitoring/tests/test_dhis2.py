@@ -232,7 +232,8 @@ def test_mapping_import_rejects_bad_rows_with_row_column_and_reason(pilot_areas,
         "orgunit,99.99,,Nowhere0001,\n"  # 7: unknown area
         "orgunit,73.71,,MakassarOU2,\n"  # 8: repeated
         "district,73.71,,MakassarOU3,\n"  # 9: bad kind
-        "indicator,cases_responded,numerator,CaseRspDE01,cocTooLong123\n",  # 10: bad combo
+        "indicator,cases_responded,numerator,CaseRspDE01,cocTooLong123\n"  # 10: bad combo
+        "indicator,cases_reported,denominator,CaseRepDE09,\n",  # 11: a count has none
         encoding="utf-8",
     )
     with translation.override("en"):
@@ -246,6 +247,7 @@ def test_mapping_import_rejects_bad_rows_with_row_column_and_reason(pilot_areas,
         (8, "code"),
         (9, "kind"),
         (10, "category_option_combo"),
+        (11, "part"),
     ]
     assert result.rejected[0][3] == "unknown indicator code"
     assert Dhis2OrgUnit.objects.get(area_id="73.71").org_unit == "MakassarOU1"
