@@ -35,8 +35,9 @@ PKSAI_RETENTION_EVERY_HOURS  how often the scheduler queues the retention run (2
 PKSAI_WEBHOOK_*  outbound webhooks: timeout (10 s), first retry (30 s, doubling up to 6 h),
                attempts before giving up (8), hosts allowed plain http (none) — decision 0035
 PKSAI_DHIS2_URL, PKSAI_DHIS2_USERNAME, PKSAI_DHIS2_PASSWORD, PKSAI_DHIS2_TOKEN,
-PKSAI_DHIS2_TIMEOUT_SECONDS  the DHIS2 that `pksai dhis2-export --push` posts data value sets
-               to (basic auth or a personal access token; 30 s) — decision 0036, docs/dhis2.md
+PKSAI_DHIS2_DATA_SET, PKSAI_DHIS2_TIMEOUT_SECONDS  the DHIS2 that `pksai dhis2-export --push`
+               posts data value sets to (basic auth or a personal access token; 30 s), the
+               data set ADX groups name — decision 0036, docs/dhis2.md
 """
 
 import os
@@ -551,6 +552,7 @@ PKSAI_DHIS2_URL = os.environ.get("PKSAI_DHIS2_URL", "").rstrip("/")
 PKSAI_DHIS2_USERNAME = os.environ.get("PKSAI_DHIS2_USERNAME", "")
 PKSAI_DHIS2_PASSWORD = os.environ.get("PKSAI_DHIS2_PASSWORD", "")
 PKSAI_DHIS2_TOKEN = os.environ.get("PKSAI_DHIS2_TOKEN", "")
+PKSAI_DHIS2_DATA_SET = os.environ.get("PKSAI_DHIS2_DATA_SET", "")  # ADX groups name one
 PKSAI_DHIS2_TIMEOUT_SECONDS = float(os.environ.get("PKSAI_DHIS2_TIMEOUT_SECONDS", "30"))
 
 # --- API --------------------------------------------------------------------------

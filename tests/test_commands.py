@@ -841,7 +841,7 @@ def test_import_targets(pksai, pilot_areas, tmp_path):
 
 
 @pytest.mark.django_db
-def test_dhis2_mapping_and_export(pksai, pilot_areas, tmp_path):
+def test_dhis2_mapping_and_export(pksai, pilot_areas, tmp_path, settings):
     from pksai.monitoring.tests.test_views import CASES, THIS_YEAR
 
     admin = make_user("mapper", roles=[], national=True)
@@ -870,6 +870,19 @@ def test_dhis2_mapping_and_export(pksai, pilot_areas, tmp_path):
         }
     ]
     assert '"unmapped_indicators"' in ran.err
+    settings.PKSAI_DHIS2_DATA_SET = "PksaiDSet01"
+    adx = pksai(
+        "dhis2-export",
+        "--area",
+        "73.71",
+        "--period",
+        f"{THIS_YEAR}-Q1",
+        "--user",
+        "coord",
+        "--format",
+        "adx",
+    ).out
+    assert f'period="{THIS_YEAR}-01-01/P3M"' in adx and 'value="7"' in adx
     out = tmp_path / "set.json"
     pksai(
         "dhis2-export",

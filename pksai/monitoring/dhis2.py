@@ -25,11 +25,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import requests
 from django.conf import settings
 from django.db import transaction
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pksai.accounts.scoping import require_perm, scope_for
@@ -50,6 +52,7 @@ from pksai.monitoring.models import (
 from pksai.monitoring.tiles import is_dated
 
 UID = re.compile(UID_PATTERN)
+ADX_NS = "urn:ihe:qrph:adx:2015"
 LEVEL_BY_DIGITS = {digits: level for level, digits in AREA_DIGITS.items()}
 CHANGE = "monitoring.change_dhis2mapping"
 
@@ -113,6 +116,33 @@ class Export:
 
     def body(self) -> bytes:
         return json.dumps(self.payload(), ensure_ascii=False, indent=1).encode("utf-8")
+
+    def adx(self, *, data_set: str, exported: str) -> bytes:
+        """The same values as ADX (IHE QRPH ADX 2015, as DHIS2's ADX import reads it): one
+        ``group`` per organisation unit and attribute option combo, the period as start
+        date / ISO 8601 duration, the data set every group needs."""
+        if not UID.fullmatch(data_set or ""):
+            raise Dhis2Error(_("ADX needs the DHIS2 data set (PKSAI_DHIS2_DATA_SET)."))
+        ElementTree.register_namespace("", ADX_NS)
+        root = ElementTree.Element(f"{{{ADX_NS}}}adx", {"exported": exported})
+        groups: dict[tuple[str, str], ElementTree.Element] = {}
+        for value in self.data_values:
+            key = (value["orgUnit"], value.get("attributeOptionCombo", ""))
+            group = groups.get(key)
+            if group is None:
+                attributes = {
+                    "orgUnit": key[0],
+                    "period": self.period.iso,
+                    "dataSet": data_set,
+                }
+                if key[1]:
+                    attributes["attributeOptionCombo"] = key[1]
+                group = groups[key] = ElementTree.SubElement(root, f"{{{ADX_NS}}}group", attributes)
+            attributes = {"dataElement": value["dataElement"], "value": value["value"]}
+            if value.get("categoryOptionCombo"):
+                attributes["categoryOptionCombo"] = value["categoryOptionCombo"]
+            ElementTree.SubElement(group, f"{{{ADX_NS}}}dataValue", attributes)
+        return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -225,17 +255,27 @@ def _data_value(mapping: Dhis2Mapping, period: str, area: str, figure: Any) -> d
     return value
 
 
-def dhis2_export_download(*, user, area: str, period: str, level: str = "below") -> Export:
-    """The set, built and audited (an export of aggregates, suppressed)."""
+def dhis2_export_download(
+    *, user, area: str, period: str, level: str = "below", fmt: str = "json"
+) -> tuple[Export, bytes]:
+    """The set, built, rendered as JSON or ADX and audited (an export of aggregates,
+    suppressed)."""
     with transaction.atomic():
         built = dhis2_export_build(user=user, area=area, period=period, level=level)
+        if fmt == "adx":
+            body = built.adx(
+                data_set=settings.PKSAI_DHIS2_DATA_SET,
+                exported=timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            )
+        else:
+            body = built.body()
         audit_record(
             action="export",
             actor=user,
             object_type="monitoring.dhis2",
-            detail={**built.summary(), "format": "json"},
+            detail={**built.summary(), "format": fmt},
         )
-    return built
+    return built, body
 
 
 # --- push -------------------------------------------------------------------------------------

@@ -632,16 +632,25 @@ def dhis2_page(request):
         "period": form.cleaned_data["period"],
         "level": form.cleaned_data["level"],
     }
-    if request.GET.get("download") == "json":
-        built = dhis2.dhis2_export_download(**args)
-        response = HttpResponse(built.body(), content_type="application/json")
-        name = f"dhis2-{built.area}-{built.period.code}.json"
+    fmt = request.GET.get("download", "")
+    if fmt in ("json", "adx"):
+        try:
+            built, body = dhis2.dhis2_export_download(**args, fmt=fmt)
+        except dhis2.Dhis2Error as exc:  # ADX without a configured data set
+            return render(
+                request, "monitoring/dhis2.html", {"form": form, "problem": str(exc)}, status=400
+            )
+        kind = "application/adx+xml" if fmt == "adx" else "application/json"
+        response = HttpResponse(body, content_type=kind)
+        name = f"dhis2-{built.area}-{built.period.code}.{'adx.xml' if fmt == 'adx' else 'json'}"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
     built = dhis2.dhis2_export_build(**args)
     query = request.GET.copy()
     query.update({k: args[k] for k in ("area", "period", "level")})
     query["download"] = "json"
+    adx_query = query.copy()
+    adx_query["download"] = "adx"
     names = {i.code: i.name for i in active_indicators()}
     parts = dict(Dhis2Mapping.Part.choices)
     context = {
@@ -654,6 +663,7 @@ def dhis2_page(request):
             for w in built.suppressed
         ],
         "download_query": query.urlencode(),
+        "adx_query": adx_query.urlencode() if settings.PKSAI_DHIS2_DATA_SET else "",
         "area_name": _area_name(built.area),
         "level_label": GROUP_LABELS[built.level],
     }

@@ -214,6 +214,53 @@ def test_scope_and_levels(monitoring_cases, makassar, mapped):
         dhis2_export_build(user=worker, area="73.71", period=Q1)
 
 
+def test_adx_holds_the_same_values(monitoring_cases, makassar, mapped, settings):
+    """ADX (IHE QRPH ADX 2015, as in dhis2-core's adx test resources): a group per org unit
+    with the period as start/duration and the data set; the same values as the JSON. (No XSD
+    check: lxml is not installed; the structure is checked here.)"""
+    from xml.etree import ElementTree
+
+    from pksai.monitoring.dhis2 import ADX_NS
+
+    settings.PKSAI_SUPPRESS_BELOW = 1
+    built = dhis2_export_build(user=makassar, area="73.71", period=Q1)
+    with pytest.raises(Dhis2Error):
+        built.adx(data_set="", exported="2026-12-04T00:00:00Z")
+    root = ElementTree.fromstring(  # noqa: S314  (our own output)
+        built.adx(data_set="PksaiDSet01", exported="2026-12-04T00:00:00Z")
+    )
+    assert root.tag == f"{{{ADX_NS}}}adx" and root.get("exported") == "2026-12-04T00:00:00Z"
+    groups = root.findall(f"{{{ADX_NS}}}group")
+    assert [(g.get("orgUnit"), g.get("period"), g.get("dataSet")) for g in groups] == [
+        ("MarisoOU001", f"{THIS_YEAR}-01-01/P3M", "PksaiDSet01")
+    ]
+    values = [
+        {k: v for k, v in e.attrib.items()} for e in groups[0].findall(f"{{{ADX_NS}}}dataValue")
+    ]
+    expected = [
+        {k: v for k, v in d.items() if k not in ("orgUnit", "period")} for d in built.data_values
+    ]
+    assert values == expected and len(values) == 4
+
+
+def test_page_downloads_adx_when_a_data_set_is_configured(
+    client, monitoring_cases, makassar, mapped, settings
+):
+    client.force_login(makassar)
+    url = f"/monitoring/dhis2/?area=73.71&period={Q1}&level=below"
+    settings.PKSAI_DHIS2_DATA_SET = ""
+    assert "download=adx" not in client.get(url).text
+    assert client.get(url + "&download=adx").status_code == 400
+    settings.PKSAI_DHIS2_DATA_SET = "PksaiDSet01"
+    assert "download=adx" in client.get(url).text
+    answer = client.get(url + "&download=adx")
+    assert answer.status_code == 200 and answer["Content-Type"] == "application/adx+xml"
+    assert b"urn:ihe:qrph:adx:2015" in answer.content and b'dataSet="PksaiDSet01"' in answer.content
+    assert AuditEvent.objects.filter(
+        action="export", object_type="monitoring.dhis2", detail__format="adx"
+    ).exists()
+
+
 # --- the mapping import ------------------------------------------------------------------------
 
 

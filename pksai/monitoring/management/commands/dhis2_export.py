@@ -27,15 +27,24 @@ class Command(BaseCommand):
             help="Values per area one level down (default) or for the area itself.",
         )
         parser.add_argument("--user", required=True, help="Export as this user (scope, audit).")
-        parser.add_argument("--out", help="Write the JSON here instead of standard output.")
+        parser.add_argument(
+            "--format",
+            dest="fmt",
+            choices=["json", "adx"],
+            default="json",
+            help="JSON (default) or ADX XML (needs PKSAI_DHIS2_DATA_SET); --push sends JSON.",
+        )
+        parser.add_argument("--out", help="Write the set here instead of standard output.")
         parser.add_argument("--push", action="store_true", help="POST it to the configured DHIS2.")
 
-    def handle(self, *args, area, period, level, user, out=None, push=False, **options):
+    def handle(self, *args, area, period, level, user, fmt="json", out=None, push=False, **options):
         by = User.objects.filter(username=user, is_active=True).first()
         if by is None:
             raise CommandError(f"No active user {user!r}.")
         try:
-            built = dhis2_export_download(user=by, area=area, period=period, level=level)
+            built, body = dhis2_export_download(
+                user=by, area=area, period=period, level=level, fmt="json" if push else fmt
+            )
         except PermissionDenied as exc:
             raise CommandError(f"{user} may not read the dashboard.") from exc
         except Http404 as exc:
@@ -62,7 +71,7 @@ class Command(BaseCommand):
                 raise CommandError(f"Push {record.pk} failed.")
             return
         if out:
-            Path(out).write_bytes(built.body())
+            Path(out).write_bytes(body)
             self.stdout.write(f"{len(built.data_values)} values written to {out}")
         else:
-            self.stdout.write(built.body().decode("utf-8"))
+            self.stdout.write(body.decode("utf-8"))
