@@ -181,7 +181,7 @@ def dhis2_export_build(*, user, area: str, period: str, level: str = "below") ->
     when = parse_period(period)
     out = Export(area=code, level=group, period=when)
     indicators = list(active_indicators())
-    mappings: dict[str, list[Dhis2Mapping]] = {}
+    mappings: dict[int, list[Dhis2Mapping]] = {}
     for m in Dhis2Mapping.objects.filter(indicator__in=indicators).order_by("part"):
         mappings.setdefault(m.indicator_id, []).append(m)
     seen_areas: set[str] = set()
