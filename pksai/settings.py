@@ -40,6 +40,10 @@ PKSAI_MESSAGING_CHANNELS  JSON: the outbound channels (default: sms and whatsapp
                var/messages.log — PKSAI_MESSAGING_LOG —, e-mail through EMAIL_HOST when set);
                PKSAI_MESSAGING_MAX_ATTEMPTS (5), PKSAI_MESSAGING_BACKOFF_SECONDS (60),
                PKSAI_MESSAGING_BODY_DAYS (7), PKSAI_SITE_URL  (decision 0033, docs/messaging.md)
+PKSAI_DHIS2_URL, PKSAI_DHIS2_USERNAME, PKSAI_DHIS2_PASSWORD, PKSAI_DHIS2_TOKEN,
+PKSAI_DHIS2_DATA_SET, PKSAI_DHIS2_TIMEOUT_SECONDS  the DHIS2 that `pksai dhis2-export --push`
+               posts data value sets to (basic auth or a personal access token; 30 s), the
+               data set ADX groups name — decision 0036, docs/dhis2.md
 """
 
 import json
@@ -586,6 +590,14 @@ PKSAI_WEBHOOK_BACKOFF_MAX_SECONDS = float(
 )
 PKSAI_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("PKSAI_WEBHOOK_MAX_ATTEMPTS", "8"))
 PKSAI_WEBHOOK_ALLOW_HTTP_HOSTS = env_list("PKSAI_WEBHOOK_ALLOW_HTTP_HOSTS", "")
+
+# --- DHIS2 aggregate export (decision 0036) ----------------------------------------
+PKSAI_DHIS2_URL = os.environ.get("PKSAI_DHIS2_URL", "").rstrip("/")
+PKSAI_DHIS2_USERNAME = os.environ.get("PKSAI_DHIS2_USERNAME", "")
+PKSAI_DHIS2_PASSWORD = os.environ.get("PKSAI_DHIS2_PASSWORD", "")
+PKSAI_DHIS2_TOKEN = os.environ.get("PKSAI_DHIS2_TOKEN", "")
+PKSAI_DHIS2_DATA_SET = os.environ.get("PKSAI_DHIS2_DATA_SET", "")  # ADX groups name one
+PKSAI_DHIS2_TIMEOUT_SECONDS = float(os.environ.get("PKSAI_DHIS2_TIMEOUT_SECONDS", "30"))
 
 # --- API --------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50

@@ -19,6 +19,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -26,6 +27,7 @@ import uuid
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, timedelta
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote
 
@@ -70,6 +72,8 @@ TESTED = {
     "import-proposals": ["test_import_proposals"],
     "import-spending": ["test_import_spending_and_report"],
     "import-targets": ["test_import_targets"],
+    "import-dhis2-mapping": ["test_dhis2_mapping_and_export"],
+    "dhis2-export": ["test_dhis2_mapping_and_export", "test_dhis2_export_push"],
     "report": ["test_import_spending_and_report", "test_report_monthly_and_quarterly"],
     "import-population": ["test_import_population"],
     "sync-roles": ["test_sync_roles", "test_sync_roles_console_script"],
@@ -220,7 +224,7 @@ def registry(pksai, pilot_areas, tmp_path):
 def test_every_documented_command_has_a_test():
     readme = (settings.BASE_DIR / "README.md").read_text(encoding="utf-8")
     table = readme.split("## The `pksai` command", 1)[1].split("\n## ", 1)[0]
-    documented = set(re.findall(r"^\| `pksai ([a-z_-]+)", table, flags=re.MULTILINE))
+    documented = set(re.findall(r"^\| `pksai ([a-z0-9_-]+)", table, flags=re.MULTILINE))
     assert documented == set(TESTED)
     defined = {name for name, value in globals().items() if callable(value)}
     assert {t for tests in TESTED.values() for t in tests} <= defined
@@ -906,6 +910,139 @@ def test_import_targets(pksai, pilot_areas, tmp_path):
     ran = pksai("import-targets", bad, "--user", "planner")
     assert "rejected 1" in ran.out and "kode indikator tidak dikenal" in ran.out
     assert "nobody" in pksai("import-targets", pilot, "--user", "nobody", code=1).err
+
+
+@pytest.mark.django_db
+def test_dhis2_mapping_and_export(pksai, pilot_areas, tmp_path, settings):
+    from pksai.monitoring.tests.test_views import CASES, THIS_YEAR
+
+    admin = make_user("mapper", roles=[], national=True)
+    admin.is_superuser = True
+    admin.save()
+    make_user("coord", roles=["coordinator"], scope=["73.71"])
+    mapping = write(
+        tmp_path / "mapping.csv",
+        "kind,code,part,uid\n"
+        "indicator,cases_reported,numerator,CaseRepDE01\n"
+        "orgunit,73.71.01,,MarisoOU001\n"
+        "orgunit,73.72,,Nowhere0001\n",
+    )
+    ran = pksai("import-dhis2-mapping", mapping, "--user", "mapper")
+    assert "indicators 1, org units 1, rejected 1" in ran.out and "\t73.72\t" in ran.out
+    assert "coord" in pksai("import-dhis2-mapping", mapping, "--user", "coord", code=1).err
+    _make_cases(CASES)
+    ran = pksai("dhis2-export", "--area", "73.71", "--period", f"{THIS_YEAR}-Q1", "--user", "coord")
+    values = json.loads(ran.out)["dataValues"]
+    assert values == [
+        {
+            "dataElement": "CaseRepDE01",
+            "period": f"{THIS_YEAR}Q1",
+            "orgUnit": "MarisoOU001",
+            "value": "7",
+        }
+    ]
+    assert '"unmapped_indicators"' in ran.err
+    settings.PKSAI_DHIS2_DATA_SET = "PksaiDSet01"
+    adx = pksai(
+        "dhis2-export",
+        "--area",
+        "73.71",
+        "--period",
+        f"{THIS_YEAR}-Q1",
+        "--user",
+        "coord",
+        "--format",
+        "adx",
+    ).out
+    assert f'period="{THIS_YEAR}-01-01/P3M"' in adx and 'value="7"' in adx
+    out = tmp_path / "set.json"
+    pksai(
+        "dhis2-export",
+        "--area",
+        "7371",
+        "--period",
+        f"{THIS_YEAR}-01",
+        "--user",
+        "coord",
+        "--out",
+        out,
+    )
+    assert json.loads(out.read_text())["dataValues"] == []  # January: 4, a small count
+    assert (
+        "scope"
+        in pksai(
+            "dhis2-export", "--area", "73.06", "--period", "2026-01", "--user", "coord", code=1
+        ).err
+    )
+    assert (
+        "quarter"
+        in pksai(
+            "dhis2-export", "--area", "73.71", "--period", "2026", "--user", "coord", code=1
+        ).err
+    )
+
+
+def _make_cases(rows):
+    from datetime import UTC, datetime
+
+    from pksai.cases.models import Case
+    from pksai.cases.tests.factories import make_child
+
+    owner = make_user("owner", roles=["social_worker"], scope=["73.71"])
+    child = make_child()
+    made = Case.objects.bulk_create(
+        [
+            Case(
+                number=f"M-{i}",
+                regency_id=regency,
+                area_id=district,
+                child=child,
+                channel="phone",
+                summary="-",
+                stage="assessment",
+                response="at_risk",
+                owner=owner,
+                created_by=owner,
+            )
+            for i, (regency, district, _y, _m, _t) in enumerate(rows)
+        ]
+    )
+    for case, (_r, _d, year, month, _t) in zip(made, rows, strict=True):
+        Case.objects.filter(pk=case.pk).update(created_at=datetime(year, month, 10, 2, tzinfo=UTC))
+
+
+@pytest.mark.django_db
+def test_dhis2_export_push(pksai, pilot_areas, settings):
+    from pksai.monitoring.models import Dhis2Mapping, Dhis2OrgUnit, Dhis2Push, Indicator
+    from pksai.monitoring.tests.test_dhis2 import FakeDhis2
+    from pksai.monitoring.tests.test_views import CASES, THIS_YEAR
+
+    make_user("coord", roles=["coordinator"], scope=["73.71"])
+    Dhis2Mapping.objects.create(
+        indicator=Indicator.objects.get(code="cases_reported"), data_element="CaseRepDE01"
+    )
+    Dhis2OrgUnit.objects.create(area_id="73.71.01", org_unit="MarisoOU001")
+    _make_cases(CASES)
+    args = ("dhis2-export", "--area", "73.71", "--period", f"{THIS_YEAR}-Q1", "--user", "coord")
+    settings.PKSAI_DHIS2_URL = ""
+    assert "PKSAI_DHIS2_URL" in pksai(*args, "--push", code=1).err
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeDhis2)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings.PKSAI_DHIS2_URL = f"http://127.0.0.1:{server.server_address[1]}"
+        settings.PKSAI_DHIS2_TOKEN, settings.PKSAI_DHIS2_USERNAME = "d2pat_goodtoken", ""
+        ran = pksai(*args, "--push")
+        assert "DHIS2 answered 200 SUCCESS: imported 1" in ran.out
+        settings.PKSAI_DHIS2_TOKEN = "d2pat_wrong"
+        ran = pksai(*args, "--push", code=1)
+        assert "401" in ran.out and "failed" in ran.err
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert list(Dhis2Push.objects.order_by("pk").values_list("http_status", "imported")) == [
+        (200, 1),
+        (401, 0),
+    ]
 
 
 def test_import_population(pksai, pilot_areas, tmp_path):

@@ -11,6 +11,9 @@ from pksai.audit.admin_mixins import AuditedAdminMixin
 from pksai.monitoring.measures import MEASURES
 from pksai.monitoring.models import (
     BudgetLine,
+    Dhis2Mapping,
+    Dhis2OrgUnit,
+    Dhis2Push,
     EligiblePopulation,
     Indicator,
     IndicatorTarget,
@@ -138,6 +141,47 @@ class EligiblePopulationAdmin(admin.ModelAdmin):
 
     list_display = ("program", "year", "area", "eligible", "source_note", "imported_at")
     list_filter = ("year", "program")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Dhis2Mapping)
+class Dhis2MappingAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Indicator figure → DHIS2 data element (also ``pksai import-dhis2-mapping``)."""
+
+    list_display = (
+        "indicator",
+        "part",
+        "data_element",
+        "category_option_combo",
+        "attribute_option_combo",
+    )
+    list_filter = ("part",)
+    search_fields = ("indicator__code", "data_element")
+
+
+@admin.register(Dhis2OrgUnit)
+class Dhis2OrgUnitAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Area → DHIS2 organisation unit (also ``pksai import-dhis2-mapping``)."""
+
+    list_display = ("area", "org_unit")
+    search_fields = ("area__code", "area__name", "org_unit")
+    raw_id_fields = ("area",)
+
+
+@admin.register(Dhis2Push)
+class Dhis2PushAdmin(admin.ModelAdmin):
+    """Read only: what each push sent and what DHIS2 answered."""
+
+    list_display = ("created_at", "area", "period", "values_sent", "http_status", "status")
+    list_filter = ("status",)
 
     def has_add_permission(self, request):
         return False

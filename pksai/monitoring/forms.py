@@ -467,3 +467,69 @@ class MonthlyReportForm(forms.Form):
         scope_area_fields(self, user)
         self.fields["period"].choices = report_period_choices()
         self.fields["period"].initial = self.fields["period"].choices[0][0]
+
+
+def last_full_month() -> str:
+    today = timezone.localdate()
+    return f"{today.year - (today.month == 1)}-{(today.month - 2) % 12 + 1:02d}"
+
+
+class Dhis2Form(forms.Form):
+    """Area, period (a month or a quarter) and level of a DHIS2 data value set."""
+
+    area = AreaField(label=_("Area"), required=False, help_text=_("Empty: your own area."))
+    period = forms.CharField(
+        label=_("Period"),
+        required=False,
+        max_length=8,
+        help_text=_("A month (2026-03) or a quarter (2026-Q1)."),
+    )
+    level = forms.ChoiceField(
+        label=_("Values for"),
+        required=False,
+        choices=[("below", _("each area one level down")), ("self", _("the area itself"))],
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        scope_area_fields(self, user)
+        if self.is_bound:
+            typed = self.fields["area"].widget.value_from_datadict(self.data, self.files, "area")
+            try:  # a code out of scope: Http404 here already
+                clean_area_code(typed, user)
+            except forms.ValidationError:
+                pass
+
+    def clean_area(self) -> str:
+        code = clean_area_code(self.cleaned_data.get("area", ""), self.user)
+        if not code:
+            scope = scope_for(self.user)
+            if not scope.national and len(scope.area_codes) == 1:
+                return scope.area_codes[0]
+            raise forms.ValidationError(_("Choose an area."))
+        return code
+
+    def clean_period(self) -> str:
+        from pksai.monitoring.dhis2 import Dhis2Error, parse_period
+
+        text = self.cleaned_data.get("period") or last_full_month()
+        try:
+            parse_period(text)
+        except Dhis2Error as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return text.strip().upper()
+
+    def clean_level(self) -> str:
+        return self.cleaned_data.get("level") or "below"
+
+    def clean(self):
+        data = super().clean()
+        from pksai.monitoring.dhis2 import Dhis2Error, export_level
+
+        if data.get("area"):
+            try:
+                export_level(data["area"], data.get("level") or "below")
+            except Dhis2Error as exc:
+                self.add_error("level", str(exc))
+        return data

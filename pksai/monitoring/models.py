@@ -301,3 +301,103 @@ class IndicatorTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator_id} {self.area_id or '-'} {self.year}"
+
+
+# --- DHIS2 aggregate export (decision 0036, docs/dhis2.md) -------------------------------------
+
+UID_PATTERN = r"^[A-Za-z][A-Za-z0-9]{10}$"  # DHIS2 CodeGenerator.UID_REGEXP
+
+
+def _uid_validator():
+    from django.core.validators import RegexValidator
+
+    return RegexValidator(
+        UID_PATTERN,
+        _("A DHIS2 identifier: 11 letters or digits, the first a letter."),
+    )
+
+
+class Dhis2OrgUnit(models.Model):
+    """Our area (Kemendagri code) → the receiving DHIS2's organisation unit."""
+
+    area = models.OneToOneField(
+        "areas.Area", on_delete=models.CASCADE, verbose_name=_("area"), related_name="dhis2"
+    )
+    org_unit = models.CharField(
+        _("DHIS2 organisation unit"), max_length=11, validators=[_uid_validator()]
+    )
+
+    class Meta:
+        verbose_name = _("DHIS2 organisation unit")
+        verbose_name_plural = _("DHIS2 organisation units")
+        ordering = ["area"]
+
+    def __str__(self) -> str:
+        return f"{self.area_id} → {self.org_unit}"
+
+
+class Dhis2Mapping(models.Model):
+    """An indicator's figure → a DHIS2 data element (and category/attribute option combos).
+    ``part``: the numerator count, the denominator count, or the indicator's value."""
+
+    class Part(models.TextChoices):
+        NUMERATOR = "numerator", _("numerator (count)")
+        DENOMINATOR = "denominator", _("denominator (count)")
+        VALUE = "value", _("value")
+
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, verbose_name=_("indicator"), related_name="dhis2"
+    )
+    part = models.CharField(
+        _("figure"), max_length=12, choices=Part.choices, default=Part.NUMERATOR
+    )
+    data_element = models.CharField(
+        _("DHIS2 data element"), max_length=11, validators=[_uid_validator()]
+    )
+    category_option_combo = models.CharField(
+        _("category option combo"), max_length=11, blank=True, validators=[_uid_validator()]
+    )
+    attribute_option_combo = models.CharField(
+        _("attribute option combo"), max_length=11, blank=True, validators=[_uid_validator()]
+    )
+
+    class Meta:
+        verbose_name = _("DHIS2 data element mapping")
+        verbose_name_plural = _("DHIS2 data element mappings")
+        ordering = ["indicator", "part"]
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "part"], name="dhis2_mapping_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id}/{self.part} → {self.data_element}"
+
+
+class Dhis2Push(models.Model):
+    """One POST of a data value set to the configured DHIS2, with what DHIS2 answered."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    area = models.CharField(_("area"), max_length=20)
+    period = models.CharField(_("period"), max_length=10)
+    url = models.CharField(_("address"), max_length=300)
+    values_sent = models.PositiveIntegerField(default=0)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    status = models.CharField(_("status"), max_length=20, blank=True)
+    imported = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    ignored = models.PositiveIntegerField(default=0)
+    deleted = models.PositiveIntegerField(default=0)
+    conflicts = models.JSONField(default=list, blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    payload_sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("DHIS2 push")
+        verbose_name_plural = _("DHIS2 pushes")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.area} {self.period} {self.status or self.http_status}"

@@ -11,4 +11,5 @@ urlpatterns = [
     path("finance/", views.finance_page, name="finance"),
     path("export/", views.export, name="export"),
     path("report/", views_report.monthly_report, name="report"),
+    path("dhis2/", views.dhis2_page, name="dhis2"),
 ]

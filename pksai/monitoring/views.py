@@ -36,6 +36,7 @@ from pksai.monitoring.forms import (
     GROUP_LABELS,
     CompareForm,
     DashboardForm,
+    Dhis2Form,
     FinanceForm,
     Period,
     area_groups,
@@ -49,7 +50,7 @@ from pksai.monitoring.indicators import (
     indicator_groups,
     indicator_values,
 )
-from pksai.monitoring.models import Indicator
+from pksai.monitoring.models import Dhis2Mapping, Indicator
 
 FINANCE_REPORTS = (
     "efficiency",
@@ -576,3 +577,63 @@ def export(request):
             raise Http404("No such report.")
         return _download(request, table, fmt, "", form.describe())
     raise Http404("No such report.")
+
+
+@login_required
+@require_GET
+def dhis2_page(request):
+    """The DHIS2 data value set of an area and period: what it holds (values, suppressed
+    cells, unmapped areas and indicators) and its download (?download=json, audited)."""
+    from pksai.monitoring import dhis2
+
+    require_perm(request.user, VIEW)
+    form = Dhis2Form(request.GET or None, user=request.user)
+    if request.GET and not form.is_valid():
+        return render(request, "monitoring/dhis2.html", {"form": form}, status=400)
+    if not request.GET:
+        form = Dhis2Form({"period": "", "level": "below"}, user=request.user)
+        if not form.is_valid():  # no single own area: ask for one
+            form = Dhis2Form(user=request.user)
+            return render(request, "monitoring/dhis2.html", {"form": form})
+    args = {
+        "user": request.user,
+        "area": form.cleaned_data["area"],
+        "period": form.cleaned_data["period"],
+        "level": form.cleaned_data["level"],
+    }
+    fmt = request.GET.get("download", "")
+    if fmt in ("json", "adx"):
+        try:
+            built, body = dhis2.dhis2_export_download(**args, fmt=fmt)
+        except dhis2.Dhis2Error as exc:  # ADX without a configured data set
+            return render(
+                request, "monitoring/dhis2.html", {"form": form, "problem": str(exc)}, status=400
+            )
+        kind = "application/adx+xml" if fmt == "adx" else "application/json"
+        response = HttpResponse(body, content_type=kind)
+        name = f"dhis2-{built.area}-{built.period.code}.{'adx.xml' if fmt == 'adx' else 'json'}"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    built = dhis2.dhis2_export_build(**args)
+    query = request.GET.copy()
+    query.update({k: args[k] for k in ("area", "period", "level")})
+    query["download"] = "json"
+    adx_query = query.copy()
+    adx_query["download"] = "adx"
+    names = {i.code: i.name for i in active_indicators()}
+    parts = dict(Dhis2Mapping.Part.choices)
+    context = {
+        "form": form,
+        "built": built,
+        "unmapped_indicators": [names.get(c, c) for c in built.unmapped_indicators],
+        "undated_indicators": [names.get(c, c) for c in built.undated_indicators],
+        "withheld": [
+            (names.get(w.indicator, w.indicator), parts.get(w.part, w.part), w.area)
+            for w in built.suppressed
+        ],
+        "download_query": query.urlencode(),
+        "adx_query": adx_query.urlencode() if settings.PKSAI_DHIS2_DATA_SET else "",
+        "area_name": _area_name(built.area),
+        "level_label": GROUP_LABELS[built.level],
+    }
+    return render(request, "monitoring/dhis2.html", context)

@@ -489,6 +489,7 @@ QUERY_VARIANTS = (
     ("monitoring/", "?group=sex"),
     ("monitoring/", "?group=program"),
     ("monitoring/compare/", "?group=sex"),
+    ("monitoring/dhis2/", "?area=73.71&period=2026-Q1&level=below"),
     # the downloads a person reads (CSV; PDFs and XLSX are not parsed here). Their header row
     # names the columns by key, and report tables carry their codes in the "group" and "key"
     # columns beside the "label" column: that is the documented contract of core.reports.Table
