@@ -70,7 +70,7 @@ def test_internal_report_has_the_real_counts(monitoring_cases, makassar):
     assert reported.table.rows == [["Mariso", 4, 4]]
     responded = section(report, "cases_responded")
     assert (responded.numerator, responded.denominator, responded.value) == (4, 4, Decimal(100))
-    assert report.hidden == 0 and "Do not publish" in " ".join(report.notes())
+    assert report.hidden == 0 and "Jangan dipublikasikan" in " ".join(report.notes())
     # a figure for today has no months and no change
     caseload = section(report, "caseload_in_target")
     assert caseload.change is None and len(caseload.months) == 12  # at each month's end

@@ -452,7 +452,7 @@ def test_caseload_trend_from_enrolment_and_exit_dates(pilot_areas):
     assert trend[key(6)] is None  # nobody enrolled yet
     assert [trend[key(k)] for k in (5, 4, 3, 2, 1, 0)] == [100, 100, 50, 0, 50, 50]
     assert tile.value == 50 == trend[key(0)]  # today's figure is the last month's
-    assert tile.spark is not None and "enrolment" in tile.spark.description
+    assert tile.spark is not None and "tanggal pendaftaran" in tile.spark.description
     assert tile.monthly[key(3)] == (1, 2)  # A in target of A and B
     over_tile = indicator_tile(over, user=analyst, period=period, area="", goal=Goal())
     assert [dict(over_tile.trend)[key(k)] for k in (3, 2, 1, 0)] == [50, 50, 0, 0]
