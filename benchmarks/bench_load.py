@@ -36,6 +36,11 @@ day: monitoring counts kept per scope (a coordinator's dashboard no longer recou
 supervisor's case page no longer builds two lists of every colleague (115 → 40 ms), the
 bench's second-factor roles are signed in as verified (they measured redirects before).
 
+Figures, 2026-12-04 later (2 processes per core × 2 threads, the session renewed every 5
+minutes, home page counts in two queries; load average 2.1 and 1.1 before the two runs):
+production p95 case list 250 / 280 ms, overdue list 160 / 180 ms, case page 250 / 260 ms,
+15.4–15.8 req/s, 0 errors: goal met in both runs (decision 0015).
+
 Quick run: BENCH_LOAD_CASES=20000 BENCH_LOAD_SECONDS=20 .venv/bin/python -m benchmarks bench_load
 """
 
