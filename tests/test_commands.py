@@ -975,7 +975,7 @@ def test_dhis2_mapping_and_export(pksai, pilot_areas, tmp_path, settings):
         ).err
     )
     assert (
-        "quarter"
+        "triwulan"  # "a month (2026-03) or a quarter (2026-Q1)", in the command's Indonesian
         in pksai(
             "dhis2-export", "--area", "73.71", "--period", "2026", "--user", "coord", code=1
         ).err

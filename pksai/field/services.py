@@ -8,7 +8,6 @@ import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -24,6 +23,7 @@ from pksai.audit.services import audit_record
 from pksai.cases import records
 from pksai.cases.models import Attachment, Case
 from pksai.core import files
+from pksai.field.cleanup import UPLOADS, _discard, _pieces, uploads_cleanup  # noqa: F401
 from pksai.field.kinds import KINDS, Kind
 from pksai.field.models import ClientRecord, FieldConflict, FieldUpload
 
@@ -264,15 +264,9 @@ def conflict_resolve(
 
 # --- resumable uploads -------------------------------------------------------------------
 
-UPLOADS = "field-uploads"  # pieces in the attachments storage: <stored_name>/<offset>
-
 
 def _piece(upload: FieldUpload, offset: int) -> str:
     return f"{UPLOADS}/{upload.stored_name}/{offset:012d}"
-
-
-def _pieces(upload: FieldUpload) -> list[str]:
-    return files.list_files(records.ATTACHMENTS, f"{UPLOADS}/{upload.stored_name}")
 
 
 def upload_start(
@@ -415,22 +409,5 @@ def upload_append(*, upload: FieldUpload, by: User, offset: int, data: bytes) ->
     raise ChecksumMismatch(_("The file's SHA-256 does not match the one declared: send it again."))
 
 
-def _discard(upload: FieldUpload) -> None:
-    for piece in _pieces(upload):
-        files.delete(records.ATTACHMENTS, piece)
-
-
 class ChecksumMismatch(ValidationError):
     """The assembled file is not the one declared (422; the upload starts again at 0)."""
-
-
-def uploads_cleanup(*, hours: int | None = None) -> int:
-    """Remove incomplete uploads untouched for ``hours`` (PKSAI_FIELD_UPLOAD_HOURS) and their
-    pieces; returns how many."""
-    hours = settings.PKSAI_FIELD_UPLOAD_HOURS if hours is None else hours
-    cutoff = timezone.now() - timedelta(hours=hours)
-    stale = list(FieldUpload.objects.filter(attachment__isnull=True, updated_at__lt=cutoff))
-    for upload in stale:
-        _discard(upload)
-    FieldUpload.objects.filter(pk__in=[u.pk for u in stale]).delete()
-    return len(stale)

@@ -9,15 +9,13 @@ import logging
 import uuid
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone, translation
 
-from pksai.core.bulk import bulk_insert
 from pksai.core.fields import seal_frame
 from pksai.messaging import catalogue
 from pksai.messaging.channels import get_channel
@@ -29,6 +27,9 @@ from pksai.messaging.contacts import (
     normalise,
 )
 from pksai.messaging.models import ContactConsent, Message, MessageTemplate, Purpose
+
+if TYPE_CHECKING:  # polars only where frames are built: `pksai scheduler` stays light
+    import polars as pl
 
 log = logging.getLogger(__name__)
 S = Message.Status
@@ -150,6 +151,8 @@ def consent_join(frame: pl.DataFrame, *, purpose: str) -> pl.DataFrame:
     'none') and ``language`` (the one they chose, else 'id') joined on — without a ``channel``
     column, the channel of their newest active consent is used (the default channel of the
     address when they have none). One query per 5,000 addresses, never one per recipient."""
+    import polars as pl
+
     frame = frame.with_columns(
         pl.col("to")
         .fill_null("")
@@ -347,6 +350,8 @@ def messages_queue_bulk(
     column per placeholder of the template, and any of ``area_id``, ``complaint_id``,
     ``case_id``, ``referral_id``, ``beneficiary_id``. Rows without consent are recorded as
     refused (no recipient, no body) and counted in the log. Returns counts per status."""
+    import polars as pl
+
     kind = catalogue.KINDS[template]
     purpose = purpose or kind.purpose
     if frame.is_empty():
@@ -434,6 +439,8 @@ def messages_queue_bulk(
         ts.alias("created_at"),
         pl.when(ok).then(null_ts).otherwise(ts).alias("body_blanked_at"),
     )
+    from pksai.core.bulk import bulk_insert
+
     rows = seal_frame(Message, rows)
     with transaction.atomic():
         bulk_insert(table=Message._meta.db_table, frame=rows)
@@ -458,6 +465,8 @@ def users_notify(*, rows: list[dict[str, Any]], template: str) -> dict[str, int]
     ``{"user_id": …, <placeholders>…, "case_id"/"referral_id"/"area_id": …}``. Users without
     such a consent are skipped (their alerts stay in the app and e-mail) — not recorded as
     refused: nobody asked to message them. One query for the consents, one bulk insert."""
+    import polars as pl
+
     if not rows:
         return {}
     users = sorted({r["user_id"] for r in rows if r.get("user_id")})

@@ -40,7 +40,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, every: int | None = None, once: bool = False, **options):
         from pksai.cases.management.commands.case_alerts import alert_jobs, alert_summary
-        from pksai.field.services import uploads_cleanup
+        from pksai.field.cleanup import uploads_cleanup
         from pksai.messaging.sending import messaging_schedule
         from pksai.retention.services import retention_schedule
         from pksai.webhooks.services import webhooks_schedule

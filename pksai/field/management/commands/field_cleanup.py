@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from pksai.field.services import uploads_cleanup
+from pksai.field.cleanup import uploads_cleanup
 
 
 class Command(BaseCommand):
