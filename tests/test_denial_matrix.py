@@ -139,6 +139,7 @@ PAGE_ROUTES: dict[str, dict[str, str]] = {
     "payments/batches/<int:pk>/return/": {"pk": "batch"},
     "payments/beneficiaries/<int:pk>/card/": {"pk": "beneficiary"},
     "payments/beneficiaries/<int:pk>/delivery/": {"pk": "beneficiary"},
+    "payments/beneficiaries/<int:pk>/consents/": {"pk": "beneficiary"},
     "payments/savings/<int:pk>/": {"pk": "savings_account"},
     "payments/savings/<int:pk>/plans/": {"pk": "savings_account"},
     "payments/savings/<int:pk>/withdraw/": {"pk": "savings_account"},

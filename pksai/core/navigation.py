@@ -50,6 +50,8 @@ MAIN: tuple[tuple[Choice, ...], ...] = (
 ACCOUNT: tuple[tuple[Choice, ...], ...] = (
     (("accounts:password_change", _("Password"), None),),
     (("accounts:second_factor", _("Second factor"), None),),
+    # work alerts by WhatsApp: every signed-in user chooses for themselves (issue 20)
+    (("messaging:me", _("My messages"), None),),
     (("audit:log", _("Audit trail"), "audit.view_auditevent"),),
     (("retention:index", _("Data retention"), "retention.view_retentionrule"),),
     # oversight, like the audit trail: a coordinator is told of breaches, the data protection

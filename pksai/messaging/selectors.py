@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.db.models.functions import Substr
 
 from pksai.accounts.scoping import scoped
@@ -16,7 +16,7 @@ from pksai.areas.models import Area
 from pksai.core.reports import Table, within
 from pksai.messaging.catalogue import LABELS
 from pksai.messaging.contacts import mask
-from pksai.messaging.models import Message
+from pksai.messaging.models import ContactConsent, Message, Purpose
 
 REPORT = "messaging.view_message_report"
 HISTORY_LIMIT = 50
@@ -132,3 +132,49 @@ def report_table(*, user: Any, date_from: date, date_to: date, area: str = "") -
     ]
     total = [_("Total"), "", "", *[sum(r[k] for r in rows) for k in keys]] if rows else None
     return Table(columns=columns, rows=body, total=total)
+
+
+# --- consents shown on the pages ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConsentRow:
+    pk: int
+    to: str  # masked
+    channel: str
+    purpose: str
+    given_at: datetime
+    source: str
+    withdrawn_at: datetime | None
+    withdrawn_how: str
+
+
+def _row(c: ContactConsent) -> ConsentRow:
+    return ConsentRow(
+        pk=c.pk,
+        to=mask(c.recipient),
+        channel=c.channel,
+        purpose=c.get_purpose_display(),
+        given_at=c.given_at,
+        source=c.get_source_display(),
+        withdrawn_at=c.withdrawn_at,
+        withdrawn_how=c.get_withdrawn_how_display() if c.withdrawn_how else "",
+    )
+
+
+def work_consent_of(user: Any) -> ContactConsent | None:
+    """The user's own newest work-message consent (active first), for My messages."""
+    return (
+        ContactConsent.objects.filter(user=user, purpose=Purpose.WORK)
+        .order_by(F("withdrawn_at").asc(nulls_first=True), "-given_at", "-pk")
+        .first()
+    )
+
+
+def beneficiary_consents(beneficiary: Any) -> list[ConsentRow]:
+    """The consents recorded for a beneficiary (the caller fetched it in scope), newest
+    first, numbers masked."""
+    return [
+        _row(c)
+        for c in ContactConsent.objects.filter(beneficiary=beneficiary).order_by("-given_at", "-pk")
+    ]

@@ -477,6 +477,15 @@ def users_notify(*, rows: list[dict[str, Any]], template: str) -> dict[str, int]
         .order_by("user_id", "channel", "-given_at")
         .values_list("user_id", "channel", "recipient", "language")
     )
+    skipped = len(set(users) - {c[0] for c in consents})
+    if skipped:
+        log.info(
+            "%s: %d of %d users not messaged: no consent to work messages "
+            "(never given or withdrawn); their alerts stay in the app",
+            template,
+            skipped,
+            len(users),
+        )
     if not consents:
         return {}
     kind = catalogue.KINDS[template]
@@ -518,3 +527,121 @@ def inbound_receive(*, channel: str, sender: str, text: str) -> str:
     return import_string(settings.PKSAI_MESSAGING_INBOUND_HANDLER)(
         channel=channel, sender=sender, text=text
     )
+
+
+# --- consent from the pages: staff's own work alerts, a family's consent ------------------
+
+# Purposes a beneficiary's family may agree to (work and service are not theirs to give).
+BENEFICIARY_PURPOSES = (Purpose.PAYMENT, Purpose.REFERRAL)
+
+
+def work_channel() -> str:
+    """The channel staff receive work alerts on: WhatsApp when it is configured
+    (``PKSAI_MESSAGING_CHANNELS``), else the phone channel (``PKSAI_MESSAGING_PHONE_CHANNEL``)."""
+    if "whatsapp" in settings.PKSAI_MESSAGING_CHANNELS:
+        return "whatsapp"
+    return settings.PKSAI_MESSAGING_PHONE_CHANNEL
+
+
+def phone_channels() -> list[str]:
+    """The configured channels that reach a phone number (a family chooses among them)."""
+    return [c for c in ("sms", "whatsapp") if c in settings.PKSAI_MESSAGING_CHANNELS]
+
+
+def work_consent_set(
+    *, user: Any, phone: str, wanted: bool, language: str = "id"
+) -> ContactConsent | None:
+    """A staff member's own choice (My messages): ``wanted`` records their consent to work
+    messages at ``phone`` on the work channel (an earlier one at another number or channel is
+    withdrawn); not ``wanted`` withdraws every active one of theirs (audited by the two
+    services). Returns the active consent, or None."""
+    current = list(
+        ContactConsent.objects.filter(
+            user=user, purpose=Purpose.WORK, withdrawn_at__isnull=True
+        ).values_list("recipient", "channel")
+    )
+    with transaction.atomic():
+        if not wanted:
+            for address, channel in dict.fromkeys(current):
+                consent_withdraw(
+                    address=address, channel=channel, how=ContactConsent.Withdrawal.SELF, by=user
+                )
+            return None
+        value = normalise(phone)
+        if not value or "@" in value:
+            raise ValueError("not a phone number")
+        channel = work_channel()
+        for address, old_channel in dict.fromkeys(current):
+            if (address, old_channel) != (value, channel):
+                consent_withdraw(
+                    address=address,
+                    channel=old_channel,
+                    how=ContactConsent.Withdrawal.SELF,
+                    by=user,
+                )
+        return consent_give(
+            address=value,
+            channel=channel,
+            purpose=Purpose.WORK,
+            source=ContactConsent.Source.SELF,
+            by=user,
+            user=user,
+            language=language,
+        )
+
+
+def beneficiary_consent_give(
+    *,
+    by: Any,
+    beneficiary: Any,
+    phone: str,
+    channel: str,
+    purpose: str,
+    given_by: str = "",
+    language: str = "id",
+) -> ContactConsent:
+    """Staff record a family's consent (the card page): ``consent_give`` with source staff,
+    and on the beneficiary's audit row who gave it (name or relationship; the consent has no
+    field for it)."""
+    from pksai.audit.services import audit_record
+
+    value = normalise(phone)
+    if not value or "@" in value:
+        raise ValueError("not a phone number")
+    if purpose not in BENEFICIARY_PURPOSES or channel not in phone_channels():
+        raise ValueError("not a purpose or channel for a beneficiary")
+    with transaction.atomic():
+        consent = consent_give(
+            address=value,
+            channel=channel,
+            purpose=purpose,
+            source=ContactConsent.Source.STAFF,
+            by=by,
+            beneficiary=beneficiary,
+            language=language,
+        )
+        audit_record(
+            action="update",
+            actor=by,
+            obj=beneficiary,
+            detail={
+                "contact_consent": consent.pk,
+                "channel": channel,
+                "purpose": purpose,
+                "given_by": given_by.strip()[:200],
+            },
+        )
+    return consent
+
+
+def beneficiary_consent_withdraw(*, by: Any, consent: ContactConsent) -> int:
+    """Staff record that the family withdrew (the card page): ``consent_withdraw`` of that
+    consent's number and channel (every purpose, queued messages stopped). The caller fetched
+    ``consent`` among the beneficiary's own, in scope."""
+    with transaction.atomic():
+        return consent_withdraw(
+            address=consent.recipient,
+            channel=consent.channel,
+            how=ContactConsent.Withdrawal.STAFF,
+            by=by,
+        )

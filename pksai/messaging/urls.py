@@ -6,6 +6,7 @@ app_name = "messaging"
 
 urlpatterns = [
     path("callback/<slug:channel>/", views.callback, name="callback"),
+    path("me/", views.me, name="me"),
     path("reports/", views.report, name="report"),
     path("reports/export/", views.report_export, name="report_export"),
 ]

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
@@ -15,9 +18,11 @@ from pksai.accounts.scoping import require_perm
 from pksai.core.client import client_address
 from pksai.core.reports import FORMATS, PeriodAreaForm, display, download, with_period_defaults
 from pksai.messaging.channels import UnknownChannel, get_channel
-from pksai.messaging.selectors import REPORT, report_table
+from pksai.messaging.contacts import mask
+from pksai.messaging.forms import WorkMessagesForm, channel_label
+from pksai.messaging.selectors import REPORT, report_table, work_consent_of
 from pksai.messaging.sending import receipts_apply
-from pksai.messaging.services import inbound_receive
+from pksai.messaging.services import inbound_receive, work_channel, work_consent_set
 
 log = logging.getLogger(__name__)
 
@@ -106,4 +111,58 @@ def report_export(request):
             "date_to": data["date_to"].isoformat(),
             "area": area,
         },
+    )
+
+
+# --- My messages: a staff member's own work alerts by WhatsApp --------------------------------
+
+
+@login_required
+def me(request):
+    """One question: receive work alerts by WhatsApp (or the configured phone channel), at
+    which number; the current state with its date. Saving records the consent or withdraws
+    it (``work_consent_set``, audited)."""
+    current = work_consent_of(request.user)
+    active = current is not None and current.withdrawn_at is None
+    if request.method == "POST":
+        form = WorkMessagesForm(request.POST)
+        if form.is_valid():
+            wanted = form.cleaned_data["wanted"]
+            work_consent_set(
+                user=request.user,
+                phone=form.cleaned_data["phone"],
+                wanted=wanted,
+                language=translation.get_language()[:2] if translation.get_language() else "id",
+            )
+            messages.success(
+                request,
+                gettext("Saved: your work alerts now come by %(channel)s too.")
+                % {"channel": channel_label(work_channel())}
+                if wanted
+                else gettext(
+                    "Saved: you no longer receive work alerts by message. They stay in the app."
+                ),
+            )
+            return redirect("messaging:me")
+        status = 400
+    else:
+        form = WorkMessagesForm(
+            initial={
+                "wanted": "yes" if active else "no",
+                "phone": current.recipient if current is not None else "",
+            }
+        )
+        status = 200
+    return render(
+        request,
+        "messaging/me.html",
+        {
+            "form": form,
+            "current": current,
+            "active": active,
+            "masked": mask(current.recipient) if current else "",
+            "channel": channel_label(current.channel if current else work_channel()),
+            "work_channel": channel_label(work_channel()),
+        },
+        status=status,
     )

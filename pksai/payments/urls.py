@@ -13,6 +13,7 @@ urlpatterns = [
     path("batches/<int:pk>/return/", views.batch_return, name="batch_return"),
     path("beneficiaries/<int:pk>/card/", views.card, name="card"),
     path("beneficiaries/<int:pk>/delivery/", views.delivery_set, name="delivery"),
+    path("beneficiaries/<int:pk>/consents/", views.consents, name="consents"),
     path("cycles/<int:pk>/items/", views.items_record, name="items_record"),
     path("cycles/<int:pk>/savings-deposits/", views_savings.cycle_deposits, name="deposits"),
     path("savings/", views_savings.account_list, name="savings"),

@@ -18,14 +18,19 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from pksai.accounts.scoping import require_perm
+from pksai.accounts.scoping import get_visible_or_404, require_perm
 from pksai.audit.personal_exports import PersonalExport, export_purpose
 from pksai.audit.services import audit_record
+from pksai.messaging import services as messaging
+from pksai.messaging.forms import BeneficiaryConsentForm, channel_label
+from pksai.messaging.models import ContactConsent
+from pksai.messaging.selectors import beneficiary_consents
 from pksai.payments import savings, selectors, services
 from pksai.payments.forms import CycleForm, DeliveryForm, ExportForm, ItemsRecordForm, ReturnForm
 from pksai.payments.models import Channel, Entitlement, InKindItem, PayerBatch, PaymentCycle
@@ -42,6 +47,10 @@ FILES = {
         services.batch_xlsx,
     ),
 }
+
+
+# who records a family's consent to be contacted: staff who may change beneficiaries
+CONSENT_MANAGE = "programs.change_beneficiary"
 
 
 def _messages(error: ValidationError) -> str:
@@ -347,12 +356,15 @@ def card(request, pk: int):
     return _card_page(request, beneficiary, rows)
 
 
-def _card_page(request, beneficiary, rows, *, form=None, status: int = 200):
+def _card_page(request, beneficiary, rows, *, form=None, consent_form=None, status: int = 200):
     preference = getattr(beneficiary, "delivery_preference", None)
     if form is None and request.user.has_perm(services.MANAGE):
         form = DeliveryForm(
             initial={"channel": preference.channel if preference else Channel.POST_HOME}
         )
+    may_consent = request.user.has_perm(CONSENT_MANAGE)
+    if consent_form is None and may_consent:
+        consent_form = BeneficiaryConsentForm()
     return render(
         request,
         "payments/card.html",
@@ -362,6 +374,11 @@ def _card_page(request, beneficiary, rows, *, form=None, status: int = 200):
             "total": sum(r.amount for r in rows),
             "preference": preference,
             "delivery_form": form,
+            "consents": [
+                (row, channel_label(row.channel)) for row in beneficiary_consents(beneficiary)
+            ],
+            "consent_form": consent_form,
+            "may_consent": may_consent,
         },
         status=status,
     )
@@ -392,3 +409,49 @@ def delivery_set(request, pk: int):
             return redirect("payments:card", pk=beneficiary.pk)
     rows = services.card_ledger(beneficiary)
     return _card_page(request, beneficiary, rows, form=form, status=400)
+
+
+# --- consent to be contacted (issue 20): recorded by staff on the card ----------------------
+
+
+@login_required
+@require_POST
+def consents(request, pk: int):
+    """Record a family's consent to be contacted, or (``withdraw`` = a consent id of this
+    beneficiary) its withdrawal. Staff who may change beneficiaries; the beneficiary in scope."""
+    require_perm(request.user, CONSENT_MANAGE)
+    beneficiary = selectors.beneficiary_for_card(user=request.user, pk=pk)
+    if "withdraw" in request.POST:
+        try:
+            consent_id = int(request.POST["withdraw"])
+        except ValueError:
+            raise Http404 from None
+        consent = get_visible_or_404(
+            ContactConsent.objects.filter(beneficiary=beneficiary),
+            base=ContactConsent.objects.all(),
+            pk=consent_id,
+        )
+        messaging.beneficiary_consent_withdraw(by=request.user, consent=consent)
+        messages.success(
+            request,
+            _("Consent withdrawn: no more messages go to that number on that channel."),
+        )
+        return redirect(f"{reverse('payments:card', args=[beneficiary.pk])}#consents")
+    form = BeneficiaryConsentForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        messaging.beneficiary_consent_give(
+            by=request.user,
+            beneficiary=beneficiary,
+            phone=data["phone"],
+            channel=data["channel"],
+            purpose=data["purpose"],
+            given_by=data["given_by"],
+            language=data["language"],
+        )
+        messages.success(
+            request, _("Consent recorded: messages about it can now go to that number.")
+        )
+        return redirect(f"{reverse('payments:card', args=[beneficiary.pk])}#consents")
+    rows = services.card_ledger(beneficiary)
+    return _card_page(request, beneficiary, rows, consent_form=form, status=400)

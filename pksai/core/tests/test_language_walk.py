@@ -396,6 +396,7 @@ def _sample_values() -> dict[str, list]:
         "payments/batches/<int:pk>/return/": one(pk=getattr(batch, "pk", None)),
         "payments/beneficiaries/<int:pk>/card/": one(pk=getattr(beneficiary, "pk", None)),
         "payments/beneficiaries/<int:pk>/delivery/": one(pk=getattr(beneficiary, "pk", None)),
+        "payments/beneficiaries/<int:pk>/consents/": one(pk=getattr(beneficiary, "pk", None)),
         "payments/savings/<int:pk>/": one(pk=getattr(account, "pk", None)),
         "payments/savings/<int:pk>/plans/": one(pk=getattr(account, "pk", None)),
         "payments/savings/<int:pk>/withdraw/": one(pk=getattr(account, "pk", None)),

@@ -63,16 +63,18 @@ def test_account_links_are_apart_audit_for_auditors_administration_for_staff(pil
     assert labels(auditor.account) == [
         "Password",
         "Second factor",
+        "My messages",
         "Audit trail",
         "Data retention",
         "API",
     ]
     worker = nav_for(make_user(roles=["social_worker"]))
-    assert labels(worker.account) == ["Password", "Second factor", "API"]
+    assert labels(worker.account) == ["Password", "Second factor", "My messages", "API"]
     staff = nav_for(make_user(roles=["administrator"], national=True))
     assert labels(staff.account) == [
         "Password",
         "Second factor",
+        "My messages",
         "Audit trail",
         "Data retention",
         "Webhooks",
