@@ -152,6 +152,7 @@ REFERENCE_DATA = (
     "pksai.monitoring.migrations.0004_services_and_coverage",
     "pksai.monitoring.migrations.0006_tile_indicators",
     "pksai.retention.migrations.0002_default_rules",
+    "pksai.messaging.migrations.0002_default_templates",
 )
 
 

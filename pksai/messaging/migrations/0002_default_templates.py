@@ -93,6 +93,9 @@ def forwards(apps, schema_editor):
     MessageTemplate.objects.bulk_create(rows, ignore_conflicts=True)
 
 
+forward = forwards  # conftest.restore_reference_data puts the templates back after a flush
+
+
 def backwards(apps, schema_editor):
     MessageTemplate = apps.get_model("messaging", "MessageTemplate")
     MessageTemplate.objects.filter(version=1, code__in=list(TEXTS)).delete()
