@@ -49,6 +49,19 @@ def channel_for(address: str) -> str:
     )
 
 
+def _channel_expr(address: pl.Expr) -> pl.Expr:
+    """``channel_for`` over a column at once (null stays null)."""
+    import polars as pl
+
+    return (
+        pl.when(address.is_null())
+        .then(pl.lit(None, dtype=pl.String))
+        .when(address.str.contains("@", literal=True))
+        .then(pl.lit(settings.PKSAI_MESSAGING_EMAIL_CHANNEL))
+        .otherwise(pl.lit(settings.PKSAI_MESSAGING_PHONE_CHANNEL))
+    )
+
+
 def template_get(
     *, code: str, language: str, channel: str, on: date | None = None
 ) -> MessageTemplate:
@@ -195,7 +208,7 @@ def consent_join(frame: pl.DataFrame, *, purpose: str) -> pl.DataFrame:
         joined = joined.with_columns(
             pl.coalesce(
                 pl.col("_channel"),
-                pl.col("to").map_elements(channel_for, return_dtype=pl.String),
+                _channel_expr(pl.col("to")),
             ).alias("channel")
         )
     joined = joined.drop("_channel")
