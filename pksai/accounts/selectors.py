@@ -11,6 +11,7 @@ from pksai.accounts.models import Organisation, User
 from pksai.accounts.roles import role_label
 from pksai.accounts.scoping import get_scoped_or_404, scope_for, scoped
 from pksai.areas.models import Area
+from pksai.audit.services import role_names
 
 VIEW_ORGANISATION = "accounts.view_organisation"
 
@@ -51,12 +52,7 @@ _PLACES_SHOWN = 2
 
 
 def _role_slugs(user: User) -> list[str]:
-    """The user's role slugs, read once per request: kept on the user object under the
-    attribute ``audit.services`` uses for the audit rows' roles (same sorted names)."""
-    names = getattr(user, "_pksai_role_names", None)
-    if names is None:
-        names = ",".join(sorted(user.groups.values_list("name", flat=True)))
-        user._pksai_role_names = names
+    names = role_names(user)
     return names.split(",") if names else []
 
 

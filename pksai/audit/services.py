@@ -11,7 +11,9 @@ from pksai.core.context import current_request_context
 from pksai.core.crypto import redact_niks
 
 
-def _roles_of(user: Any) -> str:
+def role_names(user: Any) -> str:
+    """The user's role (group) names, sorted and comma-joined, read once per request: kept
+    on the user object (the audit rows and the page header both need them)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return ""
     names = getattr(user, "_pksai_role_names", None)
@@ -53,7 +55,7 @@ def audit_record(
     return AuditEvent.objects.create(
         actor=actor,
         actor_username=(actor.get_username() if actor is not None else username)[:150],
-        actor_roles=_roles_of(actor)[:300],
+        actor_roles=role_names(actor)[:300],
         action=action,
         object_type=object_type[:100],
         object_id=str(object_id)[:64],
