@@ -67,6 +67,45 @@ def owner_connection(name: str | None = None, *, autocommit: bool = False):
     )
 
 
+def drop_database(name: str) -> None:
+    """Drop PostgreSQL database ``name`` (the owner's job) even while sessions of the
+    application role are still open on it: the owner may not terminate another role's
+    sessions (``WITH (FORCE)`` fails without pg_signal_backend), so the application role ends
+    its own first, and a session a closing pool opens meanwhile is ended on the next try."""
+    import psycopg
+
+    s = connection.settings_dict
+    server = {"host": s["HOST"] or None, "port": s["PORT"] or None}
+    login = owner_login()
+    for attempt in range(5):
+        with psycopg.connect(
+            dbname="postgres",
+            user=s["USER"] or None,
+            password=s["PASSWORD"] or None,
+            autocommit=True,
+            **server,
+        ) as own:
+            own.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = %s AND usename = current_user AND pid <> pg_backend_pid()",
+                (name,),
+            )
+        try:
+            with psycopg.connect(
+                dbname="postgres",
+                user=login["USER"] or None,
+                password=login["PASSWORD"] or None,
+                autocommit=True,
+                **server,
+            ) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except psycopg.errors.InsufficientPrivilege:
+            if attempt == 4:
+                raise
+            time.sleep(0.5)
+
+
 def grant_app_role_in(name: str) -> None:
     """After restoring into database ``name`` as the owner: the application role's grants, as
     `pksai restore` gives them (nothing to do with one role)."""

@@ -15,7 +15,7 @@ from pksai.accounts.tests.factories import make_user
 from pksai.cases import records
 from pksai.cases.tests.factories import register
 from pksai.core import files
-from pksai.core.tests.processes import owner_login
+from pksai.core.tests.processes import drop_database, owner_login
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -89,8 +89,7 @@ def second_database(tmp_path: Path, suffix: str) -> Iterator[dict]:
     try:
         yield {**base, "NAME": name, "url": database_url(base, name)}
     finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(name)
 
 
 def row_counts_of(url: str) -> dict[str, int]:
