@@ -40,8 +40,14 @@ GROUP_LABELS = {
 OTHER_GROUPS = ("month", "sex", "age_group", "program", "type")
 
 
+def shift_months(day: date, months: int) -> date:
+    """The first day of the month ``months`` after (or, negative, before) ``day``'s month."""
+    index = max(day.year * 12 + day.month - 1 + months, 12)  # never before year 1
+    return date(index // 12, index % 12 + 1, 1)
+
+
 def next_month(day: date) -> date:
-    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return shift_months(day, 1)
 
 
 def first_of_month(day: date) -> date:
@@ -57,7 +63,7 @@ class Period:
 
     @property
     def last_month(self) -> date:
-        return date(self.end.year - (self.end.month == 1), (self.end.month - 2) % 12 + 1, 1)
+        return shift_months(self.end, -1)
 
     def label(self) -> str:
         return f"{self.start:%Y-%m} – {self.last_month:%Y-%m}"
@@ -430,11 +436,7 @@ def report_period_choices(today: date | None = None) -> list[tuple[str, str]]:
     from pksai.monitoring.monthly import report_period
 
     today = today or timezone.localdate()
-    month = first_of_month(today)
-    months = []
-    for _i in range(REPORT_MONTHS):
-        month = date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
-        months.append(f"{month:%Y-%m}")
+    months = [f"{shift_months(today, -back):%Y-%m}" for back in range(1, REPORT_MONTHS + 1)]
     quarter = (today.month - 1) // 3  # the last whole quarter: this one's number - 1
     year = today.year
     quarters = []
@@ -470,8 +472,7 @@ class MonthlyReportForm(forms.Form):
 
 
 def last_full_month() -> str:
-    today = timezone.localdate()
-    return f"{today.year - (today.month == 1)}-{(today.month - 2) % 12 + 1:02d}"
+    return f"{shift_months(timezone.localdate(), -1):%Y-%m}"
 
 
 class Dhis2Form(forms.Form):

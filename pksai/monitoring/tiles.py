@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from pksai.accounts.scoping import require_perm, scope_for
 from pksai.monitoring import charts
-from pksai.monitoring.forms import Period, next_month
+from pksai.monitoring.forms import Period, next_month, shift_months
 from pksai.monitoring.indicators import VIEW, active_indicators, indicator_values, ratio
 from pksai.monitoring.measures import MEASURES, facilitation_month_ends, measure_counts
 from pksai.monitoring.models import Indicator
@@ -102,11 +102,6 @@ def number(value: Decimal | int | None) -> str:
 
 def months_between(start: date, end: date) -> int:
     return (end.year - start.year) * 12 + end.month - start.month
-
-
-def shift_months(day: date, months: int) -> date:
-    index = max(day.year * 12 + day.month - 1 + months, 12)  # never before year 1
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def previous_period(period: Period) -> Period:
