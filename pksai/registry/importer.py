@@ -53,6 +53,7 @@ LINE_TEXT = "__line_text"
 NUMBER = "__number__"
 UNKNOWN = "__unknown__"
 MISSING = "__missing__"
+NOT_RESIDENT = "__not_resident__"
 CONFLICT = "__conflict"
 ISO = "%Y-%m-%d"
 ERROR_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
@@ -156,6 +157,12 @@ class Mapping:
     layout: str = ""  # the shipped layout's name ("" for an office's own mapping)
     code_lists: dict[str, str] = field(default_factory=dict)  # column → its codes, as written
     ignore: frozenset[str] = frozenset()  # the file's columns known and not used (not reported)
+    # Washington Group difficulty items → disability_type and disability_severity.
+    difficulty: dict[str, str] = field(default_factory=dict)  # header key → our type
+    difficulty_levels: dict[str, str] = field(default_factory=dict)  # code → our severity
+    # header key → {code: meaning}: rows with these codes are people no longer in the
+    # household (died, moved): rejected ``not_resident``, not imported.
+    not_resident: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path | None) -> Mapping:
@@ -169,7 +176,17 @@ class Mapping:
     def from_dict(cls, data: Any, *, name: str) -> Mapping:
         if not isinstance(data, dict):
             raise ExtractError(code="mapping_not_dict", params={"name": name})
-        known = {"columns", "values", "date_format", "encoding", "compose", "flags", "flag_true"}
+        known = {
+            "columns",
+            "values",
+            "date_format",
+            "encoding",
+            "compose",
+            "flags",
+            "flag_true",
+            "difficulty",
+            "not_resident",
+        }
         unknown = set(data) - known - LAYOUT_KEYS
         if unknown:
             raise ExtractError(
@@ -197,6 +214,18 @@ class Mapping:
                 header_key(str(col)): {header_key(str(h)): str(code) for h, code in cols.items()}
                 for col, cols in (data.get("flags") or {}).items()
             }
+            difficulty_spec = data.get("difficulty") or {}
+            difficulty = {
+                header_key(str(h)): str(t)
+                for h, t in (difficulty_spec.get("columns") or {}).items()
+            }
+            difficulty_levels = {
+                code_key(k): str(v) for k, v in (difficulty_spec.get("levels") or {}).items()
+            }
+            not_resident = {
+                header_key(str(h)): {code_key(k): str(v) for k, v in codes.items()}
+                for h, codes in (data.get("not_resident") or {}).items()
+            }
         except (TypeError, ValueError, AttributeError) as exc:
             raise ExtractError(code="mapping_not_dict", params={"name": name}) from exc
         bad = sorted((set(columns.values()) | set(values) | set(compose) | set(flags)) - ours)
@@ -219,22 +248,39 @@ class Mapping:
             layout=str(data.get("name") or ""),
             code_lists=code_lists,
             ignore=frozenset(header_key(str(h)) for h in data.get("ignore") or ()),
+            difficulty=difficulty,
+            difficulty_levels=difficulty_levels,
+            not_resident=not_resident,
         )
 
     @property
     def is_empty(self) -> bool:
-        return not (self.columns or self.values or self.compose or self.flags)
+        return not (self.columns or self.values or self.compose or self.flags or self.difficulty)
 
-    def derived_keys(self) -> dict[str, str]:
-        """Header key of each built column (its file columns joined by ``+``) → ours."""
-        out = {"+".join(k for k, _w in parts): col for col, parts in self.compose.items()}
-        out.update({"+".join(cols): col for col, cols in self.flags.items()})
-        return out
+    def derived_target(self, key: str) -> str | None:
+        """Our column a built column is (its header key: the file's columns it is built from
+        joined by ``+``; the severity of difficulty items ends ``:severity``), else None."""
+        base, _sep, suffix = key.partition(":")
+        if "+" not in base:  # a column of the file itself, not a built one
+            return None
+        parts = base.rstrip("+").split("+")
+        if suffix == "severity":
+            return "disability_severity" if set(parts) <= set(self.difficulty) else None
+        for col, composed in self.compose.items():
+            if parts == [k for k, _w in composed]:
+                return col
+        for col, cols in self.flags.items():
+            if set(parts) <= set(cols):
+                return col
+        if self.difficulty and set(parts) <= set(self.difficulty):
+            return "disability_type"
+        return None
 
     def consumed_keys(self) -> set[str]:
         """The file's columns that only feed a built column (not unknown, not ours)."""
         keys = {k for parts in self.compose.values() for k, _w in parts}
-        return keys | {k for cols in self.flags.values() for k in cols} | self.ignore
+        keys |= {k for cols in self.flags.values() for k in cols}
+        return keys | set(self.difficulty) | set(self.not_resident) | self.ignore
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -245,6 +291,9 @@ class Mapping:
             "encoding": self.encoding,
             "compose": {c: [list(p) for p in parts] for c, parts in self.compose.items()},
             "flags": self.flags,
+            "difficulty": self.difficulty,
+            "difficulty_levels": self.difficulty_levels,
+            "not_resident": self.not_resident,
         }
 
 
@@ -598,11 +647,14 @@ def header_renames(headers: Iterable[str], mapping: Mapping) -> dict[str, str]:
     own names), compared with ``header_key``. Two headers meaning the same column are a
     whole-file error."""
     ours = {c.name for c in COLUMNS}
-    derived = mapping.derived_keys()
     renames: dict[str, str] = {}
     for header in headers:
         key = header_key(header)
-        target = mapping.columns.get(key) or derived.get(key) or (key if key in ours else None)
+        target = (
+            mapping.columns.get(key)
+            or mapping.derived_target(key)
+            or (key if key in ours else None)
+        )
         if target:
             renames[header] = target
     targets = list(renames.values())
@@ -618,10 +670,16 @@ def shown_columns(headers: Iterable[str], mapping: Mapping) -> dict[str, str]:
     (``sex`` → ``JnsKel``; a built column → ``KDPROP+KDKAB+KDKEC+KDDESA``): the error report
     speaks of the columns the officer sees in the file."""
     return {
-        ours: header
+        ours: header.rstrip("+")
         for header, ours in header_renames(list(headers), mapping).items()
         if header_key(header) != ours
     }
+
+
+def _built_name(headers: list[str]) -> str:
+    """A built column's name: its file columns joined by ``+`` (one column: a trailing ``+``,
+    so it never takes the file column's own name)."""
+    return "+".join(headers) if len(headers) > 1 else f"{headers[0]}+"
 
 
 def derive_columns[F: (pl.DataFrame, pl.LazyFrame)](frame: F, mapping: Mapping) -> F:
@@ -651,7 +709,7 @@ def derive_columns[F: (pl.DataFrame, pl.LazyFrame)](frame: F, mapping: Mapping) 
             pl.when(last.str.len_chars() == whole)
             .then(last)
             .otherwise(pl.concat_str(padded))
-            .alias("+".join(by_key[k] for k, _w in parts))
+            .alias(_built_name([by_key[k] for k, _w in parts]))
         )
     true = list(mapping.flag_true)
     for _col, cols in mapping.flags.items():
@@ -673,9 +731,64 @@ def derive_columns[F: (pl.DataFrame, pl.LazyFrame)](frame: F, mapping: Mapping) 
         exprs.append(
             pl.when(answered.fill_null(False))
             .then(pl.when(listed == "").then(None).otherwise(listed))
-            .alias("+".join(h for h, _c in present))
+            .alias(_built_name([h for h, _c in present]))
         )
+    if mapping.difficulty:
+        exprs.extend(_difficulty_exprs(by_key, mapping))
+    for key, codes in mapping.not_resident.items():
+        if key in by_key:
+            meaning = _code_key_expr(pl.col(by_key[key]).cast(pl.String)).replace_strict(
+                list(codes), list(codes.values()), default=None, return_dtype=pl.String
+            )
+            exprs.append(meaning.alias(NOT_RESIDENT + by_key[key]))
     return frame.with_columns(exprs) if exprs else frame
+
+
+def _difficulty_exprs(by_key: dict[str, str], mapping: Mapping) -> list[pl.Expr]:
+    """Washington Group items (one column per function, coded by how hard it is) → our
+    disability type (the function with a difficulty; ``multiple`` when several types) and
+    severity (the worst). Every item answered "no difficulty": ``none``; none answered:
+    unknown."""
+    present = [(by_key[k], t) for k, t in mapping.difficulty.items() if k in by_key]
+    if not present:
+        return []
+    order = ["none", "mild", "moderate", "severe"]
+    levels = mapping.difficulty_levels
+    ranks = [
+        _code_key_expr(pl.col(h).cast(pl.String)).replace_strict(
+            list(levels),
+            [order.index(v) for v in levels.values()],
+            default=None,
+            return_dtype=pl.Int8,
+        )
+        for h, _t in present
+    ]
+    worst = pl.max_horizontal(ranks)
+    types = (
+        pl.concat_list(
+            [pl.when(r > 0).then(pl.lit(t)) for r, (_h, t) in zip(ranks, present, strict=True)]
+        )
+        .list.drop_nulls()
+        .list.unique()
+    )
+    name = _built_name([h for h, _t in present])
+    kind = (
+        pl.when(worst.is_null())
+        .then(None)
+        .when(worst == 0)
+        .then(pl.lit("none"))
+        .when(types.list.len() > 1)
+        .then(pl.lit("multiple"))
+        .otherwise(types.list.first())
+    )
+    severity = (
+        pl.when(worst.is_null())
+        .then(None)
+        .otherwise(
+            worst.replace_strict(list(range(4)), order, default=None, return_dtype=pl.String)
+        )
+    )
+    return [kind.alias(name), severity.alias(name + ":severity")]
 
 
 def clean_text(name: str) -> pl.Expr:
@@ -691,6 +804,7 @@ def apply_mapping(frame: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
     hidden = [c for c in frame.columns if c.startswith("__")]
     headers = [c for c in frame.columns if not c.startswith("__")]
     renames = header_renames(headers, mapping)
+    not_resident = [c for c in hidden if c.startswith(NOT_RESIDENT)]
     missing_required = [c for c in REQUIRED if c not in renames.values()]
     if missing_required:
         raise ExtractError(
@@ -706,6 +820,8 @@ def apply_mapping(frame: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
         ROW,
         *[c for c in (LINE_ERROR, LINE_PARAMS, LINE_TEXT) if c in hidden],
         *[pl.col(NUMBER + h).alias(NUMBER + renames[h]) for h in renames if NUMBER + h in hidden],
+        *not_resident,
+        *[pl.col(c.removeprefix(NOT_RESIDENT)).alias(c + "__value") for c in not_resident],
         *[
             clean_text(by_target[c]).alias(c) if c in present else pl.lit(None, pl.String).alias(c)
             for c in ours
@@ -800,11 +916,10 @@ def _mapped_codes(column: str, codes: dict[str, str]) -> pl.Expr:
     """An office's codes → ours (compared with ``code_key``: case, surrounding spaces and a
     numeric code's leading zeros do not matter). A code the mapping does not list stays as it
     is, to be rejected with the mapping's list."""
-    return (
-        _code_key_expr(pl.col(column))
-        .replace_strict(list(codes), list(codes.values()), default=pl.col(column))
-        .alias(column)
+    mapped = _code_key_expr(pl.col(column)).replace_strict(
+        list(codes), list(codes.values()), default=pl.col(column)
     )
+    return pl.when(mapped == "").then(None).otherwise(mapped).alias(column)  # "": unknown
 
 
 # --- validating -------------------------------------------------------------------------------
@@ -1019,7 +1134,7 @@ def validate(
         )
         .cast(REPORT_SCHEMA)
     )
-    rejected = pl.concat([lines, *cells, duplicates], how="vertical")
+    rejected = pl.concat([lines, *cells, duplicates, _not_resident(frame)], how="vertical")
     accepted = typed.join(rejected.select(pl.col("row").alias(ROW)).unique(), on=ROW, how="anti")
     conflicts = _household_conflicts(accepted)
     header = _header_report(unknown, missing)
@@ -1041,6 +1156,26 @@ def validate(
         unknown_columns=unknown,
         missing_columns=missing,
     )
+
+
+def _not_resident(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows a layout marks as people no longer in the household (died, moved): rejected
+    ``not_resident`` on the file's status column, with what its code means."""
+    parts = [
+        frame.filter(pl.col(c).is_not_null()).select(
+            pl.col(ROW).alias("row"),
+            pl.lit(c.removeprefix(NOT_RESIDENT)).alias("column"),
+            pl.col(c + "__value").cast(pl.String).alias("value"),
+            pl.lit(REJECTED).alias("kind"),
+            pl.lit("not_resident").alias("code"),
+            params_json(meaning=pl.col(c)).alias("params"),
+        )
+        for c in frame.columns
+        if c.startswith(NOT_RESIDENT) and not c.endswith("__value")
+    ]
+    if not parts:
+        return pl.DataFrame(schema=REPORT_SCHEMA)
+    return pl.concat([p.cast(REPORT_SCHEMA) for p in parts])
 
 
 def _header_report(unknown: list[str], missing: list[str]) -> pl.DataFrame:

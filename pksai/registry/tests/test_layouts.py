@@ -375,3 +375,222 @@ def test_flags_and_composed_codes_are_vectorised_expressions():
     full = frame.with_columns(pl.lit("7371011002").alias("KDDESA"))
     assert normalised(full, mapping)["village_code"].to_list() == ["73.71.01.1002"] * 2
     assert Mapping({}, {}).is_empty
+
+
+# --- Regsosek 2022 / DTSEN ------------------------------------------------------------------
+
+REGSOSEK_HEADER = [
+    "id_keluarga",
+    "id_penduduk",
+    "kode_provinsi",
+    "kode_kabupaten",
+    "kode_kecamatan",
+    "kode_desa",
+    "no_kk",
+    "nik",
+    "nama",
+    "kd_ket_keberadaan_art",
+    "kd_jenis_kelamin",
+    "tanggal_lahir",
+    "kd_hubungan_dg_kk",
+    "kd_punya_kartuid",
+    "kd_partisipasi_sekolah",
+    "kd_pendidikan_tertinggi",
+    "kd_sulit_penglihatan",
+    "kd_sulit_pendengaran",
+    "kd_sulit_jalan_naiktangga",
+    "kd_sulit_paham_bicara_kom",
+    "kd_sulit_mandiri",
+    "kd_penyakit_kronis_menahun",
+    "kd_jenis_lantai_terluas",
+    "kd_sumber_air_minum",
+    "kd_lemari_es",
+    "kd_pkh",
+    "kd_bss_bnpt",
+    "kd_ikut_pip",
+    "desil",
+]
+REGSOSEK = [
+    # head: no difficulty, hypertension; the family: floor of earth, PKH, decile 2
+    [
+        "K1",
+        "P1",
+        "73",
+        "71",
+        "01",
+        "1001",
+        "7371010101100001",
+        "7371011203800001",
+        "Daeng Baso",
+        "1",
+        "1",
+        "12-03-1980",
+        "1",
+        "4",
+        "3",
+        "8",
+        "4",
+        "4",
+        "4",
+        "4",
+        "4",
+        "2",
+        "8",
+        "11",
+        "2",
+        "1",
+        "2",
+        "2",
+        "2",
+    ],
+    # child: a lot of difficulty seeing and some hearing → multiple, moderate; has akta + KIA
+    [
+        "K1",
+        "P2",
+        "73",
+        "71",
+        "01",
+        "1001",
+        "7371010101100001",
+        "7371014507150003",
+        "Nur Aisyah",
+        "1",
+        "2",
+        "05-07-2015",
+        "3",
+        "3",
+        "2",
+        "3",
+        "2",
+        "3",
+        "4",
+        "4",
+        "4",
+        "1",
+        "8",
+        "11",
+        "2",
+        "1",
+        "2",
+        "1",
+        "2",
+    ],
+    # grandmother who died since: not imported
+    [
+        "K1",
+        "P3",
+        "73",
+        "71",
+        "01",
+        "1001",
+        "7371010101100001",
+        "",
+        "Wa Ode",
+        "2",
+        "2",
+        "01-01-1940",
+        "6",
+        "0",
+        "1",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "1",
+        "8",
+        "11",
+        "2",
+        "1",
+        "2",
+        "2",
+        "2",
+    ],
+    # child who cannot walk at all, never in school, no answers on the other items
+    [
+        "K2",
+        "P1",
+        "73",
+        "71",
+        "01",
+        "1002",
+        "",
+        "",
+        "Andi",
+        "1",
+        "1",
+        "30/01/2012",
+        "3",
+        "0",
+        "1",
+        "",
+        "",
+        "",
+        "1",
+        "",
+        "",
+        "1",
+        "2",
+        "3",
+        "1",
+        "2",
+        "2",
+        "2",
+        "5",
+    ],
+]
+
+
+def test_regsosek_extract_imports_with_difficulties_and_absent_members(villages, tmp_path):
+    path = write_csv(tmp_path / "regsosek.csv", REGSOSEK, REGSOSEK_HEADER)
+    batch = registry_import(path=path, source="DTSEN-2026-01")
+    assert batch.mapping["layout"] == "regsosek-2022"
+    assert (batch.rows_read, batch.rows_accepted, batch.rows_rejected) == (4, 3, 1)
+    got = {
+        p.name: (
+            p.sex,
+            p.relationship,
+            p.birth_certificate,
+            p.school_participation,
+            p.school_level,
+            p.disability_type,
+            p.disability_severity,
+            p.chronic_illness,
+            p.other_programs,
+        )
+        for p in Person.objects.all()
+    }
+    assert got == {
+        "Daeng Baso": ("M", "head", False, "dropped_out", "smp", "none", "none", True, "pkh"),
+        "Nur Aisyah": (
+            "F",
+            "child",
+            True,
+            "attending",
+            "sd",
+            "multiple",
+            "moderate",
+            False,
+            "pkh;pip",
+        ),
+        "Andi": ("M", "child", False, "never", "", "physical", "severe", False, ""),
+    }
+    family = Household.objects.get(registry_id="K1")
+    assert (family.floor_type, family.water_source, family.has_refrigerator) == (
+        "earth",
+        "",
+        False,
+    )
+    assert family.welfare_decile == 2
+    with translation.override("en"):
+        report = read_error_report(batch.error_report).filter(pl.col("row") > 1)
+    assert report.rows() == [
+        (
+            4,
+            "kd_ket_keberadaan_art",
+            "2",
+            "rejected",
+            "recorded as no longer living in the household (meninggal): not imported",
+        )
+    ]
