@@ -82,3 +82,20 @@ def detect(headers: list[str]) -> Layout | None:
     if not fitting:
         return None
     return max(fitting, key=lambda lay: (lay.matched(keys), lay.name))
+
+
+def mapping_for(mapping_path: str | Path | None, layout: str | None) -> Mapping:
+    """The mapping a file is read with: the office's mapping file, else the named shipped
+    layout (``none``/``auto``/empty: no mapping; ``auto`` may still detect a layout from the
+    header row). A mapping file and a named layout together are refused."""
+    layout = (layout or AUTO).strip()
+    if layout in (AUTO, NONE):
+        return Mapping.load(mapping_path)
+    if mapping_path:
+        raise ExtractError(code="layout_and_mapping", params={"layout": layout})
+    return get(layout).mapping
+
+
+def detects(mapping_path: str | Path | None, layout: str | None) -> bool:
+    """Whether a layout is to be recognised from the header row."""
+    return not mapping_path and (layout or AUTO).strip() == AUTO

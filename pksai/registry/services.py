@@ -303,18 +303,6 @@ def recover_stale_batches() -> int:
         return count
 
 
-def import_mapping(mapping_path: str | Path | None, layout: str | None) -> Mapping:
-    """The mapping an import reads with: the office's file, else the named shipped layout
-    (``none``/``auto``/empty: no mapping; ``auto`` may still detect a layout from the
-    header row). A mapping file and a named layout together are refused."""
-    layout = (layout or layouts.AUTO).strip()
-    if layout in (layouts.AUTO, layouts.NONE):
-        return Mapping.load(mapping_path)
-    if mapping_path:
-        raise ExtractError(code="layout_and_mapping", params={"layout": layout})
-    return layouts.get(layout).mapping
-
-
 def registry_import(**options) -> ImportBatch:
     """Import one extract (see ``_registry_import``), with a heartbeat while it runs."""
     with _heartbeat():
@@ -401,7 +389,7 @@ def _registry_import(
 
     with tempfile.TemporaryDirectory(prefix="pksai-import-") as tmp:
         try:
-            mapping = import_mapping(mapping_path, layout)
+            mapping = layouts.mapping_for(mapping_path, layout)
             batch.mapping = mapping.as_dict()
             step(5, gettext("Reading the file"))
             villages = pl.Series(
@@ -415,7 +403,7 @@ def _registry_import(
                 villages=villages,
                 today=timezone.localdate(),
                 rows_per_chunk=rows_per_chunk,
-                detect_layout=not mapping_path and (layout or layouts.AUTO) == layouts.AUTO,
+                detect_layout=layouts.detects(mapping_path, layout),
                 progress=lambda k, n: step(
                     5 + 45 * k // n,
                     gettext("Checking part %(k)s of %(n)s") % {"k": k, "n": n},
