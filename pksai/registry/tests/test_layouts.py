@@ -594,3 +594,83 @@ def test_regsosek_extract_imports_with_difficulties_and_absent_members(villages,
             "recorded as no longer living in the household (meninggal): not imported",
         )
     ]
+
+
+# --- the import page and the API -------------------------------------------------------------
+
+
+@pytest.fixture
+def officer(villages, settings, tmp_path):
+    from pksai.accounts.tests.factories import make_user
+
+    settings.VAR_DIR = tmp_path / "var"
+    return make_user("officer", roles=["data_officer"], scope=["73.71"])
+
+
+def dtks_upload(tmp_path, rows=DTKS):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = write_csv(tmp_path / "source.csv", rows).read_bytes()
+    return SimpleUploadedFile("DTKS_7371_2026.csv", data, content_type="text/csv")
+
+
+def test_the_import_page_offers_the_layouts_and_recognises_an_official_file(
+    client, officer, tmp_path, django_capture_on_commit_callbacks
+):
+    from pksai.registry.models import ImportBatch
+
+    client.force_login(officer)
+    page = client.get("/registry/imports/")
+    assert 'name="layout"' in page.text
+    assert 'value="dtks-2020"' in page.text and 'value="regsosek-2022"' in page.text
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/registry/imports/", {"file": dtks_upload(tmp_path), "source": "DTKS-2026-03"}
+        )
+    batch = ImportBatch.objects.get()
+    assert response.status_code == 302 and batch.status == ImportBatch.Status.DONE
+    assert (batch.rows_accepted, batch.mapping["layout"]) == (3, "dtks-2020")
+    client.cookies["django_language"] = "en"
+    detail = client.get(response["Location"])
+    assert "read as the national registry layout dtks-2020" in detail.text
+
+    # a layout and a mapping together, or an unknown layout: a form error, nothing stored
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    both = client.post(
+        "/registry/imports/",
+        {
+            "file": dtks_upload(tmp_path),
+            "source": "DTKS",
+            "layout": "dtks-2020",
+            "mapping": SimpleUploadedFile("m.yaml", b"columns: {IDBDT: household_id}\n"),
+        },
+    )
+    assert both.status_code == 200 and ImportBatch.objects.count() == 1
+    unknown = client.post(
+        "/registry/imports/",
+        {"file": dtks_upload(tmp_path), "source": "DTKS", "layout": "dtks-1999"},
+    )
+    assert unknown.status_code == 200 and ImportBatch.objects.count() == 1
+
+
+def test_the_api_takes_a_layout(client, officer, tmp_path, django_capture_on_commit_callbacks):
+    from pksai.registry.tests.test_api import bearer
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/api/v1/registry/imports/",
+            {"file": dtks_upload(tmp_path), "source": "DTKS-2026-03", "layout": "dtks-2020"},
+            headers=bearer(officer),
+        )
+    assert response.status_code == 202, response.content
+    status = client.get(
+        f"/api/v1/registry/imports/{response.json()['id']}/", headers=bearer(officer)
+    ).json()
+    assert status["status"] == "done" and status["counts"]["accepted"] == 3
+    refused = client.post(
+        "/api/v1/registry/imports/",
+        {"file": dtks_upload(tmp_path), "source": "DTKS", "layout": "nope"},
+        headers=bearer(officer),
+    )
+    assert refused.status_code in (400, 422)
