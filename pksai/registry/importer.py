@@ -163,6 +163,7 @@ class Mapping:
     # header key → {code: meaning}: rows with these codes are people no longer in the
     # household (died, moved): rejected ``not_resident``, not imported.
     not_resident: dict[str, dict[str, str]] = field(default_factory=dict)
+    written: dict[str, str] = field(default_factory=dict)  # header key → as the mapping writes it
 
     @classmethod
     def load(cls, path: str | Path | None) -> Mapping:
@@ -251,6 +252,13 @@ class Mapping:
             difficulty=difficulty,
             difficulty_levels=difficulty_levels,
             not_resident=not_resident,
+            written={
+                header_key(str(h)): str(h)
+                for h in [
+                    *(data.get("columns") or {}),
+                    *[h for parts in (data.get("compose") or {}).values() for h, _w in parts],
+                ]
+            },
         )
 
     @property
@@ -836,11 +844,12 @@ def apply_mapping(frame: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
 
 def expected_header(column: str, mapping: Mapping) -> str:
     """The header a mapping expects for our ``column`` (ours when it names none)."""
-    named = [h for h, t in mapping.columns.items() if t == column]
+    shown = mapping.written
+    named = [shown.get(h, h) for h, t in mapping.columns.items() if t == column]
     if named:
         return " / ".join(named)
     if column in mapping.compose:
-        return "+".join(k for k, _w in mapping.compose[column])
+        return "+".join(shown.get(k, k) for k, _w in mapping.compose[column])
     return column
 
 

@@ -313,7 +313,7 @@ def test_a_missing_required_column_is_named_as_the_layout_expects(villages, tmp_
             path=write_csv(tmp_path / "dtks.csv", rows, header), source="DTKS", layout="dtks-2020"
         )
     with translation.override("en"):
-        assert str(exc.value) == "required columns missing from the file: jnskel"
+        assert str(exc.value) == "required columns missing from the file: JnsKel"
 
 
 def test_layout_none_reads_the_exchange_format_and_unknown_layouts_are_refused(villages, tmp_path):
