@@ -674,3 +674,23 @@ def test_the_api_takes_a_layout(client, officer, tmp_path, django_capture_on_com
         headers=bearer(officer),
     )
     assert refused.status_code in (400, 422)
+
+
+def test_score_file_reads_a_regsosek_extract_like_the_import(tmp_path):
+    """Scoring the file: the same translation, and members no longer resident left out."""
+    from pksai.vulnerability.files import score_file
+    from pksai.vulnerability.rules import compile_ruleset, parse_ruleset
+    from pksai.vulnerability.services import DEFAULT_RULES
+
+    path = write_csv(tmp_path / "regsosek.csv", REGSOSEK, REGSOSEK_HEADER)
+    out = tmp_path / "scores.parquet"
+    rules = compile_ruleset(parse_ruleset(Path(DEFAULT_RULES).read_text(encoding="utf-8")))
+    score_file(source=path, out=out, rules=rules, detect_layout=True)
+    scores = pl.read_parquet(out).sort("household_id", "person_id")
+    assert scores.select("household_id", "person_id", "village_code").rows() == [
+        ("K1", "P1", "73.71.01.1001"),
+        ("K1", "P2", "73.71.01.1001"),
+        ("K2", "P1", "73.71.01.1002"),
+    ]
+    # the children (born 2015 and 2012) get a risk level, the head none
+    assert [level is None for level in scores["risk_level"]] == [True, False, False]
