@@ -263,7 +263,14 @@ class Mapping:
 
     @property
     def is_empty(self) -> bool:
-        return not (self.columns or self.values or self.compose or self.flags or self.difficulty)
+        return not (
+            self.columns
+            or self.values
+            or self.compose
+            or self.flags
+            or self.difficulty
+            or self.not_resident
+        )
 
     def derived_target(self, key: str) -> str | None:
         """Our column a built column is (its header key: the file's columns it is built from
@@ -691,11 +698,12 @@ def _built_name(headers: list[str]) -> str:
 
 
 def derive_columns[F: (pl.DataFrame, pl.LazyFrame)](frame: F, mapping: Mapping) -> F:
-    """The columns a mapping builds from several of the file's (``compose``, ``flags``), added
-    under the name of their parts joined by ``+`` (``KDPROP+KDKAB+KDKEC+KDDESA``). A built
-    column whose parts the file lacks is not added (a required one is then reported missing).
+    """The columns a mapping builds from several of the file's (``compose``, ``flags``,
+    ``difficulty``), added under the name of their parts joined by ``+``
+    (``KDPROP+KDKAB+KDKEC+KDDESA``), and the hidden ``not_resident`` markers. A built column
+    whose parts the file lacks is not added (a required one is then reported missing).
     Vectorised: one expression per built column."""
-    if not (mapping.compose or mapping.flags):
+    if not (mapping.compose or mapping.flags or mapping.difficulty or mapping.not_resident):
         return frame
     by_key = {header_key(h): h for h in frame.collect_schema().names() if not h.startswith("__")}
     exprs = []

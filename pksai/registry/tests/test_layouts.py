@@ -694,3 +694,20 @@ def test_score_file_reads_a_regsosek_extract_like_the_import(tmp_path):
     ]
     # the children (born 2015 and 2012) get a risk level, the head none
     assert [level is None for level in scores["risk_level"]] == [True, False, False]
+
+
+def test_an_offices_own_mapping_may_use_the_layout_keys(tmp_path):
+    """``not_resident`` and ``difficulty`` alone (no other built column) still apply."""
+    mapping_file = tmp_path / "m.yaml"
+    mapping_file.write_text(
+        "not_resident: {status: {'2': died}}\n"
+        "difficulty: {levels: {'1': severe, '4': none}, columns: {sight: visual}}\n",
+        encoding="utf-8",
+    )
+    mapping = Mapping.load(mapping_file)
+    assert not mapping.is_empty
+    frame = pl.DataFrame({"status": ["1", "02", None], "sight": ["4", "1", None]})
+    built = normalised(frame, mapping)
+    assert built["disability_type"].to_list() == ["none", "visual", None]
+    assert built["disability_severity"].to_list() == ["none", "severe", None]
+    assert built["__not_resident__status"].to_list() == [None, "died", None]
