@@ -654,7 +654,7 @@ DTKS_EXTRACT = (
     "7371010001001,737101000100101,73,71,01,1001,Daeng Baso,1,12-03-1980,,1,2,00,1\n"
     "7371010001001,737101000100102,73,71,01,1001,Nur Aisyah,2,05-07-2014,,3,0,00,1\n"
     "7371010001001,737101000100103,73,71,01,1001,Ical,1,10-01-2019,,3,,,1\n"
-    "7371010001001,737101000100104,73,71,01,1001,Wa Ode,2,01-01-1990,,7,,,3\n"
+    "7371010001001,737101000100104,73,71,01,1001,Wa Ode,2,01-01-1990,,7,,,4\n"
 )
 
 
@@ -672,7 +672,7 @@ def test_import_registry_with_a_shipped_layout(pksai, pilot_areas, tmp_path):
         "never",
         "73.71.01.1001",
     )
-    assert Person.objects.get(name="Wa Ode").other_programs == ""  # Ada_pkh 3: not a yes
+    assert Person.objects.get(name="Wa Ode").other_programs == ""  # Ada_pkh 4: Tidak
     # recognised without --layout; an unknown layout is refused
     assert "dtks-2020" in pksai("import-registry", extract, "--source", "DTKS-2026-03").out
     assert Person.objects.count() == 4

@@ -47,6 +47,7 @@ DTKS_HEADER = [
     "Kelas_tertinggi",
     "Ijazah_tertinggi",
     "Sta_Bekerja",
+    "Sta_keberadaan_art",
     "Ada_kks",
     "Ada_pbi",
     "Ada_kip",
@@ -71,6 +72,7 @@ def dtks_row(**cells: str) -> list[str]:
         "Status_Kesejahteraan": "1",
         "namagadis_ibukandung": "SITI",
         "Ada_kks": "1",
+        "Sta_keberadaan_art": "1",
     }
     row = {**{h: "" for h in DTKS_HEADER}, **base, **cells}
     return [row[h] for h in DTKS_HEADER]
@@ -286,9 +288,17 @@ def test_bad_codes_are_rejected_with_the_files_own_column_names(villages, tmp_pa
             Hub_KRT="1",
             Jenis_cacat="77",
         ),
+        dtks_row(
+            IDARTBDT="737101000100103",
+            Nama="WA ODE",
+            JnsKel="2",
+            TglLahir="01-01-1950",
+            Hub_KRT="6",
+            Sta_keberadaan_art="3",
+        ),
     ]
     batch = registry_import(path=write_csv(tmp_path / "dtks.csv", rows), source="DTKS")
-    assert (batch.rows_accepted, batch.rows_rejected) == (3, 3)
+    assert (batch.rows_accepted, batch.rows_rejected) == (3, 4)
     with translation.override("en"):
         report = read_error_report(batch.error_report)
     cells = {
@@ -301,6 +311,10 @@ def test_bad_codes_are_rejected_with_the_files_own_column_names(villages, tmp_pa
         (7, "KDPROP+KDKAB+KDKEC+KDDESA"): "unknown village code",
         (7, "TglLahir"): "not a valid date (expected %d-%m-%Y|%d/%m/%Y|%Y/%m/%d)",
         (7, "Jenis_cacat"): ("unknown code (allowed: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12)"),
+        (8, "Sta_keberadaan_art"): (
+            "recorded as no longer living in the household (tidak tinggal di ruta/pindah): "
+            "not imported"
+        ),
     }
     assert Person.objects.count() == 3  # the good rows are kept
 
