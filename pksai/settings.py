@@ -35,7 +35,8 @@ PKSAI_FIELD_WIPE_DAYS, PKSAI_FIELD_PIN_ATTEMPTS  the field app wipes its offline
                this many days without a sync (14) and after this many wrong PINs (5)
 PKSAI_RETENTION_EVERY_HOURS  how often the scheduler queues the retention run (24; 0: by hand)
 PKSAI_WEBHOOK_*  outbound webhooks: timeout (10 s), first retry (30 s, doubling up to 6 h),
-               attempts before giving up (8), hosts allowed plain http (none) — decision 0035
+               attempts before giving up (8), hosts allowed plain http (none) — decision 0035;
+               PKSAI_WEBHOOK_LOG_DAYS: the delivery log is kept 90 days (0: for ever)
 PKSAI_MESSAGING_CHANNELS  JSON: the outbound channels (default: sms and whatsapp to the log file
                var/messages.log — PKSAI_MESSAGING_LOG —, e-mail through EMAIL_HOST when set);
                PKSAI_MESSAGING_MAX_ATTEMPTS (5), PKSAI_MESSAGING_BACKOFF_SECONDS (60),
@@ -590,6 +591,9 @@ PKSAI_WEBHOOK_BACKOFF_MAX_SECONDS = float(
 )
 PKSAI_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("PKSAI_WEBHOOK_MAX_ATTEMPTS", "8"))
 PKSAI_WEBHOOK_ALLOW_HTTP_HOSTS = env_list("PKSAI_WEBHOOK_ALLOW_HTTP_HOSTS", "")
+# Days the delivery log (delivered or given-up deliveries, their events) is kept; the daily
+# retention job deletes older ones (0: kept for ever).
+PKSAI_WEBHOOK_LOG_DAYS = int(os.environ.get("PKSAI_WEBHOOK_LOG_DAYS", "90"))
 
 # --- DHIS2 aggregate export (decision 0036) ----------------------------------------
 PKSAI_DHIS2_URL = os.environ.get("PKSAI_DHIS2_URL", "").rstrip("/")

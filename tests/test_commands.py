@@ -60,10 +60,14 @@ TESTED = {
     "load-areas": ["test_load_areas"],
     "load-boundaries": ["test_load_boundaries"],
     "demo": ["test_demo_on_an_empty_database"],
-    "import-registry": ["test_import_registry"],
+    "import-registry": ["test_import_registry", "test_import_registry_with_a_shipped_layout"],
     "synth-registry": ["test_synth_registry"],
     "score": ["test_score_and_rules"],
-    "score-file": ["test_score_file", "test_score_file_console_script_needs_no_database"],
+    "score-file": [
+        "test_score_file",
+        "test_score_file_console_script_needs_no_database",
+        "test_import_registry_with_a_shipped_layout",
+    ],
     "rules": ["test_score_and_rules"],
     "vulnerability-estimates": ["test_vulnerability_estimates"],
     "case-alerts": ["test_case_alerts"],
@@ -641,6 +645,45 @@ def test_score_file_console_script_needs_no_database(tmp_path):
     # the children (the rules' population) each get a risk level
     assert scores.filter(pl.col("risk_level").is_not_null()).height == CHILDREN
     assert str(out) in ran.stdout
+
+
+# An official DTKS extract: its own headers and codes (docs/registry-editions.md).
+DTKS_EXTRACT = (
+    "IDBDT,IDARTBDT,KDPROP,KDKAB,KDKEC,KDDESA,Nama,JnsKel,TglLahir,NIK,Hub_KRT,"
+    "Partisipasi_sekolah,Jenis_cacat,Ada_pkh\n"
+    "7371010001001,737101000100101,73,71,01,1001,Daeng Baso,1,12-03-1980,,1,2,00,1\n"
+    "7371010001001,737101000100102,73,71,01,1001,Nur Aisyah,2,05-07-2014,,3,0,00,1\n"
+    "7371010001001,737101000100103,73,71,01,1001,Ical,1,10-01-2019,,3,,,1\n"
+    "7371010001001,737101000100104,73,71,01,1001,Wa Ode,2,01-01-1990,,7,,,4\n"
+)
+
+
+@pytest.mark.django_db
+def test_import_registry_with_a_shipped_layout(pksai, pilot_areas, tmp_path):
+    from pksai.registry.models import Person
+
+    extract = write(tmp_path / "dtks.csv", DTKS_EXTRACT)
+    ran = pksai("import-registry", extract, "--source", "DTKS-2026-03", "--layout", "dtks-2020")
+    assert "rejected 0" in ran.out and "dtks-2020" in ran.out
+    child = Person.objects.get(name="Nur Aisyah")
+    assert (child.sex, child.relationship, child.school_participation, child.village_id) == (
+        "F",
+        "child",
+        "never",
+        "73.71.01.1001",
+    )
+    assert Person.objects.get(name="Wa Ode").other_programs == ""  # Ada_pkh 4: Tidak
+    # recognised without --layout; an unknown layout is refused
+    assert "dtks-2020" in pksai("import-registry", extract, "--source", "DTKS-2026-03").out
+    assert Person.objects.count() == 4
+    bad = pksai("import-registry", extract, "--source", "DTKS", "--layout", "dtks-1999", code=1)
+    assert "dtks-1999" in bad.err
+    # score-file reads the same extract with the same translation
+    out = tmp_path / "scores.parquet"
+    pksai("score-file", extract, "--out", out)
+    scores = pl.read_parquet(out).sort("person_id")
+    assert scores["person_id"].to_list()[1] == "737101000100102"
+    assert [level is None for level in scores["risk_level"]] == [True, False, False, True]
 
 
 def test_score_file(pksai, tmp_path):

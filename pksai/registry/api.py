@@ -168,7 +168,9 @@ class ImportBatchOut(Schema):
     description=(
         "Multipart form: `file` (.csv, .xlsx or .parquet), `source` (e.g. DTKS), `edition` "
         "(YYYY-MM or YYYY-MM-DD; `source` DTKS-2026-09 without an edition means the same) and "
-        "optionally `mapping` (YAML). Answers 202 with the queued batch; poll "
+        "optionally `mapping` (YAML) or `layout` (a shipped national-registry layout: "
+        "`dtks-2020`, `regsosek-2022`; `none` for the exchange format; default `auto`, "
+        "recognised from the header row). Answers 202 with the queued batch; poll "
         "`GET /registry/imports/{id}/` until `status` is `done` or `failed`, then `scoring` "
         "until `done`."
     ),
@@ -179,10 +181,16 @@ def create_import(
     file: File[UploadedFile],
     edition: Form[str] = "",
     mapping: File[UploadedFile | None] = None,
+    layout: Form[str] = "auto",
 ):
     require_perm(request.auth, selectors.ADD_IMPORT)
     batch = services.registry_import_enqueue(
-        upload=file, source=source, edition=edition, mapping_upload=mapping, by=request.auth
+        upload=file,
+        source=source,
+        edition=edition,
+        mapping_upload=mapping,
+        layout=layout,
+        by=request.auth,
     )
     batch.refresh_from_db()  # the immediate backend may already have run it
     return Status(202, batch)

@@ -25,9 +25,11 @@ from pksai.registry.importer import (
     ROW,
     Mapping,
     apply_mapping,
+    derive_columns,
     duckdb_config,
     header_renames,
     quality_flags,
+    shown_columns,
     sql_text,
     stage_extract,
     validate,
@@ -55,6 +57,7 @@ class CheckedExtract:
     warnings: list[dict[str, Any]] = field(default_factory=list)
     has_errors: bool = False
     shared_niks: pl.Series = field(default_factory=lambda: pl.Series("nik", [], pl.String))
+    mapping: Mapping | None = None  # the mapping read with (a detected layout's, if any)
 
     def _good_path(self, k: int) -> Path:
         return self.workdir / f"good-{k:06d}.parquet"
@@ -126,16 +129,33 @@ def check_extract(
     today: date,
     rows_per_chunk: int = CHUNK_ROWS,
     progress: Callable[[int, int], None] | None = None,
+    detect_layout: bool = False,
 ) -> CheckedExtract:
     """Stage, split and validate the extract at ``path`` part by part (``progress(k, n)``
-    after each part). Raises ExtractError when the file cannot be used at all."""
+    after each part). With ``detect_layout`` (no mapping given) a shipped layout whose headers
+    the file has is used (pksai.registry.layouts). Raises ExtractError when the file cannot be
+    used at all."""
     staged = stage_extract(path, workdir / "extract.parquet", encoding=mapping.encoding)
     schema = pl.read_parquet_schema(staged)
+    headers = [c for c in schema if not c.startswith("__")]
+    if detect_layout and mapping.is_empty:
+        from pksai.registry import layouts
+
+        found = layouts.detect(headers)
+        if found is not None:
+            mapping = found.mapping
+            if mapping.encoding != "utf-8":  # read again in the layout's encoding
+                staged.unlink()
+                staged = stage_extract(path, staged, encoding=mapping.encoding)
+                schema = pl.read_parquet_schema(staged)
+                headers = [c for c in schema if not c.startswith("__")]
     # The header checks (a required column absent, two headers for one column) first.
-    apply_mapping(pl.DataFrame(schema=schema), mapping)
-    renames = header_renames([c for c in schema if not c.startswith("__")], mapping)
+    derived = derive_columns(pl.DataFrame(schema=schema), mapping)
+    apply_mapping(derived, mapping)
+    renames = header_renames(headers, mapping)
     household = {t: h for h, t in renames.items()}["household_id"]
-    checked = CheckedExtract(workdir=workdir)
+    shown = shown_columns(derived.columns, mapping)
+    checked = CheckedExtract(workdir=workdir, mapping=mapping)
     parts = _household_parts(staged, household, rows_per_chunk)
     checked.chunks = int(parts[CHUNK].max()) + 1 if parts.height else 0
     coverage: set[str] = set()
@@ -148,11 +168,18 @@ def check_extract(
             today=today,
             date_format=mapping.date_format,
             flags=False,
+            code_lists=mapping.code_lists,
         )
         del frame
         errors = result.errors
+        if shown:  # the file's own headers in the report
+            errors = errors.with_columns(pl.col("column").replace(shown))
         if k == 0:
             checked.warnings = [w for w in result.warnings if w["code"] != "household_conflicts"]
+            if mapping.layout:
+                checked.warnings.insert(
+                    0, {"code": "layout_used", "params": {"layout": mapping.layout}}
+                )
         else:  # the header's report (row 1) is the first part's
             errors = errors.filter(pl.col("row") != 1)
         conflicts = errors.filter(pl.col("code") == "household_conflict")

@@ -53,6 +53,7 @@ LINE_TEXT = "__line_text"
 NUMBER = "__number__"
 UNKNOWN = "__unknown__"
 MISSING = "__missing__"
+NOT_RESIDENT = "__not_resident__"
 CONFLICT = "__conflict"
 ISO = "%Y-%m-%d"
 ERROR_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
@@ -103,20 +104,66 @@ def header_key(name: str) -> str:
     return re.sub(r"[\s_\-.]+", "_", name.replace("\ufeff", "").strip().casefold()).strip("_")
 
 
+LAYOUT_KEYS = {"name", "title", "source", "detect", "references", "notes", "ignore"}
+"""Keys a shipped layout (pksai/registry/data/layouts) adds to a mapping: for people and for
+detection, not for reading (docs/registry-editions.md)."""
+
+
+def code_key(code: str) -> str:
+    """How an office's codes are compared: case and surrounding spaces do not matter, nor the
+    leading zeros of a numeric code (``01``, ``1`` and an Excel number cell's ``1`` are one)."""
+    text = str(code).strip().casefold()
+    return (text.lstrip("0") or "0") if text.isdigit() else text
+
+
+def _code_key_expr(expr: pl.Expr) -> pl.Expr:
+    """``code_key`` on a text column."""
+    text = expr.str.strip_chars().str.to_lowercase().str.replace(r"\.0+$", "")
+    digits = text.str.contains(r"^\d+$")
+    stripped = text.str.strip_chars_start("0")
+    return (
+        pl.when(digits & (stripped == ""))
+        .then(pl.lit("0"))
+        .when(digits)
+        .then(stripped)
+        .otherwise(text)
+    )
+
+
 @dataclass(frozen=True)
 class Mapping:
     """An office's own headers and codes → ours. YAML:
 
     columns: {NIK: nik, JNS_KEL: sex, IDBDT: household_id}
     values: {sex: {"1": M, "2": F}}
-    date_format: "%d-%m-%Y"
+    date_format: "%d-%m-%Y"          # alternatives separated by |
     encoding: latin-1
+    compose: {village_code: [[KDPROP, 2], [KDKAB, 2], [KDKEC, 2], [KDDESA, 4]]}
+    flags: {other_programs: {Ada_pkh: pkh, Ada_BPNT: bpnt}}
+    flag_true: ["1", "ya"]
+
+    ``compose`` builds one of our columns from several of the file's (each zero-padded to its
+    digits, then joined); ``flags`` builds a code list from yes/no columns (a column whose cell
+    is one of ``flag_true`` adds its code). A shipped layout is a mapping with a ``name``.
     """
 
     columns: dict[str, str]
     values: dict[str, dict[str, str]]
     date_format: str = ISO
     encoding: str = "utf-8"
+    compose: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
+    flags: dict[str, dict[str, str]] = field(default_factory=dict)
+    flag_true: tuple[str, ...] = TRUE_WORDS
+    layout: str = ""  # the shipped layout's name ("" for an office's own mapping)
+    code_lists: dict[str, str] = field(default_factory=dict)  # column → its codes, as written
+    ignore: frozenset[str] = frozenset()  # the file's columns known and not used (not reported)
+    # Washington Group difficulty items → disability_type and disability_severity.
+    difficulty: dict[str, str] = field(default_factory=dict)  # header key → our type
+    difficulty_levels: dict[str, str] = field(default_factory=dict)  # code → our severity
+    # header key → {code: meaning}: rows with these codes are people no longer in the
+    # household (died, moved): rejected ``not_resident``, not imported.
+    not_resident: dict[str, dict[str, str]] = field(default_factory=dict)
+    written: dict[str, str] = field(default_factory=dict)  # header key → as the mapping writes it
 
     @classmethod
     def load(cls, path: str | Path | None) -> Mapping:
@@ -124,9 +171,24 @@ class Mapping:
             return cls(columns={}, values={})
         name = str(path)
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        return cls.from_dict(data, name=name)
+
+    @classmethod
+    def from_dict(cls, data: Any, *, name: str) -> Mapping:
         if not isinstance(data, dict):
             raise ExtractError(code="mapping_not_dict", params={"name": name})
-        unknown = set(data) - {"columns", "values", "date_format", "encoding"}
+        known = {
+            "columns",
+            "values",
+            "date_format",
+            "encoding",
+            "compose",
+            "flags",
+            "flag_true",
+            "difficulty",
+            "not_resident",
+        }
+        unknown = set(data) - known - LAYOUT_KEYS
         if unknown:
             raise ExtractError(
                 code="mapping_unknown_keys", params={"name": name, "keys": sorted(unknown)}
@@ -135,11 +197,39 @@ class Mapping:
         columns = {
             header_key(str(k)): header_key(str(v)) for k, v in (data.get("columns") or {}).items()
         }
+        raw_values = data.get("values") or {}
         values = {
-            header_key(str(col)): {str(k).strip().casefold(): str(v) for k, v in codes.items()}
-            for col, codes in (data.get("values") or {}).items()
+            header_key(str(col)): {code_key(k): str(v) for k, v in codes.items()}
+            for col, codes in raw_values.items()
         }
-        bad = sorted(set(columns.values()) - ours) + sorted(set(values) - ours)
+        code_lists = {
+            header_key(str(col)): ", ".join(str(k).strip() for k in codes)
+            for col, codes in raw_values.items()
+        }
+        try:
+            compose = {
+                header_key(str(col)): tuple((header_key(str(h)), int(w)) for h, w in parts)
+                for col, parts in (data.get("compose") or {}).items()
+            }
+            flags = {
+                header_key(str(col)): {header_key(str(h)): str(code) for h, code in cols.items()}
+                for col, cols in (data.get("flags") or {}).items()
+            }
+            difficulty_spec = data.get("difficulty") or {}
+            difficulty = {
+                header_key(str(h)): str(t)
+                for h, t in (difficulty_spec.get("columns") or {}).items()
+            }
+            difficulty_levels = {
+                code_key(k): str(v) for k, v in (difficulty_spec.get("levels") or {}).items()
+            }
+            not_resident = {
+                header_key(str(h)): {code_key(k): str(v) for k, v in codes.items()}
+                for h, codes in (data.get("not_resident") or {}).items()
+            }
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise ExtractError(code="mapping_not_dict", params={"name": name}) from exc
+        bad = sorted((set(columns.values()) | set(values) | set(compose) | set(flags)) - ours)
         if bad:
             raise ExtractError(
                 code="mapping_unknown_columns", params={"name": name, "columns": bad}
@@ -147,14 +237,78 @@ class Mapping:
         encoding = str(data.get("encoding") or "utf-8").strip().lower()
         if encoding not in ENCODINGS:
             raise ExtractError(code="file_encoding", params={"encoding": encoding})
-        return cls(columns, values, str(data.get("date_format") or ISO), ENCODINGS[encoding])
+        flag_true = tuple(code_key(v) for v in (data.get("flag_true") or TRUE_WORDS))
+        return cls(
+            columns,
+            values,
+            str(data.get("date_format") or ISO),
+            ENCODINGS[encoding],
+            compose=compose,
+            flags=flags,
+            flag_true=flag_true,
+            layout=str(data.get("name") or ""),
+            code_lists=code_lists,
+            ignore=frozenset(header_key(str(h)) for h in data.get("ignore") or ()),
+            difficulty=difficulty,
+            difficulty_levels=difficulty_levels,
+            not_resident=not_resident,
+            written={
+                header_key(str(h)): str(h)
+                for h in [
+                    *(data.get("columns") or {}),
+                    *[h for parts in (data.get("compose") or {}).values() for h, _w in parts],
+                ]
+            },
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        return not (
+            self.columns
+            or self.values
+            or self.compose
+            or self.flags
+            or self.difficulty
+            or self.not_resident
+        )
+
+    def derived_target(self, key: str) -> str | None:
+        """Our column a built column is (its header key: the file's columns it is built from
+        joined by ``+``; the severity of difficulty items ends ``:severity``), else None."""
+        base, _sep, suffix = key.partition(":")
+        if "+" not in base:  # a column of the file itself, not a built one
+            return None
+        parts = base.rstrip("+").split("+")
+        if suffix == "severity":
+            return "disability_severity" if set(parts) <= set(self.difficulty) else None
+        for col, composed in self.compose.items():
+            if parts == [k for k, _w in composed]:
+                return col
+        for col, cols in self.flags.items():
+            if set(parts) <= set(cols):
+                return col
+        if self.difficulty and set(parts) <= set(self.difficulty):
+            return "disability_type"
+        return None
+
+    def consumed_keys(self) -> set[str]:
+        """The file's columns that only feed a built column (not unknown, not ours)."""
+        keys = {k for parts in self.compose.values() for k, _w in parts}
+        keys |= {k for cols in self.flags.values() for k in cols}
+        return keys | set(self.difficulty) | set(self.not_resident) | self.ignore
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "layout": self.layout,
             "columns": self.columns,
             "values": self.values,
             "date_format": self.date_format,
             "encoding": self.encoding,
+            "compose": {c: [list(p) for p in parts] for c, parts in self.compose.items()},
+            "flags": self.flags,
+            "difficulty": self.difficulty,
+            "difficulty_levels": self.difficulty_levels,
+            "not_resident": self.not_resident,
         }
 
 
@@ -504,13 +658,18 @@ def line_problems(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def header_renames(headers: Iterable[str], mapping: Mapping) -> dict[str, str]:
-    """File header → our column name (mapping first, then our own names), compared with
-    ``header_key``. Two headers meaning the same column are a whole-file error."""
+    """File header → our column name (mapping first, then columns the mapping builds, then our
+    own names), compared with ``header_key``. Two headers meaning the same column are a
+    whole-file error."""
     ours = {c.name for c in COLUMNS}
     renames: dict[str, str] = {}
     for header in headers:
         key = header_key(header)
-        target = mapping.columns.get(key) or (key if key in ours else None)
+        target = (
+            mapping.columns.get(key)
+            or mapping.derived_target(key)
+            or (key if key in ours else None)
+        )
         if target:
             renames[header] = target
     targets = list(renames.values())
@@ -519,6 +678,133 @@ def header_renames(headers: Iterable[str], mapping: Mapping) -> dict[str, str]:
         both = [h for h, t in renames.items() if t in clashes]
         raise ExtractError(code="duplicate_headers", params={"columns": ", ".join(both)})
     return renames
+
+
+def shown_columns(headers: Iterable[str], mapping: Mapping) -> dict[str, str]:
+    """Our column → the file's own header(s) for it, where the file names it otherwise
+    (``sex`` → ``JnsKel``; a built column → ``KDPROP+KDKAB+KDKEC+KDDESA``): the error report
+    speaks of the columns the officer sees in the file."""
+    return {
+        ours: header.rstrip("+")
+        for header, ours in header_renames(list(headers), mapping).items()
+        if header_key(header) != ours
+    }
+
+
+def _built_name(headers: list[str]) -> str:
+    """A built column's name: its file columns joined by ``+`` (one column: a trailing ``+``,
+    so it never takes the file column's own name)."""
+    return "+".join(headers) if len(headers) > 1 else f"{headers[0]}+"
+
+
+def derive_columns[F: (pl.DataFrame, pl.LazyFrame)](frame: F, mapping: Mapping) -> F:
+    """The columns a mapping builds from several of the file's (``compose``, ``flags``,
+    ``difficulty``), added under the name of their parts joined by ``+``
+    (``KDPROP+KDKAB+KDKEC+KDDESA``), and the hidden ``not_resident`` markers. A built column
+    whose parts the file lacks is not added (a required one is then reported missing).
+    Vectorised: one expression per built column."""
+    if not (mapping.compose or mapping.flags or mapping.difficulty or mapping.not_resident):
+        return frame
+    by_key = {header_key(h): h for h in frame.collect_schema().names() if not h.startswith("__")}
+    exprs = []
+    for _col, parts in mapping.compose.items():
+        if not all(k in by_key for k, _w in parts):
+            continue
+        cells = [
+            pl.col(by_key[k]).cast(pl.String).str.strip_chars().str.replace(r"\.0+$", "")
+            for k, _w in parts
+        ]
+        padded = [
+            pl.when(c == "").then(None).otherwise(c.str.zfill(w))
+            for c, (_k, w) in zip(cells, parts, strict=True)
+        ]
+        # A last part that already holds the whole code (a 10-digit KDDESA) is taken as is.
+        whole = sum(w for _k, w in parts)
+        last = cells[-1].str.replace_all(".", "", literal=True)
+        exprs.append(
+            pl.when(last.str.len_chars() == whole)
+            .then(last)
+            .otherwise(pl.concat_str(padded))
+            .alias(_built_name([by_key[k] for k, _w in parts]))
+        )
+    true = list(mapping.flag_true)
+    for _col, cols in mapping.flags.items():
+        present = [(by_key[k], code) for k, code in cols.items() if k in by_key]
+        if not present:
+            continue
+        listed = pl.concat_str(
+            [
+                pl.when(_code_key_expr(pl.col(h).cast(pl.String)).is_in(true)).then(pl.lit(code))
+                for h, code in present
+            ],
+            separator=";",
+            ignore_nulls=True,
+        )
+        # Every flag empty: unknown; some answered and none yes: an empty list (nothing).
+        answered = pl.any_horizontal(
+            [pl.col(h).cast(pl.String).str.strip_chars().ne("") for h, _c in present]
+        )
+        exprs.append(
+            pl.when(answered.fill_null(False))
+            .then(pl.when(listed == "").then(None).otherwise(listed))
+            .alias(_built_name([h for h, _c in present]))
+        )
+    if mapping.difficulty:
+        exprs.extend(_difficulty_exprs(by_key, mapping))
+    for key, codes in mapping.not_resident.items():
+        if key in by_key:
+            meaning = _code_key_expr(pl.col(by_key[key]).cast(pl.String)).replace_strict(
+                list(codes), list(codes.values()), default=None, return_dtype=pl.String
+            )
+            exprs.append(meaning.alias(NOT_RESIDENT + by_key[key]))
+    return frame.with_columns(exprs) if exprs else frame
+
+
+def _difficulty_exprs(by_key: dict[str, str], mapping: Mapping) -> list[pl.Expr]:
+    """Washington Group items (one column per function, coded by how hard it is) → our
+    disability type (the function with a difficulty; ``multiple`` when several types) and
+    severity (the worst). Every item answered "no difficulty": ``none``; none answered:
+    unknown."""
+    present = [(by_key[k], t) for k, t in mapping.difficulty.items() if k in by_key]
+    if not present:
+        return []
+    order = ["none", "mild", "moderate", "severe"]
+    levels = mapping.difficulty_levels
+    ranks = [
+        _code_key_expr(pl.col(h).cast(pl.String)).replace_strict(
+            list(levels),
+            [order.index(v) for v in levels.values()],
+            default=None,
+            return_dtype=pl.Int8,
+        )
+        for h, _t in present
+    ]
+    worst = pl.max_horizontal(ranks)
+    types = (
+        pl.concat_list(
+            [pl.when(r > 0).then(pl.lit(t)) for r, (_h, t) in zip(ranks, present, strict=True)]
+        )
+        .list.drop_nulls()
+        .list.unique()
+    )
+    name = _built_name([h for h, _t in present])
+    kind = (
+        pl.when(worst.is_null())
+        .then(None)
+        .when(worst == 0)
+        .then(pl.lit("none"))
+        .when(types.list.len() > 1)
+        .then(pl.lit("multiple"))
+        .otherwise(types.list.first())
+    )
+    severity = (
+        pl.when(worst.is_null())
+        .then(None)
+        .otherwise(
+            worst.replace_strict(list(range(4)), order, default=None, return_dtype=pl.String)
+        )
+    )
+    return [kind.alias(name), severity.alias(name + ":severity")]
 
 
 def clean_text(name: str) -> pl.Expr:
@@ -530,20 +816,28 @@ def clean_text(name: str) -> pl.Expr:
 def apply_mapping(frame: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
     """Our columns (all of them, absent ones empty) as cleaned text, office codes replaced by
     ours; unknown headers and absent optional columns are marked for the report."""
+    frame = derive_columns(frame, mapping)
     hidden = [c for c in frame.columns if c.startswith("__")]
     headers = [c for c in frame.columns if not c.startswith("__")]
     renames = header_renames(headers, mapping)
+    not_resident = [c for c in hidden if c.startswith(NOT_RESIDENT)]
     missing_required = [c for c in REQUIRED if c not in renames.values()]
     if missing_required:
-        raise ExtractError(code="missing_required", params={"columns": ", ".join(missing_required)})
+        raise ExtractError(
+            code="missing_required",
+            params={"columns": ", ".join(expected_header(c, mapping) for c in missing_required)},
+        )
     ours = [c.name for c in COLUMNS]
     present = set(renames.values())
     by_target = {t: h for h, t in renames.items()}
-    unknown = [h for h in headers if h not in renames]
+    consumed = mapping.consumed_keys()
+    unknown = [h for h in headers if h not in renames and header_key(h) not in consumed]
     out = frame.select(
         ROW,
         *[c for c in (LINE_ERROR, LINE_PARAMS, LINE_TEXT) if c in hidden],
         *[pl.col(NUMBER + h).alias(NUMBER + renames[h]) for h in renames if NUMBER + h in hidden],
+        *not_resident,
+        *[pl.col(c.removeprefix(NOT_RESIDENT)).alias(c + "__value") for c in not_resident],
         *[
             clean_text(by_target[c]).alias(c) if c in present else pl.lit(None, pl.String).alias(c)
             for c in ours
@@ -554,6 +848,17 @@ def apply_mapping(frame: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
     if mapping.values:
         out = out.with_columns(_mapped_codes(col, codes) for col, codes in mapping.values.items())
     return out
+
+
+def expected_header(column: str, mapping: Mapping) -> str:
+    """The header a mapping expects for our ``column`` (ours when it names none)."""
+    shown = mapping.written
+    named = [shown.get(h, h) for h, t in mapping.columns.items() if t == column]
+    if named:
+        return " / ".join(named)
+    if column in mapping.compose:
+        return "+".join(shown.get(k, k) for k, _w in mapping.compose[column])
+    return column
 
 
 def typed_expr(column: Column, date_format: str = ISO) -> pl.Expr:
@@ -579,9 +884,10 @@ def typed_expr(column: Column, date_format: str = ISO) -> pl.Expr:
                 .then(raw.str.slice(0, 10).str.to_date(ISO, strict=False))
                 .otherwise(None)
             )
-            if date_format == ISO:
+            formats = [f for f in date_format.split("|") if f and f != ISO]
+            if not formats:
                 return iso
-            return pl.coalesce(raw.str.to_date(date_format, strict=False), iso)
+            return pl.coalesce(*[raw.str.to_date(f, strict=False) for f in formats], iso)
         case "village":
             digits = raw.str.replace_all(".", "", literal=True)
             return pl.concat_str(
@@ -608,6 +914,7 @@ def normalised[F: (pl.DataFrame, pl.LazyFrame)](frame: F, mapping: Mapping | Non
     mapping's codes, codes in our letter case, yes/no words, whole numbers and dates
     (``typed_expr``). Other columns pass through."""
     mapping = mapping or Mapping({}, {})
+    frame = derive_columns(frame, mapping)
     names = frame.collect_schema().names()
     frame = frame.rename(header_renames([n for n in names if not n.startswith("__")], mapping))
     schema = frame.collect_schema()
@@ -623,14 +930,13 @@ def normalised[F: (pl.DataFrame, pl.LazyFrame)](frame: F, mapping: Mapping | Non
 
 
 def _mapped_codes(column: str, codes: dict[str, str]) -> pl.Expr:
-    """An office's codes → ours (compared ignoring case and surrounding spaces)."""
-    return (
-        pl.col(column)
-        .str.strip_chars()
-        .str.to_lowercase()
-        .replace_strict(list(codes), list(codes.values()), default=pl.col(column))
-        .alias(column)
+    """An office's codes → ours (compared with ``code_key``: case, surrounding spaces and a
+    numeric code's leading zeros do not matter). A code the mapping does not list stays as it
+    is, to be rejected with the mapping's list."""
+    mapped = _code_key_expr(pl.col(column)).replace_strict(
+        list(codes), list(codes.values()), default=pl.col(column)
     )
+    return pl.when(mapped == "").then(None).otherwise(mapped).alias(column)  # "": unknown
 
 
 # --- validating -------------------------------------------------------------------------------
@@ -651,6 +957,7 @@ def _checks(
     villages: pl.Series,
     numbers: set[str],
     date_format: str,
+    code_lists: dict[str, str] | None = None,
 ) -> list[tuple[pl.Expr, str, dict[str, pl.Expr]]]:
     """(failed, reason code, params) in the order they are tried; the first failing one is
     the cell's reason."""
@@ -668,7 +975,9 @@ def _checks(
                 {"length": length, "max": pl.lit(column.max_length)},
             )
         )
-    allowed = {"allowed": pl.lit(", ".join(column.codes))}
+    # A column a mapping translates is reported with the mapping's codes (the file's own).
+    listed = (code_lists or {}).get(column.name) or ", ".join(column.codes)
+    allowed = {"allowed": pl.lit(listed)}
     match column.kind:
         case "bool":
             checks.append((present & typed.is_null(), "not_bool", {}))
@@ -795,6 +1104,7 @@ def validate(
     today: date,
     date_format: str = ISO,
     flags: bool = True,
+    code_lists: dict[str, str] | None = None,
 ) -> Validated:
     """Check every cell and row. With ``flags`` the good rows carry their data-quality flags
     (``dq_flags``, NIKs shared within ``frame``); without, a ``__conflict`` column instead, for
@@ -818,6 +1128,7 @@ def validate(
                 villages=villages,
                 numbers=numbers,
                 date_format=date_format,
+                code_lists=code_lists,
             ),
             c.name,
         )
@@ -840,7 +1151,7 @@ def validate(
         )
         .cast(REPORT_SCHEMA)
     )
-    rejected = pl.concat([lines, *cells, duplicates], how="vertical")
+    rejected = pl.concat([lines, *cells, duplicates, _not_resident(frame)], how="vertical")
     accepted = typed.join(rejected.select(pl.col("row").alias(ROW)).unique(), on=ROW, how="anti")
     conflicts = _household_conflicts(accepted)
     header = _header_report(unknown, missing)
@@ -862,6 +1173,26 @@ def validate(
         unknown_columns=unknown,
         missing_columns=missing,
     )
+
+
+def _not_resident(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows a layout marks as people no longer in the household (died, moved): rejected
+    ``not_resident`` on the file's status column, with what its code means."""
+    parts = [
+        frame.filter(pl.col(c).is_not_null()).select(
+            pl.col(ROW).alias("row"),
+            pl.lit(c.removeprefix(NOT_RESIDENT)).alias("column"),
+            pl.col(c + "__value").cast(pl.String).alias("value"),
+            pl.lit(REJECTED).alias("kind"),
+            pl.lit("not_resident").alias("code"),
+            params_json(meaning=pl.col(c)).alias("params"),
+        )
+        for c in frame.columns
+        if c.startswith(NOT_RESIDENT) and not c.endswith("__value")
+    ]
+    if not parts:
+        return pl.DataFrame(schema=REPORT_SCHEMA)
+    return pl.concat([p.cast(REPORT_SCHEMA) for p in parts])
 
 
 def _header_report(unknown: list[str], missing: list[str]) -> pl.DataFrame:

@@ -82,6 +82,10 @@ REASONS: dict[str, Any] = {
         "(flagged household_conflict; the first row's values are kept)"
     ),
     "bad_lines": _("%(name)s: lines %(lines)s cannot be read (%(reason)s)"),
+    "layout_used": _(
+        "read as the national registry layout %(layout)s: its columns and codes were "
+        "translated (docs/registry-editions.md)"
+    ),
     # --- whole file (ExtractError) ---
     "file_unreadable": _("%(name)s: cannot be read (%(detail)s)"),
     "file_type": _("%(name)s: unsupported file type (use .csv, .xlsx or .parquet)"),
@@ -92,6 +96,9 @@ REASONS: dict[str, Any] = {
     "mapping_not_dict": _("%(name)s: a mapping file is a YAML dictionary"),
     "mapping_unknown_keys": _("%(name)s: unknown keys %(keys)s"),
     "mapping_unknown_columns": _("%(name)s: maps onto unknown columns %(columns)s"),
+    "layout_unknown": _("unknown registry layout %(name)s (choose one of: %(allowed)s)"),
+    "layout_and_mapping": _("choose either the layout %(layout)s or a mapping file, not both"),
+    "not_resident": _("recorded as no longer living in the household (%(meaning)s): not imported"),
 }
 KIND_LABELS = {REJECTED: _("rejected"), FLAGGED: _("flagged")}
 

@@ -38,6 +38,7 @@ from pksai.core import files
 from pksai.core.bulk import bulk_insert, bulk_update, bulk_upsert, query_frame, reserve_ids
 from pksai.core.crypto import nik_hash_column, nik_hashes
 from pksai.core.fields import seal_frame
+from pksai.registry import layouts
 from pksai.registry.chunks import CHUNK_ROWS, CheckedExtract, check_extract
 from pksai.registry.codes import PERSON_COLUMNS
 from pksai.registry.identities import (
@@ -331,6 +332,7 @@ def _registry_import(
     source: str,
     edition: str = "",
     mapping_path: str | Path | None = None,
+    layout: str | None = None,
     by=None,
     batch: ImportBatch | None = None,
     progress: Progress | None = None,
@@ -348,6 +350,10 @@ def _registry_import(
     written; retiring the absent and linking follow the last part, in one transaction. An
     import that stops half-way says how far it got (``stopped_message``); importing the same
     file again writes nothing for the parts already written and finishes it.
+
+    ``layout`` names a shipped extract layout (pksai.registry.layouts: ``dtks-2020``, …),
+    ``none`` for our own format, or ``auto``/empty: without a mapping file, a layout whose
+    headers the file has is used.
 
     Raises ExtractError (and marks the batch failed) only when the file cannot be used at all.
     """
@@ -383,7 +389,7 @@ def _registry_import(
 
     with tempfile.TemporaryDirectory(prefix="pksai-import-") as tmp:
         try:
-            mapping = Mapping.load(mapping_path)
+            mapping = layouts.mapping_for(mapping_path, layout)
             batch.mapping = mapping.as_dict()
             step(5, gettext("Reading the file"))
             villages = pl.Series(
@@ -397,11 +403,14 @@ def _registry_import(
                 villages=villages,
                 today=timezone.localdate(),
                 rows_per_chunk=rows_per_chunk,
+                detect_layout=layouts.detects(mapping_path, layout),
                 progress=lambda k, n: step(
                     5 + 45 * k // n,
                     gettext("Checking part %(k)s of %(n)s") % {"k": k, "n": n},
                 ),
             )
+            mapping = checked.mapping or mapping
+            batch.mapping = mapping.as_dict()
             if checked.rows_read == 0:
                 raise ExtractError(gettext("%(file)s: the file has no rows.") % {"file": path.name})
             _refuse_older_edition(source, edition, checked.coverage)
@@ -915,10 +924,11 @@ def _check_mapping(stored: str, name: str) -> None:
 
 
 def registry_import_enqueue(
-    *, upload, source: str, edition: str = "", mapping_upload=None, by
+    *, upload, source: str, edition: str = "", mapping_upload=None, layout: str = "", by
 ) -> ImportBatch:
     """Store the uploaded extract (and mapping), create a queued batch and hand it to the
-    background worker once the transaction commits. Bad input is a ValidationError."""
+    background worker once the transaction commits. ``layout``: a shipped extract layout's
+    name, ``none``, or empty/``auto`` (detected). Bad input is a ValidationError."""
     from pksai.registry.tasks import run_registry_import
 
     source, edition = split_source(source, edition)
@@ -932,6 +942,26 @@ def registry_import_enqueue(
                     _("The source name is at most %(n)d characters."),
                     code="max_length",
                     params={"n": max_length},
+                )
+            }
+        )
+    layout = (layout or layouts.AUTO).strip()
+    if layout not in (layouts.AUTO, layouts.NONE, *layouts.layouts()):
+        raise ValidationError(
+            {
+                "layout": ValidationError(
+                    _("Unknown registry layout “%(name)s”."),
+                    code="layout",
+                    params={"name": layout},
+                )
+            }
+        )
+    if mapping_upload is not None and layout not in (layouts.AUTO, layouts.NONE):
+        raise ValidationError(
+            {
+                "layout": ValidationError(
+                    _("Choose either a layout or a mapping file, not both."),
+                    code="layout_and_mapping",
                 )
             }
         )
@@ -971,6 +1001,7 @@ def registry_import_enqueue(
                 str(path),
                 str(mapping_path) if mapping_path else None,
                 translation.get_language(),
+                layout,
             )
         )
     return batch

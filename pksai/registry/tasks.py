@@ -28,7 +28,11 @@ def _local(name: str):
 
 @task()
 def run_registry_import(
-    batch_id: int, path: str, mapping_path: str | None, language: str | None = None
+    batch_id: int,
+    path: str,
+    mapping_path: str | None,
+    language: str | None = None,
+    layout: str | None = None,
 ) -> dict[str, object]:
     """Import a stored upload into its queued batch, in the language of whoever uploaded it
     (progress and failure messages). An unreadable file leaves the batch failed with the
@@ -47,6 +51,7 @@ def run_registry_import(
                 source=batch.source,
                 edition=batch.edition,
                 mapping_path=mapping_local,
+                layout=layout,
                 by=batch.created_by,
                 batch=batch,
             )

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from pksai.accounts.scoping import require_perm
 from pksai.audit.personal_exports import PersonalExport, export_purpose
-from pksai.registry import selectors, services
+from pksai.registry import layouts, selectors, services
 from pksai.registry.models import ImportBatch
 from pksai.registry.reasons import render_reason, report_csv
 
@@ -41,6 +41,20 @@ class ImportUploadForm(forms.Form):
             "missing from a newer edition are kept, marked as no longer in the registry."
         ),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "placeholder": "2026-09"}),
+    )
+    layout = forms.ChoiceField(
+        label=_("Layout"),
+        required=False,
+        initial="auto",
+        choices=lambda: [
+            ("auto", _("Recognise from the header row")),
+            ("none", _("PKSAI exchange format")),
+            *[(name, f"{name} — {title}") for name, title in layouts.choices()],
+        ],
+        help_text=_(
+            "Official national registry extracts (DTKS, Regsosek/DTSEN) are recognised by "
+            "their column names: no mapping needed."
+        ),
     )
     mapping = forms.FileField(
         label=_("Mapping (YAML, optional)"),
@@ -93,6 +107,7 @@ def import_list(request):
                     source=form.cleaned_data["source"],
                     edition=form.cleaned_data["edition"],
                     mapping_upload=form.cleaned_data["mapping"],
+                    layout=form.cleaned_data["layout"],
                     by=request.user,
                 )
             except ValidationError as exc:

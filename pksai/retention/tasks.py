@@ -10,5 +10,10 @@ from pksai.retention.services import retention_run
 
 @task()
 def run_retention(trigger: str) -> dict[str, object]:
+    """The daily housekeeping: the retention run, then the webhook delivery log's pruning
+    (PKSAI_WEBHOOK_LOG_DAYS; no personal data, so deleted outright, not anonymised)."""
+    from pksai.webhooks.services import webhook_log_prune
+
     run = retention_run(trigger=trigger)
-    return {"run": run.pk, "anonymised": run.counts, "held": run.held}
+    pruned = webhook_log_prune()
+    return {"run": run.pk, "anonymised": run.counts, "held": run.held, "webhook_log": pruned}

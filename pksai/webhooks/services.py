@@ -301,6 +301,51 @@ def webhooks_schedule(*, now: datetime | None = None) -> bool:
     return True
 
 
+# --- the delivery log's retention ------------------------------------------------------------
+
+PRUNE_CHUNK = 5000  # rows deleted per statement (and transaction)
+
+
+def webhook_log_prune(
+    *, now: datetime | None = None, days: int | None = None, chunk: int = PRUNE_CHUNK
+) -> dict[str, int]:
+    """Delete the delivery log older than ``days`` (PKSAI_WEBHOOK_LOG_DAYS, 90; 0 keeps it for
+    ever): deliveries that were delivered or given up on whose last activity (delivered, last
+    attempt, else created) is before the cutoff, then the events left without a delivery that
+    occurred before it. Waiting deliveries (retries, replays) and their events are kept.
+    Set-based, in chunks of ids, each one DELETE in its own transaction, so a large log never
+    holds one long lock and a second run at the same time finds nothing twice. Events and
+    deliveries carry ids, codes and dates only (decision 0035): nothing personal is lost that
+    the cases and the audit trail do not keep."""
+    days = settings.PKSAI_WEBHOOK_LOG_DAYS if days is None else days
+    if days <= 0:
+        return {"deliveries": 0, "events": 0}
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    last_activity = models.functions.Coalesce("delivered_at", "last_attempt_at", "created_at")
+    finished = (
+        Delivery.objects.filter(status__in=[Delivery.Status.DELIVERED, Delivery.Status.FAILED])
+        .alias(last_activity=last_activity)
+        .filter(last_activity__lt=cutoff)
+    )
+    orphans = Event.objects.filter(occurred_at__lt=cutoff).filter(
+        ~Exists(Delivery.objects.filter(event=OuterRef("pk")))
+    )
+    counts = {"deliveries": 0, "events": 0}
+    for key, queryset, model in (
+        ("deliveries", finished, Delivery),
+        ("events", orphans, Event),
+    ):
+        while ids := list(queryset.order_by("pk").values_list("pk", flat=True)[:chunk]):
+            with transaction.atomic():
+                deleted, _by_model = model.objects.filter(pk__in=ids).delete()
+            counts[key] += deleted
+            if len(ids) < chunk:
+                break
+    if any(counts.values()):
+        logger.info("webhook log pruned: %s", counts)
+    return counts
+
+
 # --- sending -------------------------------------------------------------------------------
 
 

@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from pksai.registry.importer import ExtractError
+from pksai.registry.reasons import render_reason
 from pksai.registry.services import recover_stale_batches, registry_import
 
 
@@ -23,10 +24,21 @@ class Command(BaseCommand):
         parser.add_argument("--edition", default="", help="Edition, YYYY-MM or YYYY-MM-DD.")
         parser.add_argument("--mapping", help="YAML file mapping the office's headers and codes.")
         parser.add_argument(
+            "--layout",
+            default="auto",
+            help=(
+                "A shipped national-registry layout (dtks-2020, regsosek-2022, …; "
+                "docs/registry-editions.md), 'none' for the exchange format, or 'auto' "
+                "(default): detected from the header row when no --mapping is given."
+            ),
+        )
+        parser.add_argument(
             "--no-score", action="store_true", help="Leave scoring to a later `pksai score`."
         )
 
-    def handle(self, *args, file: str, source: str, edition: str, mapping, no_score, **options):
+    def handle(
+        self, *args, file: str, source: str, edition: str, mapping, layout, no_score, **options
+    ):
         def progress(pct: int, message: str) -> None:
             self.stderr.write(f"[{pct:3d}%] {message}")
 
@@ -37,6 +49,7 @@ class Command(BaseCommand):
                 source=source,
                 edition=edition,
                 mapping_path=mapping,
+                layout=layout,
                 progress=progress,
                 score="no" if no_score else "now",
             )
@@ -52,6 +65,8 @@ class Command(BaseCommand):
         if batch.scoring:
             self.stdout.write(f"Scored {batch.scored:,} people.")
         for warning in batch.warnings:
+            if isinstance(warning, dict):
+                warning = render_reason(warning.get("code", ""), warning.get("params") or {})
             self.stdout.write(f"Warning: {warning}")
         if batch.error_report:
             self.stdout.write(f"Rejected rows (row, column, value, reason): {batch.error_report}")

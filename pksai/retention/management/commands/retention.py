@@ -1,7 +1,9 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from pksai.retention.models import RetentionRun
 from pksai.retention.services import retention_due, retention_run
+from pksai.webhooks.services import webhook_log_prune
 
 
 class Command(BaseCommand):
@@ -9,7 +11,8 @@ class Command(BaseCommand):
         "Anonymise the records whose retention period has ended (the retention rules in "
         "force), except those a legal hold keeps: names, NIK, phones, addresses, notes and "
         "free text are blanked, attachments removed; the counts the monitoring reads stay. "
-        "The run is recorded and audited; running it again does nothing new. --dry-run: only "
+        "The run is recorded and audited; running it again does nothing new. The webhook "
+        "delivery log older than PKSAI_WEBHOOK_LOG_DAYS is deleted too. --dry-run: only "
         "list per kind how many records are due and how many a hold keeps."
     )
     requires_system_checks = []
@@ -35,3 +38,8 @@ class Command(BaseCommand):
         for kind, count in run.counts.items():
             self.stdout.write(f"{kind}: {count} anonymised, {run.held.get(kind, 0)} held")
         self.stdout.write(f"Retention run {run.pk}: {run.total} record(s) anonymised.")
+        pruned = webhook_log_prune()
+        self.stdout.write(
+            f"Webhook log: {pruned['deliveries']} delivery(ies) and {pruned['events']} "
+            f"event(s) older than {settings.PKSAI_WEBHOOK_LOG_DAYS} days deleted."
+        )
