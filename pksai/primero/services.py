@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -402,9 +402,7 @@ def _apply_assessments(by, case, link, rows, items) -> int:
         }
         completed = _date(row.get("completed_on"))
         completed_at = (
-            timezone.make_aware(
-                datetime.combine(completed, datetime.min.time()) + timedelta(hours=12)
-            )
+            timezone.make_aware(datetime.combine(completed, time(12)))
             if completed
             else None
         )

@@ -32,5 +32,6 @@ class Command(BaseCommand):
         link = result.case.primero
         self.stdout.write(
             f"{result.case.number}\t{link.primero_id}\t{link.short_id}\t"
-            f"{'created' if result.created else 'updated'}\tmapping {result.transfer.mapping_version}"
+            f"{'created' if result.created else 'updated'}\t"
+            f"mapping {result.transfer.mapping_version}"
         )

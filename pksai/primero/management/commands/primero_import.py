@@ -1,4 +1,4 @@
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -29,7 +29,7 @@ class Command(BaseCommand):
             if primero_id:
                 results, failed = [case_import(by=by, primero_id=primero_id)], []
             else:
-                day = datetime.strptime(since, "%Y-%m-%d").date()
+                day = date.fromisoformat(since)
                 start = timezone.make_aware(datetime.combine(day, time.min))
                 batch = cases_import_since(by=by, since=start)
                 results, failed = batch.imported, batch.failed
