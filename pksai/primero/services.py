@@ -402,9 +402,7 @@ def _apply_assessments(by, case, link, rows, items) -> int:
         }
         completed = _date(row.get("completed_on"))
         completed_at = (
-            timezone.make_aware(datetime.combine(completed, time(12)))
-            if completed
-            else None
+            timezone.make_aware(datetime.combine(completed, time(12))) if completed else None
         )
         values = {
             "kind": row["kind"],
