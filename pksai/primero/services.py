@@ -56,6 +56,7 @@ from pksai.privacy import services as privacy
 from pksai.registry.models import Person
 from pksai.registry.selectors import nik_q
 
+OPEN_ACTION = frozenset({PlanAction.Status.PLANNED, PlanAction.Status.IN_PROGRESS})
 EXPORT = "primero.export_case"
 IMPORT = "primero.import_case"
 
@@ -413,8 +414,14 @@ def _apply_assessments(by, case, link, rows, items) -> int:
             "updated_by": by,
         }
         pk = items.get((ItemLink.Kind.ASSESSMENT, row["uid"]))
-        if pk and Assessment.objects.filter(pk=pk, case=case).exists():
-            Assessment.objects.filter(pk=pk).update(**values, updated_at=timezone.now())
+        existing = Assessment.objects.filter(pk=pk, case=case).first() if pk else None
+        if existing is not None:
+            # Primero keeps the day only: the same day keeps PKSAI's moment
+            if existing.completed_at and completed == timezone.localdate(existing.completed_at):
+                values["completed_at"] = existing.completed_at
+            Assessment.objects.filter(pk=pk).update(
+                **values, updated_at=timezone.now(), version=existing.version + 1
+            )
         else:
             made = Assessment.objects.create(case=case, created_by=by, **values)
             ItemLink.objects.create(
@@ -443,6 +450,9 @@ def _apply_actions(case, link, rows, items) -> tuple[int, int]:
         )
         existing = PlanAction.objects.filter(pk=pk, case=case).first() if pk else None
         if existing is not None:
+            # Primero says only done / not done: "in progress" here is not undone by "planned"
+            if status == PlanAction.Status.PLANNED and existing.status in OPEN_ACTION:
+                values["status"] = existing.status
             PlanAction.objects.filter(pk=pk).update(**values, version=existing.version + 1)
         elif pk and row["item"] == ItemLink.Kind.REFERRAL:
             pass  # a referral PKSAI sent: it stays a referral here, not a second plan action

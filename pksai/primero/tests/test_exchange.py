@@ -54,6 +54,14 @@ def test_export_posts_the_case_flags_it_and_records_both_timelines(team, primero
     assert transfer.consent is not None and "national_id_no" in transfer.fields
     audit = AuditEvent.objects.get(action="export", object_id=str(case.pk))
     assert audit.detail["primero_id"] == link.primero_id
+    # importing its own case back changes nothing Primero cannot say ("in progress" stays)
+    statuses = sorted(case.plan_actions.values_list("status", flat=True))
+    assert "in_progress" in statuses
+    moments = list(case.assessments.values_list("completed_at", flat=True))
+    again = services.case_import(by=spv, primero_id=link.primero_id)
+    assert again.case.pk == case.pk and not again.created
+    assert sorted(case.plan_actions.values_list("status", flat=True)) == statuses
+    assert list(case.assessments.values_list("completed_at", flat=True)) == moments
     # a second export updates the same Primero case
     services.case_export(by=spv, case_pk=case.pk)
     assert len(primero.cases) == 1 and ("PATCH", f"/api/v2/cases/{link.primero_id}") in (
