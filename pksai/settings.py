@@ -161,6 +161,7 @@ INSTALLED_APPS = [
     "pksai.monitoring",
     "pksai.retention",
     "pksai.webhooks",
+    "pksai.primero",
     "pksai.field",
     "pksai.messaging",
     "pksai.ops",
@@ -594,6 +595,12 @@ PKSAI_WEBHOOK_ALLOW_HTTP_HOSTS = env_list("PKSAI_WEBHOOK_ALLOW_HTTP_HOSTS", "")
 # Days the delivery log (delivered or given-up deliveries, their events) is kept; the daily
 # retention job deletes older ones (0: kept for ever).
 PKSAI_WEBHOOK_LOG_DAYS = int(os.environ.get("PKSAI_WEBHOOK_LOG_DAYS", "90"))
+
+# --- Primero v2 case exchange (decision 0038) -------------------------------------------
+PKSAI_PRIMERO_URL = os.environ.get("PKSAI_PRIMERO_URL", "").rstrip("/")
+PKSAI_PRIMERO_USERNAME = os.environ.get("PKSAI_PRIMERO_USERNAME", "")
+PKSAI_PRIMERO_PASSWORD = os.environ.get("PKSAI_PRIMERO_PASSWORD", "")
+PKSAI_PRIMERO_TIMEOUT_SECONDS = float(os.environ.get("PKSAI_PRIMERO_TIMEOUT_SECONDS", "30"))
 
 # --- DHIS2 aggregate export (decision 0036) ----------------------------------------
 PKSAI_DHIS2_URL = os.environ.get("PKSAI_DHIS2_URL", "").rstrip("/")

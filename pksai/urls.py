@@ -32,6 +32,7 @@ urlpatterns = [
     path("monitoring/", include("pksai.monitoring.urls")),
     path("retention/", include("pksai.retention.urls")),
     path("webhooks/", include("pksai.webhooks.urls")),
+    path("", include("pksai.primero.urls")),
     path("field/", include("pksai.field.urls")),
     path("lapangan/", include("pksai.field.urls_app")),
     path("messaging/", include("pksai.messaging.urls")),

@@ -78,6 +78,8 @@ TESTED = {
     "import-targets": ["test_import_targets"],
     "import-dhis2-mapping": ["test_dhis2_mapping_and_export"],
     "dhis2-export": ["test_dhis2_mapping_and_export", "test_dhis2_export_push"],
+    "primero-export": ["test_primero_export_and_import"],
+    "primero-import": ["test_primero_export_and_import"],
     "report": ["test_import_spending_and_report", "test_report_monthly_and_quarterly"],
     "import-population": ["test_import_population"],
     "sync-roles": ["test_sync_roles", "test_sync_roles_console_script"],
@@ -1085,6 +1087,52 @@ def test_dhis2_export_push(pksai, pilot_areas, settings):
     assert list(Dhis2Push.objects.order_by("pk").values_list("http_status", "imported")) == [
         (200, 1),
         (401, 0),
+    ]
+
+
+def test_primero_export_and_import(pksai, team, settings):  # noqa: F811
+    from pksai.cases.models import Case
+    from pksai.primero.models import CaseLink, Transfer
+    from pksai.primero.tests import fake_primero
+    from pksai.primero.tests.factories import full_case
+
+    case = full_case(team)
+    settings.PKSAI_PRIMERO_URL = ""
+    assert (
+        "PKSAI_PRIMERO_URL"
+        in pksai("primero-export", "--case", case.pk, "--user", "spv", code=1).err
+    )
+    server, store = fake_primero.start()
+    try:
+        settings.PKSAI_PRIMERO_URL = f"http://127.0.0.1:{server.server_address[1]}"
+        settings.PKSAI_PRIMERO_USERNAME = fake_primero.USER
+        settings.PKSAI_PRIMERO_PASSWORD = fake_primero.PASSWORD
+        ran = pksai("primero-export", "--case", case.pk, "--user", "spv")
+        link = CaseLink.objects.get(case=case)
+        assert ran.out.split("\t")[:4] == [case.number, link.primero_id, link.short_id, "created"]
+        assert "scope" in pksai("primero-export", "--case", case.pk, "--user", "gw", code=1).err
+        assert (
+            "may not"
+            in pksai("primero-import", "--id", link.primero_id, "--user", "sw", code=1).err
+        )
+        cases = Case.objects.count()
+        ran = pksai("primero-import", "--id", link.primero_id, "--user", "spv")
+        assert ran.out.strip() == f"{link.primero_id}\t{case.number}\tupdated"
+        ran = pksai("primero-import", "--since", "2020-01-01", "--user", "spv")
+        assert ran.out.strip() == f"{link.primero_id}\t{case.number}\tupdated"
+        assert Case.objects.count() == cases
+        store.fail[("GET", f"/api/v2/cases/{link.primero_id}")] = 500
+        assert (
+            "HTTP 500"
+            in pksai("primero-import", "--id", link.primero_id, "--user", "spv", code=1).err
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert list(Transfer.objects.order_by("pk").values_list("direction", flat=True)) == [
+        "export",
+        "import",
+        "import",
     ]
 
 

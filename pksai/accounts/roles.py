@@ -128,6 +128,10 @@ _SEE_RETENTION = (
     "retention.view_retentionrun",
 )
 _HOLDS = ("retention.add_legalhold", "retention.change_legalhold")
+# Primero v2 case exchange (decision 0038): case staff send a case; supervisors and
+# coordinators also import Primero cases.
+_PRIMERO_EXPORT = ("primero.export_case",)
+_PRIMERO = ("primero.export_case", "primero.import_case")
 _SEE_REGISTRY = (
     "registry.view_household",
     "registry.view_person",
@@ -159,7 +163,8 @@ ROLES: tuple[Role, ...] = (
         + _LEGAL_GROUNDS
         + _REPORT_BREACH
         + _SEE_RETENTION
-        + _HOLDS,
+        + _HOLDS
+        + _PRIMERO,
     ),
     Role(
         "supervisor",
@@ -176,7 +181,8 @@ ROLES: tuple[Role, ...] = (
         + _COMPLAINTS
         + _DASHBOARD
         + _CONSENT
-        + _LEGAL_GROUNDS,
+        + _LEGAL_GROUNDS
+        + _PRIMERO,
     ),
     Role(
         "psychologist",
@@ -221,7 +227,8 @@ ROLES: tuple[Role, ...] = (
         + _REFERRALS
         + _NOMINATE
         + _TAKE_COMPLAINTS
-        + _CONSENT,
+        + _CONSENT
+        + _PRIMERO_EXPORT,
     ),
     Role(
         "focal_person",

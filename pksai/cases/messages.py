@@ -161,6 +161,9 @@ EVENTS: dict[str, Message] = {
     "report_added": Message(_("reported through %(channel)s"), {"channel": _label(Channel)}),
     # a second open case registered anyway: the open ones (the reason is the event's text)
     "duplicate_registered": Message(compose=lambda v: v["numbers"]),
+    # the Primero exchange (decision 0038): the Primero case and the mapping version used
+    "primero_exported": Message(_("sent to Primero as case %(short_id)s (mapping %(version)s)")),
+    "primero_imported": Message(_("imported from Primero case %(short_id)s (mapping %(version)s)")),
 }
 
 

@@ -58,6 +58,8 @@ ACCOUNT: tuple[tuple[Choice, ...], ...] = (
     # officer records them (their daily work, data requests, is a main link)
     (("privacy:breaches", _("Breach register"), "privacy.view_breach"),),
     (("webhooks:list", _("Webhooks"), "webhooks.view_subscriber"),),
+    # Primero v2 case exchange (decision 0038): supervisors and coordinators import cases
+    (("primero:import", _("Import from Primero"), "primero.import_case"),),
     (("admin:index", _("Administration"), STAFF),),
     (("api:openapi-view", "API", None),),
 )
