@@ -81,7 +81,10 @@ def predicate(*expressions: tuple[str, str, object], **extra) -> dict:
     return {
         "query_type": "predicate",
         "query": [
-            {"seq_num": i, "expression1": {"attribute_name": a, "operator": o, "attribute_value": v}}
+            {
+                "seq_num": i,
+                "expression1": {"attribute_name": a, "operator": o, "attribute_value": v},
+            }
             for i, (a, o, v) in enumerate(expressions, 1)
         ],
         **extra,
@@ -266,7 +269,11 @@ class CallbackReceiver:
             def do_POST(self):  # noqa: N802
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 receiver.received.append(
-                    {"path": self.path, "body": json.loads(raw), "signature": self.headers.get("Signature", "")}
+                    {
+                        "path": self.path,
+                        "body": json.loads(raw),
+                        "signature": self.headers.get("Signature", ""),
+                    }
                 )
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")

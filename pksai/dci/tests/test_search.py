@@ -2,6 +2,7 @@
 people in their scope only; unsigned, badly signed, unknown or out-of-scope ones are refused
 with the DCI error envelope and audited."""
 
+import json
 from datetime import date
 
 import pytest
@@ -11,7 +12,7 @@ from pksai.dci import signing
 from pksai.dci.models import Caller
 from pksai.dci.tests.conftest import NIK_A, NIK_B, NIK_G
 from pksai.dci.tests.helpers import CallbackReceiver, by_nik, new_key, predicate, search_body
-from pksai.programs.models import BenefitRule, Beneficiary, Program
+from pksai.programs.models import Beneficiary, BenefitRule, Program
 
 SYNC = "/api/v1/dci/registry/sync/search"
 ASYNC = "/api/v1/dci/registry/search"
@@ -135,9 +136,12 @@ def test_a_bad_signature_is_refused(client, caller, caller_key, people):
     assert response.json()["message"]["error"]["code"] == "err.signature.invalid"
     expired = search_body(by_nik(NIK_A), key=caller_key, signed_at=1_600_000_000)
     assert post(client, expired).json()["message"]["error"]["code"] == "err.signature.invalid"
-    assert AuditEvent.objects.filter(
-        action="permission_denied", detail__reason="err.signature.invalid"
-    ).count() == 3
+    assert (
+        AuditEvent.objects.filter(
+            action="permission_denied", detail__reason="err.signature.invalid"
+        ).count()
+        == 3
+    )
 
 
 def test_a_sender_that_is_not_registered_is_refused(client, caller, people):
@@ -148,17 +152,18 @@ def test_a_sender_that_is_not_registered_is_refused(client, caller, people):
     Caller.objects.filter(pk=caller.pk).update(active=False)
     again = post(client, search_body(by_nik(NIK_A), key=stranger, sender="sr.makassar"))
     assert again.json()["message"]["error"]["code"] == "err.sender_id.invalid"
-    assert AuditEvent.objects.filter(
-        action="permission_denied", detail__reason="err.sender_id.invalid"
-    ).count() == 2
+    assert (
+        AuditEvent.objects.filter(
+            action="permission_denied", detail__reason="err.sender_id.invalid"
+        ).count()
+        == 2
+    )
 
 
 def test_the_signature_may_come_in_the_signature_header_and_a_jwk(
     client, caller, caller_key, people
 ):
-    caller.public_key = '{"keys": [%s]}' % signing.canonical(
-        signing.public_jwk(caller_key, "k1")
-    ).decode()
+    caller.public_key = json.dumps({"keys": [signing.public_jwk(caller_key, "k1")]})
     caller.save()
     body = search_body(by_nik(NIK_A), key=caller_key)
     signature = body.pop("signature")
@@ -218,7 +223,9 @@ def test_unsupported_queries_are_rejected_per_request(client, caller, caller_key
     expression = {"query_type": "expression", "query": {"type": "x", "value": {}}}
     answer = post(client, search_body(expression, by_nik(NIK_A), key=caller_key)).json()
     first, second = answer["message"]["search_response"]
-    assert first["status"] == "rjct" and first["status_reason_code"] == "rjct.search_criteria.invalid"
+    assert (
+        first["status"] == "rjct" and first["status_reason_code"] == "rjct.search_criteria.invalid"
+    )
     assert second["status"] == "succ" and niks(second["data"]["reg_records"]) == [NIK_A]
     assert answer["header"]["completed_count"] == 1
 
@@ -250,7 +257,9 @@ def test_beneficiaries_only_when_allowed_and_in_scope(
     assert record["@type"] == "Beneficiary"
     assert record["programme"]["programme_identifier"] == "pks_anjal"
     assert niks([record["member"]["demographic_info"]]) == [NIK_A]
-    export = AuditEvent.objects.filter(action="export", object_type="dci.caller").order_by("pk").last()
+    export = (
+        AuditEvent.objects.filter(action="export", object_type="dci.caller").order_by("pk").last()
+    )
     assert len(export.detail["records"]["programs.beneficiary"]) == 1
 
 
