@@ -8,13 +8,13 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from pksai.accounts.scoping import require_perm
 from pksai.cases.selectors import case_get
 from pksai.dci import crvs, services
 from pksai.dci.models import BirthRegistration
@@ -63,9 +63,8 @@ def async_search(request):
 @require_POST
 def birth_check(request, pk: int):
     """Ask the civil registry about the child of case ``pk`` (staff who may work the case)."""
+    require_perm(request.user, "cases.change_case")  # before the lookup: 403 either way
     case = case_get(user=request.user, pk=pk)
-    if not request.user.has_perm("cases.change_case"):
-        raise PermissionDenied("missing permission cases.change_case")
     try:
         record = crvs.birth_check(person=case.child, by=request.user)
     except crvs.CrvsNotConfigured as exc:
