@@ -1015,10 +1015,12 @@ def test_dci_crvs_check(pksai, pilot_areas, tmp_path, settings):
         assert child.birth_certificate is True
         ran = pksai("dci-crvs-check", "--person", elsewhere.pk)
         assert "not_found; NIK verified no" in ran.out
-        assert "scope" in pksai("dci-crvs-check", "--person", child.pk, "--user", "gw", code=1).err
+        refused = pksai("dci-crvs-check", "--person", child.pk, "--user", "gw", code=1).err
+        assert str(child.pk) in refused and "gw" in refused
+        assert BirthRegistration.objects.filter(person=child).count() == 1  # not asked
         registry.mode = "error"
-        assert "could not answer" in pksai("dci-crvs-check", "--person", child.pk, code=1).err
-        assert BirthRegistration.objects.filter(person=child).count() == 2
+        assert "err.sender_id.invalid" in pksai("dci-crvs-check", "--person", child.pk, code=1).err
+        assert BirthRegistration.objects.get(person=child, outcome="error").error
     finally:
         registry.stop()
 

@@ -293,3 +293,14 @@ def test_the_asynchronous_search_acks_and_calls_back_signed(
         )
     finally:
         receiver.stop()
+
+
+def test_the_admin_form_takes_only_an_ed25519_key(people, caller_key):
+    from pksai.dci.admin import CallerForm
+
+    data = {"name": "SR", "sender_id": "sr.x", "may_search_people": True, "active": True}
+    assert not CallerForm({**data, "public_key": "not a key"}).is_valid()
+    pem = signing.public_pem(caller_key)
+    assert CallerForm({**data, "public_key": pem, "areas": ["73.71"]}).is_valid()
+    jwk = json.dumps(signing.public_jwk(caller_key))
+    assert CallerForm({**data, "public_key": jwk, "areas": ["73.71"]}).is_valid()

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from pksai.accounts.models import User
 from pksai.dci import crvs
@@ -25,15 +26,17 @@ class Command(BaseCommand):
         if user:
             by = User.objects.filter(username=user, is_active=True).first()
             if by is None:
-                raise CommandError(f"No active user {user!r}.")
+                raise CommandError(_("No active user %(u)s.") % {"u": user})
             try:
                 found = person_get(user=by, pk=person)
             except Http404 as exc:
-                raise CommandError(f"No person {person} in {user}'s scope.") from exc
+                raise CommandError(
+                    _("No person %(p)s in the scope of %(u)s.") % {"p": person, "u": user}
+                ) from exc
         else:
             found = Person.objects.filter(pk=person).first()
             if found is None:
-                raise CommandError(f"No person {person}.")
+                raise CommandError(_("No person %(p)s.") % {"p": person})
         try:
             record = crvs.birth_check(person=found, by=by)
         except crvs.CrvsNotConfigured as exc:
@@ -46,4 +49,6 @@ class Command(BaseCommand):
             + (f"; {record.error}" if record.error else "")
         )
         if record.outcome == record.Outcome.ERROR:
-            raise CommandError(f"The civil registry could not answer: {record.error}")
+            raise CommandError(
+                _("The civil registry could not answer: %(e)s") % {"e": record.error}
+            )
