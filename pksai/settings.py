@@ -48,7 +48,8 @@ PKSAI_DCI_SENDER_ID, PKSAI_DCI_KEY_ID, PKSAI_DCI_PRIVATE_KEY_FILE  our DCI ident
                id callers know us by, the key id and our Ed25519 private key (PEM) that signs
                our DCI answers and requests; PKSAI_DCI_CRVS_URL, PKSAI_DCI_CRVS_RECEIVER_ID,
                PKSAI_DCI_CRVS_PUBLIC_KEY_FILE, PKSAI_DCI_TIMEOUT_SECONDS  the DCI CRVS registry
-               asked for birth registrations (decision 0039, docs/dci.md)
+               asked for birth registrations; PKSAI_DCI_MESSAGES_PER_MINUTE  search messages a
+               caller may send a minute (60) — decision 0039, docs/dci.md
 """
 
 import json
@@ -615,6 +616,7 @@ PKSAI_DCI_CRVS_URL = os.environ.get("PKSAI_DCI_CRVS_URL", "").rstrip("/")
 PKSAI_DCI_CRVS_RECEIVER_ID = os.environ.get("PKSAI_DCI_CRVS_RECEIVER_ID", "crvs")
 PKSAI_DCI_CRVS_PUBLIC_KEY_FILE = os.environ.get("PKSAI_DCI_CRVS_PUBLIC_KEY_FILE", "")
 PKSAI_DCI_TIMEOUT_SECONDS = float(os.environ.get("PKSAI_DCI_TIMEOUT_SECONDS", "20"))
+PKSAI_DCI_MESSAGES_PER_MINUTE = int(os.environ.get("PKSAI_DCI_MESSAGES_PER_MINUTE", "60"))
 
 # --- API --------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50

@@ -5,7 +5,8 @@ A search message is checked in this order, each failure answered with the DCI er
 and written to the audit trail as a refusal: readable JSON with header and message
 (``err.request.bad``), a registered active caller for ``header.sender_id``
 (``err.sender_id.invalid``), addressed to us (``err.receiver_id.invalid``), a valid signature
-by that caller's key (``err.signature.missing`` / ``err.signature.invalid``), not encrypted
+by that caller's key (``err.signature.missing`` / ``err.signature.invalid``), within the
+caller's messages a minute (``err.request.too_many_requests``), not encrypted
 (``err.encryption.invalid``). Header rules then reject the whole message (``rjct.action…``,
 ``rjct.message_id.duplicate``, ``rjct.total_count…``), and each search request is answered on
 its own: ``succ`` with the records of one page inside the caller's scope, or ``rjct`` with a
@@ -17,7 +18,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from pksai.audit.services import audit_record
+from pksai.core.ratelimit import hit
 from pksai.dci import search, signing
 from pksai.dci.models import BirthRegistration, Caller, ReceivedMessage
 from pksai.registry.models import Person
@@ -147,6 +149,14 @@ def message_check(body: Any, *, signature_header: str = "", action: str = "searc
         _refuse(401, "err.signature.invalid", "No usable key registered.", sender_id=sender_id)
     except signing.SignatureError as exc:
         _refuse(401, exc.code, exc.message, sender_id=sender_id)
+    count = hit("dci-search", caller.sender_id, window=timedelta(minutes=1))
+    if count > settings.PKSAI_DCI_MESSAGES_PER_MINUTE:
+        _refuse(
+            429,
+            "err.request.too_many_requests",
+            f"At most {settings.PKSAI_DCI_MESSAGES_PER_MINUTE} messages a minute.",
+            sender_id=sender_id,
+        )
     if header.get("is_msg_encrypted") in (True, "true", "True"):
         _refuse(
             400,

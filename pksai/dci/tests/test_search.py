@@ -304,3 +304,14 @@ def test_the_admin_form_takes_only_an_ed25519_key(people, caller_key):
     assert CallerForm({**data, "public_key": pem, "areas": ["73.71"]}).is_valid()
     jwk = json.dumps(signing.public_jwk(caller_key))
     assert CallerForm({**data, "public_key": jwk, "areas": ["73.71"]}).is_valid()
+
+
+def test_a_caller_sending_too_many_messages_is_slowed_down(
+    client, caller, caller_key, people, settings
+):
+    settings.PKSAI_DCI_MESSAGES_PER_MINUTE = 2
+    for _ in range(2):
+        assert post(client, search_body(by_nik(NIK_A), key=caller_key)).status_code == 200
+    third = post(client, search_body(by_nik(NIK_A), key=caller_key))
+    assert third.status_code == 429
+    assert third.json()["message"]["error"]["code"] == "err.request.too_many_requests"
