@@ -45,6 +45,12 @@ PKSAI_DHIS2_URL, PKSAI_DHIS2_USERNAME, PKSAI_DHIS2_PASSWORD, PKSAI_DHIS2_TOKEN,
 PKSAI_DHIS2_DATA_SET, PKSAI_DHIS2_TIMEOUT_SECONDS  the DHIS2 that `pksai dhis2-export --push`
                posts data value sets to (basic auth or a personal access token; 30 s), the
                data set ADX groups name — decision 0036, docs/dhis2.md
+PKSAI_DCI_SENDER_ID, PKSAI_DCI_KEY_ID, PKSAI_DCI_PRIVATE_KEY_FILE  our DCI identity: the sender
+               id callers know us by, the key id and our Ed25519 private key (PEM) that signs
+               our DCI answers and requests; PKSAI_DCI_CRVS_URL, PKSAI_DCI_CRVS_RECEIVER_ID,
+               PKSAI_DCI_CRVS_PUBLIC_KEY_FILE, PKSAI_DCI_TIMEOUT_SECONDS  the DCI CRVS registry
+               asked for birth registrations; PKSAI_DCI_MESSAGES_PER_MINUTE  search messages a
+               caller may send a minute (60) — decision 0039, docs/dci.md
 """
 
 import json
@@ -162,6 +168,7 @@ INSTALLED_APPS = [
     "pksai.retention",
     "pksai.webhooks",
     "pksai.primero",
+    "pksai.dci",
     "pksai.field",
     "pksai.messaging",
     "pksai.ops",
@@ -609,6 +616,18 @@ PKSAI_DHIS2_PASSWORD = os.environ.get("PKSAI_DHIS2_PASSWORD", "")
 PKSAI_DHIS2_TOKEN = os.environ.get("PKSAI_DHIS2_TOKEN", "")
 PKSAI_DHIS2_DATA_SET = os.environ.get("PKSAI_DHIS2_DATA_SET", "")  # ADX groups name one
 PKSAI_DHIS2_TIMEOUT_SECONDS = float(os.environ.get("PKSAI_DHIS2_TIMEOUT_SECONDS", "30"))
+
+# --- DCI social registry and CRVS APIs (decision 0039) ---------------------------------
+PKSAI_DCI_SENDER_ID = os.environ.get("PKSAI_DCI_SENDER_ID", "pksai")
+PKSAI_DCI_KEY_ID = os.environ.get("PKSAI_DCI_KEY_ID", "1")
+PKSAI_DCI_PRIVATE_KEY_FILE = os.environ.get(
+    "PKSAI_DCI_PRIVATE_KEY_FILE", str(VAR_DIR / "dci_private_key.pem")
+)
+PKSAI_DCI_CRVS_URL = os.environ.get("PKSAI_DCI_CRVS_URL", "").rstrip("/")
+PKSAI_DCI_CRVS_RECEIVER_ID = os.environ.get("PKSAI_DCI_CRVS_RECEIVER_ID", "crvs")
+PKSAI_DCI_CRVS_PUBLIC_KEY_FILE = os.environ.get("PKSAI_DCI_CRVS_PUBLIC_KEY_FILE", "")
+PKSAI_DCI_TIMEOUT_SECONDS = float(os.environ.get("PKSAI_DCI_TIMEOUT_SECONDS", "20"))
+PKSAI_DCI_MESSAGES_PER_MINUTE = int(os.environ.get("PKSAI_DCI_MESSAGES_PER_MINUTE", "60"))
 
 # --- API --------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50

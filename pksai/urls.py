@@ -36,6 +36,7 @@ urlpatterns = [
     path("field/", include("pksai.field.urls")),
     path("lapangan/", include("pksai.field.urls_app")),
     path("messaging/", include("pksai.messaging.urls")),
+    path("", include("pksai.dci.urls")),  # before api/v1/: /api/v1/dci/registry/…
     path("", include("pksai.ops.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

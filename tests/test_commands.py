@@ -80,6 +80,7 @@ TESTED = {
     "dhis2-export": ["test_dhis2_mapping_and_export", "test_dhis2_export_push"],
     "primero-export": ["test_primero_export_and_import"],
     "primero-import": ["test_primero_export_and_import"],
+    "dci-crvs-check": ["test_dci_crvs_check"],
     "report": ["test_import_spending_and_report", "test_report_monthly_and_quarterly"],
     "import-population": ["test_import_population"],
     "sync-roles": ["test_sync_roles", "test_sync_roles_console_script"],
@@ -1025,6 +1026,48 @@ def test_dhis2_mapping_and_export(pksai, pilot_areas, tmp_path, settings):
             "dhis2-export", "--area", "73.71", "--period", "2026", "--user", "coord", code=1
         ).err
     )
+
+
+def test_dci_crvs_check(pksai, pilot_areas, tmp_path, settings):
+    """Asks a local DCI CRVS registry (it verifies our signature) and records the answer."""
+    from pksai.cases.tests.factories import make_child
+    from pksai.dci.models import BirthRegistration
+    from pksai.dci.tests.helpers import CrvsRegistry, new_key, write_private_key
+
+    key = new_key()
+    settings.PKSAI_DCI_PRIVATE_KEY_FILE = write_private_key(key, tmp_path / "dci.pem")
+    settings.PKSAI_DCI_SENDER_ID = "pksai"
+    child = make_child("Siti", nik="7371014505140001", birth=date(2014, 5, 5))
+    elsewhere = make_child("Lain", nik="7371014505140002")
+    make_user("sw", roles=["social_worker"], scope=["73.71"])
+    make_user("gw", roles=["social_worker"], scope=["73.06"])
+    assert "PKSAI_DCI_CRVS_URL" in pksai("dci-crvs-check", "--person", child.pk, code=1).err
+    registry = CrvsRegistry(caller_public_key=key.public_key()).start()
+    try:
+        settings.PKSAI_DCI_CRVS_URL = registry.url
+        settings.PKSAI_DCI_CRVS_RECEIVER_ID = registry.receiver_id
+        registry.births["7371014505140001"] = {
+            "uin": "7371014505140001",
+            "brn": "AL-7371-0001",
+            "name": "Siti",
+            "birth_date": "2014-05-05",
+            "registered": "2014-07-01",
+        }
+        ran = pksai("dci-crvs-check", "--person", child.pk, "--user", "sw")
+        assert "found; NIK verified yes; certificate AL-7371-0001; registered 2014-07-01" in ran.out
+        assert registry.signature_valid == [True]
+        child.refresh_from_db()
+        assert child.birth_certificate is True
+        ran = pksai("dci-crvs-check", "--person", elsewhere.pk)
+        assert "not_found; NIK verified no" in ran.out
+        refused = pksai("dci-crvs-check", "--person", child.pk, "--user", "gw", code=1).err
+        assert str(child.pk) in refused and "gw" in refused
+        assert BirthRegistration.objects.filter(person=child).count() == 1  # not asked
+        registry.mode = "error"
+        assert "err.sender_id.invalid" in pksai("dci-crvs-check", "--person", child.pk, code=1).err
+        assert BirthRegistration.objects.get(person=child, outcome="error").error
+    finally:
+        registry.stop()
 
 
 def _make_cases(rows):

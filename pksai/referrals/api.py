@@ -403,6 +403,12 @@ class MoveIn(Schema):
     owner: str | None = Field(
         None, description="For accepting a transfer: the username of the receiving worker."
     )
+    certificate_number: str = Field(
+        "", max_length=60, description="For delivering a birth certificate: its number."
+    )
+    certificate_date: date | None = Field(
+        None, description="For delivering a birth certificate: its date of issue."
+    )
 
 
 class SatisfactionIn(Schema):
@@ -599,6 +605,8 @@ def move_referral(request, pk: int, name: str, payload: MoveIn):
                 provided=payload.provided,
                 outcome=payload.outcome,
                 owner=owner,
+                certificate_number=payload.certificate_number,
+                certificate_date=payload.certificate_date,
             ),
         )
     return _detail_of(request, pk)

@@ -87,6 +87,10 @@ class MoveForm(forms.Form):
         label=_("Outcome"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     owner = forms.CharField(label=_("Social worker who takes the case"), required=False)
+    certificate_number = forms.CharField(
+        label=_("Birth certificate number"), required=False, max_length=60
+    )
+    certificate_date = forms.DateField(label=_("Date of issue"), required=False, widget=DATE)
 
 
 class SatisfactionForm(forms.Form):

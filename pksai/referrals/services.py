@@ -394,6 +394,16 @@ class Answer:
     provided: str = ""
     outcome: str = ""
     owner: User | None = None  # for an accepted transfer: the receiving social worker
+    # a birth-certificate service delivered: the certificate's number and date (decision 0039)
+    certificate_number: str = ""
+    certificate_date: date | None = None
+
+
+BIRTH_CERTIFICATE = "birth_certificate"  # the Service code of the birth-certificate service
+
+
+def is_birth_certificate(referral: Referral) -> bool:
+    return referral.service is not None and referral.service.code == BIRTH_CERTIFICATE
 
 
 # The moves an outbound webhook reports (pksai.webhooks, decision 0035).
@@ -461,6 +471,19 @@ def referral_move(
                     raise ValidationError(_("The delivery date cannot be in the future."))
                 if answer.delivered_on < timezone.localtime(locked.sent_at).date():
                     raise ValidationError(_("The delivery date is before the referral was sent."))
+                if answer.certificate_number.strip() or answer.certificate_date:
+                    if not is_birth_certificate(locked):
+                        raise ValidationError(
+                            _("A certificate number is recorded for a birth certificate only.")
+                        )
+                    if answer.certificate_date is None or not answer.certificate_number.strip():
+                        raise ValidationError(
+                            _("Give the birth certificate's number and date of issue.")
+                        )
+                    if answer.certificate_date > timezone.localdate():
+                        raise ValidationError(
+                            _("The birth certificate's date cannot be in the future.")
+                        )
                 locked.delivered_on = answer.delivered_on
                 locked.provided = answer.provided.strip()
                 locked.outcome = answer.outcome.strip()
@@ -485,6 +508,19 @@ def referral_move(
         _resolve_referral_alerts(locked)
         if locked.kind == Referral.Kind.TRANSFER and name == "accept":
             _complete_transfer(locked, by, answer.owner)
+        if name == "deliver" and is_birth_certificate(locked):
+            from pksai.dci.models import BirthRegistration
+            from pksai.dci.services import birth_registration_record
+
+            birth_registration_record(
+                person=locked.case.child,
+                source=BirthRegistration.Source.REFERRAL,
+                outcome=BirthRegistration.Outcome.FOUND,
+                by=by,
+                certificate_number=answer.certificate_number,
+                registered_on=answer.certificate_date,
+                referral=locked,
+            )
         if name in {"decline", "deliver"}:
             _tell_worker(locked)
         if locked.status == Status.DELIVERED and locked.kind == Referral.Kind.REFERRAL:

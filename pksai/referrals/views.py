@@ -164,6 +164,8 @@ def referral_move_view(request, pk: int):
                 provided=data["provided"],
                 outcome=data["outcome"],
                 owner=owner,
+                certificate_number=data["certificate_number"],
+                certificate_date=data["certificate_date"],
             ),
         )
     except ValidationError as error:  # a PermissionDenied propagates: 403, audited

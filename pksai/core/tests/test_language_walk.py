@@ -86,6 +86,8 @@ URLS_NOT_WALKED = {
     "pengaduan/kecamatan/": "walked with ?regency= (QUERY_VARIANTS)",
     "messaging/callback/<slug:channel>/": "the providers' signed callbacks (JSON/text for "
     "machines; pksai/messaging/tests/test_callback.py)",
+    "cases/<int:pk>/birth-registration/check/": "POST only: asks the civil registry (DCI "
+    "CRVS), then the case page; pksai/dci/tests/test_crvs.py",
 }
 # URL prefixes never walked: the API (JSON), the Django admin (Django's own translations) and
 # uploaded media.
