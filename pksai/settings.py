@@ -50,7 +50,9 @@ PKSAI_DCI_SENDER_ID, PKSAI_DCI_KEY_ID, PKSAI_DCI_PRIVATE_KEY_FILE  our DCI ident
                our DCI answers and requests; PKSAI_DCI_CRVS_URL, PKSAI_DCI_CRVS_RECEIVER_ID,
                PKSAI_DCI_CRVS_PUBLIC_KEY_FILE, PKSAI_DCI_TIMEOUT_SECONDS  the DCI CRVS registry
                asked for birth registrations; PKSAI_DCI_MESSAGES_PER_MINUTE  search messages a
-               caller may send a minute (60) — decision 0039, docs/dci.md
+               caller may send a minute (60); PKSAI_DCI_MESSAGE_LOG_DAYS  days the message ids
+               callers used are kept to refuse replays (30, at least 1)
+               — decision 0039, docs/dci.md
 """
 
 import json
@@ -628,6 +630,7 @@ PKSAI_DCI_CRVS_RECEIVER_ID = os.environ.get("PKSAI_DCI_CRVS_RECEIVER_ID", "crvs"
 PKSAI_DCI_CRVS_PUBLIC_KEY_FILE = os.environ.get("PKSAI_DCI_CRVS_PUBLIC_KEY_FILE", "")
 PKSAI_DCI_TIMEOUT_SECONDS = float(os.environ.get("PKSAI_DCI_TIMEOUT_SECONDS", "20"))
 PKSAI_DCI_MESSAGES_PER_MINUTE = int(os.environ.get("PKSAI_DCI_MESSAGES_PER_MINUTE", "60"))
+PKSAI_DCI_MESSAGE_LOG_DAYS = int(os.environ.get("PKSAI_DCI_MESSAGE_LOG_DAYS", "30"))
 
 # --- API --------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50

@@ -406,3 +406,32 @@ def birth_registration_record(
 
 def birth_registration_latest(person: Person) -> BirthRegistration | None:
     return BirthRegistration.objects.filter(person=person).first()
+
+
+# --- the message-id log's retention ----------------------------------------------------------
+
+PRUNE_CHUNK = 5000  # rows deleted per statement (and transaction)
+
+
+def received_messages_prune(
+    *, now: datetime | None = None, days: int | None = None, chunk: int = PRUNE_CHUNK
+) -> int:
+    """Delete the message ids callers used more than ``days`` ago (PKSAI_DCI_MESSAGE_LOG_DAYS,
+    30). They are kept only to refuse a replayed message, and a signature is never valid for
+    longer than ``signing.MAX_LIFETIME`` plus the clock skew, so a message older than a day
+    could not be replayed anyway: fewer than one day is taken as one day. The searches
+    themselves stay in the audit trail. Set-based, in chunks of ids, one DELETE each."""
+    days = settings.PKSAI_DCI_MESSAGE_LOG_DAYS if days is None else days
+    floor = timedelta(seconds=signing.MAX_LIFETIME + signing.CLOCK_SKEW)
+    cutoff = (now or timezone.now()) - max(timedelta(days=days), floor, timedelta(days=1))
+    old = ReceivedMessage.objects.filter(received_at__lt=cutoff).order_by("pk")
+    deleted = 0
+    while ids := list(old.values_list("pk", flat=True)[:chunk]):
+        with transaction.atomic():
+            count, _by_model = ReceivedMessage.objects.filter(pk__in=ids).delete()
+        deleted += count
+        if len(ids) < chunk:
+            break
+    if deleted:
+        logger.info("DCI message log pruned: %s", deleted)
+    return deleted

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from pksai.dci.services import received_messages_prune
 from pksai.retention.models import RetentionRun
 from pksai.retention.services import retention_due, retention_run
 from pksai.webhooks.services import webhook_log_prune
@@ -43,3 +44,5 @@ class Command(BaseCommand):
             f"Webhook log: {pruned['deliveries']} delivery(ies) and {pruned['events']} "
             f"event(s) older than {settings.PKSAI_WEBHOOK_LOG_DAYS} days deleted."
         )
+        dci = received_messages_prune()
+        self.stdout.write(f"DCI message log: {dci} message id(s) deleted.")
