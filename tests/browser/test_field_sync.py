@@ -23,8 +23,10 @@ from tests.browser.test_field_app import (
     open_app_and_set_pin,
     sign_in,
     take,
-    worker,  # noqa: F401 — the fixture
 )
+from tests.browser.test_field_app import worker as worker_fixture
+
+worker = worker_fixture  # the same worker, supervisor and registration staff
 
 
 def fits(page: Page, width: int = PHONE["width"]) -> None:
@@ -335,4 +337,3 @@ def test_an_answer_lost_in_the_middle_of_a_sync_and_a_retry_create_no_duplicate(
     assert IntakeReport.objects.count() == 1 and ClientRecord.objects.count() == 3
     assert Case.objects.count() == 1
     context.close()
-
