@@ -300,11 +300,14 @@ def test_an_answer_lost_in_the_middle_of_a_sync_and_a_retry_create_no_duplicate(
         page.locator("#note-form #text").fill(text)
         page.locator("#note-form button[type=submit]").click()
         expect(page.locator("[data-notice=info]")).to_be_visible()
-    page.evaluate("location.hash = '#/report'")
-    page.locator("#report-form #area").fill("73.71.01.1001")
-    page.locator("#report-form #summary").fill("Anak tanpa pengasuh di pelabuhan.")
-    page.locator("#report-form button[type=submit]").click()
-    expect(page.locator("[data-go=sync]")).to_contain_text("3")
+    # a report the server will refuse (a village code that does not exist)
+    for village in ("73.71.01.1001", "73.71.99.9999"):
+        page.evaluate("location.hash = '#/report'")
+        page.locator("#report-form #area").fill(village)
+        page.locator("#report-form #summary").fill("Anak tanpa pengasuh di pelabuhan.")
+        page.locator("#report-form button[type=submit]").click()
+        expect(page.locator("[data-notice=info]")).to_be_visible()
+    expect(page.locator("[data-go=sync]")).to_contain_text("4")
 
     posts = []
 
@@ -321,7 +324,7 @@ def test_an_answer_lost_in_the_middle_of_a_sync_and_a_retry_create_no_duplicate(
     sync_page(page)
     context.set_offline(False)  # the connection is back: the app syncs by itself
     expect(page.locator("[data-notice=error]")).to_be_visible()  # the run stopped
-    expect(page.locator("[data-waiting]")).to_have_attribute("data-waiting", "2")
+    expect(page.locator("[data-waiting]")).to_have_attribute("data-waiting", "3")
     assert len(posts) == 2
     assert Note.objects.filter(case=case).count() == 2  # both reached the server
     assert IntakeReport.objects.count() == 0
@@ -329,6 +332,11 @@ def test_an_answer_lost_in_the_middle_of_a_sync_and_a_retry_create_no_duplicate(
     page.unroute("**/api/v1/field/**")
     page.locator("#sync-button").click()  # the retry
     expect(page.locator("[data-waiting]")).to_have_attribute("data-waiting", "0")
+    # the refused report stays on the device as failed, with the server's reason
+    expect(page.locator("[data-failed]")).to_have_attribute("data-failed", "1")
+    expect(page.locator("[data-list=failed] [data-reason]")).not_to_be_empty()
+    shot(page, "sync-failed-390")
+    fits(page)
     assert Note.objects.filter(case=case).count() == 2  # the second one only once
     assert sorted(Note.objects.filter(case=case).values_list("text", flat=True)) == [
         "Catatan kedua",
@@ -336,4 +344,8 @@ def test_an_answer_lost_in_the_middle_of_a_sync_and_a_retry_create_no_duplicate(
     ]
     assert IntakeReport.objects.count() == 1 and ClientRecord.objects.count() == 3
     assert Case.objects.count() == 1
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.locator("[data-list=failed] button.outline").click()  # discard it
+    expect(page.locator("[data-failed]")).to_have_attribute("data-failed", "0")
+    assert IntakeReport.objects.count() == 1
     context.close()
