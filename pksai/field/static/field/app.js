@@ -76,7 +76,7 @@ function unlockScreen() {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const result = await store.unlock(form.pin.value, CONFIG.pin_attempts);
-    if (result.ok) { route(); return; }
+    if (result.ok) { await route(); syncIfWaiting(); return; }
     if (result.wiped) { say(t("pin_wiped"), "error"); await showStatus(); route(); return; }
     error.textContent = t("pin_wrong", { left: result.left });
     form.pin.value = "";
@@ -190,6 +190,7 @@ async function syncScreen() {
     log: await sync.list("sync:log"),
     sentAt: await store.sentAt(),
     online: navigator.onLine,
+    cases: ((await store.dataGet("cases")) || { items: [] }).items,
   }, {
     sync: (progress, button) => runSync(progress, button),
     retry: async (item) => { await store.outboxPut({ ...item, status: "waiting", reason: "" }); route(); },
@@ -271,10 +272,17 @@ if ("serviceWorker" in navigator) {
   navigator.serviceWorker.register(CONFIG.sw_url, { scope: CONFIG.scope, type: "classic" }).catch(() => {});
 }
 window.addEventListener("hashchange", route);
+// opened online, or the connection is back: send what waits (the sync page shows how it went)
+async function syncIfWaiting() {
+  if (!navigator.onLine || !store.isUnlocked()) return;
+  if ((await store.outboxList()).some((item) => item.status !== "failed")) {
+    runSync(document.getElementById("sync-progress"), null);
+  }
+}
+
 window.addEventListener("online", async () => {
   await showStatus();
-  // the connection is back: send what waits (the sync page shows how it went)
-  if (store.isUnlocked() && (await store.outboxCount())) runSync(document.getElementById("sync-progress"), null);
+  syncIfWaiting();
 });
 window.addEventListener("offline", showStatus);
 showStatus();

@@ -204,7 +204,8 @@ function shown(value) {
 
 // The sync page: what waits, what failed and why, the conflicts to choose, what was sent.
 // act = {sync, retry(item), discard(item), resolve(conflict, choice)} from app.js.
-export function syncPage({ outbox, conflicts, log, sentAt, online }, act) {
+export function syncPage({ outbox, conflicts, log, sentAt, online, cases }, act) {
+  const numbers = Object.fromEntries((cases || []).map((c) => [c.id, c.number]));
   const waiting = outbox.filter((item) => item.status !== "failed");
   const failed = outbox.filter((item) => item.status === "failed");
   const progress = h("p", { id: "sync-progress", role: "status", "aria-live": "polite" });
@@ -232,7 +233,7 @@ export function syncPage({ outbox, conflicts, log, sentAt, online }, act) {
     conflicts.length ? [h("p", {}, t("conflicts_hint")),
       h("ul", { class: "field-list", "data-list": "conflicts" }, conflicts.map((c) =>
         h("li", { "data-conflict": c.id },
-          h("strong", {}, c.field_label), " · ", t("record_of", { kind: label("kind", c.kind), id: c.record }),
+          h("strong", {}, c.field_label), " · ", t("record_of", { kind: label("kind", c.kind), id: numbers[c.record] && c.kind === "cases" ? numbers[c.record] : c.record }),
           h("dl", { class: "field-summary" },
             fact(t("mine"), h("span", { "data-mine": "" }, shown(c.mine))),
             fact(t("theirs"), h("span", { "data-theirs": "" }, shown(c.theirs)))),
