@@ -88,6 +88,8 @@ def _case_item(case, user) -> dict[str, Any]:
         else None,
         "visits": [
             {
+                "id": v.pk,
+                "version": v.version,  # a device corrects its place or who was seen on it
                 "on": _day(v.visited_on),
                 "place": v.place,
                 "seen": v.seen,

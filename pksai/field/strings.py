@@ -106,6 +106,7 @@ WORDS = {
     "new_assessment": _("Record an assessment"),
     "new_note": _("Add a note"),
     "edit_summary": _("Change the case summary"),
+    "edit_visit": _("Correct the visit"),
     "new_facilitation": _("Record a facilitation visit"),
     "record_outcome": _("Record the outcome"),
     "report_child": _("Report a new child"),

@@ -238,12 +238,14 @@ async function route() {
   }
   if (!(await store.hasPin())) return pinScreen();
   if (!store.isUnlocked()) return unlockScreen();
-  const [, page, rawId, sub] = (location.hash || "#/").split("/");
+  const [, page, rawId, sub, subId] = (location.hash || "#/").split("/");
   const id = decodeURIComponent(rawId || "");
   const outbox = await store.outboxList();
   const find = (bundle, key) => bundle && bundle.items.find((item) => String(item.id) === String(key));
   if (page === "cases" && id && sub) {
     const c = find(await store.dataGet("cases"), id);
+    const v = c && sub === "visits" && c.visits.find((visit) => String(visit.id) === subId);
+    if (v) return screen(forms.visitEditForm(c, v, saved("#/cases/" + c.id)));
     const make = { visit: forms.visitForm, assessment: forms.assessmentForm, note: forms.noteForm, summary: forms.summaryForm }[sub];
     if (c && make) return screen(make(c, saved("#/cases/" + c.id)));
   }

@@ -113,6 +113,28 @@ export function visitForm(c, done) {
   return page("visit-form", t("new_visit") + " · " + c.number, "#/cases/" + c.id, rows, check, change, done);
 }
 
+// a visit already on the server: its place and who was seen, changed on the version the
+// device holds (only the changed fields travel, so another device's change to another field
+// of the same visit also lands)
+export function visitEditForm(c, v, done) {
+  const rows = [
+    row("place", t("place"), input("place", { value: v.place, required: true, maxlength: "200" })),
+    row("seen", t("seen"), input("seen", { value: v.seen, required: true, maxlength: "200" })),
+  ];
+  const changed = (form) => ["place", "seen"].filter((name) => text(form, name) !== v[name]);
+  const check = (form) => {
+    const errors = {};
+    required(errors, form, "place", "seen");
+    if (!Object.keys(errors).length && !changed(form).length) errors.place = t("no_change");
+    return errors;
+  };
+  const change = (form) => ({ kind: "visits", record_id: v.id, case: c.id, base_version: v.version,
+    label: t("edit_visit") + " · " + c.number,
+    base_values: Object.fromEntries(changed(form).map((name) => [name, v[name]])),
+    changes: Object.fromEntries(changed(form).map((name) => [name, text(form, name)])) });
+  return page("visit-edit-form", t("edit_visit") + " · " + c.number, "#/cases/" + c.id, rows, check, change, done);
+}
+
 export function assessmentForm(c, done) {
   const ratings = [["", "—"], ...choices("risk")];
   const rows = [

@@ -72,9 +72,11 @@ export async function applyLocal(kind, record) {
     const c = bundle && bundle.items.find((x) => x.id === (kind === "cases" ? record.id : record.case));
     if (!c) return;
     if (kind === "cases") Object.assign(c, { summary: record.summary, version: record.version });
-    if (kind === "visits" && !c.visits.some((v) => v.id === record.id)) {
-      c.visits.unshift({ id: record.id, on: record.visited_on, place: record.place, seen: record.seen,
-        notes: record.observations });
+    const known = kind === "visits" && c.visits.find((v) => v.id === record.id);
+    if (known) Object.assign(known, { version: record.version, place: record.place, seen: record.seen });
+    else if (kind === "visits") {
+      c.visits.unshift({ id: record.id, version: record.version, on: record.visited_on, place: record.place,
+        seen: record.seen, notes: record.observations });
       c.visits.sort((a, b) => (a.on < b.on ? 1 : -1));
       c.visits = c.visits.slice(0, 3);
     }

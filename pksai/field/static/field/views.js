@@ -143,7 +143,7 @@ export function caseDetail(bundle, id, outbox) {
       ? h("ul", {}, c.guardians.map((g) => h("li", {}, g.name, g.relation ? " (" + g.relation + ")" : "",
         g.phone ? [" · ", t("phone"), ": ", h("a", { href: "tel:" + g.phone }, g.phone)] : "")))
       : h("p", {}, "—"));
-  const queued = pending.filter((item) => item.kind === "visits").map((item) => ({
+  const queued = pending.filter((item) => item.kind === "visits" && !item.record_id).map((item) => ({
     on: item.changes.visited_on, place: item.changes.place, seen: item.changes.seen, notes: item.changes.observations, item,
   }));
   const all = [...queued, ...c.visits];
@@ -151,7 +151,8 @@ export function caseDetail(bundle, id, outbox) {
     all.length
       ? h("ul", { "data-list": "visits" }, all.map((v) => h("li", {}, v.item ? pendingTag(v.item) : null,
         h("strong", {}, day(v.on)), " · ", v.place,
-        v.seen ? [" · ", t("seen"), ": ", v.seen] : "", v.notes ? h("p", {}, v.notes) : "")))
+        v.seen ? [" · ", t("seen"), ": ", v.seen] : "", v.notes ? h("p", {}, v.notes) : "",
+        v.id && "summary" in c ? h("a", { href: "#/cases/" + c.id + "/visits/" + v.id, "data-form": "edit-visit" }, t("edit_visit")) : null)))
       : h("p", {}, t("no_visits")));
   return h("section", { "data-case": c.id }, back("#/cases"),
     h("h1", { id: "field-h1" }, t("case") + " " + c.number), summary, actions, waiting, next, assessment, guardians, visits);
