@@ -11,7 +11,9 @@ from playwright.sync_api import Browser, Page, expect
 from pksai.audit.models import AuditEvent
 from pksai.cases.models import Assessment, Case, IntakeReport, Note, Visit
 from pksai.field.models import ClientRecord, FieldConflict
-from pksai.field.tests.factories import field_cases
+from pksai.field.tests.factories import field_beneficiaries, field_cases
+from pksai.programs.models import FacilitationVisit
+from pksai.vulnerability.models import OutreachResult
 from tests.browser.helpers import AXE_TAGS, axe_violations, describe_violations
 from tests.browser.test_field_app import (
     LAPTOP,
@@ -21,6 +23,7 @@ from tests.browser.test_field_app import (
     SCREENSHOTS,
     WIDTH,
     open_app_and_set_pin,
+    scored_village,
     sign_in,
     take,
 )
@@ -334,4 +337,60 @@ def test_an_answer_lost_in_the_middle_of_a_sync_and_a_retry_create_no_duplicate(
     page.locator("[data-list=failed] button.outline").click()  # discard it
     expect(page.locator("[data-failed]")).to_have_attribute("data-failed", "0")
     assert IntakeReport.objects.count() == 1
+    context.close()
+
+
+def test_a_facilitation_visit_and_an_outreach_outcome_recorded_offline_land_once(
+    browser: Browser, live_server, worker, tmp_path
+):
+    (beneficiary,) = field_beneficiaries(worker=worker["user"], count=1)
+    scored_village(tmp_path)
+    visits = FacilitationVisit.objects.filter(beneficiary=beneficiary).count()
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    sign_in(page, live_server.url)
+    open_app_and_set_pin(page, live_server.url)
+    take(page, "beneficiaries")
+    page.locator("#take-form input[value=outreach]").check()
+    page.locator("#village").fill("73.71.01.1001")
+    page.locator("#take-button").click()
+    expect(page.locator("[data-notice=info]")).to_be_visible()
+    context.set_offline(True)
+
+    page.locator("[data-go=beneficiaries]").click()
+    page.locator("[data-list=beneficiaries] [data-form=facilitation]").click()
+    page.locator("#facilitation-form button[type=submit]").click()
+    expect(page.locator("#topics-error")).not_to_be_empty()  # at least one topic
+    page.locator("#topics input[value=school]").check()
+    page.locator("#facilitation-form #notes").fill("Anak kembali sekolah.")
+    page.locator("#facilitation-form button[type=submit]").click()
+    expect(page.locator("[data-list=beneficiaries] [data-pending=waiting]")).to_have_count(1)
+
+    page.evaluate("location.hash = '#/outreach/73.71.01.1001'")
+    person = page.locator("[data-list=outreach] > li").first
+    person.locator("[data-form=outreach]").click()
+    form = page.locator("#outreach-form")
+    form.locator("#outcome input[value=case_opened]").check()
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#case-error")).not_to_be_empty()  # "case opened" needs its case
+    form.locator("#outcome input[value=not_found]").check()
+    form.locator("#note").fill("Rumah kosong, tetangga tidak tahu.")
+    fits(page)
+    shot(page, "outreach-form-390")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("[data-list=outreach] [data-pending=waiting]")).to_have_count(1)
+
+    context.set_offline(False)
+    sync_now(page)
+    expect(page.locator("[data-waiting]")).to_have_attribute("data-waiting", "0")
+    expect(page.locator("[data-failed]")).to_have_attribute("data-failed", "0")
+    assert FacilitationVisit.objects.filter(beneficiary=beneficiary).count() == visits + 1
+    visit = FacilitationVisit.objects.filter(beneficiary=beneficiary).order_by("-pk").first()
+    assert visit.topics == ["school"] and created(visit)
+    result = OutreachResult.objects.get()
+    assert result.outcome == "not_found" and result.worker == worker["user"] and created(result)
+    # the local copies are the server's: the outcome shows on the list, nothing waits
+    page.evaluate("location.hash = '#/outreach/73.71.01.1001'")
+    expect(page.locator("[data-list=outreach] [data-pending]")).to_have_count(0)
+    expect(page.locator("[data-list=outreach] .field-tag-progress")).to_have_count(1)
     context.close()
