@@ -71,6 +71,8 @@ def _case_item(case, user) -> dict[str, Any]:
             "birth": None if masked else _day(case.child.birth_date),
         },
         "place": case.area.name,
+        # the case's own text (the field a device may change); not for a masked child
+        **({} if masked else {"summary": case.summary}),
         "guardians": [
             {"name": g.name, "relation": g.relation, "phone": g.phone if full else ""}
             for g in case.guardians.all()
@@ -86,6 +88,8 @@ def _case_item(case, user) -> dict[str, Any]:
         else None,
         "visits": [
             {
+                "id": v.pk,
+                "version": v.version,  # a device corrects its place or who was seen on it
                 "on": _day(v.visited_on),
                 "place": v.place,
                 "seen": v.seen,

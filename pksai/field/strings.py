@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from pksai.cases.models import Assessment, Concern, Rating
+from pksai.cases.models import Assessment, Concern, Domain, Rating
 from pksai.cases.workflow import Stage
+from pksai.field.kinds import KINDS
+from pksai.programs.models import Topic
+from pksai.vulnerability.models import OutreachResult
 
 WORDS = {
     "offline": _("Offline"),
@@ -97,6 +100,94 @@ WORDS = {
     "erase_confirm": _("Erase every case and list kept on this device?"),
     "erased": _("The data on this device were erased."),
     "outbox": _("Waiting to be sent: %(count)s"),
+    # recording offline (decision 0037)
+    "record": _("Record"),
+    "new_visit": _("Record a visit"),
+    "new_assessment": _("Record an assessment"),
+    "new_note": _("Add a note"),
+    "edit_summary": _("Change the case summary"),
+    "edit_visit": _("Correct the visit"),
+    "new_facilitation": _("Record a facilitation visit"),
+    "record_outcome": _("Record the outcome"),
+    "report_child": _("Report a new child"),
+    "save_offline": _("Save on this device"),
+    "saved_offline": _("Saved on this device. It is sent at the next sync."),
+    "visit_date": _("Date of the visit"),
+    "visit_time": _("Time of the visit"),
+    "seen_hint": _("Who you met, e.g. “the child and her grandmother”."),
+    "observations": _("What you observed"),
+    "gps": _("Add my position (GPS)"),
+    "summary": _("Summary"),
+    "assessment_kind": _("Kind of assessment"),
+    "domains": _("Domains (rate each one to complete the assessment)"),
+    "domain_notes": _("Notes on %(domain)s"),
+    "complete_assessment": _("The assessment is complete"),
+    "note": _("Note"),
+    "notes": _("Notes"),
+    "topics": _("Topics of the visit"),
+    "outcome": _("Outcome of the visit"),
+    "case_opened": _("Case opened"),
+    "case_opened_hint": _("Only when the outcome is “case opened”."),
+    "report_summary": _("What did you see or hear?"),
+    "report_summary_hint": _("Who the child is, where, and why you are worried."),
+    "reporter_anonymous": _("The reporter wants to stay anonymous"),
+    "reporter_name": _("Name of the reporter"),
+    # the device's checks (the server checks the same)
+    "required": _("Fill this in."),
+    "need_date": _("Give a date."),
+    "future_date": _("The date cannot be in the future."),
+    "future_time": _("The time cannot be in the future."),
+    "date_before": _("The date cannot be before %(date)s."),
+    "choose_risk": _("Give the overall risk: low, medium or high."),
+    "rate_domain": _("Rate this domain to complete the assessment."),
+    "choose_topic": _("Choose at least one topic of the visit."),
+    "choose_outcome": _("Choose the outcome of the visit."),
+    "choose_case": _("Give the case that was opened."),
+    "case_only_opened": _("A case is given only when one was opened."),
+    "need_area": _("Give the village code, e.g. 73.71.01.1001."),
+    "need_phone": _("Give a phone number (digits only)."),
+    "no_change": _("Nothing was changed."),
+    "form_errors": _("Check the form: %(count)s fields need attention."),
+    # sync
+    "sync_title": _("Sync"),
+    "sync_now": _("Sync now"),
+    "sync_progress": _("%(sent)s of %(total)s sent"),
+    "sync_done": _("Sync finished: %(sent)s sent."),
+    "sync_done_problems": _("Sync finished: %(failed)s failed, %(conflicts)s conflicts to choose."),
+    "sync_stopped": _("The connection was lost: the rest waits and is sent at the next sync."),
+    "sync_offline": _("You are offline: syncing needs a connection."),
+    "last_sync": _("Last sync"),
+    "waiting": _("waiting to send"),
+    "failed": _("failed"),
+    "sent": _("sent"),
+    "conflict": _("conflict"),
+    "conflicts": _("Conflicts"),
+    "waiting_title": _("Waiting to send"),
+    "nothing_waiting": _("Nothing is waiting to be sent."),
+    "failed_title": _("Failed"),
+    "failed_hint": _(
+        "The server refused these changes for the reason shown. Correct the cause (or ask your "
+        "supervisor) and try again, or discard the change."
+    ),
+    "try_again": _("Try again"),
+    "discard": _("Discard"),
+    "discard_confirm": _("Discard this change? It was never saved on the server."),
+    "queued_at": _("saved %(time)s"),
+    "conflicts_title": _("Conflicts to choose"),
+    "conflicts_hint": _(
+        "Someone else changed the same field while you were offline. Nothing was overwritten: "
+        "choose which value stays (the web inbox shows the same choice)."
+    ),
+    "no_conflicts": _("No conflicts."),
+    "record_of": _("%(kind)s %(id)s"),
+    "mine": _("Mine"),
+    "theirs": _("On the server"),
+    "keep_mine": _("Keep mine"),
+    "take_theirs": _("Take the server's"),
+    "conflict_settled": _("The conflict is settled."),
+    "conflict_refused": _("Could not settle the conflict: %(reason)s"),
+    "sent_title": _("Sent"),
+    "nothing_sent": _("Nothing sent yet."),
 }
 
 LABELS = {
@@ -105,6 +196,10 @@ LABELS = {
     "concern": dict(Concern.choices),
     "assessment": dict(Assessment.Kind.choices),
     "sex": {"M": _("male"), "F": _("female")},
+    "domain": dict(Domain.choices),
+    "topic": dict(Topic.choices),
+    "outcome": dict(OutreachResult.Outcome.choices),
+    "kind": {name: kind.label for name, kind in KINDS.items()},
 }
 
 

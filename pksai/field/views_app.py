@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
 from django.http import HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import get_template, render_to_string
 from django.templatetags.static import static
@@ -33,6 +34,8 @@ SHELL_ASSETS = (
     "field/app.js",
     "field/store.js",
     "field/views.js",
+    "field/forms.js",
+    "field/sync.js",
     "pksai/favicon.svg",
     "field/icons/icon-192.png",
 )
@@ -67,6 +70,7 @@ def field_config() -> dict:
         "zone_label": zone_name(),
         "wipe_days": settings.PKSAI_FIELD_WIPE_DAYS,
         "pin_attempts": settings.PKSAI_FIELD_PIN_ATTEMPTS,
+        "gps": settings.PKSAI_FIELD_GPS,  # offer "add my position" on a visit
         "bundle_url": "/api/v1/field/bundle",
         "sw_url": reverse("lapangan:sw"),
         "scope": reverse("lapangan:shell"),
@@ -78,7 +82,9 @@ def field_config() -> dict:
 @login_required
 @require_GET
 def shell(request):
-    """The app shell: the same page for every worker, rendered in her language."""
+    """The app shell: the same page for every worker, rendered in her language. It sets the
+    CSRF cookie the sync sends back with its writes (the API checks it on a session)."""
+    get_token(request)
     return render(
         request,
         "field/shell.html",

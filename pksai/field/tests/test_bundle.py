@@ -71,6 +71,8 @@ def test_her_open_cases_only_with_phones_visits_assessment_and_next_step(team):
     assert [v["on"] for v in item["visits"]] == ["2026-11-15", "2026-11-08", "2026-11-01"]
     assert item["visits"][0]["notes"].startswith("Anak tampak sehat")
     assert item["next"] == {"text": "Kunjungan rumah bersama guru kelas", "due": "2026-12-20"}
+    # the case's own text, which the device may change offline (on this version)
+    assert item["summary"] == "Tetangga melaporkan anak dipukul."
 
 
 @pytest.mark.django_db
@@ -114,6 +116,7 @@ def test_a_restricted_case_is_masked_for_whoever_may_not_open_it(team):
     masked = selectors._case_item(case, team["other"])
     assert masked["child"] == {"name": "•••", "sex": "", "birth": None}
     assert masked["guardians"] == [] and masked["visits"][0]["notes"] == ""
+    assert full["summary"] and "summary" not in masked  # no summary edit offered then
 
 
 @pytest.mark.django_db

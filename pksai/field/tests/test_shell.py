@@ -17,9 +17,9 @@ from pksai.accounts.tests.factories import make_user
 from pksai.field import strings
 from pksai.field import views_app as views
 
-# The budget stated in docs/field-app.md: the app shell (HTML + CSS + JS) at most 150 KB
+# The budget stated in docs/field-app.md: the app shell (HTML + CSS + JS) at most 180 KB
 # uncompressed; its icons apart, at most 60 KB.
-SHELL_BUDGET = 150 * 1024
+SHELL_BUDGET = 180 * 1024  # 150 KB until the offline forms and sync (decision 0037)
 ICON_BUDGET = 60 * 1024
 STATIC = Path(__file__).resolve().parent.parent / "static" / "field"
 

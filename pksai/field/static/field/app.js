@@ -1,6 +1,8 @@
 // PKSAI Lapangan: the field app (decision 0032). Plain ES modules, no build step.
+import * as forms from "./forms.js";
 import * as store from "./store.js";
-import { beneficiaryList, caseDetail, caseList, h, moment, outreachList, t } from "./views.js";
+import * as sync from "./sync.js";
+import { beneficiaryList, caseDetail, caseList, h, moment, outreachList, syncPage, t } from "./views.js";
 
 const CONFIG = JSON.parse(document.getElementById("field-config").textContent);
 const root = document.getElementById("field-app");
@@ -74,7 +76,7 @@ function unlockScreen() {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const result = await store.unlock(form.pin.value, CONFIG.pin_attempts);
-    if (result.ok) { route(); return; }
+    if (result.ok) { await route(); syncIfWaiting(); return; }
     if (result.wiped) { say(t("pin_wiped"), "error"); await showStatus(); route(); return; }
     error.textContent = t("pin_wrong", { left: result.left });
     form.pin.value = "";
@@ -118,6 +120,7 @@ async function home() {
   const names = await store.dataNames();
   const counts = {};
   for (const name of names) counts[name] = (await store.dataGet(name)).items.length;
+  const outbox = await store.outboxCount();
   const links = [
     h("a", { role: "button", href: "#/cases", "data-go": "cases" },
       t("cases") + (counts.cases !== undefined ? " (" + counts.cases + ")" : "")),
@@ -126,6 +129,9 @@ async function home() {
     ...names.filter((n) => n.startsWith("outreach:")).map((n) =>
       h("a", { role: "button", class: "secondary", href: "#/outreach/" + n.slice(9), "data-go": n },
         t("outreach") + " " + n.slice(9) + " (" + counts[n] + ")")),
+    h("a", { role: "button", class: "secondary", href: "#/report", "data-go": "report" }, t("report_child")),
+    h("a", { role: "button", class: "secondary", href: "#/sync", "data-go": "sync" },
+      t("sync_title") + (outbox ? " (" + outbox + ")" : "")),
   ];
   const device = (await store.deviceGet()) || "";
   const form = h("form", { class: "field-form", id: "take-form", novalidate: true },
@@ -144,7 +150,6 @@ async function home() {
     await showStatus();
     route();
   });
-  const outbox = await store.outboxCount();
   const actions = h("p", {},
     h("button", { type: "button", class: "secondary", id: "lock-button", onclick: () => { store.lock(); route(); } }, t("lock")),
     " ",
@@ -168,6 +173,58 @@ async function home() {
   );
 }
 
+// --- Recording offline and syncing ------------------------------------------------------
+
+// after a form: the change is in the outbox; back to where it was made, which lists it
+function saved(href) {
+  return () => {
+    say(t("saved_offline"));
+    if (location.hash === href) route(); else location.hash = href;
+  };
+}
+
+async function syncScreen() {
+  screen(syncPage({
+    outbox: await store.outboxList(),
+    conflicts: await sync.conflicts(),
+    log: await sync.list("sync:log"),
+    sentAt: await store.sentAt(),
+    online: navigator.onLine,
+    cases: ((await store.dataGet("cases")) || { items: [] }).items,
+  }, {
+    sync: (progress, button) => runSync(progress, button),
+    retry: async (item) => { await store.outboxPut({ ...item, status: "waiting", reason: "" }); route(); },
+    discard: async (item) => {
+      if (!window.confirm(t("discard_confirm"))) return;
+      await store.outboxRemove(item.client_id);
+      route();
+    },
+    resolve: async (conflict, choice) => {
+      if (!navigator.onLine) { say(t("sync_offline"), "error"); route(); return; }
+      try {
+        const done = await sync.resolve(conflict, choice);
+        say(done.ok ? t("conflict_settled") : t("conflict_refused", { reason: done.reason }), done.ok ? "info" : "error");
+      } catch (error) {
+        say(t("sync_stopped"), "error");
+      }
+      route();
+    },
+  }));
+}
+
+async function runSync(progress, button) {
+  if (button) button.setAttribute("aria-busy", "true");
+  const show = (r) => { if (progress) progress.textContent = t("sync_progress", { sent: r.sent, total: r.total }); };
+  const result = await sync.sync(show);
+  if (result.busy) return;
+  if (result.offline) say(t("sync_stopped"), "error");
+  else if (result.failed || result.conflicts) say(t("sync_done_problems", { failed: result.failed, conflicts: result.conflicts }), "error");
+  else say(t("sync_done", { sent: result.sent }));
+  await showStatus();
+  // re-drawn where it shows the outbox; never under a form being filled in
+  if (["#/sync", "#/", ""].includes(location.hash)) route();
+}
+
 // --- Routing ---------------------------------------------------------------------------
 
 async function route() {
@@ -181,11 +238,35 @@ async function route() {
   }
   if (!(await store.hasPin())) return pinScreen();
   if (!store.isUnlocked()) return unlockScreen();
-  const [, page, id] = (location.hash || "#/").split("/");
-  if (page === "cases" && id) return screen(caseDetail(await store.dataGet("cases"), decodeURIComponent(id)));
+  const [, page, rawId, sub, subId] = (location.hash || "#/").split("/");
+  const id = decodeURIComponent(rawId || "");
+  const outbox = await store.outboxList();
+  const find = (bundle, key) => bundle && bundle.items.find((item) => String(item.id) === String(key));
+  if (page === "cases" && id && sub) {
+    const c = find(await store.dataGet("cases"), id);
+    const v = c && sub === "visits" && c.visits.find((visit) => String(visit.id) === subId);
+    if (v) return screen(forms.visitEditForm(c, v, saved("#/cases/" + c.id)));
+    const make = { visit: forms.visitForm, assessment: forms.assessmentForm, note: forms.noteForm, summary: forms.summaryForm }[sub];
+    if (c && make) return screen(make(c, saved("#/cases/" + c.id)));
+  }
+  if (page === "cases" && id) return screen(caseDetail(await store.dataGet("cases"), id, outbox));
   if (page === "cases") return screen(caseList(await store.dataGet("cases")));
-  if (page === "beneficiaries") return screen(beneficiaryList(await store.dataGet("beneficiaries")));
-  if (page === "outreach" && id) return screen(outreachList(await store.dataGet("outreach:" + decodeURIComponent(id))));
+  if (page === "beneficiaries" && id && sub === "visit") {
+    const b = find(await store.dataGet("beneficiaries"), id);
+    if (b) return screen(forms.facilitationForm(b, saved("#/beneficiaries")));
+  }
+  if (page === "beneficiaries") return screen(beneficiaryList(await store.dataGet("beneficiaries"), outbox));
+  if (page === "outreach" && id && sub) {
+    const p = find(await store.dataGet("outreach:" + id), decodeURIComponent(sub));
+    const cases = (await store.dataGet("cases")) || { items: [] };
+    if (p) return screen(forms.outreachForm(id, p, cases.items, saved("#/outreach/" + id)));
+  }
+  if (page === "outreach" && id) return screen(outreachList(await store.dataGet("outreach:" + id), outbox));
+  if (page === "report") {
+    const village = (await store.dataNames()).find((n) => n.startsWith("outreach:"));
+    return screen(forms.reportForm(village ? village.slice(9) : "", saved("#/")));
+  }
+  if (page === "sync") return syncScreen();
   return home();
 }
 
@@ -193,7 +274,18 @@ if ("serviceWorker" in navigator) {
   navigator.serviceWorker.register(CONFIG.sw_url, { scope: CONFIG.scope, type: "classic" }).catch(() => {});
 }
 window.addEventListener("hashchange", route);
-window.addEventListener("online", showStatus);
+// opened online, or the connection is back: send what waits (the sync page shows how it went)
+async function syncIfWaiting() {
+  if (!navigator.onLine || !store.isUnlocked()) return;
+  if ((await store.outboxList()).some((item) => item.status !== "failed")) {
+    runSync(document.getElementById("sync-progress"), null);
+  }
+}
+
+window.addEventListener("online", async () => {
+  await showStatus();
+  syncIfWaiting();
+});
 window.addEventListener("offline", showStatus);
 showStatus();
 route();

@@ -6,7 +6,7 @@
 //   data    one record per list taken offline ("cases", "beneficiaries", "outreach:CODE"),
 //           each {iv, ct}: AES-GCM ciphertext of the JSON bundle, the name as additional data
 //   outbox  queued changes made offline, each {iv, ct} keyed by its client_id (a UUID);
-//           sending them is the sync's work (not in this release)
+//           sent in queue order (seq) by sync.js
 // The key is derived from the PIN with PBKDF2 (SHA-256, 310 000 rounds, 16-byte random salt),
 // is not extractable and lives only in this module's memory: a reload locks the store.
 
@@ -175,11 +175,14 @@ export async function syncedUser() {
 }
 
 // The device outbox: a change made offline, kept encrypted until the sync sends it.
-// change = {kind, record_id, base_version, base_values, changes}; returns the queued item.
+// change = {kind, record_id, base_version, base_values, changes, case?, label?}; returns the
+// queued item (status "waiting"; "failed" with the server's reason after a refusal).
 export async function outboxAdd(change) {
   for (const field of ["kind", "changes"]) {
     if (!change[field]) throw new Error("outbox: " + field + " missing");
   }
+  const seq = ((await metaGet("seq")) || 0) + 1;
+  await metaPut("seq", seq);
   const item = {
     client_id: crypto.randomUUID(),
     kind: change.kind,
@@ -187,13 +190,27 @@ export async function outboxAdd(change) {
     base_version: change.base_version ?? null,
     base_values: change.base_values || {},
     changes: change.changes,
+    case: change.case ?? null, // the case (or beneficiary, person) it belongs to, for the lists
+    label: change.label || "",
     queued_at: new Date().toISOString(),
+    seq,
+    status: "waiting",
+    reason: "",
   };
-  const sealed = await seal(needKey(), "outbox:" + item.client_id, item);
-  await run("outbox", "readwrite", (s) => s.put(sealed, item.client_id));
+  await outboxPut(item);
   return item;
 }
 
+export async function outboxPut(item) {
+  const sealed = await seal(needKey(), "outbox:" + item.client_id, item);
+  await run("outbox", "readwrite", (s) => s.put(sealed, item.client_id));
+}
+
+export async function outboxRemove(clientId) {
+  await run("outbox", "readwrite", (s) => s.delete(clientId));
+}
+
+// in queue order (the keys are random UUIDs: order by the sequence number)
 export async function outboxList() {
   const ids = (await run("outbox", "readonly", (s) => s.getAllKeys())) || [];
   const items = [];
@@ -201,11 +218,20 @@ export async function outboxList() {
     const sealed = await run("outbox", "readonly", (s) => s.get(id));
     items.push(await open(needKey(), "outbox:" + id, sealed));
   }
-  return items;
+  return items.sort((a, b) => (a.seq || 0) - (b.seq || 0));
 }
 
 export async function outboxCount() {
   return (await run("outbox", "readonly", (s) => s.count())) || 0;
+}
+
+// the last sync run that reached the server (also keeps the data from the stale wipe)
+export function sentAt() {
+  return metaGet("sent");
+}
+
+export async function sentNow() {
+  await metaPut("sent", Date.now());
 }
 
 // Everything this app keeps: the database, and every cache it opened. Used on sign-out (by
@@ -228,7 +254,7 @@ export async function wipe() {
 
 // Wipe when the last sync is older than the configured days. Returns true when it wiped.
 export async function wipeIfStale(days) {
-  const synced = await syncedAt();
+  const synced = Math.max((await syncedAt()) || 0, (await sentAt()) || 0);
   if (synced && Date.now() - synced > days * 86400000) {
     await wipe();
     return true;
