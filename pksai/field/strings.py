@@ -110,6 +110,19 @@ WORDS = {
     "new_facilitation": _("Record a facilitation visit"),
     "record_outcome": _("Record the outcome"),
     "report_child": _("Report a new child"),
+    "new_photo": _("Add a photo"),
+    "photo": _("Photo"),
+    "photo_hint": _(
+        "Take it with the camera or choose one. It is made smaller on this device (at most "
+        "1600 pixels) and kept encrypted until the sync sends it."
+    ),
+    "photo_title": _("What the photo shows"),
+    "choose_photo": _("Take or choose a photo."),
+    "photo_unreadable": _("This file is not a photo this device can read."),
+    "photo_too_big": _(
+        "The photo is still larger than %(max)s MB after making it smaller. Take it again "
+        "with a lower camera resolution."
+    ),
     "save_offline": _("Save on this device"),
     "saved_offline": _("Saved on this device. It is sent at the next sync."),
     "visit_date": _("Date of the visit"),

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET
 
 from pksai.core.times import zone_name
@@ -62,6 +63,9 @@ def shell_version() -> str:
     return digest.hexdigest()[:12]
 
 
+PHOTO_MAX_BYTES = 2 * 1024 * 1024  # per photo in the outbox, after downscaling
+
+
 def field_config() -> dict:
     return {
         "version": shell_version(),
@@ -71,6 +75,8 @@ def field_config() -> dict:
         "wipe_days": settings.PKSAI_FIELD_WIPE_DAYS,
         "pin_attempts": settings.PKSAI_FIELD_PIN_ATTEMPTS,
         "gps": settings.PKSAI_FIELD_GPS,  # offer "add my position" on a visit
+        # a photo taken offline, after downscaling on the device (decision 0037)
+        "photo_max": min(PHOTO_MAX_BYTES, settings.ATTACHMENT_MAX_BYTES),
         "bundle_url": "/api/v1/field/bundle",
         "sw_url": reverse("lapangan:sw"),
         "scope": reverse("lapangan:shell"),
@@ -79,8 +85,14 @@ def field_config() -> dict:
     }
 
 
+# the shell's policy is the site's, plus blob: images: a queued photo's thumbnail is an object
+# URL made from the bytes decrypted in memory, revoked once drawn (decision 0037)
+SHELL_CSP = {**settings.SECURE_CSP, "img-src": [*settings.SECURE_CSP["img-src"], "blob:"]}
+
+
 @login_required
 @require_GET
+@csp_override(SHELL_CSP)
 def shell(request):
     """The app shell: the same page for every worker, rendered in her language. It sets the
     CSRF cookie the sync sends back with its writes (the API checks it on a session)."""

@@ -246,7 +246,7 @@ async function route() {
     const c = find(await store.dataGet("cases"), id);
     const v = c && sub === "visits" && c.visits.find((visit) => String(visit.id) === subId);
     if (v) return screen(forms.visitEditForm(c, v, saved("#/cases/" + c.id)));
-    const make = { visit: forms.visitForm, assessment: forms.assessmentForm, note: forms.noteForm, summary: forms.summaryForm }[sub];
+    const make = { visit: forms.visitForm, assessment: forms.assessmentForm, note: forms.noteForm, summary: forms.summaryForm, photo: forms.photoForm }[sub];
     if (c && make) return screen(make(c, saved("#/cases/" + c.id)));
   }
   if (page === "cases" && id) return screen(caseDetail(await store.dataGet("cases"), id, outbox));

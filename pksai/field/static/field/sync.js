@@ -20,15 +20,19 @@ function csrf() {
   return found ? decodeURIComponent(found.slice(10)) : "";
 }
 
-async function call(method, path, body) {
+// offset given: body is a chunk of bytes sent raw at that offset (the resumable upload)
+async function call(method, path, body, offset) {
+  const raw = offset !== undefined;
   let response;
   try {
     response = await fetch(API + path, {
       method,
       credentials: "same-origin",
       cache: "no-store",
-      headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": csrf() },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: { Accept: "application/json", "X-CSRFToken": csrf(),
+        ...(raw ? { "Content-Type": "application/octet-stream", "Upload-Offset": String(offset) }
+          : { "Content-Type": "application/json" }) },
+      body: raw ? body : body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (error) {
     throw new Offline(String(error));
@@ -99,7 +103,38 @@ export async function applyLocal(kind, record) {
   }
 }
 
+// A photo: start the upload with the item's client_id (a retry gets the same upload and
+// where it stands), then the chunks from the server's offset. A chunk whose connection
+// breaks, or a 409 (another offset), asks the server for its offset and goes on from there;
+// after three such tries in a row the run stops (Offline) and the next one resumes.
+const CHUNK = 256 * 1024;
+
+async function sendUpload(item) {
+  const { data, ...meta } = item.changes;
+  const started = await call("POST", "uploads/", { client_id: item.client_id, ...meta });
+  if (started.status !== 200 && started.status !== 201) return started;
+  let upload = started.data;
+  const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+  let tries = 0;
+  while (!upload.complete) {
+    let answer = null;
+    try {
+      answer = await call("PATCH", "uploads/" + upload.id + "/", bytes.subarray(upload.offset, upload.offset + CHUNK), upload.offset);
+    } catch (error) {
+      if (!(error instanceof Offline)) throw error;
+    }
+    if (answer && answer.status === 200) { upload = answer.data; tries = 0; continue; }
+    if (answer && answer.status !== 409) return answer; // refused (a checksum that does not match...)
+    if (++tries > 3) throw new Offline("upload");
+    const where = await call("GET", "uploads/" + upload.id + "/");
+    if (where.status !== 200) return where;
+    upload = where.data;
+  }
+  return { status: 201, data: upload.attachment };
+}
+
 async function send(item) {
+  if (item.kind === "uploads") return sendUpload(item);
   if (item.record_id) {
     return call("PATCH", item.kind + "/" + item.record_id + "/",
       { version: item.base_version, changes: item.changes, base: item.base_values });

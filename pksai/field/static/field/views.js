@@ -86,6 +86,17 @@ export function pendingTag(item) {
     "data-pending": item.status }, t(item.status === "failed" ? "failed" : "waiting"));
 }
 
+// a queued photo's thumbnail, made from the bytes decrypted in memory (never kept in clear):
+// its object URL is revoked as soon as the image has drawn
+export function thumb(item) {
+  if (item.kind !== "uploads") return null;
+  const bytes = Uint8Array.from(atob(item.changes.data), (c) => c.charCodeAt(0));
+  const url = URL.createObjectURL(new Blob([bytes], { type: item.changes.content_type }));
+  const free = () => URL.revokeObjectURL(url);
+  return h("img", { class: "field-thumb", src: url, alt: item.changes.title, width: 64, height: 64,
+    "data-thumb": "", onload: free, onerror: free });
+}
+
 function pendingOf(outbox, kinds, id) {
   return (outbox || []).filter((item) => kinds.includes(item.kind) && String(item.case) === String(id));
 }
@@ -107,7 +118,7 @@ export function caseList(bundle) {
 export function caseDetail(bundle, id, outbox) {
   const c = bundle && bundle.items.find((item) => String(item.id) === String(id));
   if (!c) return h("section", {}, back("#/cases"), h("p", { class: "empty-state" }, t("not_found")));
-  const pending = pendingOf(outbox, ["visits", "assessments", "notes", "cases"], c.id);
+  const pending = pendingOf(outbox, ["visits", "assessments", "notes", "cases", "uploads"], c.id);
   const child = c.child.birth
     ? [c.child.name, " · ", label("sex", c.child.sex), " · ", t("age") + " " + ageFrom(c.child.birth)]
     : [c.child.name];
@@ -124,10 +135,11 @@ export function caseDetail(bundle, id, outbox) {
   const go = (page, key, extra = "secondary") => h("a", { role: "button", class: extra, href: "#/cases/" + c.id + "/" + page, "data-form": page }, t(key));
   const actions = h("nav", { class: "field-menu field-actions", "aria-label": t("record") },
     go("visit", "new_visit", ""), go("assessment", "new_assessment"), go("note", "new_note"),
+    go("photo", "new_photo"),
     "summary" in c ? go("summary", "edit_summary") : null);
   const waiting = pending.length ? h("section", {}, h("h2", {}, t("waiting_title")),
     h("ul", { class: "field-list", "data-list": "pending" }, pending.map((item) =>
-      h("li", {}, pendingTag(item), item.label,
+      h("li", {}, thumb(item), pendingTag(item), item.label,
         item.kind === "cases" ? h("span", { class: "field-meta" }, item.changes.summary) : null)))) : null;
   const next = h("section", {}, h("h2", {}, t("next_step")),
     c.next ? h("p", {}, c.next.text, c.next.due ? " · " + t("due") + " " + day(c.next.due) : "")
@@ -222,7 +234,7 @@ export function syncPage({ outbox, conflicts, log, sentAt, online, cases }, act)
     h("p", {}, button), progress,
     h("h2", {}, t("waiting_title")),
     waiting.length ? h("ul", { class: "field-list", "data-list": "waiting" }, waiting.map((item) =>
-      h("li", {}, pendingTag(item), item.label, queued(item)))) : empty("nothing_waiting"),
+      h("li", {}, thumb(item), pendingTag(item), item.label, queued(item)))) : empty("nothing_waiting"),
     failed.length ? [h("h2", {}, t("failed_title")), h("p", {}, t("failed_hint")),
       h("ul", { class: "field-list", "data-list": "failed" }, failed.map((item) =>
         h("li", {}, pendingTag(item), item.label, queued(item),
