@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
+from django.utils import translation
 
 from pksai.audit.models import AuditEvent
 from pksai.cases import selectors
@@ -247,7 +248,10 @@ def test_unreachable_server(team, settings):
     case = full_case(team)
     settings.PKSAI_PRIMERO_URL = "http://127.0.0.1:9"
     settings.PKSAI_PRIMERO_TIMEOUT_SECONDS = 2
-    with pytest.raises(services.PrimeroError, match="could not be reached"):
+    with (
+        translation.override("en"),
+        pytest.raises(services.PrimeroError, match="could not be reached"),
+    ):
         services.case_export(by=team["supervisor"], case_pk=case.pk)
     _nothing_recorded(case)
 
