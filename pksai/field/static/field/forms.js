@@ -46,12 +46,25 @@ function required(errors, form, ...names) {
 
 // a page with a heading and the form; done(item) once the change is in the outbox
 function page(id, title, backHref, rows, check, change, done) {
-  const summary = h("p", { class: "field-error", role: "alert", id: id + "-errors" });
-  const form = h("form", { class: "field-form", id, novalidate: true }, rows, summary,
+  // the error summary at the top of the form (GOV.UK pattern): what is wrong, a link to each
+  // field, focused so a screen reader reads it and a phone scrolls to it
+  const summary = h("div", { class: "error-summary", role: "alert", tabindex: "-1", id: id + "-errors", hidden: true });
+  const form = h("form", { class: "field-form", id, novalidate: true }, summary, rows,
     h("button", { type: "submit" }, t("save_offline")));
+  const controlOf = (name) => {
+    const control = form.querySelector("#" + CSS.escape(name));
+    return control && control.matches("fieldset") ? control.querySelector("input") : control;
+  };
+  const labelOf = (name) => {
+    const control = form.querySelector("#" + CSS.escape(name));
+    const label = control && control.matches("fieldset")
+      ? control.querySelector("legend") : form.querySelector(`label[for="${CSS.escape(name)}"]`);
+    return label ? label.textContent.trim() : "";
+  };
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     for (const p of form.querySelectorAll(".field-error")) p.textContent = "";
+    summary.hidden = true;
     for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
     const show = (errors) => {
       const names = Object.keys(errors);
@@ -60,9 +73,19 @@ function page(id, title, backHref, rows, check, change, done) {
         const control = form.querySelector("#" + CSS.escape(name));
         if (control) control.setAttribute("aria-invalid", "true");
       }
-      summary.textContent = t("form_errors", { count: names.length });
-      const first = form.querySelector("[aria-invalid]");
-      (first.matches("fieldset") ? first.querySelector("input") : first).focus();
+      summary.replaceChildren(
+        h("h2", {}, t("form_errors", { count: names.length })),
+        h("ul", {}, names.map((name) => {
+          const link = h("a", { href: "#" + name }, [labelOf(name), errors[name]].filter(Boolean).join(": "));
+          link.addEventListener("click", (e) => { // not a route: the app's routes live in the hash
+            e.preventDefault();
+            const control = controlOf(name);
+            if (control) control.focus();
+          });
+          return h("li", {}, link);
+        })));
+      summary.hidden = false;
+      summary.focus();
     };
     const errors = check(form);
     if (Object.keys(errors).length) { show(errors); return; }
