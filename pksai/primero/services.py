@@ -163,6 +163,45 @@ def _sent_fields(data: dict) -> list[str]:
     return sorted(k for k in data if k not in {"id", "module_id"})
 
 
+TIMELINE_CODES = {
+    Transfer.Direction.EXPORT: "primero_exported",
+    Transfer.Direction.IMPORT: "primero_imported",
+}
+
+
+def _transfer_record(
+    case: Case,
+    by: User,
+    direction: str,
+    *,
+    primero_id: str,
+    short_id: str,
+    mapping: Mapping,
+    data: dict,
+    basis=None,
+) -> Transfer:
+    """PKSAI's record of one exchange, either way: the transfer row (the mapping version, the
+    fields, the sharing basis of an export) and its line on the case timeline."""
+    transfer = Transfer.objects.create(
+        case=case,
+        direction=direction,
+        primero_id=primero_id,
+        mapping_version=mapping.version,
+        consent=basis if isinstance(basis, privacy.Consent) else None,
+        legal_ground=basis if isinstance(basis, privacy.LegalGround) else None,
+        fields=_sent_fields(data),
+        by=by,
+    )
+    CaseEvent.objects.create(
+        case=case,
+        actor=by,
+        kind="primero",
+        code=TIMELINE_CODES[direction],
+        params={"short_id": short_id or primero_id, "version": mapping.version},
+    )
+    return transfer
+
+
 # --- export -------------------------------------------------------------------------------
 
 
@@ -208,22 +247,15 @@ def case_export(*, by: User, case_pk: int, client: PrimeroClient | None = None) 
             },
         )
         _link_items(link, snapshot)
-        transfer = Transfer.objects.create(
-            case=case,
-            direction=Transfer.Direction.EXPORT,
+        transfer = _transfer_record(
+            case,
+            by,
+            Transfer.Direction.EXPORT,
             primero_id=primero_id,
-            mapping_version=mapping.version,
-            consent=basis if isinstance(basis, privacy.Consent) else None,
-            legal_ground=basis if isinstance(basis, privacy.LegalGround) else None,
-            fields=_sent_fields(data),
-            by=by,
-        )
-        CaseEvent.objects.create(
-            case=case,
-            actor=by,
-            kind="primero",
-            code="primero_exported",
-            params={"short_id": short_id or primero_id, "version": mapping.version},
+            short_id=short_id,
+            mapping=mapping,
+            data=data,
+            basis=basis,
         )
         audit_record(
             action="export",
@@ -499,20 +531,14 @@ def case_import(*, by: User, primero_id: str, client: PrimeroClient | None = Non
         link.short_id = short_id or link.short_id
         link.imported_at = timezone.now()
         link.save(update_fields=["short_id", "imported_at"])
-        transfer = Transfer.objects.create(
-            case=case,
-            direction=Transfer.Direction.IMPORT,
+        transfer = _transfer_record(
+            case,
+            by,
+            Transfer.Direction.IMPORT,
             primero_id=primero_id,
-            mapping_version=mapping.version,
-            fields=_sent_fields(data),
-            by=by,
-        )
-        CaseEvent.objects.create(
-            case=case,
-            actor=by,
-            kind="primero",
-            code="primero_imported",
-            params={"short_id": short_id or primero_id, "version": mapping.version},
+            short_id=short_id,
+            mapping=mapping,
+            data=data,
         )
         audit_record(
             action="create" if created else "update",
