@@ -28,6 +28,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from pksai.audit.services import audit_record
+from pksai.core.purge import delete_in_chunks
 from pksai.core.ratelimit import hit
 from pksai.dci import search, signing
 from pksai.dci.models import BirthRegistration, Caller, ReceivedMessage
@@ -424,14 +425,8 @@ def received_messages_prune(
     days = settings.PKSAI_DCI_MESSAGE_LOG_DAYS if days is None else days
     floor = timedelta(seconds=signing.MAX_LIFETIME + signing.CLOCK_SKEW)
     cutoff = (now or timezone.now()) - max(timedelta(days=days), floor, timedelta(days=1))
-    old = ReceivedMessage.objects.filter(received_at__lt=cutoff).order_by("pk")
-    deleted = 0
-    while ids := list(old.values_list("pk", flat=True)[:chunk]):
-        with transaction.atomic():
-            count, _by_model = ReceivedMessage.objects.filter(pk__in=ids).delete()
-        deleted += count
-        if len(ids) < chunk:
-            break
+    old = ReceivedMessage.objects.filter(received_at__lt=cutoff)
+    deleted = delete_in_chunks(old, chunk=chunk)
     if deleted:
         logger.info("DCI message log pruned: %s", deleted)
     return deleted

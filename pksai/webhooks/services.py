@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from pksai.accounts.scoping import require_perm
 from pksai.audit.services import audit_record
+from pksai.core.purge import delete_in_chunks
 from pksai.webhooks.models import Delivery, Event, Kind, Subscriber
 from pksai.webhooks.payloads import SPECS, personal
 
@@ -330,17 +331,10 @@ def webhook_log_prune(
     orphans = Event.objects.filter(occurred_at__lt=cutoff).filter(
         ~Exists(Delivery.objects.filter(event=OuterRef("pk")))
     )
-    counts = {"deliveries": 0, "events": 0}
-    for key, queryset, model in (
-        ("deliveries", finished, Delivery),
-        ("events", orphans, Event),
-    ):
-        while ids := list(queryset.order_by("pk").values_list("pk", flat=True)[:chunk]):
-            with transaction.atomic():
-                deleted, _by_model = model.objects.filter(pk__in=ids).delete()
-            counts[key] += deleted
-            if len(ids) < chunk:
-                break
+    counts = {
+        "deliveries": delete_in_chunks(finished, chunk=chunk),
+        "events": delete_in_chunks(orphans, chunk=chunk),
+    }
     if any(counts.values()):
         logger.info("webhook log pruned: %s", counts)
     return counts
