@@ -54,9 +54,14 @@ def owner_connection(name: str | None = None, *, autocommit: bool = False):
     """A psycopg connection as ``owner_login()`` to database ``name`` (default: the test
     database) — for what only the owner may do; its changes are committed, not rolled back
     with the test."""
+    return _connect(owner_login(), name, autocommit=autocommit)
+
+
+def _connect(login: dict, name: str | None, *, autocommit: bool):
+    """A psycopg connection to the test server as ``login`` (USER, PASSWORD)."""
     import psycopg
 
-    s, login = connection.settings_dict, owner_login()
+    s = connection.settings_dict
     return psycopg.connect(
         dbname=name or s["NAME"],
         host=s["HOST"] or None,
@@ -74,30 +79,15 @@ def drop_database(name: str) -> None:
     its own first, and a session a closing pool opens meanwhile is ended on the next try."""
     import psycopg
 
-    s = connection.settings_dict
-    server = {"host": s["HOST"] or None, "port": s["PORT"] or None}
-    login = owner_login()
     for attempt in range(5):
-        with psycopg.connect(
-            dbname="postgres",
-            user=s["USER"] or None,
-            password=s["PASSWORD"] or None,
-            autocommit=True,
-            **server,
-        ) as own:
+        with _connect(connection.settings_dict, "postgres", autocommit=True) as own:
             own.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                 " WHERE datname = %s AND usename = current_user AND pid <> pg_backend_pid()",
                 (name,),
             )
         try:
-            with psycopg.connect(
-                dbname="postgres",
-                user=login["USER"] or None,
-                password=login["PASSWORD"] or None,
-                autocommit=True,
-                **server,
-            ) as admin:
+            with owner_connection("postgres", autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             return
         except psycopg.errors.InsufficientPrivilege:
