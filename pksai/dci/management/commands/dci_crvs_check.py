@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from pksai.accounts.models import User
+from pksai.accounts.commands import command_user
 from pksai.dci import crvs
 from pksai.registry.models import Person
 from pksai.registry.selectors import person_get
@@ -24,9 +24,7 @@ class Command(BaseCommand):
     def handle(self, *args, person, user=None, **options):
         by = None
         if user:
-            by = User.objects.filter(username=user, is_active=True).first()
-            if by is None:
-                raise CommandError(_("No active user %(u)s.") % {"u": user})
+            by = command_user(user)
             try:
                 found = person_get(user=by, pk=person)
             except Http404 as exc:

@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 
-from pksai.accounts.models import User
+from pksai.accounts.commands import command_user
 from pksai.monitoring.dhis2 import Dhis2Error, dhis2_export_download, dhis2_push
 
 
@@ -38,9 +38,7 @@ class Command(BaseCommand):
         parser.add_argument("--push", action="store_true", help="POST it to the configured DHIS2.")
 
     def handle(self, *args, area, period, level, user, fmt="json", out=None, push=False, **options):
-        by = User.objects.filter(username=user, is_active=True).first()
-        if by is None:
-            raise CommandError(f"No active user {user!r}.")
+        by = command_user(user)
         try:
             built, body = dhis2_export_download(
                 user=by, area=area, period=period, level=level, fmt="json" if push else fmt

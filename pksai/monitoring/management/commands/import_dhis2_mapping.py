@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
-from pksai.accounts.models import User
+from pksai.accounts.commands import command_user
 from pksai.monitoring.dhis2 import dhis2_mapping_import
 
 
@@ -20,9 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", required=True, help="Import as this user (the audit actor).")
 
     def handle(self, *args, file, user, **options):
-        by = User.objects.filter(username=user, is_active=True).first()
-        if by is None:
-            raise CommandError(f"No active user {user!r}.")
+        by = command_user(user)
         if not Path(file).is_file():
             raise CommandError(f"Nothing imported: {file} does not exist.")
         try:

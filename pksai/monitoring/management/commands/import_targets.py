@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
-from pksai.accounts.models import User
+from pksai.accounts.commands import command_user
 from pksai.monitoring.targets import targets_import
 from pksai.registry.importer import ExtractError
 from pksai.registry.tabular import write_import_report
@@ -25,9 +25,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, file, user, errors=None, **options):
-        by = User.objects.filter(username=user, is_active=True).first()
-        if by is None:
-            raise CommandError(f"No active user {user!r}.")
+        by = command_user(user)
         if not Path(file).is_file():
             raise CommandError(f"Nothing imported: {file} does not exist.")
         try:

@@ -2,7 +2,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 
-from pksai.accounts.models import User
+from pksai.accounts.commands import command_user
 from pksai.primero.services import PrimeroError, case_export
 
 
@@ -18,9 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", required=True, help="Send as this user (scope, audit).")
 
     def handle(self, *args, case, user, **options):
-        by = User.objects.filter(username=user, is_active=True).first()
-        if by is None:
-            raise CommandError(f"No active user {user!r}.")
+        by = command_user(user)
         try:
             result = case_export(by=by, case_pk=case)
         except Http404 as exc:

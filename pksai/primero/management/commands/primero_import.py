@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 from django.utils import timezone
 
-from pksai.accounts.models import User
+from pksai.accounts.commands import command_user
 from pksai.primero.services import PrimeroError, case_import, cases_import_since
 
 
@@ -22,9 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", required=True, help="Import as this user (scope, audit).")
 
     def handle(self, *args, user, primero_id=None, since=None, **options):
-        by = User.objects.filter(username=user, is_active=True).first()
-        if by is None:
-            raise CommandError(f"No active user {user!r}.")
+        by = command_user(user)
         try:
             if primero_id:
                 results, failed = [case_import(by=by, primero_id=primero_id)], []

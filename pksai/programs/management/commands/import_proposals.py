@@ -4,7 +4,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from pksai.accounts.models import Organisation, User
+from pksai.accounts.commands import command_user
+from pksai.accounts.models import Organisation
 from pksai.programs.models import Program
 from pksai.programs.proposals import proposals_import
 from pksai.registry.importer import ExtractError
@@ -40,9 +41,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, file, program, year, partner, user, errors=None, **options):
-        by = User.objects.filter(username=user, is_active=True).first()
-        if by is None:
-            raise CommandError(f"No active user {user!r}.")
+        by = command_user(user)
         chosen = Program.objects.filter(code=program).first()
         if chosen is None:
             raise CommandError(f"No program {program!r}.")

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from pksai.accounts.models import User
+from pksai.accounts.commands import command_user
 from pksai.referrals.directory import provider_import
 from pksai.registry.importer import ExtractError
 from pksai.registry.tabular import write_import_report
@@ -31,9 +31,7 @@ class Command(BaseCommand):
     def handle(self, *args, file: str, user: str | None, errors: str | None, **options):
         by = None
         if user:
-            by = User.objects.filter(username=user, is_active=True).first()
-            if by is None:
-                raise CommandError(f"No active user {user!r}.")
+            by = command_user(user)
         if not Path(file).is_file():
             raise CommandError(f"Nothing imported: {file} does not exist.")
         try:
