@@ -19,7 +19,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -27,7 +26,6 @@ import uuid
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, timedelta
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote
 
@@ -45,6 +43,7 @@ from pksai.accounts.tests.factories import make_user
 from pksai.areas.models import Area, Boundary
 from pksai.cases.tests.conftest import team  # noqa: F401  (the case-work team fixture)
 from pksai.cli import main
+from pksai.core.tests import local_server
 from pksai.core.tests.processes import descendants, free_port, live_processes, owner_login
 from pksai.monitoring.tests.test_views import monitoring_cases  # noqa: F401  (cases by month)
 from pksai.programs.models import Program
@@ -1114,8 +1113,7 @@ def test_dhis2_export_push(pksai, pilot_areas, settings):
     args = ("dhis2-export", "--area", "73.71", "--period", f"{THIS_YEAR}-Q1", "--user", "coord")
     settings.PKSAI_DHIS2_URL = ""
     assert "PKSAI_DHIS2_URL" in pksai(*args, "--push", code=1).err
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeDhis2)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = local_server.serve(FakeDhis2)
     try:
         settings.PKSAI_DHIS2_URL = f"http://127.0.0.1:{server.server_address[1]}"
         settings.PKSAI_DHIS2_TOKEN, settings.PKSAI_DHIS2_USERNAME = "d2pat_goodtoken", ""
@@ -1125,8 +1123,7 @@ def test_dhis2_export_push(pksai, pilot_areas, settings):
         ran = pksai(*args, "--push", code=1)
         assert "401" in ran.out and "failed" in ran.err
     finally:
-        server.shutdown()
-        server.server_close()
+        local_server.stop(server)
     assert list(Dhis2Push.objects.order_by("pk").values_list("http_status", "imported")) == [
         (200, 1),
         (401, 0),
@@ -1145,11 +1142,7 @@ def test_primero_export_and_import(pksai, team, settings):  # noqa: F811
         "PKSAI_PRIMERO_URL"
         in pksai("primero-export", "--case", case.pk, "--user", "spv", code=1).err
     )
-    server, store = fake_primero.start()
-    try:
-        settings.PKSAI_PRIMERO_URL = f"http://127.0.0.1:{server.server_address[1]}"
-        settings.PKSAI_PRIMERO_USERNAME = fake_primero.USER
-        settings.PKSAI_PRIMERO_PASSWORD = fake_primero.PASSWORD
+    with fake_primero.configured(settings) as store:
         ran = pksai("primero-export", "--case", case.pk, "--user", "spv")
         link = CaseLink.objects.get(case=case)
         assert ran.out.split("\t")[:4] == [case.number, link.primero_id, link.short_id, "created"]
@@ -1169,9 +1162,6 @@ def test_primero_export_and_import(pksai, team, settings):  # noqa: F811
             "HTTP 500"
             in pksai("primero-import", "--id", link.primero_id, "--user", "spv", code=1).err
         )
-    finally:
-        server.shutdown()
-        server.server_close()
     assert list(Transfer.objects.order_by("pk").values_list("direction", flat=True)) == [
         "export",
         "import",

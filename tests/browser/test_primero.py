@@ -21,13 +21,8 @@ SHOTS = Path(settings.VAR_DIR) / "screenshots"
 
 @pytest.fixture
 def primero(settings):
-    server, store = fake_primero.start()
-    settings.PKSAI_PRIMERO_URL = f"http://127.0.0.1:{server.server_address[1]}"
-    settings.PKSAI_PRIMERO_USERNAME = fake_primero.USER
-    settings.PKSAI_PRIMERO_PASSWORD = fake_primero.PASSWORD
-    yield store
-    server.shutdown()
-    server.server_close()
+    with fake_primero.configured(settings) as store:
+        yield store
 
 
 @pytest.mark.parametrize(("width", "height"), [(390, 844), (1366, 768)])

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from django.utils import translation
 
 from pksai.accounts.tests.factories import make_user
 from pksai.audit.models import AuditEvent
+from pksai.core.tests import local_server
 from pksai.monitoring.dhis2 import (
     Dhis2Error,
     dhis2_export_build,
@@ -434,17 +434,14 @@ class FakeDhis2(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def dhis2_server(settings):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeDhis2)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = local_server.serve(FakeDhis2)
     FakeDhis2.received, FakeDhis2.fail_next = [], False
     settings.PKSAI_DHIS2_URL = f"http://127.0.0.1:{server.server_address[1]}"
     settings.PKSAI_DHIS2_USERNAME, settings.PKSAI_DHIS2_PASSWORD = "pksai", "rahasia"
     settings.PKSAI_DHIS2_TOKEN = ""
     settings.PKSAI_DHIS2_TIMEOUT_SECONDS = 5
     yield server
-    server.shutdown()
-    server.server_close()
+    local_server.stop(server)
 
 
 def test_push_records_each_answer(monitoring_cases, makassar, mapped, dhis2_server, settings):
@@ -492,8 +489,7 @@ def test_push_records_each_answer(monitoring_cases, makassar, mapped, dhis2_serv
         AuditEvent.objects.filter(action="export", object_type="monitoring.dhis2push").count() == 5
     )
     # nobody listening
-    dhis2_server.shutdown()
-    dhis2_server.server_close()
+    local_server.stop(dhis2_server)
     push = dhis2_push(by=makassar, built=built)
     assert (
         push.http_status is None and push.status == "ERROR" and push.error.startswith("no answer")

@@ -19,9 +19,13 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from pksai.core.tests import local_server
 
 USER, PASSWORD = "pksai", "rahasia-primero"
 
@@ -185,6 +189,18 @@ def _parse(value: str) -> datetime:
 def start() -> tuple[ThreadingHTTPServer, Store]:
     store = Store()
     handler = type("PrimeroHandler", (Handler,), {"store": store})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, store
+    return local_server.serve(handler), store
+
+
+@contextmanager
+def configured(settings) -> Iterator[Store]:
+    """A local Primero running and PKSAI's settings pointing at it, with its credentials;
+    stopped afterwards. Yields the store (its cases, the requests, failures to answer)."""
+    server, store = start()
+    settings.PKSAI_PRIMERO_URL = f"http://127.0.0.1:{server.server_address[1]}"
+    settings.PKSAI_PRIMERO_USERNAME = USER
+    settings.PKSAI_PRIMERO_PASSWORD = PASSWORD
+    try:
+        yield store
+    finally:
+        local_server.stop(server)

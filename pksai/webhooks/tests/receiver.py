@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from pksai.core.tests import local_server
+
 
 def verify(secret: str, headers, body: bytes, *, tolerance: int = 300) -> bool:
     """The receiver's check (docs/webhooks.md): HMAC-SHA256 of timestamp + "." + body, compared
@@ -81,10 +83,8 @@ class Receiver:
             def log_message(self, format, *args):  # quiet
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = local_server.serve(Handler)
         return self
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        local_server.stop(self.server)
