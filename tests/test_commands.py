@@ -88,6 +88,7 @@ TESTED = {
     "serve": ["test_serve_answers_http_and_sigterm_stops_every_process"],
     "db_worker": ["test_db_worker_runs_queued_tasks"],
     "db-roles": ["test_db_roles_prints_the_sql", "test_db_roles_sets_up_two_roles"],
+    "field-cleanup": ["test_field_cleanup"],
     "worker": ["test_worker_runs_queued_tasks_and_reports_a_heartbeat"],
     "rotate-keys": ["test_rotate_keys"],
     "scheduler": ["test_scheduler_once_alerts_overdue_cases"],
